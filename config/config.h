@@ -1,0 +1,83 @@
+#pragma once
+// The config model: plain structs with defaults. Loaded from YAML, then RESPITE_* environment
+// variables, then command-line flags (later wins). Only config/ includes yaml-cpp.
+
+#include <cstdint>
+#include <string>
+
+namespace respite::config {
+
+struct Endpoint {
+  std::string host;
+  uint16_t port = 0;
+  std::string ToString() const;  // "host:port", IPv6 hosts in brackets
+};
+
+// Parsed `redis://[user[:password]@]host[:port][/db]` (also `rediss://`, TLS: a later stage).
+struct UpstreamUrl {
+  std::string host = "127.0.0.1";
+  uint16_t port = 6379;
+  std::string user;      // empty = default user
+  std::string password;  // empty = no AUTH
+  int db = 0;
+  bool tls = false;
+  // The URL with the password replaced by "***", for logs and status.
+  std::string Redacted() const;
+};
+
+struct UpstreamConfig {
+  std::string url = "redis://127.0.0.1:6379";  // as given (may hold a password: never log it)
+  UpstreamUrl parsed;
+  // Connect timeout for every upstream connection. Default: 1000 ms.
+  uint32_t connect_timeout_ms = 1000;
+  // A forwarded request without a reply after this long fails its connection. Blocking commands
+  // are exempt. Default: 5000 ms.
+  uint32_t request_timeout_ms = 5000;
+  // Idle dedicated connections (MULTI, blocking, pub/sub) kept per io thread. Default: 8.
+  uint32_t pool_idle = 8;
+};
+
+struct LimitsConfig {
+  // Maximum simultaneous client connections. Default: 10000 (Redis' maxclients).
+  uint32_t max_clients = 10000;
+  // Longest bulk argument. Default: 512 MB (Redis' proto-max-bulk-len).
+  uint64_t max_bulk_len = 512ull * 1024 * 1024;
+  // Most arguments per command. Default: 1048576.
+  uint64_t max_multibulk_len = 1024 * 1024;
+  // Longest inline command. Default: 64 KB.
+  uint64_t max_inline_len = 64 * 1024;
+  // Bytes of replies queued for a client that does not read them (pub/sub, monitor) before it is
+  // disconnected. Default: 32 MB (Redis' pubsub hard limit). Request/reply clients are throttled
+  // instead: respite stops reading their requests while replies are queued.
+  uint64_t client_output_buffer = 32ull * 1024 * 1024;
+  // Close client connections idle this long; 0 = never (Redis' timeout). Default: 0.
+  uint32_t idle_timeout_s = 0;
+};
+
+struct LogConfig {
+  std::string level = "info";   // trace, debug, info, warn, error, critical, off
+  std::string format = "text";  // text or json
+};
+
+struct Config {
+  Endpoint listen{"127.0.0.1", 6380};
+  UpstreamConfig upstream;
+  std::string data_dir = "./respite-data";
+  Endpoint admin{"127.0.0.1", 9121};
+  // io threads, each with its own io_context and upstream connection; 0 = one per core.
+  uint32_t io_threads = 0;
+  // How long SIGTERM waits for in-flight replies before closing. Default: 5000 ms.
+  uint32_t shutdown_timeout_ms = 5000;
+  LimitsConfig limits;
+  LogConfig log;
+  // Client password (like Redis' requirepass); empty = no AUTH needed.
+  std::string requirepass;
+};
+
+// Parses a redis:// URL. Returns false and sets *error (the expected form) when invalid.
+bool ParseUpstreamUrl(const std::string& url, UpstreamUrl* out, std::string* error);
+
+// Parses "host:port" or "[v6]:port". Returns false and sets *error when invalid.
+bool ParseEndpoint(const std::string& text, Endpoint* out, std::string* error);
+
+}  // namespace respite::config
