@@ -1,0 +1,637 @@
+#include "proxy/client_session.h"
+
+#include <openssl/crypto.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <charconv>
+
+#include "proxy/errors.h"
+#include "proxy/io_thread.h"
+#include "proxy/server.h"
+#include "proxy/upstream_link.h"
+#include "resp/command_encoder.h"
+#include "resp/reply_writer.h"
+
+namespace respite::proxy {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using resp::Command;
+
+namespace {
+
+// Stop reading a client's requests while this much of its output waits to be written, or this
+// many of its replies are outstanding: a client that pipelines without reading cannot grow
+// respite's memory without bound.
+constexpr size_t kBackpressureBytes = 4 * 1024 * 1024;
+constexpr uint64_t kBackpressureReplies = 64 * 1024;
+
+bool IEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != b[i]) return false;
+  }
+  return true;
+}
+
+bool ParseInt(std::string_view s, long long* out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size() && !s.empty();
+}
+
+bool SecretEquals(std::string_view a, const std::string& b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string ErrorReply(std::string_view message) {
+  std::string out;
+  resp::ReplyWriter(&out).Error(message);
+  return out;
+}
+
+std::string ArityError(std::string_view command) {
+  std::string lower(command);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return "ERR wrong number of arguments for '" + lower + "' command";
+}
+
+bool ValidClientName(std::string_view name) {
+  for (char c : name) {
+    if (c < '!' || c > '~') return false;  // Redis refuses spaces, newlines, control bytes
+  }
+  return true;
+}
+
+}  // namespace
+
+void ClientSession::Start(IoThread& io, tcp::socket socket, uint64_t id) {
+  auto* session = new ClientSession(io, std::move(socket), id);
+  io.AddSession(session);
+  asio::co_spawn(io.context(), session->Run(), asio::detached);
+}
+
+ClientSession::ClientSession(IoThread& io, tcp::socket socket, uint64_t id)
+    : io_(io),
+      socket_(std::move(socket)),
+      wake_(io.context()),
+      id_(id),
+      parser_(resp::ParserLimits{io.config().limits.max_bulk_len,
+                                 io.config().limits.max_multibulk_len,
+                                 io.config().limits.max_inline_len}),
+      authenticated_(io.config().requirepass.empty()) {
+  boost::system::error_code ignored;
+  socket_.set_option(tcp::no_delay(true), ignored);
+}
+
+ClientSession::~ClientSession() = default;
+
+void ClientSession::Release() {
+  if (--refs_ == 0) delete this;
+}
+
+asio::awaitable<void> ClientSession::Run() {
+  last_active_ms_ = io_.NowMs();
+  while (!closed_ && !stopping_) {
+    if (waiting_barrier_) {
+      if (inflight_ == 0) {
+        waiting_barrier_ = false;
+        ProcessInput();
+      } else {
+        co_await WaitWake();
+      }
+      continue;
+    }
+    if (close_after_replies_) break;
+    if (OutputBacklogged()) {
+      co_await WaitWake();
+      continue;
+    }
+    char* p = in_.WritePtr(16 * 1024, parser_.bytes_needed());
+    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(p, in_.WritableBytes()),
+                                                    asio::as_tuple(asio::use_awaitable));
+    if (ec) {
+      // A client that hangs up loses the replies still in flight, as with Redis. On shutdown
+      // the read side was shut down on purpose: finish what is in flight.
+      if (!stopping_) CloseSocket();
+      break;
+    }
+    in_.Commit(n);
+    last_active_ms_ = io_.NowMs();
+    ProcessInput();
+    if (in_.size() == 0) in_.ShrinkIfIdle();
+  }
+  // QUIT, a protocol error and shutdown deliver what is in flight before closing.
+  while (!closed_ &&
+         (replies_.outstanding() > 0 || write_active_ || flush_posted_ || !out_.empty())) {
+    co_await WaitWake();
+  }
+  CloseSocket();
+  if (dedicated_ != nullptr) {
+    UpstreamLink* link = dedicated_;
+    dedicated_ = nullptr;
+    link->SetOwner(nullptr);
+    io_.ReleaseDedicated(link);
+  }
+  io_.RemoveSession(this);
+  Release();
+}
+
+asio::awaitable<void> ClientSession::WaitWake() {
+  wake_.expires_at(asio::steady_timer::time_point::max());
+  waiting_ = true;
+  co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
+  waiting_ = false;
+}
+
+void ClientSession::Wake() {
+  if (waiting_) wake_.cancel();
+}
+
+bool ClientSession::OutputBacklogged() const {
+  return out_.size() + writing_.size() > kBackpressureBytes ||
+         replies_.outstanding() > kBackpressureReplies;
+}
+
+void ClientSession::ProcessInput() {
+  while (!closed_ && !close_after_replies_ && !waiting_barrier_) {
+    const resp::ParseStatus status = parser_.Parse(in_.Data(), &cmd_);
+    if (status == resp::ParseStatus::kNeedMore) break;
+    if (status == resp::ParseStatus::kError) {
+      SPDLOG_DEBUG("client {}: {}", id_, parser_.error());
+      CompleteLocal(ErrorReply(parser_.error()));
+      close_after_replies_ = true;
+      break;
+    }
+    const Step step = Dispatch(cmd_);
+    if (step == Step::kWait) {
+      // Not consumed: parsed again once the requests in flight on the other link are answered.
+      parser_.Reset();
+      waiting_barrier_ = true;
+      break;
+    }
+    in_.Consume(cmd_.raw_len);
+    if (step == Step::kStop) break;
+  }
+  ScheduleFlush();
+}
+
+ClientSession::Step ClientSession::Dispatch(const Command& cmd) {
+  const SessionView view{authenticated_, dedicated_ != nullptr, relay_, in_multi_};
+  const Route route = router_.Classify(view, cmd.argv);
+  if (route.kind != RouteKind::kLocal) return Forward(route, cmd);
+  if (route.local == LocalCommand::kReset && inflight_ > 0) return Step::kWait;
+  RunLocal(route, cmd);
+  return close_after_replies_ ? Step::kStop : Step::kNext;
+}
+
+ClientSession::Step ClientSession::Forward(const Route& route, const Command& cmd) {
+  if (multi_broken_ || (watch_broken_ && route.ends_multi)) return BrokenTransaction(route);
+
+  UpstreamLink* target =
+      route.kind == RouteKind::kShared ? &io_.SharedLink(db_, protocol_) : dedicated_;
+  // One link at a time: upstream must run this client's commands in the order it sent them.
+  if (inflight_ > 0 && inflight_link_ != target) return Step::kWait;
+  if (target == nullptr) target = EnsureDedicated();
+
+  if (route.kind == RouteKind::kRelay) {
+    if (!relay_) {
+      relay_ = true;
+      sticky_ = true;
+      target->SetRelay(true);
+    }
+    if (route.local == LocalCommand::kSelect) {
+      long long db;
+      if (cmd.argv.size() == 2 && ParseInt(cmd.argv[1], &db) && db >= 0 && db < 16) db_ = db;
+    }
+    if (cmd.is_inline) {
+      scratch_.clear();
+      resp::AppendCommandRange(&scratch_, cmd.argv);
+      target->SendUntracked(scratch_);
+    } else {
+      target->SendUntracked(in_.Data().substr(0, cmd.raw_len));
+    }
+    return Step::kNext;
+  }
+
+  if (route.begins_multi) in_multi_ = true;
+  if (route.ends_multi) in_multi_ = watching_ = false;
+  if (route.begins_watch) watching_ = true;
+  if (route.ends_watch) watching_ = false;
+  if (route.sticky) sticky_ = true;
+  if (route.local == LocalCommand::kSelect) {
+    long long db;
+    if (cmd.argv.size() == 2 && ParseInt(cmd.argv[1], &db) && db >= 0 && db < 16) db_ = db;
+  }
+  const bool discard = reply_mode_ != ReplyMode::kOn;
+  if (reply_mode_ == ReplyMode::kSkip) reply_mode_ = ReplyMode::kOn;
+  SendOn(target, cmd, replies_.Reserve(discard), route.blocking);
+  return Step::kNext;
+}
+
+ClientSession::Step ClientSession::BrokenTransaction(const Route& route) {
+  // The upstream connection that held this client's transaction is gone. Tell the truth:
+  // nothing queued before the loss can run.
+  const resp::CommandSpec* spec = route.spec;
+  const bool is_exec = spec != nullptr && spec->name == "exec";
+  if (multi_broken_) {
+    if (!route.ends_multi) {
+      CompleteLocal(
+          ErrorReply("ERR upstream connection lost inside MULTI; the transaction will be aborted"));
+      return Step::kNext;
+    }
+    CompleteLocal(is_exec ? ErrorReply("EXECABORT Transaction discarded because of previous "
+                                       "errors.")
+                          : std::string("+OK\r\n"));
+    multi_broken_ = watch_broken_ = in_multi_ = watching_ = false;
+    return Step::kNext;
+  }
+  // WATCH was lost: treat the watched keys as touched.
+  if (inflight_ > 0 && inflight_link_ != dedicated_) return Step::kWait;
+  if (dedicated_ != nullptr && in_multi_) SendInternal(dedicated_, {"DISCARD"});
+  std::string reply;
+  resp::ReplyWriter writer(&reply, protocol_);
+  if (is_exec) {
+    writer.NullArray();
+  } else {
+    writer.Ok();
+  }
+  in_multi_ = watching_ = watch_broken_ = false;
+  CompleteLocal(reply);
+  return Step::kNext;
+}
+
+void ClientSession::SendOn(UpstreamLink* link, const Command& cmd, uint64_t tag, bool blocking) {
+  ++inflight_;
+  inflight_link_ = link;
+  if (cmd.is_inline) {
+    scratch_.clear();
+    resp::AppendCommandRange(&scratch_, cmd.argv);
+    link->Send(scratch_, this, tag, blocking);
+  } else {
+    link->Send(in_.Data().substr(0, cmd.raw_len), this, tag, blocking);
+  }
+}
+
+void ClientSession::SendInternal(UpstreamLink* link, std::initializer_list<std::string_view> argv) {
+  scratch_.clear();
+  resp::AppendCommandRange(&scratch_, argv);
+  link->Send(scratch_, nullptr, 0, false);
+}
+
+UpstreamLink* ClientSession::EnsureDedicated() {
+  if (dedicated_ != nullptr) return dedicated_;
+  dedicated_ = io_.AcquireDedicated(this);
+  // Restore the state this client has set up on respite.
+  if (db_ != 0) SendInternal(dedicated_, {"SELECT", std::to_string(db_)});
+  if (protocol_ == 3) SendInternal(dedicated_, {"HELLO", "3"});
+  if (!name_.empty()) SendInternal(dedicated_, {"CLIENT", "SETNAME", name_});
+  return dedicated_;
+}
+
+void ClientSession::MaybeReleaseDedicated() {
+  if (dedicated_ == nullptr || relay_ || sticky_ || in_multi_ || watching_ || inflight_ > 0) {
+    return;
+  }
+  UpstreamLink* link = dedicated_;
+  dedicated_ = nullptr;
+  inflight_link_ = nullptr;
+  link->SetOwner(nullptr);
+  io_.ReleaseDedicated(link);
+}
+
+void ClientSession::OnReply(uint64_t tag, std::string_view reply) {
+  --inflight_;
+  if (closed_) return;
+  replies_.Complete(tag, reply, &out_);
+  ScheduleFlush();
+  MaybeReleaseDedicated();
+  Wake();
+}
+
+void ClientSession::OnRequestFailed(uint64_t tag, std::string_view error) {
+  --inflight_;
+  if (closed_) return;
+  replies_.Complete(tag, ErrorReply(error), &out_);
+  ScheduleFlush();
+  Wake();
+}
+
+void ClientSession::OnLinkClosed(UpstreamLink* link) {
+  if (link != dedicated_) return;
+  dedicated_ = nullptr;
+  if (inflight_link_ == link) inflight_link_ = nullptr;
+  link->SetOwner(nullptr);
+  io_.ReleaseDedicated(link);
+  if (in_multi_) multi_broken_ = true;
+  if (watching_ && !in_multi_) watch_broken_ = true;
+  watching_ = false;
+  if (relay_ || sticky_) {
+    // Subscriptions and tracking lived on that connection; the client must set them up again.
+    spdlog::info("client {}: upstream connection of a subscribed client lost; closing it", id_);
+    CloseSocket();
+  }
+  Wake();
+}
+
+void ClientSession::OnRelay(std::string_view reply) {
+  if (closed_) return;
+  out_.append(reply);
+  if (out_.size() + writing_.size() > io_.config().limits.client_output_buffer) {
+    spdlog::warn(
+        "client {}: output buffer over {} bytes (a subscriber that does not read); closing", id_,
+        io_.config().limits.client_output_buffer);
+    CloseSocket();
+    return;
+  }
+  ScheduleFlush();
+}
+
+void ClientSession::CompleteLocal(std::string_view reply) {
+  const bool discard = reply_mode_ != ReplyMode::kOn;
+  if (reply_mode_ == ReplyMode::kSkip) reply_mode_ = ReplyMode::kOn;
+  if (relay_ && replies_.outstanding() == 0) {
+    if (!discard) out_.append(reply);
+    return;
+  }
+  replies_.Complete(replies_.Reserve(discard), reply, &out_);
+}
+
+void ClientSession::RunLocal(const Route& route, const Command& cmd) {
+  std::string reply;
+  resp::ReplyWriter w(&reply, protocol_);
+  switch (route.local) {
+    case LocalCommand::kNone:
+      w.Error(errors::kNoAuth);
+      break;
+    case LocalCommand::kAuth:
+      Auth(cmd, &reply);
+      break;
+    case LocalCommand::kHello:
+      Hello(cmd, &reply);
+      break;
+    case LocalCommand::kSelect:
+      Select(cmd, &reply, dedicated_ != nullptr);
+      break;
+    case LocalCommand::kQuit:
+      w.Ok();
+      close_after_replies_ = true;
+      break;
+    case LocalCommand::kReset:
+      if (dedicated_ != nullptr) {
+        UpstreamLink* link = dedicated_;
+        dedicated_ = nullptr;
+        link->SetOwner(nullptr);
+        io_.ReleaseDedicated(link);
+      }
+      ResetState();
+      reply.clear();
+      resp::ReplyWriter(&reply, protocol_).SimpleString("RESET");
+      break;
+    case LocalCommand::kClientSetName:
+      if (cmd.argv.size() != 3) {
+        w.Error(ArityError("client|setname"));
+      } else if (!ValidClientName(cmd.argv[2])) {
+        w.Error("ERR Client names cannot contain spaces, newlines or special characters.");
+      } else {
+        name_.assign(cmd.argv[2]);
+        if (dedicated_ != nullptr) SendInternal(dedicated_, {"CLIENT", "SETNAME", cmd.argv[2]});
+        w.Ok();
+      }
+      break;
+    case LocalCommand::kClientGetName:
+      if (cmd.argv.size() != 2) {
+        w.Error(ArityError("client|getname"));
+      } else if (name_.empty()) {
+        w.Null();
+      } else {
+        w.Bulk(name_);
+      }
+      break;
+    case LocalCommand::kClientId:
+      if (cmd.argv.size() != 2) {
+        w.Error(ArityError("client|id"));
+      } else {
+        w.Integer(static_cast<int64_t>(id_));
+      }
+      break;
+    case LocalCommand::kClientReply:
+      ClientReply(cmd, &reply);
+      if (reply.empty()) return;  // OFF and SKIP are not answered
+      break;
+  }
+  CompleteLocal(reply);
+}
+
+void ClientSession::Auth(const Command& cmd, std::string* reply) {
+  resp::ReplyWriter w(reply, protocol_);
+  if (cmd.argv.size() < 2 || cmd.argv.size() > 3) {
+    w.Error(ArityError("auth"));
+    return;
+  }
+  const std::string& pass = io_.config().requirepass;
+  if (cmd.argv.size() == 2 && pass.empty()) {
+    w.Error(errors::kAuthNotConfigured);
+    return;
+  }
+  const bool user_ok = cmd.argv.size() == 2 || IEquals(cmd.argv[1], "default");
+  // With no password configured the default user takes any password, as in Redis.
+  if (user_ok && (pass.empty() || SecretEquals(cmd.argv.back(), pass))) {
+    authenticated_ = true;
+    w.Ok();
+  } else {
+    w.Error(errors::kWrongPass);
+  }
+}
+
+void ClientSession::Hello(const Command& cmd, std::string* reply) {
+  resp::ReplyWriter w(reply, protocol_);
+  long long version = protocol_;
+  if (cmd.argv.size() >= 2) {
+    if (!ParseInt(cmd.argv[1], &version)) {
+      w.Error("ERR Protocol version is not an integer or out of range");
+      return;
+    }
+    if (version < 2 || version > 3) {
+      w.Error(errors::kProtoUnsupported);
+      return;
+    }
+  }
+  std::string_view user, pass, name;
+  bool has_auth = false, has_name = false;
+  for (size_t i = 2; i < cmd.argv.size(); ++i) {
+    const size_t left = cmd.argv.size() - i - 1;
+    if (IEquals(cmd.argv[i], "auth") && left >= 2) {
+      user = cmd.argv[i + 1];
+      pass = cmd.argv[i + 2];
+      has_auth = true;
+      i += 2;
+    } else if (IEquals(cmd.argv[i], "setname") && left >= 1) {
+      name = cmd.argv[i + 1];
+      has_name = true;
+      i += 1;
+    } else {
+      w.Error("ERR Syntax error in HELLO option '" + std::string(cmd.argv[i]) + "'");
+      return;
+    }
+  }
+  if (has_auth) {
+    const std::string& expected = io_.config().requirepass;
+    if (!IEquals(user, "default") || (!expected.empty() && !SecretEquals(pass, expected))) {
+      w.Error(errors::kWrongPass);
+      return;
+    }
+    authenticated_ = true;
+  }
+  if (!authenticated_) {
+    w.Error(
+        "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
+        "<proto> AUTH <user> <pass> option can be used to authenticate the client and select the "
+        "RESP protocol version at the same time");
+    return;
+  }
+  if (has_name) {
+    if (!ValidClientName(name)) {
+      w.Error("ERR Client names cannot contain spaces, newlines or special characters.");
+      return;
+    }
+    name_.assign(name);
+    if (dedicated_ != nullptr) SendInternal(dedicated_, {"CLIENT", "SETNAME", name});
+  }
+  if (version != protocol_) {
+    protocol_ = static_cast<int>(version);
+    if (dedicated_ != nullptr) SendInternal(dedicated_, {"HELLO", std::to_string(version)});
+  }
+  reply->clear();
+  resp::ReplyWriter m(reply, protocol_);
+  m.MapHeader(7);
+  m.Bulk("server");
+  m.Bulk("redis");
+  m.Bulk("version");
+  m.Bulk(io_.server().UpstreamVersion());
+  m.Bulk("proto");
+  m.Integer(protocol_);
+  m.Bulk("id");
+  m.Integer(static_cast<int64_t>(id_));
+  m.Bulk("mode");
+  m.Bulk("standalone");
+  m.Bulk("role");
+  m.Bulk("master");
+  m.Bulk("modules");
+  m.ArrayHeader(0);
+}
+
+void ClientSession::Select(const Command& cmd, std::string* reply, bool forward_too) {
+  resp::ReplyWriter w(reply, protocol_);
+  long long db;
+  if (cmd.argv.size() != 2) {
+    w.Error(ArityError("select"));
+  } else if (!ParseInt(cmd.argv[1], &db)) {
+    w.Error(errors::kNotInteger);
+  } else if (db < 0 || db >= 16) {
+    w.Error(errors::kDbOutOfRange);
+  } else {
+    db_ = static_cast<int>(db);
+    if (forward_too) SendInternal(dedicated_, {"SELECT", cmd.argv[1]});
+    w.Ok();
+  }
+}
+
+void ClientSession::ClientReply(const Command& cmd, std::string* reply) {
+  resp::ReplyWriter w(reply, protocol_);
+  if (cmd.argv.size() != 3) {
+    w.Error(ArityError("client|reply"));
+  } else if (IEquals(cmd.argv[2], "on")) {
+    reply_mode_ = ReplyMode::kOn;
+    w.Ok();
+  } else if (IEquals(cmd.argv[2], "off")) {
+    reply_mode_ = ReplyMode::kOff;
+  } else if (IEquals(cmd.argv[2], "skip")) {
+    // Skips the reply of the next command; SKIP itself has none.
+    if (reply_mode_ == ReplyMode::kOn) reply_mode_ = ReplyMode::kSkip;
+  } else {
+    w.Error("ERR syntax error");
+  }
+}
+
+void ClientSession::ResetState() {
+  db_ = 0;
+  protocol_ = 2;
+  name_.clear();
+  authenticated_ = io_.config().requirepass.empty();
+  in_multi_ = watching_ = sticky_ = relay_ = false;
+  multi_broken_ = watch_broken_ = false;
+  reply_mode_ = ReplyMode::kOn;
+  inflight_link_ = nullptr;
+}
+
+void ClientSession::ScheduleFlush() {
+  if (flush_posted_ || write_active_ || out_.empty() || closed_) return;
+  flush_posted_ = true;
+  AddRef();
+  // Posting lets every reply that arrives in this turn of the event loop join one write.
+  asio::post(io_.context(), [this] {
+    flush_posted_ = false;
+    Flush();
+    Wake();
+    Release();
+  });
+}
+
+void ClientSession::Flush() {
+  if (write_active_ || out_.empty() || closed_) return;
+  write_active_ = true;
+  writing_.swap(out_);
+  out_.clear();
+  AddRef();
+  asio::async_write(socket_, asio::buffer(writing_), [this](boost::system::error_code ec, size_t) {
+    write_active_ = false;
+    if (writing_.capacity() > kBackpressureBytes) {
+      std::string().swap(writing_);
+    } else {
+      writing_.clear();
+    }
+    if (ec) {
+      CloseSocket();
+    } else {
+      Flush();
+    }
+    Wake();
+    Release();
+  });
+}
+
+void ClientSession::BeginShutdown() {
+  stopping_ = true;
+  boost::system::error_code ignored;
+  // Ends the pending read (it sees EOF) without cancelling a write in progress.
+  socket_.shutdown(tcp::socket::shutdown_receive, ignored);
+  Wake();
+}
+
+void ClientSession::ForceClose() { CloseSocket(); }
+
+void ClientSession::CheckIdle(uint64_t now_ms) {
+  const uint32_t timeout_s = io_.config().limits.idle_timeout_s;
+  if (timeout_s == 0 || closed_ || relay_ || inflight_ > 0) return;
+  if (now_ms - last_active_ms_ > uint64_t{timeout_s} * 1000) {
+    SPDLOG_DEBUG("client {}: idle for {} s; closing", id_, timeout_s);
+    CloseSocket();
+  }
+}
+
+void ClientSession::CloseSocket() {
+  if (closed_) return;
+  closed_ = true;
+  boost::system::error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  Wake();
+}
+
+}  // namespace respite::proxy

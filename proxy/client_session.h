@@ -1,0 +1,124 @@
+#pragma once
+// One client connection. Reads requests, parses them in place, routes each (router.h), and writes
+// the replies back in request order, one write per batch. Tracks the connection state respite
+// owns (db, protocol, name, authentication, transaction) so it can be restored on any upstream
+// connection. Thread: runs entirely on its IoThread. Lifetime: reference counted; the read
+// coroutine holds one reference and every request in flight on an upstream link holds one.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "proxy/io_buffer.h"
+#include "proxy/reply_queue.h"
+#include "proxy/reply_sink.h"
+#include "proxy/router.h"
+#include "resp/request_parser.h"
+
+namespace respite::proxy {
+
+class IoThread;
+
+class ClientSession final : public ReplySink {
+ public:
+  // Creates a session for an accepted socket and starts serving it.
+  static void Start(IoThread& io, boost::asio::ip::tcp::socket socket, uint64_t id);
+
+  // ReplySink.
+  void OnReply(uint64_t tag, std::string_view reply) override;
+  void OnRequestFailed(uint64_t tag, std::string_view error) override;
+  void OnLinkClosed(UpstreamLink* link) override;
+  void OnRelay(std::string_view reply) override;
+  void AddRef() override { ++refs_; }
+  void Release() override;
+
+  // Stops reading; replies in flight are still delivered, then the connection closes.
+  void BeginShutdown();
+  // Forces the connection closed now (shutdown deadline passed, idle timeout).
+  void ForceClose();
+  // Closes the connection if it has been idle longer than the idle timeout.
+  void CheckIdle(uint64_t now_ms);
+
+ private:
+  ClientSession(IoThread& io, boost::asio::ip::tcp::socket socket, uint64_t id);
+  ~ClientSession();
+
+  enum class Step { kNext, kWait, kStop };
+
+  boost::asio::awaitable<void> Run();
+  void ProcessInput();
+  Step Dispatch(const resp::Command& cmd);
+  Step Forward(const Route& route, const resp::Command& cmd);
+  void RunLocal(const Route& route, const resp::Command& cmd);
+  void Auth(const resp::Command& cmd, std::string* reply);
+  void Hello(const resp::Command& cmd, std::string* reply);
+  void Select(const resp::Command& cmd, std::string* reply, bool forward_too);
+  void ClientReply(const resp::Command& cmd, std::string* reply);
+  void ResetState();
+  Step BrokenTransaction(const Route& route);
+  boost::asio::awaitable<void> WaitWake();
+
+  // Sends `cmd` on `link`, tracked as request `tag`.
+  void SendOn(UpstreamLink* link, const resp::Command& cmd, uint64_t tag, bool blocking);
+  // Sends a state-restoring request whose reply respite consumes.
+  void SendInternal(UpstreamLink* link, std::initializer_list<std::string_view> argv);
+  UpstreamLink* EnsureDedicated();
+  void MaybeReleaseDedicated();
+  void CompleteLocal(std::string_view reply);
+  void Deliver(uint64_t tag, std::string_view reply);
+  bool OutputBacklogged() const;
+  void ScheduleFlush();
+  void Flush();
+  void Wake();
+  void CloseSocket();
+
+  IoThread& io_;
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer wake_;
+  uint64_t id_;
+  int refs_ = 1;
+  Router router_;
+  resp::RequestParser parser_;
+  resp::Command cmd_;
+  IoBuffer in_;
+  std::string out_;
+  std::string writing_;
+  bool write_active_ = false;
+  bool flush_posted_ = false;
+  ReplyQueue replies_;
+
+  // Connection state respite owns.
+  int db_ = 0;
+  int protocol_ = 2;
+  std::string name_;
+  bool authenticated_ = true;
+  bool in_multi_ = false;
+  bool watching_ = false;
+  // The dedicated link died inside MULTI (EXEC answers EXECABORT) or after WATCH (EXEC answers
+  // a null array, as if a watched key was touched).
+  bool multi_broken_ = false;
+  bool watch_broken_ = false;
+  bool sticky_ = false;
+  enum class ReplyMode { kOn, kOff, kSkip } reply_mode_ = ReplyMode::kOn;
+
+  // Forwarded requests without a reply yet, and the link they went to. A session never has
+  // requests in flight on two links at once: switching links waits (a barrier), so upstream runs
+  // one client's commands in the order the client sent them.
+  UpstreamLink* inflight_link_ = nullptr;
+  uint64_t inflight_ = 0;
+  UpstreamLink* dedicated_ = nullptr;
+  bool relay_ = false;
+
+  bool waiting_barrier_ = false;
+  bool close_after_replies_ = false;  // QUIT, protocol error
+  bool closed_ = false;
+  bool stopping_ = false;  // shutdown: read no more
+  bool waiting_ = false;   // the read coroutine waits on wake_
+  std::string scratch_;    // re-encoded inline commands and internal requests
+  uint64_t last_active_ms_ = 0;
+};
+
+}  // namespace respite::proxy

@@ -1,0 +1,22 @@
+#pragma once
+// Error texts respite itself sends (without the leading '-'). Texts that mimic Redis are exact.
+
+#include <string_view>
+
+namespace respite::proxy::errors {
+
+inline constexpr std::string_view kUpstreamUnavailable = "ERR upstream Redis unavailable: ";
+inline constexpr std::string_view kUpstreamLost =
+    "TRYAGAIN upstream connection lost before the reply; the outcome is unknown";
+inline constexpr std::string_view kNoAuth = "NOAUTH Authentication required.";
+inline constexpr std::string_view kWrongPass =
+    "WRONGPASS invalid username-password pair or user is disabled.";
+inline constexpr std::string_view kAuthNotConfigured =
+    "ERR AUTH <password> called without any password configured for the default user. Are you "
+    "sure your configuration is correct?";
+inline constexpr std::string_view kDbOutOfRange = "ERR DB index is out of range";
+inline constexpr std::string_view kNotInteger = "ERR value is not an integer or out of range";
+inline constexpr std::string_view kMaxClients = "ERR max number of clients reached";
+inline constexpr std::string_view kProtoUnsupported = "NOPROTO unsupported protocol version";
+
+}  // namespace respite::proxy::errors

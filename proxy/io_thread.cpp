@@ -1,0 +1,200 @@
+#include "proxy/io_thread.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <system_error>
+
+#include "proxy/client_session.h"
+#include "proxy/errors.h"
+#include "proxy/server.h"
+#include "proxy/upstream_link.h"
+#include "resp/command_encoder.h"
+
+namespace respite::proxy {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+constexpr auto kTickInterval = std::chrono::milliseconds(100);
+}  // namespace
+
+IoThread::IoThread(Server& server, const config::Config& config, int index)
+    : server_(server),
+      config_(config),
+      index_(index),
+      context_(1),
+      acceptor_(context_),
+      ticker_(context_) {}
+
+IoThread::~IoThread() = default;
+
+uint64_t IoThread::NowMs() const {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
+void IoThread::Listen(const tcp::endpoint& endpoint) {
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(tcp::acceptor::reuse_address(true));
+  // Every io thread listens on the same port; the kernel spreads new connections over them.
+  int one = 1;
+  if (::setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+    throw std::system_error(errno, std::generic_category(), "setsockopt(SO_REUSEPORT)");
+  }
+  acceptor_.bind(endpoint);
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+}
+
+void IoThread::Run() {
+  Accept();
+  Tick();
+  context_.run();
+}
+
+void IoThread::Accept() {
+  asio::co_spawn(
+      context_,
+      [this]() -> asio::awaitable<void> {
+        asio::steady_timer pause(context_);
+        for (;;) {
+          auto [ec, socket] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
+          if (shutting_down_ || ec == asio::error::operation_aborted) co_return;
+          if (ec) {
+            // Out of file descriptors and the like: say so, and do not spin.
+            spdlog::warn("accept failed: {}", ec.message());
+            pause.expires_after(std::chrono::milliseconds(50));
+            co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+            continue;
+          }
+          if (!server_.TryAddClient()) {
+            std::string reply = "-" + std::string(errors::kMaxClients) + "\r\n";
+            boost::system::error_code ignored;
+            socket.non_blocking(true, ignored);
+            socket.write_some(asio::buffer(reply), ignored);
+            socket.close(ignored);
+            continue;
+          }
+          ClientSession::Start(*this, std::move(socket), server_.NextClientId());
+        }
+      },
+      asio::detached);
+}
+
+void IoThread::Tick() {
+  ticker_.expires_after(kTickInterval);
+  ticker_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    const uint64_t now = NowMs();
+    for (auto& by_db : shared_) {
+      for (auto& link : by_db) {
+        if (link) link->CheckTimeout(now);
+      }
+    }
+    for (auto& link : dedicated_) link->CheckTimeout(now);
+    // Copy: a check may close a session, which removes itself from the list.
+    std::vector<ClientSession*> sessions = sessions_;
+    for (ClientSession* s : sessions) s->CheckIdle(now);
+    if (shutting_down_) {
+      if (now >= shutdown_deadline_ms_ && !sessions_.empty()) {
+        spdlog::warn("shutdown timeout: closing {} connections with replies still in flight",
+                     sessions_.size());
+        sessions = sessions_;
+        for (ClientSession* s : sessions) s->ForceClose();
+      }
+      if (sessions_.empty()) {
+        for (auto& by_db : shared_) {
+          for (auto& link : by_db) {
+            if (link) link->Close("shutting down");
+          }
+        }
+        for (auto& link : dedicated_) link->Close("shutting down");
+        return;  // no more ticks: the loop ends once the closes have run
+      }
+    }
+    Tick();
+  });
+}
+
+void IoThread::PostShutdown() {
+  asio::post(context_, [this] { Shutdown(); });
+}
+
+void IoThread::Shutdown() {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  shutdown_deadline_ms_ = NowMs() + config_.shutdown_timeout_ms;
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  std::vector<ClientSession*> sessions = sessions_;
+  for (ClientSession* s : sessions) s->BeginShutdown();
+}
+
+UpstreamLink& IoThread::SharedLink(int db, int protocol) {
+  auto& slot = shared_[static_cast<size_t>(db)][protocol == 3 ? 1 : 0];
+  if (!slot)
+    slot = std::make_unique<UpstreamLink>(*this, UpstreamLink::Kind::kShared, db, protocol);
+  return *slot;
+}
+
+UpstreamLink* IoThread::AcquireDedicated(ReplySink* owner) {
+  UpstreamLink* link;
+  if (!idle_dedicated_.empty()) {
+    link = idle_dedicated_.back();
+    idle_dedicated_.pop_back();
+  } else {
+    dedicated_.push_back(
+        std::make_unique<UpstreamLink>(*this, UpstreamLink::Kind::kDedicated, 0, 2));
+    link = dedicated_.back().get();
+  }
+  link->SetOwner(owner);
+  return link;
+}
+
+void IoThread::ReleaseDedicated(UpstreamLink* link) {
+  link->SetOwner(nullptr);
+  // A link still blocked upstream (BLPOP) or subscribed can only be freed by closing it.
+  const bool reusable = link->connected() && link->pending() == 0 && !link->relay() &&
+                        !shutting_down_ && idle_dedicated_.size() < config_.upstream.pool_idle;
+  if (!reusable) {
+    link->Close("released");
+  } else {
+    // RESET drops MULTI, WATCH, db, name and protocol; it also logs the connection out, so
+    // authenticate again.
+    std::string request;
+    resp::AppendCommand(&request, {"RESET"});
+    const auto& url = config_.upstream.parsed;
+    if (!url.password.empty()) {
+      if (url.user.empty()) {
+        resp::AppendCommand(&request, {"AUTH", url.password});
+      } else {
+        resp::AppendCommand(&request, {"AUTH", url.user, url.password});
+      }
+    }
+    link->SendInternalBatch(request, url.password.empty() ? 1 : 2);
+  }
+  link->SetRelay(false);
+  idle_dedicated_.push_back(link);
+}
+
+void IoThread::AddSession(ClientSession* session) { sessions_.push_back(session); }
+
+void IoThread::RemoveSession(ClientSession* session) {
+  auto it = std::find(sessions_.begin(), sessions_.end(), session);
+  if (it != sessions_.end()) {
+    *it = sessions_.back();
+    sessions_.pop_back();
+    server_.RemoveClient();
+  }
+}
+
+}  // namespace respite::proxy

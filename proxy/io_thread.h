@@ -1,0 +1,80 @@
+#pragma once
+// One io thread: its io_context, its listening socket (SO_REUSEPORT, so the kernel spreads
+// connections over threads), the clients it accepted, and their upstream links (one shared link
+// per db and protocol, and a pool of dedicated links). Nothing is shared between io threads except
+// the Server's counters. Thread: everything but the constructor, Run and Post* runs on this
+// thread.
+
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "config/config.h"
+
+namespace respite::proxy {
+
+class ClientSession;
+class ReplySink;
+class Server;
+class UpstreamLink;
+
+class IoThread {
+ public:
+  IoThread(Server& server, const config::Config& config, int index);
+  ~IoThread();
+
+  // Binds the listening socket. Throws std::system_error (start-up edge) when it cannot.
+  void Listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  // Runs the event loop until Stop(); call on the thread that owns this object.
+  void Run();
+  // From any thread: stop accepting, let clients finish the replies in flight (bounded by the
+  // shutdown timeout), then stop the loop.
+  void PostShutdown();
+
+  boost::asio::io_context& context() { return context_; }
+  const config::Config& config() const { return config_; }
+  Server& server() { return server_; }
+  int index() const { return index_; }
+  // Monotonic milliseconds (steady clock).
+  uint64_t NowMs() const;
+
+  // The shared link for clients of `db` speaking `protocol`; created on first use.
+  UpstreamLink& SharedLink(int db, int protocol);
+  // Leases a dedicated link to `owner` (a pooled idle one when there is one). The owner restores
+  // its connection state on it before its own requests.
+  UpstreamLink* AcquireDedicated(ReplySink* owner);
+  // Gives a lease back. A link with no requests in flight is RESET and pooled (or closed when the
+  // pool is full); one with requests in flight (a blocked BLPOP) is closed.
+  void ReleaseDedicated(UpstreamLink* link);
+
+  void AddSession(ClientSession* session);
+  void RemoveSession(ClientSession* session);
+  size_t session_count() const { return sessions_.size(); }
+  bool shutting_down() const { return shutting_down_; }
+
+ private:
+  void Accept();
+  void Tick();
+  void Shutdown();
+
+  Server& server_;
+  const config::Config& config_;
+  int index_;
+  boost::asio::io_context context_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer ticker_;
+  std::array<std::array<std::unique_ptr<UpstreamLink>, 2>, 16> shared_;
+  // Every dedicated link ever made here; links are reused, never destroyed while running, because
+  // their coroutines may still hold them after a close.
+  std::vector<std::unique_ptr<UpstreamLink>> dedicated_;
+  std::vector<UpstreamLink*> idle_dedicated_;
+  std::vector<ClientSession*> sessions_;
+  bool shutting_down_ = false;
+  uint64_t shutdown_deadline_ms_ = 0;
+};
+
+}  // namespace respite::proxy

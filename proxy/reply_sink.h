@@ -1,0 +1,32 @@
+#pragma once
+// The receiving end of forwarded requests. An UpstreamLink delivers each reply, in request order,
+// to the sink that sent the request. All calls happen on the io thread that owns both objects.
+
+#include <cstdint>
+#include <string_view>
+
+namespace respite::proxy {
+
+class UpstreamLink;
+
+class ReplySink {
+ public:
+  // One complete reply (RESP bytes, valid only during the call) for the request tagged `tag`.
+  virtual void OnReply(uint64_t tag, std::string_view reply) = 0;
+  // The request tagged `tag` will get no reply: the link failed. `error` is the full error text
+  // without '-' to send the client instead.
+  virtual void OnRequestFailed(uint64_t tag, std::string_view error) = 0;
+  // A link this sink owns as a dedicated (or relay) connection closed. Called after the
+  // OnRequestFailed calls for that link.
+  virtual void OnLinkClosed(UpstreamLink* link) = 0;
+  // In relay mode (pub/sub, MONITOR, CLIENT TRACKING): one reply or push message from upstream.
+  virtual void OnRelay(std::string_view reply) = 0;
+  // Reference counting keeps a sink alive while a link holds requests for it.
+  virtual void AddRef() = 0;
+  virtual void Release() = 0;
+
+ protected:
+  ~ReplySink() = default;
+};
+
+}  // namespace respite::proxy

@@ -1,0 +1,195 @@
+#include "proxy/router.h"
+
+#include <strings.h>
+
+namespace respite::proxy {
+
+namespace {
+
+using resp::CommandSpec;
+using resp::CommandTable;
+
+bool IEquals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// The built-in commands routing cares about, looked up once so that classification compares
+// pointers instead of names.
+struct Specs {
+  const CommandSpec* auth;
+  const CommandSpec* hello;
+  const CommandSpec* select;
+  const CommandSpec* quit;
+  const CommandSpec* reset;
+  const CommandSpec* client;
+  const CommandSpec* multi;
+  const CommandSpec* exec;
+  const CommandSpec* discard;
+  const CommandSpec* watch;
+  const CommandSpec* unwatch;
+  const CommandSpec* subscribe;
+  const CommandSpec* psubscribe;
+  const CommandSpec* ssubscribe;
+  const CommandSpec* monitor;
+  const CommandSpec* wait;
+  const CommandSpec* waitaof;
+
+  static const Specs& Get() {
+    static const Specs specs = [] {
+      const CommandTable& t = CommandTable::Instance();
+      Specs s{};
+      s.auth = t.Find("auth");
+      s.hello = t.Find("hello");
+      s.select = t.Find("select");
+      s.quit = t.Find("quit");
+      s.reset = t.Find("reset");
+      s.client = t.Find("client");
+      s.multi = t.Find("multi");
+      s.exec = t.Find("exec");
+      s.discard = t.Find("discard");
+      s.watch = t.Find("watch");
+      s.unwatch = t.Find("unwatch");
+      s.subscribe = t.Find("subscribe");
+      s.psubscribe = t.Find("psubscribe");
+      s.ssubscribe = t.Find("ssubscribe");
+      s.monitor = t.Find("monitor");
+      s.wait = t.Find("wait");
+      s.waitaof = t.Find("waitaof");  // absent before Redis 7.2
+      return s;
+    }();
+    return specs;
+  }
+};
+
+Route ClassifyClient(const SessionView& session, std::span<const std::string_view> argv,
+                     Route route) {
+  if (argv.size() < 2) return route;  // arity error: upstream says so
+  const std::string_view sub = argv[1];
+  if (IEquals(sub, "setname")) {
+    route.kind = RouteKind::kLocal;
+    route.local = LocalCommand::kClientSetName;
+  } else if (IEquals(sub, "getname")) {
+    route.kind = RouteKind::kLocal;
+    route.local = LocalCommand::kClientGetName;
+  } else if (IEquals(sub, "id")) {
+    route.kind = RouteKind::kLocal;
+    route.local = LocalCommand::kClientId;
+  } else if (IEquals(sub, "reply")) {
+    route.kind = RouteKind::kLocal;
+    route.local = LocalCommand::kClientReply;
+  } else if (IEquals(sub, "tracking")) {
+    // Invalidation messages arrive on the tracking connection itself (RESP3 push).
+    route.kind = RouteKind::kRelay;
+    route.sticky = true;
+  } else if (IEquals(sub, "no-evict") || IEquals(sub, "no-touch") || IEquals(sub, "caching")) {
+    // Connection flags: they only mean something on the client's own connection.
+    route.kind = session.relay ? RouteKind::kRelay : RouteKind::kDedicated;
+    route.sticky = true;
+  }
+  return route;
+}
+
+}  // namespace
+
+Route Router::Classify(const SessionView& session, std::span<const std::string_view> argv) const {
+  const Specs& s = Specs::Get();
+  const CommandTable& table = CommandTable::Instance();
+  Route route;
+  route.spec = table.Find(argv[0]);
+  const CommandSpec* spec = route.spec;
+
+  // Respite owns authentication of its clients.
+  if (spec == s.auth) {
+    route.kind = RouteKind::kLocal;
+    route.local = LocalCommand::kAuth;
+    return route;
+  }
+  if (spec == s.quit) {
+    route.kind = RouteKind::kLocal;
+    route.local = LocalCommand::kQuit;
+    return route;
+  }
+  if (spec == s.reset) {
+    route.kind = RouteKind::kLocal;
+    route.local = LocalCommand::kReset;
+    return route;
+  }
+  if (spec == s.hello && !session.in_multi) {
+    route.kind = RouteKind::kLocal;
+    route.local = LocalCommand::kHello;
+    return route;
+  }
+  if (!session.authenticated) {
+    route.kind = RouteKind::kLocal;  // answered with NOAUTH
+    return route;
+  }
+
+  // A relaying session sends everything on its relay link: upstream enforces what a subscribed
+  // connection may run, with Redis' own error texts.
+  if (session.relay) {
+    route.kind = RouteKind::kRelay;
+    if (spec == s.select) route.local = LocalCommand::kSelect;  // tracked, and forwarded
+    return route;
+  }
+
+  if (spec == nullptr) {
+    route.kind = session.has_dedicated ? RouteKind::kDedicated : RouteKind::kShared;
+    return route;
+  }
+
+  if (session.in_multi) {
+    // Inside a transaction everything is queued upstream, SELECT included (it applies at EXEC).
+    route.kind = RouteKind::kDedicated;
+    route.ends_multi = spec == s.exec || spec == s.discard;
+    if (spec == s.select) route.local = LocalCommand::kSelect;
+    if (spec == s.client) {
+      Route c = ClassifyClient(session, argv, route);
+      route.sticky = c.sticky;
+    }
+    return route;
+  }
+
+  if (spec == s.select) {
+    route.kind = RouteKind::kLocal;
+    route.local = LocalCommand::kSelect;
+    return route;
+  }
+  if (spec == s.client) {
+    route.kind = session.has_dedicated ? RouteKind::kDedicated : RouteKind::kShared;
+    return ClassifyClient(session, argv, route);
+  }
+  if (spec == s.multi) {
+    route.kind = RouteKind::kDedicated;
+    route.begins_multi = true;
+    return route;
+  }
+  if (spec == s.watch) {
+    route.kind = RouteKind::kDedicated;
+    route.begins_watch = true;
+    return route;
+  }
+  if (spec == s.exec || spec == s.discard) {
+    route.kind = session.has_dedicated ? RouteKind::kDedicated : RouteKind::kShared;
+    route.ends_multi = true;
+    return route;
+  }
+  if (spec == s.unwatch) {
+    route.kind = session.has_dedicated ? RouteKind::kDedicated : RouteKind::kShared;
+    route.ends_watch = true;
+    return route;
+  }
+  if (spec == s.subscribe || spec == s.psubscribe || spec == s.ssubscribe || spec == s.monitor) {
+    route.kind = RouteKind::kRelay;
+    route.sticky = true;
+    return route;
+  }
+  if (spec->Has(resp::kCmdBlocking) || spec == s.wait || (s.waitaof && spec == s.waitaof)) {
+    route.kind = RouteKind::kDedicated;
+    route.blocking = true;
+    return route;
+  }
+  route.kind = session.has_dedicated ? RouteKind::kDedicated : RouteKind::kShared;
+  return route;
+}
+
+}  // namespace respite::proxy

@@ -1,0 +1,60 @@
+#pragma once
+// Decides where each client command goes: the shared upstream link, a dedicated link (connection
+// state), a relay link (pub/sub, MONITOR, tracking), or respite itself (connection commands that
+// respite answers because it owns the client's connection state). Later stages add the local store
+// here. Pure function of the command and the session's state; no I/O.
+
+#include <span>
+#include <string_view>
+
+#include "resp/command_table.h"
+
+namespace respite::proxy {
+
+// What respite answers itself.
+enum class LocalCommand {
+  kNone,
+  kAuth,
+  kHello,
+  kSelect,
+  kQuit,
+  kReset,
+  kClientSetName,
+  kClientGetName,
+  kClientId,
+  kClientReply,
+};
+
+enum class RouteKind {
+  kShared,     // the io thread's shared, pipelined link for the session's db and protocol
+  kDedicated,  // the session's own link, leased while it holds connection state
+  kRelay,      // the session's own link, relaying every message (sticky until RESET or close)
+  kLocal,      // answered by respite
+};
+
+struct Route {
+  RouteKind kind = RouteKind::kShared;
+  LocalCommand local = LocalCommand::kNone;
+  const resp::CommandSpec* spec = nullptr;  // nullptr: unknown to respite (forwarded as is)
+  bool blocking = false;                    // may block upstream: exempt from the request timeout
+  bool sticky = false;                      // keeps the dedicated link for the rest of the session
+  bool begins_multi = false;
+  bool ends_multi = false;  // EXEC or DISCARD (also ends WATCH)
+  bool begins_watch = false;
+  bool ends_watch = false;  // UNWATCH
+};
+
+// What the router needs to know of a session.
+struct SessionView {
+  bool authenticated = true;
+  bool has_dedicated = false;
+  bool relay = false;
+  bool in_multi = false;
+};
+
+class Router {
+ public:
+  Route Classify(const SessionView& session, std::span<const std::string_view> argv) const;
+};
+
+}  // namespace respite::proxy

@@ -1,0 +1,110 @@
+#include "proxy/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <chrono>
+#include <csignal>
+#include <thread>
+
+#include "proxy/io_thread.h"
+
+namespace respite::proxy {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+Server::Server(config::Config config) : config_(std::move(config)) {}
+
+Server::~Server() = default;
+
+bool Server::TryAddClient() {
+  uint32_t n = clients_.load(std::memory_order_relaxed);
+  do {
+    if (n >= config_.limits.max_clients) return false;
+  } while (!clients_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
+  return true;
+}
+
+void Server::RemoveClient() { clients_.fetch_sub(1, std::memory_order_relaxed); }
+
+std::string Server::UpstreamVersion() const {
+  std::lock_guard lock(version_mu_);
+  return upstream_version_;
+}
+
+void Server::SetUpstreamVersion(std::string version) {
+  std::lock_guard lock(version_mu_);
+  upstream_version_ = std::move(version);
+}
+
+bool Server::ClaimCommandLearning() {
+  bool expected = false;
+  return learning_claimed_.compare_exchange_strong(expected, true);
+}
+
+void Server::RequestShutdown() {
+  for (auto& t : threads_) t->PostShutdown();
+}
+
+int Server::Run() {
+  std::signal(SIGPIPE, SIG_IGN);
+  asio::io_context main_context(1);
+  tcp::resolver resolver(main_context);
+  const tcp::endpoint listen =
+      resolver.resolve(config_.listen.host, std::to_string(config_.listen.port))
+          .begin()
+          ->endpoint();
+
+  unsigned n = config_.io_threads;
+  if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < n; ++i) {
+    threads_.push_back(std::make_unique<IoThread>(*this, config_, static_cast<int>(i)));
+    threads_.back()->Listen(listen);
+  }
+  spdlog::info("listening on {} with {} io threads; upstream {}", config_.listen.ToString(), n,
+               config_.upstream.parsed.Redacted());
+
+  std::atomic<unsigned> running{n};
+  std::vector<std::thread> workers;
+  for (auto& t : threads_) {
+    workers.emplace_back([&running, io = t.get()] {
+      io->Run();
+      running.fetch_sub(1);
+    });
+  }
+
+  asio::signal_set signals(main_context, SIGINT, SIGTERM);
+  signals.async_wait([this](boost::system::error_code ec, int sig) {
+    if (ec) return;
+    spdlog::info("received {}; draining clients (up to {} ms)",
+                 sig == SIGTERM ? "SIGTERM" : "SIGINT", config_.shutdown_timeout_ms);
+    RequestShutdown();
+  });
+  main_context.run();
+
+  // Each io thread ends by itself once its clients are done (bounded by the shutdown timeout).
+  // Past that and a grace period, stop the loops outright.
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(config_.shutdown_timeout_ms) +
+                        std::chrono::seconds(2);
+  while (running.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const bool forced = running.load() > 0;
+  if (forced) {
+    spdlog::warn("io threads did not finish in time; stopping them");
+    for (auto& t : threads_) t->context().stop();
+  }
+  for (auto& w : workers) w.join();
+  if (forced) {
+    // Handlers still queued may refer to sessions; let process exit reclaim the memory.
+    for (auto& t : threads_) (void)t.release();
+  }
+  spdlog::info("shut down");
+  return 0;
+}
+
+}  // namespace respite::proxy

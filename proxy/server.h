@@ -1,0 +1,54 @@
+#pragma once
+// The whole proxy: one IoThread per core, the process-wide counters they share, and orderly
+// shutdown. Thread: Run() on the main thread; the counters are safe from any thread.
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+
+namespace respite::proxy {
+
+class IoThread;
+
+class Server {
+ public:
+  explicit Server(config::Config config);
+  ~Server();
+
+  // Binds, serves until SIGTERM or SIGINT, drains, and returns the process exit code. Throws
+  // std::system_error when the listen address cannot be bound (start-up edge).
+  int Run();
+  // Thread-safe; what a signal does.
+  void RequestShutdown();
+
+  const config::Config& config() const { return config_; }
+
+  // Admission control for max_clients. Thread-safe.
+  bool TryAddClient();
+  void RemoveClient();
+  uint64_t NextClientId() { return next_client_id_.fetch_add(1, std::memory_order_relaxed); }
+
+  // Redis version upstream reported in its HELLO reply ("unknown" before the first connect).
+  std::string UpstreamVersion() const;
+  void SetUpstreamVersion(std::string version);
+
+  // The first upstream link to connect learns commands missing from the built-in table; true for
+  // exactly one caller until ReleaseCommandLearning().
+  bool ClaimCommandLearning();
+  void ReleaseCommandLearning() { learning_claimed_.store(false); }
+
+ private:
+  config::Config config_;
+  std::vector<std::unique_ptr<IoThread>> threads_;
+  std::atomic<uint32_t> clients_{0};
+  std::atomic<uint64_t> next_client_id_{1};
+  std::atomic<bool> learning_claimed_{false};
+  mutable std::mutex version_mu_;
+  std::string upstream_version_ = "unknown";
+};
+
+}  // namespace respite::proxy

@@ -1,0 +1,320 @@
+#include "proxy/upstream_link.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "proxy/errors.h"
+#include "proxy/io_thread.h"
+#include "proxy/reply_sink.h"
+#include "proxy/server.h"
+#include "resp/command_encoder.h"
+#include "resp/command_table.h"
+
+namespace respite::proxy {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+// After a failed connect, requests fail at once for this long instead of reconnecting each time.
+constexpr uint64_t kReconnectBackoffMs = 100;
+}  // namespace
+
+UpstreamLink::UpstreamLink(IoThread& io, Kind kind, int db, int protocol)
+    : io_(io), kind_(kind), db_(db), protocol_(protocol), socket_(io.context()) {}
+
+UpstreamLink::~UpstreamLink() = default;
+
+bool UpstreamLink::down() const {
+  return state_ == State::kIdle && down_until_ms_ != 0 && io_.NowMs() < down_until_ms_;
+}
+
+void UpstreamLink::Send(std::string_view request, ReplySink* sink, uint64_t tag, bool blocking) {
+  if (down()) {
+    if (sink) {
+      std::string error(errors::kUpstreamUnavailable);
+      error += last_error_;
+      sink->OnRequestFailed(tag, error);
+    }
+    return;
+  }
+  if (sink) sink->AddRef();
+  pending_.push_back(Pending{sink, tag, io_.NowMs(), blocking});
+  out_.append(request);
+  EnsureConnected();
+}
+
+void UpstreamLink::SendUntracked(std::string_view request) {
+  out_.append(request);
+  EnsureConnected();
+}
+
+void UpstreamLink::SendInternalBatch(std::string_view requests, size_t count) {
+  const uint64_t now = io_.NowMs();
+  for (size_t i = 0; i < count; ++i) pending_.push_back(Pending{nullptr, 0, now, false});
+  out_.append(requests);
+  EnsureConnected();
+}
+
+void UpstreamLink::EnsureConnected() {
+  if (state_ == State::kIdle) {
+    Connect();
+  } else if (state_ == State::kReady) {
+    ScheduleFlush();
+  }
+}
+
+void UpstreamLink::Connect() {
+  state_ = State::kConnecting;
+  const uint64_t gen = generation_;
+  asio::co_spawn(
+      io_.context(),
+      [this, gen]() -> asio::awaitable<void> {
+        const auto& up = io_.config().upstream;
+        tcp::resolver resolver(io_.context());
+        auto [rec, endpoints] = co_await resolver.async_resolve(
+            up.parsed.host, std::to_string(up.parsed.port), asio::as_tuple(asio::use_awaitable));
+        if (gen != generation_) co_return;
+        if (rec) {
+          Fail("cannot resolve " + up.parsed.host + ": " + rec.message(), {});
+          co_return;
+        }
+        asio::steady_timer timer(io_.context());
+        timer.expires_after(std::chrono::milliseconds(up.connect_timeout_ms));
+        auto result = co_await (
+            asio::async_connect(socket_, endpoints, asio::as_tuple(asio::use_awaitable)) ||
+            timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+        if (gen != generation_) co_return;
+        if (result.index() == 1) {
+          Fail("connect timed out after " + std::to_string(up.connect_timeout_ms) + " ms", {});
+          co_return;
+        }
+        auto [cec, ep] = std::get<0>(result);
+        if (cec) {
+          Fail(cec.message(), {});
+          co_return;
+        }
+        boost::system::error_code ignored;
+        socket_.set_option(tcp::no_delay(true), ignored);
+
+        // The handshake goes ahead of the requests queued while connecting.
+        std::string hello;
+        std::vector<Pending> internal;
+        const uint64_t now = io_.NowMs();
+        if (!up.parsed.password.empty()) {
+          if (up.parsed.user.empty()) {
+            resp::AppendCommand(&hello, {"AUTH", up.parsed.password});
+          } else {
+            resp::AppendCommand(&hello, {"AUTH", up.parsed.user, up.parsed.password});
+          }
+          internal.push_back({nullptr, 0, now, false});
+        }
+        if (kind_ == Kind::kShared) {
+          // HELLO also tells which Redis version respite fronts (for clients' own HELLO).
+          resp::AppendCommand(&hello, {"HELLO", protocol_ == 3 ? "3" : "2"});
+          internal.push_back({nullptr, 0, now, false, Internal::kHelloVersion});
+          if (db_ != 0) {
+            resp::AppendCommand(&hello, {"SELECT", std::to_string(db_)});
+            internal.push_back({nullptr, 0, now, false});
+          }
+          if (protocol_ == 2 && io_.server().ClaimCommandLearning()) {
+            resp::AppendCommand(&hello, {"COMMAND"});
+            internal.push_back({nullptr, 0, now, false, Internal::kLearnCommands});
+          }
+        }
+        out_.insert(0, hello);
+        pending_.insert(pending_.begin(), internal.begin(), internal.end());
+        state_ = State::kReady;
+        down_until_ms_ = 0;
+        StartReading();
+        ScheduleFlush();
+      },
+      asio::detached);
+}
+
+void UpstreamLink::StartReading() {
+  const uint64_t gen = generation_;
+  asio::co_spawn(
+      io_.context(),
+      [this, gen]() -> asio::awaitable<void> {
+        for (;;) {
+          char* p = in_.WritePtr(16 * 1024);
+          auto [ec, n] = co_await socket_.async_read_some(asio::buffer(p, in_.WritableBytes()),
+                                                          asio::as_tuple(asio::use_awaitable));
+          if (gen != generation_) co_return;
+          if (ec) {
+            Fail(ec == asio::error::eof ? "connection closed by upstream" : ec.message(),
+                 errors::kUpstreamLost);
+            co_return;
+          }
+          in_.Commit(n);
+          for (;;) {
+            auto status = scanner_.Scan(in_.Data());
+            if (status == resp::ScanStatus::kNeedMore) break;
+            if (status == resp::ScanStatus::kError) {
+              Fail("protocol error from upstream: " + scanner_.error(), errors::kUpstreamLost);
+              co_return;
+            }
+            const size_t len = scanner_.reply_len();
+            Deliver(in_.Data().substr(0, len), scanner_.reply_type());
+            if (gen != generation_) co_return;
+            in_.Consume(len);
+          }
+          if (in_.size() == 0) in_.ShrinkIfIdle();
+        }
+      },
+      asio::detached);
+}
+
+void UpstreamLink::Deliver(std::string_view reply, char type) {
+  if (pending_.empty() || (type == '>' && relay_)) {
+    if (relay_ && owner_) {
+      owner_->OnRelay(reply);
+    } else {
+      SPDLOG_DEBUG("dropping unsolicited upstream message ({} bytes)", reply.size());
+    }
+    return;
+  }
+  if (type == '>') {
+    // A push on a link that is not relaying (cannot happen with the routing rules); it does not
+    // answer any request.
+    SPDLOG_DEBUG("dropping push message on a non-relay link");
+    return;
+  }
+  Pending p = pending_.front();
+  pending_.pop_front();
+  if (p.sink == nullptr) {
+    HandleInternal(p, reply);
+    return;
+  }
+  p.sink->OnReply(p.tag, reply);
+  p.sink->Release();
+}
+
+void UpstreamLink::HandleInternal(const Pending& p, std::string_view reply) {
+  if (!reply.empty() && reply[0] == '-') {
+    if (p.internal == Internal::kLearnCommands) {
+      io_.server().ReleaseCommandLearning();
+      return;  // COMMAND may be renamed or denied by ACL: the built-in table is enough
+    }
+    std::string text(reply.substr(1, reply.size() - 3));
+    spdlog::error("upstream rejected connection setup: {}", text);
+    Fail("upstream rejected connection setup: " + text,
+         std::string(errors::kUpstreamUnavailable) + text);
+    return;
+  }
+  if (p.internal == Internal::kHelloVersion) {
+    // The reply is a map (RESP3) or flat array (RESP2) with "version" followed by a bulk string.
+    constexpr std::string_view kKey = "$7\r\nversion\r\n$";
+    const size_t at = reply.find(kKey);
+    if (at == std::string_view::npos) return;
+    const size_t len_at = at + kKey.size();
+    const size_t crlf = reply.find("\r\n", len_at);
+    if (crlf == std::string_view::npos) return;
+    size_t len = 0;
+    for (size_t i = len_at; i < crlf; ++i) len = len * 10 + static_cast<size_t>(reply[i] - '0');
+    if (crlf + 2 + len <= reply.size()) {
+      io_.server().SetUpstreamVersion(std::string(reply.substr(crlf + 2, len)));
+    }
+  } else if (p.internal == Internal::kLearnCommands) {
+    std::vector<resp::CommandSpec> specs;
+    std::vector<std::unique_ptr<std::string>> names;
+    if (!resp::ParseCommandReply(reply, &specs, &names)) {
+      spdlog::warn("could not parse upstream's COMMAND reply; using the built-in table only");
+      return;
+    }
+    size_t learned = 0;
+    for (const resp::CommandSpec& spec : specs) {
+      if (resp::CommandTable::Instance().Learn(spec)) ++learned;
+    }
+    if (learned > 0) spdlog::info("learned {} commands from upstream", learned);
+  }
+}
+
+void UpstreamLink::ScheduleFlush() {
+  if (flush_posted_ || write_active_ || out_.empty()) return;
+  flush_posted_ = true;
+  // Posting lets every client served in this turn of the event loop join one write.
+  asio::post(io_.context(), [this, gen = generation_] {
+    flush_posted_ = false;
+    if (gen != generation_ || state_ != State::kReady) return;
+    Flush();
+  });
+}
+
+void UpstreamLink::Flush() {
+  if (write_active_ || out_.empty()) return;
+  write_active_ = true;
+  writing_.swap(out_);
+  out_.clear();
+  const uint64_t gen = generation_;
+  asio::async_write(socket_, asio::buffer(writing_),
+                    [this, gen](boost::system::error_code ec, size_t) {
+                      if (gen != generation_) return;
+                      write_active_ = false;
+                      writing_.clear();
+                      if (ec) {
+                        Fail(ec.message(), errors::kUpstreamLost);
+                        return;
+                      }
+                      Flush();
+                    });
+}
+
+void UpstreamLink::CheckTimeout(uint64_t now_ms) {
+  if (pending_.empty() || state_ == State::kIdle) return;
+  const Pending& front = pending_.front();
+  const uint64_t limit = io_.config().upstream.request_timeout_ms;
+  if (!front.blocking && now_ms - front.sent_ms > limit) {
+    spdlog::warn("upstream request timed out after {} ms; closing the connection", limit);
+    Fail("request timed out after " + std::to_string(limit) + " ms", errors::kUpstreamLost);
+  }
+}
+
+void UpstreamLink::Close(std::string_view reason) { Fail(reason, errors::kUpstreamLost); }
+
+void UpstreamLink::Fail(std::string_view reason, std::string_view client_error) {
+  const bool connecting = state_ == State::kConnecting;
+  ++generation_;
+  boost::system::error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  state_ = State::kIdle;
+  write_active_ = false;
+  flush_posted_ = false;
+  out_.clear();
+  in_ = IoBuffer();
+  scanner_.Reset();
+  relay_ = false;
+  last_error_ = std::string(reason);
+  std::string error(client_error);
+  if (connecting) {
+    // Nothing was sent: say plainly that upstream cannot be reached, and fail fast for a while.
+    down_until_ms_ = io_.NowMs() + kReconnectBackoffMs;
+    error = std::string(errors::kUpstreamUnavailable) + last_error_;
+    SPDLOG_DEBUG("upstream connect failed: {}", last_error_);
+  } else if (!pending_.empty()) {
+    spdlog::warn("upstream connection lost ({}), {} requests failed", reason, pending_.size());
+  }
+  std::deque<Pending> failed;
+  failed.swap(pending_);
+  for (const Pending& p : failed) {
+    if (p.sink == nullptr) continue;
+    p.sink->OnRequestFailed(p.tag, error);
+    p.sink->Release();
+  }
+  if (owner_) owner_->OnLinkClosed(this);
+}
+
+}  // namespace respite::proxy

@@ -1,0 +1,108 @@
+#pragma once
+// One TCP connection to upstream Redis. Shared links multiplex the stateless commands of every
+// client on an io thread: requests are pipelined in one write per batch, replies are matched back
+// in order and handed over as bytes. Dedicated links serve one client that needs connection state
+// (MULTI/WATCH, blocking commands); in relay mode (pub/sub, MONITOR, tracking) every reply and push
+// message goes to the owner as it arrives.
+// Thread: every method runs on the owning IoThread's io_context; nothing here is thread-safe.
+
+#include <boost/asio/ip/tcp.hpp>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+
+#include "proxy/io_buffer.h"
+#include "resp/reply_scanner.h"
+
+namespace respite::proxy {
+
+class IoThread;
+class ReplySink;
+
+class UpstreamLink {
+ public:
+  enum class Kind { kShared, kDedicated };
+
+  // `db` and `protocol` (2 or 3) are set up in the connection handshake (shared links only; a
+  // dedicated link's owner sends its own state).
+  UpstreamLink(IoThread& io, Kind kind, int db, int protocol);
+  ~UpstreamLink();
+  UpstreamLink(const UpstreamLink&) = delete;
+  UpstreamLink& operator=(const UpstreamLink&) = delete;
+
+  // Queues one request (complete RESP bytes). Its reply goes to sink->OnReply(tag, ...), or
+  // OnRequestFailed(tag, ...) if the link fails first; `sink` is AddRef'ed until then. A null sink
+  // marks an internal request (state restore): an error reply to it fails the link. `blocking`
+  // exempts the request from the request timeout. Connects on first use; while the last connect
+  // failed recently, fails the request at once instead of hanging.
+  void Send(std::string_view request, ReplySink* sink, uint64_t tag, bool blocking = false);
+  // Relay mode: queues a request whose replies (any number) go to the owner's OnRelay.
+  void SendUntracked(std::string_view request);
+  // Queues `count` requests of respite's own whose replies must not be errors (else the link
+  // fails).
+  void SendInternalBatch(std::string_view requests, size_t count);
+
+  // Dedicated links: the client that leases it (notified by OnLinkClosed), and relay mode.
+  void SetOwner(ReplySink* owner) { owner_ = owner; }
+  ReplySink* owner() const { return owner_; }
+  void SetRelay(bool relay) { relay_ = relay; }
+  bool relay() const { return relay_; }
+
+  Kind kind() const { return kind_; }
+  int db() const { return db_; }
+  int protocol() const { return protocol_; }
+  size_t pending() const { return pending_.size(); }
+  bool connected() const { return state_ == State::kReady; }
+  // True when the link failed and has not reconnected; its requests fail fast.
+  bool down() const;
+
+  // Called by the io thread's ticker: fails the link if its oldest non-blocking request has waited
+  // longer than the request timeout.
+  void CheckTimeout(uint64_t now_ms);
+
+  // Closes the connection; pending requests fail with `reason`.
+  void Close(std::string_view reason);
+
+ private:
+  enum class State { kIdle, kConnecting, kReady, kClosed };
+  // What to do with the reply to a request respite sent for itself (sink == nullptr).
+  enum class Internal : uint8_t { kExpectOk, kHelloVersion, kLearnCommands };
+  struct Pending {
+    ReplySink* sink;
+    uint64_t tag;
+    uint64_t sent_ms;
+    bool blocking;
+    Internal internal = Internal::kExpectOk;
+  };
+
+  void Connect();
+  void StartReading();
+  void ScheduleFlush();
+  void Flush();
+  void Deliver(std::string_view reply, char type);
+  void HandleInternal(const Pending& p, std::string_view reply);
+  void EnsureConnected();
+  void Fail(std::string_view reason, std::string_view client_error);
+
+  IoThread& io_;
+  Kind kind_;
+  int db_;
+  int protocol_;
+  State state_ = State::kIdle;
+  uint64_t generation_ = 0;  // bumped on every close, so stale callbacks can tell
+  uint64_t down_until_ms_ = 0;
+  std::string last_error_;
+  boost::asio::ip::tcp::socket socket_;
+  std::deque<Pending> pending_;
+  std::string out_;      // requests queued while a write is in flight or before connect
+  std::string writing_;  // the batch being written
+  bool write_active_ = false;
+  bool flush_posted_ = false;
+  IoBuffer in_;
+  resp::ReplyScanner scanner_;
+  ReplySink* owner_ = nullptr;
+  bool relay_ = false;
+};
+
+}  // namespace respite::proxy
