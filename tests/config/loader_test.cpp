@@ -1,0 +1,437 @@
+// Load(): defaults, YAML, environment, flags, validation and --check-config.
+
+#include "config/loader.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#ifndef RESPITE_EXAMPLE_CONFIG
+#error "RESPITE_EXAMPLE_CONFIG must name deploy/respite.example.yaml"
+#endif
+
+namespace respite::config {
+namespace {
+
+bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// Writes `text` to a fresh file under the test temp dir and returns its path.
+std::string WriteFile(const std::string& name, const std::string& text) {
+  std::filesystem::path dir = std::filesystem::path(testing::TempDir()) / "respite_config_test";
+  std::filesystem::create_directories(dir);
+  std::filesystem::path path = dir / name;
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+// Field by field, so a test failure names the field that differs.
+void ExpectSameConfig(const Config& a, const Config& b) {
+  EXPECT_EQ(a.listen.host, b.listen.host);
+  EXPECT_EQ(a.listen.port, b.listen.port);
+  EXPECT_EQ(a.upstream.url, b.upstream.url);
+  EXPECT_EQ(a.upstream.parsed.host, b.upstream.parsed.host);
+  EXPECT_EQ(a.upstream.parsed.port, b.upstream.parsed.port);
+  EXPECT_EQ(a.upstream.parsed.user, b.upstream.parsed.user);
+  EXPECT_EQ(a.upstream.parsed.password, b.upstream.parsed.password);
+  EXPECT_EQ(a.upstream.parsed.db, b.upstream.parsed.db);
+  EXPECT_EQ(a.upstream.parsed.tls, b.upstream.parsed.tls);
+  EXPECT_EQ(a.upstream.connect_timeout_ms, b.upstream.connect_timeout_ms);
+  EXPECT_EQ(a.upstream.request_timeout_ms, b.upstream.request_timeout_ms);
+  EXPECT_EQ(a.upstream.pool_idle, b.upstream.pool_idle);
+  EXPECT_EQ(a.data_dir, b.data_dir);
+  EXPECT_EQ(a.admin.host, b.admin.host);
+  EXPECT_EQ(a.admin.port, b.admin.port);
+  EXPECT_EQ(a.io_threads, b.io_threads);
+  EXPECT_EQ(a.shutdown_timeout_ms, b.shutdown_timeout_ms);
+  EXPECT_EQ(a.requirepass, b.requirepass);
+  EXPECT_EQ(a.limits.max_clients, b.limits.max_clients);
+  EXPECT_EQ(a.limits.max_bulk_len, b.limits.max_bulk_len);
+  EXPECT_EQ(a.limits.max_multibulk_len, b.limits.max_multibulk_len);
+  EXPECT_EQ(a.limits.max_inline_len, b.limits.max_inline_len);
+  EXPECT_EQ(a.limits.client_output_buffer, b.limits.client_output_buffer);
+  EXPECT_EQ(a.limits.idle_timeout_s, b.limits.idle_timeout_s);
+  EXPECT_EQ(a.log.level, b.log.level);
+  EXPECT_EQ(a.log.format, b.log.format);
+}
+
+LoadResult MustLoad(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+  LoadResult result = Load(args, env);
+  EXPECT_EQ(result.error, "");
+  EXPECT_EQ(result.exit_code, 0);
+  return result;
+}
+
+std::string LoadError(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+  LoadResult result = Load(args, env);
+  EXPECT_NE(result.error, "");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.output, "");
+  return result.error;
+}
+
+std::string YamlError(const std::string& yaml) {
+  Config config;
+  std::string error = ApplyYaml(yaml, "respite.yaml", &config);
+  EXPECT_NE(error, "") << yaml;
+  return error;
+}
+
+TEST(LoaderTest, NoConfigGivesDefaults) {
+  LoadResult result = MustLoad({}, {"HOME=/root", "PATH=/bin"});
+  EXPECT_EQ(result.action, Action::kRun);
+  EXPECT_EQ(result.output, "");
+  const Config& config = result.config;
+  EXPECT_EQ(config.listen.ToString(), "127.0.0.1:6380");
+  EXPECT_EQ(config.upstream.url, "redis://127.0.0.1:6379");
+  EXPECT_EQ(config.upstream.parsed.host, "127.0.0.1");
+  EXPECT_EQ(config.upstream.parsed.port, 6379);
+  EXPECT_EQ(config.data_dir, "./respite-data");
+  EXPECT_EQ(config.admin.ToString(), "127.0.0.1:9121");
+  EXPECT_EQ(config.limits.max_bulk_len, 512ull * 1024 * 1024);
+  EXPECT_EQ(config.log.level, "info");
+  ExpectSameConfig(config, Config{});
+  EXPECT_EQ(Validate(Config{}), "");
+}
+
+TEST(LoaderTest, ExampleConfigEqualsDefaults) {
+  LoadResult result = MustLoad({"--config", RESPITE_EXAMPLE_CONFIG}, {});
+  ExpectSameConfig(result.config, Config{});
+}
+
+TEST(LoaderTest, FullYamlFile) {
+  const std::string yaml = R"(
+listen: "0.0.0.0:7000"
+upstream:
+  url: "rediss://app:pa%3Ass@[fd00::5]:6390/4"
+  connect_timeout_ms: 250
+  request_timeout_ms: 3000
+  pool_idle: 2
+data_dir: /var/lib/respite
+admin: "[::1]:9200"
+io_threads: 4
+shutdown_timeout_ms: 100
+requirepass: clientpw
+limits:
+  max_clients: 500
+  max_bulk_len: 1gb
+  max_multibulk_len: 1000
+  max_inline_len: 4096
+  client_output_buffer: 8MB
+  idle_timeout_s: 300
+log: {level: debug, format: json}
+)";
+  LoadResult result = MustLoad({"--config", WriteFile("full.yaml", yaml)}, {});
+  const Config& c = result.config;
+  EXPECT_EQ(c.listen.ToString(), "0.0.0.0:7000");
+  EXPECT_EQ(c.upstream.url, "rediss://app:pa%3Ass@[fd00::5]:6390/4");
+  EXPECT_TRUE(c.upstream.parsed.tls);
+  EXPECT_EQ(c.upstream.parsed.user, "app");
+  EXPECT_EQ(c.upstream.parsed.password, "pa:ss");
+  EXPECT_EQ(c.upstream.parsed.host, "fd00::5");
+  EXPECT_EQ(c.upstream.parsed.port, 6390);
+  EXPECT_EQ(c.upstream.parsed.db, 4);
+  EXPECT_EQ(c.upstream.connect_timeout_ms, 250u);
+  EXPECT_EQ(c.upstream.request_timeout_ms, 3000u);
+  EXPECT_EQ(c.upstream.pool_idle, 2u);
+  EXPECT_EQ(c.data_dir, "/var/lib/respite");
+  EXPECT_EQ(c.admin.ToString(), "[::1]:9200");
+  EXPECT_EQ(c.io_threads, 4u);
+  EXPECT_EQ(c.shutdown_timeout_ms, 100u);
+  EXPECT_EQ(c.requirepass, "clientpw");
+  EXPECT_EQ(c.limits.max_clients, 500u);
+  EXPECT_EQ(c.limits.max_bulk_len, 1024ull * 1024 * 1024);
+  EXPECT_EQ(c.limits.max_multibulk_len, 1000u);
+  EXPECT_EQ(c.limits.max_inline_len, 4096u);
+  EXPECT_EQ(c.limits.client_output_buffer, 8ull * 1024 * 1024);
+  EXPECT_EQ(c.limits.idle_timeout_s, 300u);
+  EXPECT_EQ(c.log.level, "debug");
+  EXPECT_EQ(c.log.format, "json");
+}
+
+TEST(LoaderTest, UpstreamAsPlainString) {
+  Config config;
+  EXPECT_EQ(ApplyYaml("upstream: redis://cache:7000/1\n", "x.yaml", &config), "");
+  EXPECT_EQ(config.upstream.url, "redis://cache:7000/1");
+  EXPECT_EQ(config.upstream.parsed.host, "cache");
+  EXPECT_EQ(config.upstream.parsed.db, 1);
+  EXPECT_EQ(config.upstream.request_timeout_ms, 5000u);
+}
+
+TEST(LoaderTest, EmptyFileChangesNothing) {
+  Config config;
+  EXPECT_EQ(ApplyYaml("", "x.yaml", &config), "");
+  EXPECT_EQ(ApplyYaml("# only a comment\n", "x.yaml", &config), "");
+  ExpectSameConfig(config, Config{});
+}
+
+TEST(LoaderTest, SizesWithUnits) {
+  struct Case {
+    std::string text;
+    uint64_t bytes;
+  };
+  for (const Case& c : std::vector<Case>{{"1", 1},
+                                         {"65536", 65536},
+                                         {"64kb", 64 * 1024},
+                                         {"64KB", 64 * 1024},
+                                         {"512mb", 512ull << 20},
+                                         {"2gb", 2ull << 30},
+                                         {"1k", 1000},
+                                         {"3m", 3000000},
+                                         {"1g", 1000000000},
+                                         {"100b", 100}}) {
+    Config config;
+    EXPECT_EQ(ApplyYaml("limits: {max_bulk_len: " + c.text + "}", "x.yaml", &config), "") << c.text;
+    EXPECT_EQ(config.limits.max_bulk_len, c.bytes) << c.text;
+  }
+  for (const std::string& bad :
+       std::vector<std::string>{"0", "0mb", "-1", "1.5mb", "12tb", "mb", "1 mb", "99999999999gb"}) {
+    std::string error = YamlError("limits:\n  max_inline_len: \"" + bad + "\"\n");
+    EXPECT_TRUE(Contains(error, "respite.yaml:2: limits.max_inline_len: expected a size")) << error;
+    EXPECT_TRUE(Contains(error, "got '" + bad + "'")) << error;
+  }
+}
+
+TEST(LoaderTest, UnknownKeyHasFileLineAndExpectedKeys) {
+  std::string error = YamlError("# comment\nlisten: \"127.0.0.1:6380\"\nlistne: x\n");
+  EXPECT_EQ(error,
+            "respite.yaml:3: unknown key 'listne' in section 'root' (expected one of: listen, "
+            "upstream, data_dir, admin, io_threads, shutdown_timeout_ms, requirepass, limits, "
+            "log)");
+  error = YamlError("limits:\n  max_clients: 10\n  max_client: 5\n");
+  EXPECT_TRUE(Contains(error, "respite.yaml:3: unknown key 'max_client' in section 'limits'"))
+      << error;
+  EXPECT_TRUE(Contains(error, "max_clients, max_bulk_len")) << error;
+  error = YamlError("upstream:\n  host: x\n");
+  EXPECT_TRUE(Contains(error, "respite.yaml:2: unknown key 'host' in section 'upstream'")) << error;
+}
+
+TEST(LoaderTest, BadValueHasFileLineAndExpectedForm) {
+  EXPECT_EQ(YamlError("log:\n  level: info\nlimits:\n  max_clients: many\n"),
+            "respite.yaml:4: limits.max_clients: expected an integer 1..1000000, got 'many'");
+  EXPECT_EQ(YamlError("io_threads: 257\n"),
+            "respite.yaml:1: io_threads: expected an integer 0..256, got '257'");
+  EXPECT_TRUE(Contains(YamlError("\n\nlog: {level: loud}\n"),
+                       "respite.yaml:3: log.level: expected one of trace, debug, info, warn, "
+                       "error, critical, off, got 'loud'"));
+  EXPECT_TRUE(
+      Contains(YamlError("listen: localhost\n"), "respite.yaml:1: listen: expected HOST:PORT"));
+  EXPECT_TRUE(Contains(YamlError("listen:\n"), "respite.yaml:1: listen: expected HOST:PORT"));
+  EXPECT_TRUE(Contains(YamlError("io_threads: [1, 2]\n"), "got a list"));
+  EXPECT_TRUE(Contains(YamlError("limits: 5\n"), "respite.yaml:1: limits: expected a mapping"));
+  EXPECT_TRUE(Contains(YamlError("- a\n- b\n"), "respite.yaml:1: expected a mapping"));
+}
+
+TEST(LoaderTest, BadUpstreamUrlNeverShowsPassword) {
+  std::string error = YamlError("upstream:\n  url: redis://u:TopSecret1@h:99999\n");
+  EXPECT_TRUE(Contains(error, "respite.yaml:2: upstream.url: bad port")) << error;
+  EXPECT_FALSE(Contains(error, "TopSecret1")) << error;
+  error = LoadError({"--upstream", "redis://u:TopSecret1@h/42"}, {});
+  EXPECT_FALSE(Contains(error, "TopSecret1")) << error;
+  error = LoadError({}, {"RESPITE_UPSTREAM=ftp://u:TopSecret1@h"});
+  EXPECT_FALSE(Contains(error, "TopSecret1")) << error;
+}
+
+TEST(LoaderTest, DuplicateKeyIsAnError) {
+  EXPECT_EQ(YamlError("io_threads: 1\nlisten: \"a:1\"\nio_threads: 2\n"),
+            "respite.yaml:3: duplicate key 'io_threads' in section 'root' (first at line 1)");
+}
+
+TEST(LoaderTest, YamlSyntaxErrorHasFileLine) {
+  std::string error = YamlError("listen: \"127.0.0.1:6380\"\nlimits:\n  max_clients: [1,\n");
+  EXPECT_TRUE(Contains(error, "respite.yaml:")) << error;
+  EXPECT_TRUE(Contains(error, "YAML syntax error")) << error;
+  error = YamlError("a: b\n  c: d: e\n");
+  EXPECT_TRUE(Contains(error, "respite.yaml:2: YAML syntax error")) << error;
+}
+
+TEST(LoaderTest, MissingConfigFileIsAnError) {
+  std::string error = LoadError({"--config", "/nonexistent/respite.yaml"}, {});
+  EXPECT_TRUE(Contains(error, "cannot read config file '/nonexistent/respite.yaml'")) << error;
+  error = LoadError({}, {"RESPITE_CONFIG=/nonexistent/env.yaml"});
+  EXPECT_TRUE(Contains(error, "/nonexistent/env.yaml")) << error;
+}
+
+TEST(LoaderTest, ConfigFileFromEnvironment) {
+  std::string path = WriteFile("from_env.yaml", "io_threads: 3\n");
+  EXPECT_EQ(MustLoad({}, {"RESPITE_CONFIG=" + path}).config.io_threads, 3u);
+}
+
+TEST(LoaderTest, EnvOverridesFile) {
+  std::string path = WriteFile("env.yaml",
+                               "listen: \"127.0.0.1:7000\"\n"
+                               "upstream: {url: \"redis://file:1\", request_timeout_ms: 100}\n"
+                               "data_dir: /file\n"
+                               "limits: {max_clients: 10}\n"
+                               "log: {level: warn, format: json}\n");
+  LoadResult result = MustLoad({"--config", path}, {
+                                                       "RESPITE_LISTEN=127.0.0.1:7001",
+                                                       "RESPITE_UPSTREAM=redis://env:2",
+                                                       "RESPITE_DATA_DIR=/env",
+                                                       "RESPITE_ADMIN=0.0.0.0:9999",
+                                                       "RESPITE_LOG_LEVEL=error",
+                                                       "RESPITE_LIMITS_MAX_CLIENTS=20",
+                                                       "RESPITE_UPSTREAM_REQUEST_TIMEOUT_MS=200",
+                                                       "RESPITE_IO_THREADS=8",
+                                                       "RESPITE_REQUIREPASS=envpw",
+                                                       "RESPITE_LIMITS_MAX_BULK_LEN=1mb",
+                                                   });
+  const Config& c = result.config;
+  EXPECT_EQ(c.listen.ToString(), "127.0.0.1:7001");
+  EXPECT_EQ(c.upstream.parsed.host, "env");
+  EXPECT_EQ(c.upstream.parsed.port, 2);
+  EXPECT_EQ(c.data_dir, "/env");
+  EXPECT_EQ(c.admin.ToString(), "0.0.0.0:9999");
+  EXPECT_EQ(c.log.level, "error");
+  EXPECT_EQ(c.log.format, "json");  // from the file: not overridden
+  EXPECT_EQ(c.limits.max_clients, 20u);
+  EXPECT_EQ(c.upstream.request_timeout_ms, 200u);
+  EXPECT_EQ(c.io_threads, 8u);
+  EXPECT_EQ(c.requirepass, "envpw");
+  EXPECT_EQ(c.limits.max_bulk_len, 1024u * 1024u);
+}
+
+TEST(LoaderTest, EnvDetails) {
+  // The generic name works for the upstream URL too; unrelated and empty variables are ignored.
+  LoadResult result =
+      MustLoad({}, {"RESPITE_UPSTREAM_URL=redis://generic:5",
+                    "RESPITE_LISTEN=", "RESPITE_SERVICE_HOST=10.0.0.1", "NOT_RESPITE=1"});
+  EXPECT_EQ(result.config.upstream.parsed.host, "generic");
+  EXPECT_EQ(result.config.listen.ToString(), "127.0.0.1:6380");
+  EXPECT_EQ(LoadError({}, {"RESPITE_LIMITS_MAX_CLIENTS=many"}),
+            "environment variable RESPITE_LIMITS_MAX_CLIENTS: expected an integer 1..1000000, got "
+            "'many'");
+  EXPECT_TRUE(Contains(
+      LoadError({}, {"RESPITE_UPSTREAM=redis://a", "RESPITE_UPSTREAM_URL=redis://b"}), "differ"));
+}
+
+TEST(LoaderTest, FlagsOverrideEnv) {
+  std::string path = WriteFile("flags.yaml", "listen: \"127.0.0.1:7000\"\nio_threads: 1\n");
+  LoadResult result =
+      MustLoad({"--config", path, "--listen", "[::1]:7002", "--upstream", "redis://flag:3/5",
+                "--data-dir", "/flag", "--admin=127.0.0.1:9300", "--log-level", "TRACE",
+                "--log-format", "json", "--io-threads", "16", "--requirepass", "flagpw"},
+               {"RESPITE_LISTEN=127.0.0.1:7001", "RESPITE_UPSTREAM=redis://env:2",
+                "RESPITE_DATA_DIR=/env", "RESPITE_ADMIN=0.0.0.0:9999", "RESPITE_LOG_LEVEL=error",
+                "RESPITE_LOG_FORMAT=text", "RESPITE_IO_THREADS=8", "RESPITE_REQUIREPASS=envpw"});
+  const Config& c = result.config;
+  EXPECT_EQ(c.listen.ToString(), "[::1]:7002");
+  EXPECT_EQ(c.upstream.url, "redis://flag:3/5");
+  EXPECT_EQ(c.upstream.parsed.db, 5);
+  EXPECT_EQ(c.data_dir, "/flag");
+  EXPECT_EQ(c.admin.ToString(), "127.0.0.1:9300");
+  EXPECT_EQ(c.log.level, "trace");
+  EXPECT_EQ(c.log.format, "json");
+  EXPECT_EQ(c.io_threads, 16u);
+  EXPECT_EQ(c.requirepass, "flagpw");
+}
+
+TEST(LoaderTest, BadFlags) {
+  EXPECT_EQ(LoadError({"--io-threads", "x"}, {}),
+            "--io-threads: expected an integer 0..256, got 'x'");
+  EXPECT_TRUE(Contains(LoadError({"--log-format", "xml"}, {}), "--log-format: expected one of"));
+  EXPECT_TRUE(Contains(LoadError({"--bogus"}, {}), "--bogus"));
+  EXPECT_TRUE(Contains(LoadError({"stray"}, {}), "stray"));
+  EXPECT_TRUE(Contains(LoadError({"--listen"}, {}), "--listen"));
+}
+
+TEST(LoaderTest, Validate) {
+  Config config;
+  EXPECT_EQ(Validate(config), "");
+  config.listen.port = 0;
+  EXPECT_TRUE(Contains(Validate(config), "listen: expected HOST:PORT")) << Validate(config);
+  config = Config{};
+  config.io_threads = 300;
+  EXPECT_EQ(Validate(config), "io_threads: expected an integer 0..256, got '300'");
+  config = Config{};
+  config.log.level = "verbose";
+  EXPECT_TRUE(Contains(Validate(config), "log.level: expected one of")) << Validate(config);
+  config = Config{};
+  config.log.format = "xml";
+  EXPECT_TRUE(Contains(Validate(config), "log.format")) << Validate(config);
+  config = Config{};
+  config.limits.max_bulk_len = 0;
+  EXPECT_TRUE(Contains(Validate(config), "limits.max_bulk_len: expected a size"))
+      << Validate(config);
+  config = Config{};
+  config.limits.max_clients = 0;
+  EXPECT_TRUE(Contains(Validate(config), "limits.max_clients")) << Validate(config);
+  config = Config{};
+  config.upstream.url = "http://x";
+  EXPECT_TRUE(Contains(Validate(config), "upstream.url: unsupported scheme")) << Validate(config);
+  config = Config{};
+  config.data_dir = "";
+  EXPECT_TRUE(Contains(Validate(config), "data_dir")) << Validate(config);
+  config = Config{};
+  config.admin = config.listen;
+  EXPECT_TRUE(Contains(Validate(config), "listen and admin")) << Validate(config);
+  EXPECT_TRUE(Contains(LoadError({"--admin", "127.0.0.1:6380"}, {}), "listen and admin"));
+}
+
+TEST(LoaderTest, CheckConfigPrintsRedactedSummary) {
+  std::string path = WriteFile("check.yaml",
+                               "upstream: \"redis://admin:VerySecret9@db:6379/2\"\n"
+                               "requirepass: ClientSecret7\n");
+  LoadResult result = MustLoad({"--config", path, "--check-config"}, {});
+  EXPECT_EQ(result.action, Action::kCheckConfig);
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(result.output.rfind("config OK\n", 0), 0u) << result.output;
+  EXPECT_TRUE(Contains(result.output, "upstream.url: redis://admin:***@db:6379/2\n"))
+      << result.output;
+  EXPECT_TRUE(Contains(result.output, "listen: 127.0.0.1:6380\n"));
+  EXPECT_TRUE(Contains(result.output, "limits.max_bulk_len: 512mb\n"));
+  EXPECT_TRUE(Contains(result.output, "requirepass: (set)\n"));
+  EXPECT_TRUE(Contains(result.output, "config file: " + path + "\n"));
+  EXPECT_FALSE(Contains(result.output, "VerySecret9"));
+  EXPECT_FALSE(Contains(result.output, "ClientSecret7"));
+  EXPECT_EQ(result.config.upstream.parsed.password, "VerySecret9");
+
+  // An invalid config still fails with an error, not a summary.
+  EXPECT_TRUE(Contains(LoadError({"--check-config", "--io-threads", "999"}, {}), "--io-threads"));
+}
+
+TEST(LoaderTest, Help) {
+  for (const std::string& flag : std::vector<std::string>{"--help", "-h"}) {
+    LoadResult result = MustLoad({flag}, {});
+    EXPECT_EQ(result.action, Action::kExit);
+    EXPECT_EQ(result.exit_code, 0);
+    const std::string& help = result.output;
+    for (const std::string& name :
+         std::vector<std::string>{"--config", "--listen", "--upstream", "--data-dir", "--admin",
+                                  "--log-level", "--log-format", "--io-threads", "--requirepass",
+                                  "--check-config", "--help", "--version", "-V"}) {
+      EXPECT_TRUE(Contains(help, name)) << name << "\n" << help;
+    }
+    for (const std::string& text : std::vector<std::string>{
+             "default: 127.0.0.1:6380", "default: redis://127.0.0.1:6379",
+             "default: ./respite-data", "default: 127.0.0.1:9121", "default: info", "default: text",
+             "default: 0", "RESPITE_LISTEN", "RESPITE_UPSTREAM", "RESPITE_CONFIG",
+             "RESPITE_LIMITS_MAX_CLIENTS", "config file"}) {
+      EXPECT_TRUE(Contains(help, text)) << text << "\n" << help;
+    }
+  }
+}
+
+TEST(LoaderTest, Version) {
+  for (const std::string& flag : std::vector<std::string>{"--version", "-V"}) {
+    LoadResult result = MustLoad({flag}, {});
+    EXPECT_EQ(result.action, Action::kExit);
+    EXPECT_EQ(result.exit_code, 0);
+    EXPECT_EQ(result.output, "respite 0.1.0\n");
+  }
+}
+
+TEST(LoaderTest, ApplyYamlKeepsEarlierValues) {
+  Config config;
+  config.io_threads = 7;
+  EXPECT_EQ(ApplyYaml("listen: \"127.0.0.1:1234\"\n", "x.yaml", &config), "");
+  EXPECT_EQ(config.io_threads, 7u);
+  EXPECT_EQ(config.listen.port, 1234);
+}
+
+}  // namespace
+}  // namespace respite::config

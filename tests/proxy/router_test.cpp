@@ -1,0 +1,80 @@
+#include "proxy/router.h"
+
+#include <gtest/gtest.h>
+
+#include <string_view>
+#include <vector>
+
+namespace respite::proxy {
+namespace {
+
+Route Classify(std::vector<std::string_view> argv, SessionView session = {}) {
+  return Router().Classify(session, argv);
+}
+
+TEST(Router, StatelessCommandsShareTheUpstreamLink) {
+  for (auto name : {"GET", "set", "Incr", "EVAL", "publish", "ping", "config", "nosuchcmd"}) {
+    EXPECT_EQ(Classify({name, "x"}).kind, RouteKind::kShared) << name;
+  }
+}
+
+TEST(Router, ConnectionStateCommandsAreAnsweredLocally) {
+  EXPECT_EQ(Classify({"AUTH", "pw"}).local, LocalCommand::kAuth);
+  EXPECT_EQ(Classify({"hello", "3"}).local, LocalCommand::kHello);
+  EXPECT_EQ(Classify({"select", "2"}).local, LocalCommand::kSelect);
+  EXPECT_EQ(Classify({"quit"}).local, LocalCommand::kQuit);
+  EXPECT_EQ(Classify({"reset"}).local, LocalCommand::kReset);
+  EXPECT_EQ(Classify({"client", "setname", "x"}).local, LocalCommand::kClientSetName);
+  EXPECT_EQ(Classify({"CLIENT", "GETNAME"}).local, LocalCommand::kClientGetName);
+  EXPECT_EQ(Classify({"client", "id"}).local, LocalCommand::kClientId);
+  EXPECT_EQ(Classify({"client", "reply", "off"}).local, LocalCommand::kClientReply);
+  EXPECT_EQ(Classify({"client", "list"}).kind, RouteKind::kShared);
+}
+
+TEST(Router, TransactionsAndBlockingCommandsGetADedicatedLink) {
+  Route multi = Classify({"multi"});
+  EXPECT_EQ(multi.kind, RouteKind::kDedicated);
+  EXPECT_TRUE(multi.begins_multi);
+  Route watch = Classify({"watch", "k"});
+  EXPECT_EQ(watch.kind, RouteKind::kDedicated);
+  EXPECT_TRUE(watch.begins_watch);
+  for (auto name : {"blpop", "BRPOP", "blmove", "bzpopmin", "xread", "wait"}) {
+    Route r = Classify({name, "k", "0"});
+    EXPECT_EQ(r.kind, RouteKind::kDedicated) << name;
+    EXPECT_TRUE(r.blocking) << name;
+  }
+}
+
+TEST(Router, InsideMultiEverythingIsQueuedOnTheDedicatedLink) {
+  SessionView in_multi{.authenticated = true, .has_dedicated = true, .in_multi = true};
+  EXPECT_EQ(Classify({"get", "k"}, in_multi).kind, RouteKind::kDedicated);
+  Route select = Classify({"select", "1"}, in_multi);
+  EXPECT_EQ(select.kind, RouteKind::kDedicated);  // applies at EXEC, so upstream must see it
+  EXPECT_TRUE(Classify({"exec"}, in_multi).ends_multi);
+  EXPECT_TRUE(Classify({"discard"}, in_multi).ends_multi);
+}
+
+TEST(Router, PubSubMonitorAndTrackingRelay) {
+  for (auto argv : std::vector<std::vector<std::string_view>>{
+           {"subscribe", "c"}, {"psubscribe", "c*"}, {"ssubscribe", "c"}, {"monitor"},
+           {"client", "tracking", "on"}}) {
+    Route r = Classify(argv);
+    EXPECT_EQ(r.kind, RouteKind::kRelay) << argv[0];
+    EXPECT_TRUE(r.sticky) << argv[0];
+  }
+  SessionView relaying{.authenticated = true, .has_dedicated = true, .relay = true};
+  EXPECT_EQ(Classify({"get", "k"}, relaying).kind, RouteKind::kRelay);
+  EXPECT_EQ(Classify({"quit"}, relaying).local, LocalCommand::kQuit);
+}
+
+TEST(Router, UnauthenticatedClientsMayOnlyAuthenticate) {
+  SessionView anon{.authenticated = false};
+  Route get = Classify({"get", "k"}, anon);
+  EXPECT_EQ(get.kind, RouteKind::kLocal);
+  EXPECT_EQ(get.local, LocalCommand::kNone);  // answered NOAUTH
+  EXPECT_EQ(Classify({"auth", "pw"}, anon).local, LocalCommand::kAuth);
+  EXPECT_EQ(Classify({"hello", "3", "auth", "default", "pw"}, anon).local, LocalCommand::kHello);
+}
+
+}  // namespace
+}  // namespace respite::proxy

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Builds respite and runs every test: unit, integration (real redis-server processes), the same
+# again under AddressSanitizer + UndefinedBehaviorSanitizer, and each libFuzzer target for a
+# bounded time. Exits non-zero on the first failure.
+#   usage: tools/test.sh            (everything; what CI runs)
+#          RESPITE_TEST_QUICK=1 tools/test.sh   (release build and tests only)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+fuzz_seconds=${RESPITE_FUZZ_SECONDS:-20}
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "release build"
+tools/build.sh
+step "release tests"
+(cd build && ctest --output-on-failure --timeout 600 -j1)
+
+if [ "${RESPITE_TEST_QUICK:-0}" = 1 ]; then exit 0; fi
+
+step "sanitizer build (address, undefined)"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+  -DRESPITE_SANITIZE="address;undefined" >/dev/null
+cmake --build build-asan -j "$jobs"
+step "sanitizer tests"
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure --timeout 900 -j1)
+
+step "fuzz build (clang, libFuzzer)"
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DRESPITE_FUZZ=ON -DRESPITE_TESTS=ON -DRESPITE_FUZZ_ONLY=ON \
+  -DRESPITE_SANITIZE="address;undefined" -DRESPITE_FUZZ_SECONDS="$fuzz_seconds" >/dev/null
+cmake --build build-fuzz -j "$jobs"
+step "fuzzing, ${fuzz_seconds}s per target"
+(cd build-fuzz && ctest --output-on-failure -L fuzz -j1)
