@@ -3,7 +3,9 @@
 // Generic code (router, arity checks, key extraction, COMMAND) reads it; later stages add how a
 // command is journaled and its local handler. No I/O.
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -72,13 +74,19 @@ class CommandTable {
   const std::vector<CommandSpec>& builtin() const { return builtin_; }
 
  private:
+  // Hashes std::string and std::string_view alike, so learned_ can be searched without a copy.
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
   CommandTable();
   const CommandSpec* FindLower(std::string_view lower) const;
 
   std::vector<CommandSpec> builtin_;
   std::unordered_map<std::string_view, const CommandSpec*> index_;
   mutable std::mutex learned_mu_;
-  std::unordered_map<std::string, std::unique_ptr<CommandSpec>> learned_;
+  std::unordered_map<std::string, std::unique_ptr<CommandSpec>, NameHash, std::equal_to<>> learned_;
   std::vector<std::unique_ptr<std::string>> learned_names_;
 };
 

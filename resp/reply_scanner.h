@@ -36,16 +36,34 @@ class ReplyScanner {
   void Reset();
 
  private:
+  enum class State {
+    kType,   // pos_ is where the next value's type byte will be
+    kLine,   // reading the header or simple line of the value whose type byte is at pos_
+    kBlob,   // skipping a blob payload that starts at pos_ and ends (CRLF included) at blob_end_
+    kError,  // an error was reported; only Reset() leaves this state
+  };
+  // An open aggregate. Attributes (`|`) annotate the value after them and are not elements of
+  // their parent.
+  struct Frame {
+    int64_t left;  // elements still expected (2 per map or attribute entry)
+    bool attribute;
+  };
+
   ScanStatus Fail(std::string_view what);
+  // Called when a value (not an attribute) is complete at pos_. True when that ends the reply.
+  bool FinishValue();
+  // Handles a complete line; `content` is between the type byte and CRLF, `next` follows the LF.
+  // Returns true to go on scanning, false when `*result` holds the answer.
+  bool OnLine(std::string_view content, size_t next, ScanStatus* result);
+  ScanStatus Done();
 
   size_t max_bulk_len_;
+  State state_ = State::kType;
   size_t pos_ = 0;
-  // Elements still expected by each open aggregate, innermost last.
-  std::vector<int64_t> pending_;
-  bool in_attribute_prefix_ = false;
-  size_t bulk_left_ = 0;  // payload bytes (plus CRLF) still to skip for the current blob
-  bool in_blob_ = false;
-  char top_type_ = 0;
+  size_t scan_ = 0;  // the current line holds no CR before this offset
+  size_t blob_end_ = 0;
+  char type_ = 0;             // type byte of the value being read
+  std::vector<Frame> stack_;  // open aggregates, innermost last
   size_t reply_len_ = 0;
   char reply_type_ = 0;
   std::string error_;

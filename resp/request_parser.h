@@ -26,8 +26,9 @@ enum class ParseStatus {
   kError,     // protocol error; error() says what; the connection must be closed
 };
 
-// One parsed command. `argv` views point into the buffer passed to Parse() and stay valid until the
-// caller discards or moves those bytes.
+// One parsed command. For a multibulk command, `argv` views point into the buffer passed to Parse()
+// and stay valid until the caller discards or moves those bytes. For an inline command they point
+// into the parser (arguments are unescaped) and stay valid until the next Parse() or Reset().
 struct Command {
   std::vector<std::string_view> argv;
   // Bytes of input this command occupied, from the start of the input passed to Parse().
@@ -59,18 +60,39 @@ class RequestParser {
   void Reset();
 
  private:
-  enum class State { kStart, kMultibulkArg, kBulkPayload, kInline };
+  // Where the parser stands inside the current request. Offsets are relative to the start of the
+  // input, which is the start of the current request (or of the empty requests skipped before it).
+  enum class State {
+    kStart,           // pos_ is the first byte of a request
+    kMultibulkCount,  // reading the `*<count>` line that starts at pos_
+    kMultibulkArg,    // reading a `$<len>` line that starts at pos_
+    kBulkPayload,     // waiting for bulk_len_ bytes plus CRLF at pos_
+    kInline,          // reading an inline line that starts at pos_
+    kError,           // a protocol error was reported; only Reset() leaves this state
+  };
 
   ParseStatus Fail(std::string_view what);
-  ParseStatus ParseInline(std::string_view input, Command* out);
-  ParseStatus ParseMultibulk(std::string_view input, Command* out);
+  // Each returns true to go on with the next state, false when `*result` holds the answer.
+  bool StepMultibulkCount(std::string_view input, ParseStatus* result);
+  bool StepMultibulkArg(std::string_view input, ParseStatus* result);
+  bool StepBulkPayload(std::string_view input, Command* out, ParseStatus* result);
+  bool StepInline(std::string_view input, Command* out, ParseStatus* result);
+  // Finds `term` in the line that starts at pos_, resuming where the last search stopped. Returns
+  // its offset, or npos when it is not there yet (or never will be: Redis stops at a NUL byte).
+  size_t FindLineEnd(std::string_view input, char term);
+  // Splits an inline line as Redis' sdssplitargs does, unescaping into inline_args_ and recording
+  // spans into it in arg_spans_. False on unbalanced quotes.
+  bool SplitInline(std::string_view line);
+  ParseStatus NeedMore(size_t needed);
+  void StartRequest();
 
   ParserLimits limits_;
   State state_ = State::kStart;
-  size_t pos_ = 0;           // next byte of input to look at
-  size_t skipped_ = 0;       // bytes of empty commands before this one
-  long long args_left_ = 0;  // multibulk arguments still to read
-  size_t bulk_len_ = 0;      // length of the bulk being read
+  size_t pos_ = 0;             // start of the line or payload being read
+  size_t scan_ = 0;            // the current line holds no terminator before this offset
+  bool line_blocked_ = false;  // the current line holds a NUL byte, so it never ends
+  long long args_left_ = 0;    // multibulk arguments still to read
+  size_t bulk_len_ = 0;        // length of the bulk being read
   std::vector<std::pair<size_t, size_t>> arg_spans_;  // (offset, length) of each argument so far
   std::string inline_args_;  // unescaped inline arguments (inline form only)
   std::string error_;
