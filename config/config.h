@@ -59,6 +59,55 @@ struct LogConfig {
   std::string format = "text";  // text or json
 };
 
+struct StorageConfig {
+  // Durability of the local store, as Redis names it: always, everysec or no. Default: everysec.
+  std::string fsync = "everysec";
+  // RocksDB block cache. Default: 32 MB.
+  uint64_t block_cache = 32ull * 1024 * 1024;
+  // All RocksDB memtables together. Default: 48 MB.
+  uint64_t memtables = 48ull * 1024 * 1024;
+};
+
+// Active health checks of upstream (DESIGN.md "Health and failure detection").
+struct HealthConfig {
+  // Time between PINGs. Default: 1000 ms.
+  uint32_t interval_ms = 1000;
+  // A PING without a reply after this long fails. Default: 500 ms.
+  uint32_t timeout_ms = 500;
+  // Consecutive failures that mark upstream down. Default: 3.
+  uint32_t unhealthy_after = 3;
+  // Consecutive successes that mark it up again. Default: 2.
+  uint32_t healthy_after = 2;
+};
+
+// Guards the replayer and the switch back to forwarding.
+struct BreakerConfig {
+  // Consecutive failures that open the breaker. Default: 5.
+  uint32_t failures = 5;
+  // Successes in half-open that close it. Default: 2.
+  uint32_t successes = 2;
+  // Backoff while open: random(0, min(max, base * 2^n)). Defaults: 1000 ms, 30000 ms.
+  uint32_t backoff_base_ms = 1000;
+  uint32_t backoff_max_ms = 30000;
+};
+
+struct FallbackConfig {
+  // off: fail fast while upstream is down; read-only: serve reads locally, refuse writes; full:
+  // reads and writes, journaled. Default: full.
+  std::string mode = "full";
+};
+
+struct JournalConfig {
+  // Journal bytes after which writes are refused (nothing journaled is dropped). Default: 1 GB.
+  uint64_t max_bytes = 1ull << 30;
+  // Largest single entry. Default: 64 MB.
+  uint64_t max_entry_bytes = 64ull << 20;
+  // Replay batches: at most this many entries / bytes per upstream MULTI/EXEC. Defaults: 100,
+  // 1 MB.
+  uint32_t batch_entries = 100;
+  uint64_t batch_bytes = 1ull << 20;
+};
+
 struct Config {
   Endpoint listen{"127.0.0.1", 6380};
   UpstreamConfig upstream;
@@ -68,7 +117,15 @@ struct Config {
   uint32_t io_threads = 0;
   // How long SIGTERM waits for in-flight replies before closing. Default: 5000 ms.
   uint32_t shutdown_timeout_ms = 5000;
+  // auto: forward while upstream is reachable; forward: always forward; local: always serve from
+  // the local store (an operator's pin, e.g. for a maintenance window). Default: auto.
+  std::string mode = "auto";
   LimitsConfig limits;
+  StorageConfig storage;
+  HealthConfig health;
+  BreakerConfig breaker;
+  FallbackConfig fallback;
+  JournalConfig journal;
   LogConfig log;
   // Client password (like Redis' requirepass); empty = no AUTH needed.
   std::string requirepass;

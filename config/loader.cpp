@@ -270,6 +270,46 @@ const std::vector<Setting>& Settings() {
         "limits", "idle_timeout_s", [](auto& c) -> auto& { return c.limits.idle_timeout_s; }, 0,
         365 * 24 * 3600));
 
+    s.push_back(
+        Choice("", "mode", [](auto& c) -> auto& { return c.mode; }, {"auto", "forward", "local"}));
+    s.push_back(Choice("storage", "fsync", [](auto& c) -> auto& { return c.storage.fsync; },
+                       {"always", "everysec", "no"}));
+    s.push_back(Size(
+        "storage", "block_cache", [](auto& c) -> auto& { return c.storage.block_cache; }));
+    s.push_back(Size(
+        "storage", "memtables", [](auto& c) -> auto& { return c.storage.memtables; }));
+    s.push_back(Integer(
+        "health", "interval_ms", [](auto& c) -> auto& { return c.health.interval_ms; }, 10,
+        kHourMs));
+    s.push_back(Integer(
+        "health", "timeout_ms", [](auto& c) -> auto& { return c.health.timeout_ms; }, 1, kHourMs));
+    s.push_back(Integer(
+        "health", "unhealthy_after", [](auto& c) -> auto& { return c.health.unhealthy_after; }, 1,
+        1000));
+    s.push_back(Integer(
+        "health", "healthy_after", [](auto& c) -> auto& { return c.health.healthy_after; }, 1,
+        1000));
+    s.push_back(Integer(
+        "breaker", "failures", [](auto& c) -> auto& { return c.breaker.failures; }, 1, 1000));
+    s.push_back(Integer(
+        "breaker", "successes", [](auto& c) -> auto& { return c.breaker.successes; }, 1, 1000));
+    s.push_back(Integer(
+        "breaker", "backoff_base_ms", [](auto& c) -> auto& { return c.breaker.backoff_base_ms; }, 1,
+        kHourMs));
+    s.push_back(Integer(
+        "breaker", "backoff_max_ms", [](auto& c) -> auto& { return c.breaker.backoff_max_ms; }, 1,
+        kHourMs));
+    s.push_back(Choice("fallback", "mode", [](auto& c) -> auto& { return c.fallback.mode; },
+                       {"off", "read-only", "full"}));
+    s.push_back(Size(
+        "journal", "max_bytes", [](auto& c) -> auto& { return c.journal.max_bytes; }));
+    s.push_back(Size(
+        "journal", "max_entry_bytes", [](auto& c) -> auto& { return c.journal.max_entry_bytes; }));
+    s.push_back(Integer(
+        "journal", "batch_entries", [](auto& c) -> auto& { return c.journal.batch_entries; }, 1,
+        100000));
+    s.push_back(Size(
+        "journal", "batch_bytes", [](auto& c) -> auto& { return c.journal.batch_bytes; }));
     s.push_back(Choice("log", "level", [](auto& c) -> auto& { return c.log.level; },
                        {"trace", "debug", "info", "warn", "error", "critical", "off"}));
     s.push_back(
@@ -438,6 +478,7 @@ const std::vector<Flag>& Flags() {
       {"--log-level", "LEVEL", "log.level", "trace, debug, info, warn, error, critical or off"},
       {"--log-format", "FORMAT", "log.format", "text or json"},
       {"--io-threads", "N", "io_threads", "I/O threads, 0 = one per core"},
+      {"--mode", "MODE", "mode", "auto, forward or local (pin the local store)"},
       {"--requirepass", "PASS", "requirepass",
        "Password clients must AUTH with, like Redis' requirepass"},
   };

@@ -12,8 +12,10 @@
 #include <charconv>
 
 #include "proxy/errors.h"
+#include "proxy/failover.h"
 #include "proxy/io_thread.h"
 #include "proxy/server.h"
+#include "proxy/store_executor.h"
 #include "proxy/upstream_link.h"
 #include "resp/command_encoder.h"
 #include "resp/reply_writer.h"
@@ -31,6 +33,9 @@ namespace {
 // respite's memory without bound.
 constexpr size_t kBackpressureBytes = 4 * 1024 * 1024;
 constexpr uint64_t kBackpressureReplies = 64 * 1024;
+
+// Marks requests in flight on the local store (the barrier compares targets).
+const char kStoreTarget = 0;
 
 bool IEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -87,6 +92,8 @@ ClientSession::ClientSession(IoThread& io, tcp::socket socket, uint64_t id)
       authenticated_(io.config().requirepass.empty()) {
   boost::system::error_code ignored;
   socket_.set_option(tcp::no_delay(true), ignored);
+  // Writes are tried directly first (Flush); they must never block the io thread.
+  socket_.non_blocking(true, ignored);
 }
 
 ClientSession::~ClientSession() = default;
@@ -98,6 +105,15 @@ void ClientSession::Release() {
 asio::awaitable<void> ClientSession::Run() {
   last_active_ms_ = io_.NowMs();
   while (!closed_ && !stopping_) {
+    if (paused_) {
+      if (io_.server().failover().paused()) {
+        co_await WaitWake();
+      } else {
+        paused_ = false;
+        ProcessInput();
+      }
+      continue;
+    }
     if (waiting_barrier_) {
       if (inflight_ == 0) {
         waiting_barrier_ = false;
@@ -122,7 +138,7 @@ asio::awaitable<void> ClientSession::Run() {
       break;
     }
     in_.Commit(n);
-    last_active_ms_ = io_.NowMs();
+    last_active_ms_ = io_.CoarseNowMs();
     ProcessInput();
     if (in_.size() == 0) in_.ShrinkIfIdle();
   }
@@ -137,6 +153,9 @@ asio::awaitable<void> ClientSession::Run() {
     dedicated_ = nullptr;
     link->SetOwner(nullptr);
     io_.ReleaseDedicated(link);
+  }
+  if (local_session_ != nullptr && io_.server().store() != nullptr) {
+    io_.server().store()->Forget(local_session_);
   }
   io_.RemoveSession(this);
   Release();
@@ -159,7 +178,7 @@ bool ClientSession::OutputBacklogged() const {
 }
 
 void ClientSession::ProcessInput() {
-  while (!closed_ && !close_after_replies_ && !waiting_barrier_) {
+  while (!closed_ && !close_after_replies_ && !waiting_barrier_ && !paused_) {
     const resp::ParseStatus status = parser_.Parse(in_.Data(), &cmd_);
     if (status == resp::ParseStatus::kNeedMore) break;
     if (status == resp::ParseStatus::kError) {
@@ -169,10 +188,11 @@ void ClientSession::ProcessInput() {
       break;
     }
     const Step step = Dispatch(cmd_);
-    if (step == Step::kWait) {
-      // Not consumed: parsed again once the requests in flight on the other link are answered.
+    if (step == Step::kWait || step == Step::kPaused) {
+      // Not consumed: parsed again once the requests in flight on the other link are answered,
+      // or once the cutover pause ends.
       parser_.Reset();
-      waiting_barrier_ = true;
+      (step == Step::kWait ? waiting_barrier_ : paused_) = true;
       break;
     }
     in_.Consume(cmd_.raw_len);
@@ -182,7 +202,12 @@ void ClientSession::ProcessInput() {
 }
 
 ClientSession::Step ClientSession::Dispatch(const Command& cmd) {
-  const SessionView view{authenticated_, dedicated_ != nullptr, relay_, in_multi_};
+  Failover& failover = io_.server().failover();
+  if (failover.paused()) return Step::kPaused;
+  const bool local = failover.ServeLocally();
+  const SessionView view{authenticated_, dedicated_ != nullptr,
+                         relay_,         in_multi_,
+                         local,          local && failover.WritesRefused()};
   const Route route = router_.Classify(view, cmd.argv);
   if (route.kind != RouteKind::kLocal) return Forward(route, cmd);
   if (route.local == LocalCommand::kReset && inflight_ > 0) return Step::kWait;
@@ -191,6 +216,23 @@ ClientSession::Step ClientSession::Dispatch(const Command& cmd) {
 }
 
 ClientSession::Step ClientSession::Forward(const Route& route, const Command& cmd) {
+  if (route.kind == RouteKind::kStore) {
+    if (inflight_ > 0 && inflight_link_ != &kStoreTarget) return Step::kWait;
+    if (multi_broken_ || (watch_broken_ && route.ends_multi)) return BrokenTransaction(route);
+    if (route.begins_multi) {
+      in_multi_ = true;
+      multi_local_ = true;
+    }
+    if (route.ends_multi) in_multi_ = watching_ = false;
+    if (route.local == LocalCommand::kSelect) {
+      long long db;
+      if (cmd.argv.size() == 2 && ParseInt(cmd.argv[1], &db) && db >= 0 && db < 16) db_ = db;
+    }
+    const bool discard = reply_mode_ != ReplyMode::kOn;
+    if (reply_mode_ == ReplyMode::kSkip) reply_mode_ = ReplyMode::kOn;
+    SubmitToStore(cmd, replies_.Reserve(discard));
+    return Step::kNext;
+  }
   if (multi_broken_ || (watch_broken_ && route.ends_multi)) return BrokenTransaction(route);
 
   UpstreamLink* target =
@@ -219,7 +261,14 @@ ClientSession::Step ClientSession::Forward(const Route& route, const Command& cm
     return Step::kNext;
   }
 
-  if (route.begins_multi) in_multi_ = true;
+  const bool discard = reply_mode_ != ReplyMode::kOn;
+  if (reply_mode_ == ReplyMode::kSkip) reply_mode_ = ReplyMode::kOn;
+  const uint64_t tag = replies_.Reserve(discard);
+  if (route.begins_multi) {
+    in_multi_ = true;
+    multi_local_ = false;
+    multi_tag_ = tag;
+  }
   if (route.ends_multi) in_multi_ = watching_ = false;
   if (route.begins_watch) watching_ = true;
   if (route.ends_watch) watching_ = false;
@@ -228,9 +277,7 @@ ClientSession::Step ClientSession::Forward(const Route& route, const Command& cm
     long long db;
     if (cmd.argv.size() == 2 && ParseInt(cmd.argv[1], &db) && db >= 0 && db < 16) db_ = db;
   }
-  const bool discard = reply_mode_ != ReplyMode::kOn;
-  if (reply_mode_ == ReplyMode::kSkip) reply_mode_ = ReplyMode::kOn;
-  SendOn(target, cmd, replies_.Reserve(discard), route.blocking);
+  SendOn(target, cmd, tag, route.blocking);
   return Step::kNext;
 }
 
@@ -284,6 +331,36 @@ void ClientSession::SendInternal(UpstreamLink* link, std::initializer_list<std::
   link->Send(scratch_, nullptr, 0, false);
 }
 
+void ClientSession::SubmitToStore(const Command& cmd, uint64_t tag) {
+  StoreExecutor* store = io_.server().store();
+  if (store == nullptr) {
+    replies_.Complete(tag, ErrorReply("ERR the local store is not available (see the log)"), &out_);
+    return;
+  }
+  if (!local_session_) local_session_ = std::make_shared<storage::LocalSession>();
+  ++inflight_;
+  inflight_link_ = &kStoreTarget;
+  StoreExecutor::Request request;
+  request.session = local_session_;
+  request.argv.assign(cmd.argv.begin(), cmd.argv.end());
+  request.db = db_;
+  request.protocol = protocol_;
+  AddRef();  // released when the reply comes back (StoreExecutor::Deliver)
+  request.client = this;
+  request.io = &io_;
+  request.tag = tag;
+  store->Submit(std::move(request));
+}
+
+void ClientSession::OnStoreReply(uint64_t tag, std::string_view reply) {
+  --inflight_;
+  if (!closed_ && !reply.empty()) {
+    replies_.Complete(tag, reply, &out_);
+    ScheduleFlush();
+  }
+  Wake();
+}
+
 UpstreamLink* ClientSession::EnsureDedicated() {
   if (dedicated_ != nullptr) return dedicated_;
   dedicated_ = io_.AcquireDedicated(this);
@@ -314,8 +391,21 @@ void ClientSession::OnReply(uint64_t tag, std::string_view reply) {
   Wake();
 }
 
-void ClientSession::OnRequestFailed(uint64_t tag, std::string_view error) {
+void ClientSession::OnRequestFailed(uint64_t tag, std::string_view error, std::string_view unsent) {
   --inflight_;
+  if (!closed_ && !unsent.empty() && !relay_ && io_.server().serve_locally()) {
+    // It never reached upstream, which is down: serve it locally, in its place in the order.
+    resp::RequestParser parser;
+    resp::Command command;
+    if (parser.Parse(unsent, &command) == resp::ParseStatus::kCommand) {
+      if (in_multi_ && tag == multi_tag_) multi_local_ = true;
+      SubmitToStore(command, tag);
+      Wake();
+      return;
+    }
+  }
+  // A MULTI that upstream never answered opened no transaction.
+  if (in_multi_ && tag == multi_tag_) in_multi_ = false;
   if (closed_) return;
   replies_.Complete(tag, ErrorReply(error), &out_);
   ScheduleFlush();
@@ -328,7 +418,7 @@ void ClientSession::OnLinkClosed(UpstreamLink* link) {
   if (inflight_link_ == link) inflight_link_ = nullptr;
   link->SetOwner(nullptr);
   io_.ReleaseDedicated(link);
-  if (in_multi_) multi_broken_ = true;
+  if (in_multi_ && !multi_local_) multi_broken_ = true;
   if (watching_ && !in_multi_) watch_broken_ = true;
   watching_ = false;
   if (relay_ || sticky_) {
@@ -368,6 +458,9 @@ void ClientSession::RunLocal(const Route& route, const Command& cmd) {
   switch (route.local) {
     case LocalCommand::kNone:
       w.Error(errors::kNoAuth);
+      break;
+    case LocalCommand::kRefuseWrite:
+      w.Error(errors::kReadOnlyFallback);
       break;
     case LocalCommand::kAuth:
       Auth(cmd, &reply);
@@ -491,8 +584,8 @@ void ClientSession::Hello(const Command& cmd, std::string* reply) {
   if (!authenticated_) {
     w.Error(
         "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
-        "<proto> AUTH <user> <pass> option can be used to authenticate the client and select the "
-        "RESP protocol version at the same time");
+        "AUTH <user> <pass> option can be used to authenticate the client and select the RESP "
+        "protocol version at the same time");
     return;
   }
   if (has_name) {
@@ -574,19 +667,37 @@ void ClientSession::ScheduleFlush() {
   if (flush_posted_ || write_active_ || out_.empty() || closed_) return;
   flush_posted_ = true;
   AddRef();
-  // Posting lets every reply that arrives in this turn of the event loop join one write.
-  asio::post(io_.context(), [this] {
-    flush_posted_ = false;
-    Flush();
-    Wake();
-    Release();
-  });
+  // The io thread flushes every client with new replies once per turn of the event loop, so all
+  // replies that arrive in that turn join one write.
+  io_.ScheduleClientFlush(this);
+}
+
+void ClientSession::FlushNow() {
+  flush_posted_ = false;
+  Flush();
+  Wake();
 }
 
 void ClientSession::Flush() {
   if (write_active_ || out_.empty() || closed_) return;
+  last_active_ms_ = io_.CoarseNowMs();  // Redis counts idle time from the last reply too
+  // Most replies fit in the socket buffer: write them now, without an asynchronous operation.
+  boost::system::error_code ec;
+  const size_t n = socket_.write_some(asio::buffer(out_), ec);
+  if (!ec && n == out_.size()) {
+    if (out_.capacity() > kBackpressureBytes) {
+      std::string().swap(out_);
+    } else {
+      out_.clear();
+    }
+    return;
+  }
+  if (ec && ec != asio::error::would_block) {
+    CloseSocket();
+    return;
+  }
   write_active_ = true;
-  writing_.swap(out_);
+  writing_.assign(out_, ec ? 0 : n);
   out_.clear();
   AddRef();
   asio::async_write(socket_, asio::buffer(writing_), [this](boost::system::error_code ec, size_t) {
@@ -618,7 +729,11 @@ void ClientSession::ForceClose() { CloseSocket(); }
 
 void ClientSession::CheckIdle(uint64_t now_ms) {
   const uint32_t timeout_s = io_.config().limits.idle_timeout_s;
-  if (timeout_s == 0 || closed_ || relay_ || inflight_ > 0) return;
+  // Replies still on their way out count as activity.
+  if (timeout_s == 0 || closed_ || relay_ || inflight_ > 0 || !out_.empty() || write_active_ ||
+      flush_posted_) {
+    return;
+  }
   if (now_ms - last_active_ms_ > uint64_t{timeout_s} * 1000) {
     SPDLOG_DEBUG("client {}: idle for {} s; closing", id_, timeout_s);
     CloseSocket();

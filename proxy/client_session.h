@@ -9,6 +9,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,7 @@
 #include "proxy/reply_sink.h"
 #include "proxy/router.h"
 #include "resp/request_parser.h"
+#include "storage/local_session.h"
 
 namespace respite::proxy {
 
@@ -29,7 +31,7 @@ class ClientSession final : public ReplySink {
 
   // ReplySink.
   void OnReply(uint64_t tag, std::string_view reply) override;
-  void OnRequestFailed(uint64_t tag, std::string_view error) override;
+  void OnRequestFailed(uint64_t tag, std::string_view error, std::string_view unsent) override;
   void OnLinkClosed(UpstreamLink* link) override;
   void OnRelay(std::string_view reply) override;
   void AddRef() override { ++refs_; }
@@ -39,6 +41,13 @@ class ClientSession final : public ReplySink {
   void BeginShutdown();
   // Forces the connection closed now (shutdown deadline passed, idle timeout).
   void ForceClose();
+  // A reply from the local store (on this session's io thread); empty when the store dropped the
+  // request (the session was forgotten or the store stopped).
+  void OnStoreReply(uint64_t tag, std::string_view reply);
+  // The cutover pause is over: dispatch what was held.
+  void ResumeAfterPause() { Wake(); }
+  // Writes the replies queued since ScheduleFlush (the io thread calls this once per loop turn).
+  void FlushNow();
   // Closes the connection if it has been idle longer than the idle timeout.
   void CheckIdle(uint64_t now_ms);
 
@@ -46,7 +55,9 @@ class ClientSession final : public ReplySink {
   ClientSession(IoThread& io, boost::asio::ip::tcp::socket socket, uint64_t id);
   ~ClientSession();
 
-  enum class Step { kNext, kWait, kStop };
+  // kWait: hold until the requests in flight on another link are answered; kPaused: hold until
+  // the cutover pause ends.
+  enum class Step { kNext, kWait, kPaused, kStop };
 
   boost::asio::awaitable<void> Run();
   void ProcessInput();
@@ -65,6 +76,9 @@ class ClientSession final : public ReplySink {
   void SendOn(UpstreamLink* link, const resp::Command& cmd, uint64_t tag, bool blocking);
   // Sends a state-restoring request whose reply respite consumes.
   void SendInternal(UpstreamLink* link, std::initializer_list<std::string_view> argv);
+  // Runs `cmd` on the local store, tracked as request `tag`.
+  void SubmitToStore(const resp::Command& cmd, uint64_t tag);
+
   UpstreamLink* EnsureDedicated();
   void MaybeReleaseDedicated();
   void CompleteLocal(std::string_view reply);
@@ -97,6 +111,9 @@ class ClientSession final : public ReplySink {
   bool authenticated_ = true;
   bool in_multi_ = false;
   bool watching_ = false;
+  uint64_t multi_tag_ = 0;    // the reply slot of the MULTI that opened the transaction
+  bool multi_local_ = false;  // that MULTI went to the local store
+  bool paused_ = false;       // holding commands for the cutover pause
   // The dedicated link died inside MULTI (EXEC answers EXECABORT) or after WATCH (EXEC answers
   // a null array, as if a watched key was touched).
   bool multi_broken_ = false;
@@ -107,10 +124,12 @@ class ClientSession final : public ReplySink {
   // Forwarded requests without a reply yet, and the link they went to. A session never has
   // requests in flight on two links at once: switching links waits (a barrier), so upstream runs
   // one client's commands in the order the client sent them.
-  UpstreamLink* inflight_link_ = nullptr;
+  const void* inflight_link_ = nullptr;  // an UpstreamLink, or &kStoreTarget
   uint64_t inflight_ = 0;
   UpstreamLink* dedicated_ = nullptr;
   bool relay_ = false;
+  // The client's state in the local store (shared with the store executor thread).
+  std::shared_ptr<storage::LocalSession> local_session_;
 
   bool waiting_barrier_ = false;
   bool close_after_replies_ = false;  // QUIT, protocol error

@@ -18,5 +18,8 @@ inline constexpr std::string_view kDbOutOfRange = "ERR DB index is out of range"
 inline constexpr std::string_view kNotInteger = "ERR value is not an integer or out of range";
 inline constexpr std::string_view kMaxClients = "ERR max number of clients reached";
 inline constexpr std::string_view kProtoUnsupported = "NOPROTO unsupported protocol version";
+inline constexpr std::string_view kReadOnlyFallback =
+    "READONLY upstream Redis is unreachable and respite serves reads only (fallback.mode "
+    "read-only)";
 
 }  // namespace respite::proxy::errors

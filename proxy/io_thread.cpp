@@ -31,7 +31,9 @@ IoThread::IoThread(Server& server, const config::Config& config, int index)
     : server_(server),
       config_(config),
       index_(index),
-      context_(1),
+      // One thread runs this context; only posts come from other threads, so the reactor's
+      // per-socket locking can go.
+      context_(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO),
       acceptor_(context_),
       ticker_(context_) {}
 
@@ -41,6 +43,11 @@ uint64_t IoThread::NowMs() const {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::steady_clock::now().time_since_epoch())
                                    .count());
+}
+
+uint64_t IoThread::CoarseNowMs() {
+  if (coarse_now_ms_ == 0) coarse_now_ms_ = NowMs();
+  return coarse_now_ms_;
 }
 
 void IoThread::Listen(const tcp::endpoint& endpoint) {
@@ -95,6 +102,7 @@ void IoThread::Tick() {
   ticker_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;
     const uint64_t now = NowMs();
+    coarse_now_ms_ = now;
     for (auto& by_db : shared_) {
       for (auto& link : by_db) {
         if (link) link->CheckTimeout(now);
@@ -184,6 +192,46 @@ void IoThread::ReleaseDedicated(UpstreamLink* link) {
   }
   link->SetRelay(false);
   idle_dedicated_.push_back(link);
+}
+
+void IoThread::ScheduleClientFlush(ClientSession* session) {
+  dirty_.push_back(session);
+  if (dirty_posted_) return;
+  dirty_posted_ = true;
+  asio::post(context_, [this] {
+    dirty_posted_ = false;
+    flushing_.swap(dirty_);
+    for (ClientSession* s : flushing_) {
+      s->FlushNow();
+      s->Release();
+    }
+    flushing_.clear();
+  });
+}
+
+void IoThread::PostCloseUpstreamLinks(std::string reason) {
+  asio::post(context_, [this, reason = std::move(reason)] {
+    for (auto& by_db : shared_) {
+      for (auto& link : by_db) {
+        if (link) link->Close(reason);
+      }
+    }
+    for (auto& link : dedicated_) link->Close(reason);
+  });
+}
+
+std::future<void> IoThread::PostAndSignal() {
+  auto promise = std::make_shared<std::promise<void>>();
+  std::future<void> done = promise->get_future();
+  asio::post(context_, [promise] { promise->set_value(); });
+  return done;
+}
+
+void IoThread::PostWakeAllSessions() {
+  asio::post(context_, [this] {
+    std::vector<ClientSession*> sessions = sessions_;
+    for (ClientSession* s : sessions) s->ResumeAfterPause();
+  });
 }
 
 void IoThread::AddSession(ClientSession* session) { sessions_.push_back(session); }

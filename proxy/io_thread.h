@@ -10,7 +10,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
+#include <future>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "config/config.h"
@@ -41,6 +43,8 @@ class IoThread {
   int index() const { return index_; }
   // Monotonic milliseconds (steady clock).
   uint64_t NowMs() const;
+  // The same, as of the last tick (100 ms granularity): cheap enough to stamp every request.
+  uint64_t CoarseNowMs();
 
   // The shared link for clients of `db` speaking `protocol`; created on first use.
   UpstreamLink& SharedLink(int db, int protocol);
@@ -50,6 +54,19 @@ class IoThread {
   // Gives a lease back. A link with no requests in flight is RESET and pooled (or closed when the
   // pool is full); one with requests in flight (a blocked BLPOP) is closed.
   void ReleaseDedicated(UpstreamLink* link);
+
+  // Queues a client whose replies are ready; every queued client is flushed once at the end of
+  // this turn of the event loop (one post for all of them). The caller holds a reference that
+  // the flush releases.
+  void ScheduleClientFlush(ClientSession* session);
+
+  // From any thread: closes every upstream link of this thread (their requests fail or, when
+  // never sent, run locally).
+  void PostCloseUpstreamLinks(std::string reason);
+  // From any thread: a future that is ready once this thread ran everything posted before it.
+  std::future<void> PostAndSignal();
+  // From any thread: wakes every session (the cutover pause ended).
+  void PostWakeAllSessions();
 
   void AddSession(ClientSession* session);
   void RemoveSession(ClientSession* session);
@@ -73,7 +90,11 @@ class IoThread {
   std::vector<std::unique_ptr<UpstreamLink>> dedicated_;
   std::vector<UpstreamLink*> idle_dedicated_;
   std::vector<ClientSession*> sessions_;
+  std::vector<ClientSession*> dirty_;
+  std::vector<ClientSession*> flushing_;
+  bool dirty_posted_ = false;
   bool shutting_down_ = false;
+  uint64_t coarse_now_ms_ = 0;
   uint64_t shutdown_deadline_ms_ = 0;
 };
 

@@ -124,6 +124,28 @@ Route Router::Classify(const SessionView& session, std::span<const std::string_v
     return route;
   }
 
+  if (session.serve_locally) {
+    if (spec == s.select && !session.in_multi) {
+      route.kind = RouteKind::kLocal;
+      route.local = LocalCommand::kSelect;
+      return route;
+    }
+    if (spec == s.client) {
+      Route c = ClassifyClient(session, argv, route);
+      if (c.kind == RouteKind::kLocal) return c;
+    }
+    if (session.refuse_writes && spec != nullptr && spec->Has(resp::kCmdWrite)) {
+      route.kind = RouteKind::kLocal;
+      route.local = LocalCommand::kRefuseWrite;
+      return route;
+    }
+    route.kind = RouteKind::kStore;
+    route.begins_multi = spec == s.multi;
+    route.ends_multi = spec == s.exec || spec == s.discard;
+    if (spec == s.select) route.local = LocalCommand::kSelect;
+    return route;
+  }
+
   // A relaying session sends everything on its relay link: upstream enforces what a subscribed
   // connection may run, with Redis' own error texts.
   if (session.relay) {

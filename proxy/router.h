@@ -23,6 +23,7 @@ enum class LocalCommand {
   kClientGetName,
   kClientId,
   kClientReply,
+  kRefuseWrite,  // a write while serving locally read-only
 };
 
 enum class RouteKind {
@@ -30,6 +31,7 @@ enum class RouteKind {
   kDedicated,  // the session's own link, leased while it holds connection state
   kRelay,      // the session's own link, relaying every message (sticky until RESET or close)
   kLocal,      // answered by respite
+  kStore,      // executed by the local store (serving locally)
 };
 
 struct Route {
@@ -50,6 +52,8 @@ struct SessionView {
   bool has_dedicated = false;
   bool relay = false;
   bool in_multi = false;
+  bool serve_locally = false;  // the local store answers instead of upstream
+  bool refuse_writes = false;  // ... and it serves reads only
 };
 
 class Router {

@@ -7,9 +7,14 @@
 #include <boost/asio/signal_set.hpp>
 #include <chrono>
 #include <csignal>
+#include <filesystem>
+#include <future>
 #include <thread>
 
+#include "proxy/failover.h"
 #include "proxy/io_thread.h"
+#include "proxy/store_executor.h"
+#include "storage/local_store.h"
 
 namespace respite::proxy {
 
@@ -45,12 +50,63 @@ bool Server::ClaimCommandLearning() {
   return learning_claimed_.compare_exchange_strong(expected, true);
 }
 
+bool Server::serve_locally() const { return failover_->ServeLocally(); }
+
+void Server::OnUpstreamDown() {
+  for (auto& t : threads_) t->PostCloseUpstreamLinks("upstream marked down");
+}
+
+void Server::QuiesceIoThreads() {
+  std::vector<std::future<void>> done;
+  for (auto& t : threads_) done.push_back(t->PostAndSignal());
+  for (auto& f : done) f.wait_for(std::chrono::seconds(2));
+}
+
+void Server::WakeAllSessions() {
+  for (auto& t : threads_) t->PostWakeAllSessions();
+}
+
 void Server::RequestShutdown() {
   for (auto& t : threads_) t->PostShutdown();
 }
 
+bool Server::OpenStore() {
+  std::error_code ec;
+  std::filesystem::create_directories(config_.data_dir, ec);
+  if (ec) {
+    spdlog::error("cannot create data dir {}: {}", config_.data_dir, ec.message());
+    return false;
+  }
+  // The journal and its key live here: only respite's user may read them.
+  std::filesystem::permissions(config_.data_dir, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace, ec);
+  storage::EngineOptions options;
+  options.dir = config_.data_dir + "/store";
+  options.fsync = config_.storage.fsync == "always" ? storage::Fsync::kAlways
+                  : config_.storage.fsync == "no"   ? storage::Fsync::kNo
+                                                    : storage::Fsync::kEverySec;
+  options.block_cache_bytes = config_.storage.block_cache;
+  options.total_memtable_bytes = config_.storage.memtables;
+  storage::JournalLimits limits;
+  limits.max_bytes = config_.journal.max_bytes;
+  limits.max_entry_bytes = config_.journal.max_entry_bytes;
+  auto opened = storage::LocalStore::Open(options, &clock_, limits);
+  if (!opened.ok()) {
+    spdlog::error("cannot open the local store in {}: {}", options.dir, opened.status().ToString());
+    return false;
+  }
+  store_ = std::make_unique<StoreExecutor>(std::move(opened).value(), &clock_,
+                                           options.fsync == storage::Fsync::kEverySec);
+  spdlog::info("local store open in {} (fsync {})", options.dir, config_.storage.fsync);
+  return true;
+}
+
 int Server::Run() {
   std::signal(SIGPIPE, SIG_IGN);
+  if (!OpenStore() && config_.mode == "local") {
+    throw std::runtime_error("mode local needs the local store, which could not be opened");
+  }
+  failover_ = std::make_unique<Failover>(config_, *this, store_.get());
   asio::io_context main_context(1);
   tcp::resolver resolver(main_context);
   const tcp::endpoint listen =
@@ -66,6 +122,10 @@ int Server::Run() {
   }
   spdlog::info("listening on {} with {} io threads; upstream {}", config_.listen.ToString(), n,
                config_.upstream.parsed.Redacted());
+  const uint64_t pending =
+      store_ ? store_->Call([](storage::LocalStore& s) { return s.journal().pending_entries(); })
+             : 0;
+  failover_->Start(pending);
 
   std::atomic<unsigned> running{n};
   std::vector<std::thread> workers;
@@ -103,6 +163,8 @@ int Server::Run() {
     // Handlers still queued may refer to sessions; let process exit reclaim the memory.
     for (auto& t : threads_) (void)t.release();
   }
+  failover_->Stop();
+  if (store_) store_->Stop();
   spdlog::info("shut down");
   return 0;
 }

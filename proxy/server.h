@@ -9,10 +9,13 @@
 #include <vector>
 
 #include "config/config.h"
+#include "storage/clock.h"
 
 namespace respite::proxy {
 
+class Failover;
 class IoThread;
+class StoreExecutor;
 
 class Server {
  public:
@@ -26,6 +29,18 @@ class Server {
   void RequestShutdown();
 
   const config::Config& config() const { return config_; }
+
+  // The local store's executor; nullptr when the data dir could not be opened.
+  StoreExecutor* store() { return store_.get(); }
+  Failover& failover() { return *failover_; }
+  // Whether clients are served from the local store instead of upstream.
+  bool serve_locally() const;
+
+  // For the failover state machine (any thread): close every upstream link (upstream is down);
+  // wait until every io thread has finished the handler it is running; wake every session.
+  void OnUpstreamDown();
+  void QuiesceIoThreads();
+  void WakeAllSessions();
 
   // Admission control for max_clients. Thread-safe.
   bool TryAddClient();
@@ -42,7 +57,13 @@ class Server {
   void ReleaseCommandLearning() { learning_claimed_.store(false); }
 
  private:
+  // Opens the local store in the data dir. Returns false (and logs why) when it cannot.
+  bool OpenStore();
+
   config::Config config_;
+  storage::SystemClock clock_;
+  std::unique_ptr<StoreExecutor> store_;
+  std::unique_ptr<Failover> failover_;
   std::vector<std::unique_ptr<IoThread>> threads_;
   std::atomic<uint32_t> clients_{0};
   std::atomic<uint64_t> next_client_id_{1};

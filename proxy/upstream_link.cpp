@@ -14,6 +14,7 @@
 #include <boost/asio/write.hpp>
 
 #include "proxy/errors.h"
+#include "proxy/failover.h"
 #include "proxy/io_thread.h"
 #include "proxy/reply_sink.h"
 #include "proxy/server.h"
@@ -45,12 +46,13 @@ void UpstreamLink::Send(std::string_view request, ReplySink* sink, uint64_t tag,
     if (sink) {
       std::string error(errors::kUpstreamUnavailable);
       error += last_error_;
-      sink->OnRequestFailed(tag, error);
+      sink->OnRequestFailed(tag, error, request);
     }
     return;
   }
   if (sink) sink->AddRef();
-  pending_.push_back(Pending{sink, tag, io_.NowMs(), blocking});
+  pending_.push_back(Pending{sink, tag, io_.CoarseNowMs(), blocking, Internal::kExpectOk,
+                             static_cast<uint32_t>(request.size())});
   out_.append(request);
   EnsureConnected();
 }
@@ -61,8 +63,12 @@ void UpstreamLink::SendUntracked(std::string_view request) {
 }
 
 void UpstreamLink::SendInternalBatch(std::string_view requests, size_t count) {
-  const uint64_t now = io_.NowMs();
-  for (size_t i = 0; i < count; ++i) pending_.push_back(Pending{nullptr, 0, now, false});
+  const uint64_t now = io_.CoarseNowMs();
+  // Only the first carries the length: the requests are handed back whole, never split.
+  for (size_t i = 0; i < count; ++i) {
+    pending_.push_back(Pending{nullptr, 0, now, false, Internal::kExpectOk,
+                               i == 0 ? static_cast<uint32_t>(requests.size()) : 0u});
+  }
   out_.append(requests);
   EnsureConnected();
 }
@@ -107,6 +113,7 @@ void UpstreamLink::Connect() {
         }
         boost::system::error_code ignored;
         socket_.set_option(tcp::no_delay(true), ignored);
+        socket_.non_blocking(true, ignored);  // Flush writes directly first; never block
 
         // The handshake goes ahead of the requests queued while connecting.
         std::string hello;
@@ -255,8 +262,19 @@ void UpstreamLink::ScheduleFlush() {
 
 void UpstreamLink::Flush() {
   if (write_active_ || out_.empty()) return;
+  // Try the write now; only what the socket does not take waits for an asynchronous write.
+  boost::system::error_code ec;
+  const size_t n = socket_.write_some(asio::buffer(out_), ec);
+  if (!ec && n == out_.size()) {
+    out_.clear();
+    return;
+  }
+  if (ec && ec != asio::error::would_block) {
+    Fail(ec.message(), errors::kUpstreamLost);
+    return;
+  }
   write_active_ = true;
-  writing_.swap(out_);
+  writing_.assign(out_, ec ? 0 : n);
   out_.clear();
   const uint64_t gen = generation_;
   asio::async_write(socket_, asio::buffer(writing_),
@@ -282,10 +300,16 @@ void UpstreamLink::CheckTimeout(uint64_t now_ms) {
   }
 }
 
-void UpstreamLink::Close(std::string_view reason) { Fail(reason, errors::kUpstreamLost); }
+void UpstreamLink::Close(std::string_view reason) {
+  Fail(reason, errors::kUpstreamLost, /*upstream_fault=*/false);
+}
 
-void UpstreamLink::Fail(std::string_view reason, std::string_view client_error) {
+void UpstreamLink::Fail(std::string_view reason, std::string_view client_error,
+                        bool upstream_fault) {
   const bool connecting = state_ == State::kConnecting;
+  // Before connecting nothing was written: out_ holds the pending requests, in order.
+  std::string unsent;
+  if (connecting || state_ == State::kIdle) unsent.swap(out_);
   ++generation_;
   boost::system::error_code ignored;
   socket_.shutdown(tcp::socket::shutdown_both, ignored);
@@ -307,11 +331,20 @@ void UpstreamLink::Fail(std::string_view reason, std::string_view client_error) 
   } else if (!pending_.empty()) {
     spdlog::warn("upstream connection lost ({}), {} requests failed", reason, pending_.size());
   }
+  // Let the failover state machine switch first, so that the requests failing below can run
+  // locally when it does.
+  if (upstream_fault) io_.server().failover().ReportUpstreamFailure(reason);
   std::deque<Pending> failed;
   failed.swap(pending_);
+  size_t offset = 0;
   for (const Pending& p : failed) {
+    std::string_view bytes;
+    if (!unsent.empty() && offset + p.len <= unsent.size()) {
+      bytes = std::string_view(unsent).substr(offset, p.len);
+    }
+    offset += p.len;
     if (p.sink == nullptr) continue;
-    p.sink->OnRequestFailed(p.tag, error);
+    p.sink->OnRequestFailed(p.tag, error, bytes);
     p.sink->Release();
   }
   if (owner_) owner_->OnLinkClosed(this);

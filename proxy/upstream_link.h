@@ -74,6 +74,7 @@ class UpstreamLink {
     uint64_t sent_ms;
     bool blocking;
     Internal internal = Internal::kExpectOk;
+    uint32_t len = 0;  // request bytes (to hand back requests that were never sent)
   };
 
   void Connect();
@@ -83,7 +84,9 @@ class UpstreamLink {
   void Deliver(std::string_view reply, char type);
   void HandleInternal(const Pending& p, std::string_view reply);
   void EnsureConnected();
-  void Fail(std::string_view reason, std::string_view client_error);
+  // Closes the connection and fails what is pending. `upstream_fault`: upstream misbehaved
+  // (refused, reset, timed out), which the failover state machine hears about at once.
+  void Fail(std::string_view reason, std::string_view client_error, bool upstream_fault = true);
 
   IoThread& io_;
   Kind kind_;

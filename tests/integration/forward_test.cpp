@@ -697,6 +697,7 @@ TEST(UpstreamUnreachableTest, CommandGetsErrorAtOnce) {
   RespiteOptions options;
   options.upstream_url = "redis://127.0.0.1:" + std::to_string(dead_port);
   options.wait_for_pong = false;
+  options.env = {"RESPITE_FALLBACK_MODE=off"};  // forward-only: no local store to fall back on
   RespiteProcess respite(options);
   ASSERT_EQ(respite.Start(), "");
   Client c = respite.Connect(5s);

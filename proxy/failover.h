@@ -1,0 +1,90 @@
+#pragma once
+// The state machine of DESIGN.md: FORWARD (everything goes upstream), LOCAL (the local store
+// serves, every write journaled), DRAINING (upstream is back: the replayer sends the journal
+// while clients are still served locally; a short pause then cuts over to FORWARD). Operators can
+// pin the mode (auto, forward, local); `fallback.mode` says what LOCAL may serve (off, read-only,
+// full). Health comes from the health monitor (active PINGs) and from forwarded traffic (passive:
+// a refused or reset connection switches at once).
+// Thread: the accessors are lock-free and safe from io threads; transitions take a mutex.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "config/config.h"
+
+namespace respite::proxy {
+
+class HealthMonitor;
+class Replayer;
+class Server;
+class StoreExecutor;
+
+class Failover {
+ public:
+  enum class State : uint8_t { kForward, kLocal, kDraining };
+  enum class Mode : uint8_t { kAuto, kForward, kLocal };
+
+  Failover(const config::Config& config, Server& server, StoreExecutor* store);
+  ~Failover();
+
+  // Starts the health monitor and the replayer. With entries left in the journal (a restart
+  // during an outage), starts in LOCAL so that they are replayed before anything is forwarded.
+  void Start(uint64_t journal_entries);
+  void Stop();
+
+  State state() const { return state_.load(std::memory_order_acquire); }
+  Mode mode() const { return mode_.load(std::memory_order_acquire); }
+  // Whether clients are served by the local store right now.
+  bool ServeLocally() const;
+  // Whether the local store refuses writes (fallback.mode read-only).
+  bool WritesRefused() const { return read_only_; }
+  // True during the cutover pause: sessions hold new commands until Wake.
+  bool paused() const { return paused_.load(std::memory_order_acquire); }
+
+  // Passive detection, from any thread: a forwarded request found upstream unreachable.
+  void ReportUpstreamFailure(std::string_view reason);
+  // Operator: pin or release the mode.
+  void SetMode(Mode mode);
+
+  // The health monitor's result for each check.
+  void OnHealthCheck(bool ok, const std::string& reason);
+
+  // Cutover: pause every client and wait until the store has run everything submitted before.
+  void BeginPause();
+  // Cutover done: the journal is empty; forward from now on.
+  void FinishCutover(uint64_t replayed, uint64_t total_ms, uint64_t pause_ms);
+  // Replay failed: back to LOCAL, clients resume locally.
+  void AbortDrain(const std::string& reason);
+
+  static std::string_view Name(State state);
+  static std::string_view Name(Mode mode);
+  const std::string& last_reason() const { return last_reason_; }  // under no lock: for logs
+
+ private:
+  void Transition(State to, std::string_view reason);  // needs mu_
+  void Resume();
+
+  const config::Config& config_;
+  Server& server_;
+  StoreExecutor* store_;
+  const bool fallback_off_;
+  const bool read_only_;
+  std::atomic<State> state_{State::kForward};
+  std::atomic<Mode> mode_{Mode::kAuto};
+  std::atomic<bool> paused_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  uint32_t ok_run_ = 0;
+  uint32_t fail_run_ = 0;
+  std::string last_reason_;
+  std::unique_ptr<HealthMonitor> health_;
+  std::unique_ptr<Replayer> replayer_;
+};
+
+}  // namespace respite::proxy

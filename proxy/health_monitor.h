@@ -1,0 +1,47 @@
+#pragma once
+// Active health checks: on a thread and connection of its own, sends PING and ROLE every
+// health.interval_ms and reports each result to the failover state machine. A check fails on no
+// reply within health.timeout_ms, a refused connection, -LOADING, -MASTERDOWN, an auth error, or a
+// replica role (writes would fail with -READONLY). After a failed check the next one runs at once,
+// so a hung upstream is declared down after about timeout x unhealthy_after.
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "config/config.h"
+
+namespace respite::proxy {
+
+class Failover;
+
+class HealthMonitor {
+ public:
+  HealthMonitor(const config::Config& config, Failover& failover);
+  ~HealthMonitor();
+  void Start();
+  void Stop();
+
+  uint64_t checks_ok() const { return ok_.load(); }
+  uint64_t checks_failed() const { return failed_.load(); }
+  // Round trip of the last successful check, in microseconds.
+  uint64_t last_latency_us() const { return latency_us_.load(); }
+
+ private:
+  void Loop();
+  bool Check(class BlockingClient& client, std::string* reason);
+
+  const config::Config& config_;
+  Failover& failover_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::atomic<uint64_t> ok_{0};
+  std::atomic<uint64_t> failed_{0};
+  std::atomic<uint64_t> latency_us_{0};
+};
+
+}  // namespace respite::proxy

@@ -1,0 +1,316 @@
+#include "proxy/replayer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <chrono>
+
+#include "proxy/blocking_client.h"
+#include "proxy/failover.h"
+#include "proxy/store_executor.h"
+#include "resp/command_encoder.h"
+#include "storage/journal.h"
+#include "storage/keyspace.h"
+#include "storage/local_store.h"
+
+namespace respite::proxy {
+
+namespace {
+
+using storage::JournalEntry;
+using storage::LocalStore;
+
+uint64_t NowMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string ErrorText(std::string_view reply) {
+  return std::string(reply.substr(1, reply.size() >= 3 ? reply.size() - 3 : 0));
+}
+
+// Replay starts with small batches and doubles them after each success, so that many sidecars
+// coming back at once do not stampede a Redis that has just restarted.
+constexpr size_t kFirstBatch = 10;
+
+struct Slice {
+  std::vector<JournalEntry> entries;
+  uint64_t pending = 0;
+};
+
+}  // namespace
+
+Replayer::Replayer(const config::Config& config, Failover& failover, StoreExecutor& store)
+    : config_(config),
+      failover_(failover),
+      store_(store),
+      rng_(std::random_device{}()),
+      breaker_(
+          CircuitBreaker::Options{config.breaker.failures, config.breaker.successes,
+                                  config.breaker.backoff_base_ms, config.breaker.backoff_max_ms},
+          [this](uint64_t bound) {
+            return std::uniform_int_distribution<uint64_t>(0, bound)(rng_);
+          }) {
+  const std::string id = store_.Call([](LocalStore& s) { return s.journal().id(); });
+  cursor_key_ = "respite:cursor:" + id;
+}
+
+Replayer::~Replayer() { Stop(); }
+
+void Replayer::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void Replayer::Stop() {
+  stopping_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+void Replayer::SleepMs(uint64_t ms) {
+  const uint64_t until = NowMs() + ms;
+  while (!stopping_ && NowMs() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
+
+void Replayer::Loop() {
+  BlockingClient client;
+  while (!stopping_) {
+    if (failover_.state() != Failover::State::kDraining) {
+      SleepMs(20);
+      continue;
+    }
+    const uint64_t now = NowMs();
+    if (!breaker_.Allow(now)) {
+      breaker_state_ = breaker_.state();
+      SleepMs(std::min<uint64_t>(breaker_.retry_at_ms() - now, 100));
+      continue;
+    }
+    breaker_state_ = breaker_.state();
+    std::string error;
+    const Outcome outcome = Drain(client, &error);
+    if (outcome == Outcome::kStopped) break;
+    if (outcome == Outcome::kDrained) {
+      breaker_.OnSuccess();
+      breaker_state_ = breaker_.state();
+      continue;
+    }
+    client.Close();
+    breaker_.OnFailure(NowMs());
+    breaker_state_ = breaker_.state();
+    spdlog::warn("replay failed: {} (breaker {})", error, CircuitBreaker::Name(breaker_.state()));
+    failover_.AbortDrain(error);
+  }
+}
+
+Replayer::Outcome Replayer::Drain(BlockingClient& client, std::string* error) {
+  const auto& url = config_.upstream.parsed;
+  const uint32_t timeout = config_.upstream.request_timeout_ms;
+  if (!client.connected()) {
+    if (!client.Connect(url, config_.upstream.connect_timeout_ms, error)) return Outcome::kFailed;
+    if (url.db != 0) {
+      std::string select, reply;
+      resp::AppendCommand(&select, {"SELECT", std::to_string(url.db)});
+      if (!client.Call(select, timeout, &reply, error)) return Outcome::kFailed;
+    }
+  }
+
+  // What upstream has applied: its cursor. Entries at or below it are done.
+  std::string request, reply;
+  resp::AppendCommand(&request, {"GET", cursor_key_});
+  if (!client.Call(request, timeout, &reply, error)) return Outcome::kFailed;
+  if (reply[0] == '-') {
+    *error = "reading the replay cursor: " + ErrorText(reply);
+    return Outcome::kFailed;
+  }
+  uint64_t cursor = 0;
+  if (reply[0] == '$' && reply[1] != '-') {
+    const size_t start = reply.find("\r\n") + 2;
+    std::from_chars(reply.data() + start, reply.data() + reply.size() - 2, cursor);
+  }
+  const uint64_t applied = store_.Call([](LocalStore& s) { return s.journal().applied_through(); });
+  if (cursor < applied) {
+    // Upstream lost what it had applied (FLUSHALL, eviction, a restart without persistence).
+    // Entries up to `applied` are gone locally; replay the rest rather than guess.
+    if (!cursor_alarm_.exchange(true)) {
+      spdlog::error(
+          "replay cursor {} upstream is behind what was applied ({} < {}): upstream lost data "
+          "(FLUSHALL, eviction or a restart without persistence); replaying the remaining entries",
+          cursor_key_, cursor, applied);
+    }
+  }
+  if (cursor > 0) {
+    storage::Status s =
+        store_.Call([cursor](LocalStore& st) { return st.journal().RemoveThrough(cursor); });
+    if (!s.ok()) {
+      *error = "trimming the journal: " + s.ToString();
+      return Outcome::kFailed;
+    }
+  }
+
+  const auto started = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point pause_started;
+  bool paused = false;
+  uint64_t replayed = 0;
+  size_t batch = std::min<size_t>(kFirstBatch, config_.journal.batch_entries);
+  for (;;) {
+    if (stopping_) return Outcome::kStopped;
+    if (failover_.state() != Failover::State::kDraining) {
+      *error = "upstream marked down during replay";
+      return Outcome::kFailed;
+    }
+    Slice slice = store_.Call([&](LocalStore& s) {
+      Slice out;
+      size_t corrupt = 0;
+      storage::Status st =
+          s.journal().Read(0, batch, config_.journal.batch_bytes, &out.entries, &corrupt);
+      if (!st.ok()) spdlog::error("reading the journal: {}", st.ToString());
+      if (corrupt > 0) {
+        spdlog::error("{} journal entries failed their integrity check; moved to dead letters",
+                      corrupt);
+      }
+      out.pending = s.journal().pending_entries();
+      return out;
+    });
+    if (!paused && slice.pending < config_.journal.batch_entries) {
+      // Less than a batch left: pause clients, then replay the tail (read again after the pause
+      // so the last commands served locally are included).
+      failover_.BeginPause();
+      paused = true;
+      pause_started = std::chrono::steady_clock::now();
+      continue;
+    }
+    if (slice.entries.empty()) break;
+    if (!ReplayBatch(client, slice.entries, error)) return Outcome::kFailed;
+    replayed += slice.entries.size();
+    batch = std::min<size_t>(batch * 2, config_.journal.batch_entries);
+  }
+
+  const auto now = std::chrono::steady_clock::now();
+  const auto total_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now - started).count();
+  const auto pause_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now - pause_started).count();
+  // Upstream now has everything: local data would only go stale (fallback.warm none).
+  storage::Status cleared = store_.Call([](LocalStore& s) { return s.keyspace().Flush(-1); });
+  if (!cleared.ok()) spdlog::warn("clearing local data after replay: {}", cleared.ToString());
+  store_.ReleaseParkedClients();
+  failover_.FinishCutover(replayed, static_cast<uint64_t>(total_ms),
+                          static_cast<uint64_t>(pause_ms));
+  return Outcome::kDrained;
+}
+
+bool Replayer::ReplayBatch(BlockingClient& client, const std::vector<JournalEntry>& batch,
+                           std::string* error) {
+  const auto& url = config_.upstream.parsed;
+  // What each queued command is: an entry (its index) or respite's own (SELECT, cursor SET).
+  std::vector<int> queued;
+  std::string request;
+  resp::AppendCommand(&request, {"MULTI"});
+  int db = url.db;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].db != db) {
+      db = batch[i].db;
+      resp::AppendCommand(&request, {"SELECT", std::to_string(db)});
+      queued.push_back(-1);
+    }
+    resp::AppendCommandRange(&request, batch[i].argv);
+    queued.push_back(static_cast<int>(i));
+  }
+  if (db != url.db) {
+    resp::AppendCommand(&request, {"SELECT", std::to_string(url.db)});
+    queued.push_back(-1);
+  }
+  resp::AppendCommand(&request, {"SET", cursor_key_, std::to_string(batch.back().seq)});
+  queued.push_back(-1);
+  resp::AppendCommand(&request, {"EXEC"});
+
+  const uint32_t timeout = config_.upstream.request_timeout_ms;
+  if (!client.Send(request, timeout, error)) return false;
+  std::string multi, exec;
+  if (!client.Read(timeout, &multi, error)) return false;
+  std::vector<std::pair<size_t, std::string>> rejected;  // queue-time rejections of entries
+  bool own_rejected = false;
+  for (size_t i = 0; i < queued.size(); ++i) {
+    std::string reply;
+    if (!client.Read(timeout, &reply, error)) return false;
+    if (reply[0] != '-') continue;
+    if (queued[i] >= 0) {
+      rejected.emplace_back(static_cast<size_t>(queued[i]), ErrorText(reply));
+    } else {
+      own_rejected = true;
+      *error = "upstream refused respite's own command in the batch: " + ErrorText(reply);
+    }
+  }
+  if (!client.Read(timeout, &exec, error)) return false;
+  if (multi[0] == '-') {
+    *error = "MULTI refused: " + ErrorText(multi);
+    return false;
+  }
+  if (exec[0] == '-') {
+    if (own_rejected || rejected.empty()) {
+      if (!own_rejected) *error = "EXEC refused: " + ErrorText(exec);
+      return false;
+    }
+    // Upstream refused to queue some entries (unknown command, wrong arity): nothing ran. Those
+    // entries can never apply; dead-letter them and go on without them.
+    const int64_t now = WallMs();
+    for (const auto& [index, text] : rejected) {
+      const JournalEntry& entry = batch[index];
+      storage::Status s =
+          store_.Call([&](LocalStore& st) { return st.journal().RejectEntry(entry, text, now); });
+      if (!s.ok()) {
+        *error = "dead-lettering an entry: " + s.ToString();
+        return false;
+      }
+      ++dead_lettered_;
+      spdlog::warn("journal entry {} ({}) refused by upstream: {}; moved to dead letters",
+                   entry.seq, entry.argv[0], text);
+    }
+    return true;
+  }
+  std::vector<std::string_view> results;
+  if (!SplitArray(exec, &results) || results.size() != queued.size()) {
+    *error = "unexpected EXEC reply";
+    return false;
+  }
+  // Runtime errors of single entries (WRONGTYPE because another writer changed the key): the
+  // batch is applied, the cursor moved; keep those entries with their error.
+  std::vector<std::pair<size_t, std::string>> failed;
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (results[i][0] != '-') continue;
+    if (queued[i] < 0) {
+      *error =
+          "upstream failed respite's own command in an applied batch: " + ErrorText(results[i]);
+      return false;
+    }
+    failed.emplace_back(static_cast<size_t>(queued[i]), ErrorText(results[i]));
+  }
+  const uint64_t last = batch.back().seq;
+  const int64_t now = WallMs();
+  storage::Status s = store_.Call([&](LocalStore& st) {
+    for (const auto& [index, text] : failed) st.journal().DeadLetterEntry(batch[index], text, now);
+    return st.journal().RemoveThrough(last);
+  });
+  for (const auto& [index, text] : failed) {
+    spdlog::warn("journal entry {} ({}) failed upstream: {}; kept in dead letters",
+                 batch[index].seq, batch[index].argv[0], text);
+  }
+  dead_lettered_ += failed.size();
+  replayed_ += batch.size();
+  breaker_.OnSuccess();
+  breaker_state_ = breaker_.state();
+  if (!s.ok()) {
+    // Upstream has the batch (its cursor says so); the next connect trims the journal again.
+    *error = "trimming the journal: " + s.ToString();
+    return false;
+  }
+  return true;
+}
+
+}  // namespace respite::proxy

@@ -1,0 +1,69 @@
+#pragma once
+// Drains the journal upstream, exactly once and in order (DESIGN.md "Exactly-once replay"). On a
+// thread and connection of its own, it sends batches as
+//   MULTI, <entries> (SELECT as needed), SET respite:cursor:<journal_id> <last seq>, EXEC
+// so the entries and the cursor apply together or not at all. After every (re)connect it reads
+// the cursor back and drops the entries at or below it. Runtime errors of single entries (e.g.
+// WRONGTYPE) go to the dead letters and the cursor still advances; connection errors, timeouts and
+// transient errors feed the circuit breaker. When less than a batch is left, it asks the failover
+// state machine to pause clients, replays the tail and cuts over to forwarding.
+
+#include <atomic>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/config.h"
+#include "proxy/circuit_breaker.h"
+
+namespace respite::storage {
+struct JournalEntry;
+}
+
+namespace respite::proxy {
+
+class BlockingClient;
+class Failover;
+class StoreExecutor;
+
+class Replayer {
+ public:
+  Replayer(const config::Config& config, Failover& failover, StoreExecutor& store);
+  ~Replayer();
+  void Start();
+  void Stop();
+
+  uint64_t replayed_total() const { return replayed_.load(); }
+  uint64_t dead_lettered_total() const { return dead_lettered_.load(); }
+  // Set when the cursor vanished upstream while entries had been applied (FLUSHALL, eviction).
+  bool cursor_alarm() const { return cursor_alarm_.load(); }
+  CircuitBreaker::State breaker_state() const { return breaker_state_.load(); }
+
+ private:
+  enum class Outcome { kDrained, kFailed, kStopped };
+
+  void Loop();
+  // One connection's worth of draining. kDrained: the cutover is done.
+  Outcome Drain(BlockingClient& client, std::string* error);
+  // Sends one batch; returns false on a failure that the breaker must hear about.
+  bool ReplayBatch(BlockingClient& client, const std::vector<storage::JournalEntry>& batch,
+                   std::string* error);
+  void SleepMs(uint64_t ms);
+
+  const config::Config& config_;
+  Failover& failover_;
+  StoreExecutor& store_;
+  std::string cursor_key_;
+  std::mt19937_64 rng_;
+  CircuitBreaker breaker_;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> replayed_{0};
+  std::atomic<uint64_t> dead_lettered_{0};
+  std::atomic<bool> cursor_alarm_{false};
+  std::atomic<CircuitBreaker::State> breaker_state_{CircuitBreaker::State::kClosed};
+};
+
+}  // namespace respite::proxy

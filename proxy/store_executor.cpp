@@ -1,0 +1,270 @@
+#include "proxy/store_executor.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <cctype>
+#include <charconv>
+#include <chrono>
+#include <limits>
+
+#include "proxy/client_session.h"
+#include "proxy/io_thread.h"
+#include "storage/clock.h"
+#include "storage/engine.h"
+#include "storage/local_store.h"
+
+namespace respite::proxy {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr auto kTick = std::chrono::milliseconds(100);
+// Keys examined per active-expiry pass (every tick).
+constexpr size_t kExpireBudget = 200;
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The timeout argument of a blocking command, in ms (0 = forever). The command already ran once,
+// so the store has validated it.
+int64_t BlockTimeoutMs(const std::vector<std::string>& argv) {
+  const std::string name = Lower(argv[0]);
+  const std::string& arg = (name == "blmpop" || name == "bzmpop") ? argv[1] : argv.back();
+  double seconds = 0;
+  auto [p, ec] = std::from_chars(arg.data(), arg.data() + arg.size(), seconds);
+  if (ec != std::errc() || seconds <= 0) return 0;
+  return std::max<int64_t>(1, static_cast<int64_t>(seconds * 1000));
+}
+
+}  // namespace
+
+StoreExecutor::StoreExecutor(std::unique_ptr<storage::LocalStore> store,
+                             const storage::Clock* clock, bool fsync_everysec)
+    : store_(std::move(store)), clock_(clock), fsync_everysec_(fsync_everysec) {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+StoreExecutor::~StoreExecutor() { Stop(); }
+
+void StoreExecutor::Submit(Request request) {
+  bool wake;
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(std::move(request));
+    wake = idle_;
+    idle_ = false;
+  }
+  if (wake) cv_.notify_one();
+}
+
+void StoreExecutor::Forget(std::shared_ptr<storage::LocalSession> session) {
+  {
+    std::lock_guard lock(mu_);
+    forgotten_.push_back(std::move(session));
+    idle_ = false;
+  }
+  cv_.notify_one();
+}
+
+void StoreExecutor::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (!thread_.joinable()) return;
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  thread_.join();
+}
+
+void StoreExecutor::Loop() {
+  storage::Engine::PrepareThread();
+  std::vector<Request> batch;
+  std::vector<std::shared_ptr<storage::LocalSession>> forgotten;
+  auto last_tick = std::chrono::steady_clock::now();
+  auto last_sync = last_tick;
+  for (;;) {
+    bool stop;
+    {
+      std::unique_lock lock(mu_);
+      if (queue_.empty() && forgotten_.empty() && !stopping_) {
+        idle_ = true;
+        cv_.wait_for(lock, kTick, [this] { return !idle_ || stopping_; });
+        idle_ = false;
+      }
+      batch.swap(queue_);
+      forgotten.swap(forgotten_);
+      stop = stopping_;
+    }
+    for (auto& session : forgotten) {
+      store_->ForgetSession(*session);
+      for (auto it = parked_.begin(); it != parked_.end();) {
+        if (it->request.session == session) {
+          Complete(it->request, {});
+          it = parked_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    forgotten.clear();
+    if (!batch.empty()) RunBatch(batch);
+    batch.clear();
+    Deliver();
+
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_tick >= kTick) {
+      last_tick = now;
+      ExpireParked(clock_->NowMs());
+      if (store_->ExpireCycle(kExpireBudget) > 0) WakeParked(false);
+      Deliver();
+    }
+    if (fsync_everysec_ && now - last_sync >= std::chrono::seconds(1)) {
+      last_sync = now;
+      if (storage::Status s = store_->SyncWal(); !s.ok()) {
+        spdlog::error("local store: WAL sync failed: {}", s.ToString());
+      }
+    }
+    if (stop) break;
+  }
+  for (Parked& p : parked_) Complete(p.request, {});
+  Deliver();
+  parked_.clear();
+}
+
+bool StoreExecutor::TryRun(Request& request, std::string* reply) {
+  std::vector<std::string_view> argv(request.argv.begin(), request.argv.end());
+  request.session->db = request.db;
+  request.session->protocol = request.protocol;
+  store_->Execute(*request.session, argv, reply);
+  return !store_->last_would_block();
+}
+
+void StoreExecutor::RunBatch(std::vector<Request>& all) {
+  // Tasks run alone, in queue order; the commands between two tasks form one group.
+  size_t begin = 0;
+  while (begin < all.size()) {
+    if (all[begin].task) {
+      all[begin].task(*store_);
+      ++begin;
+      continue;
+    }
+    size_t end = begin;
+    while (end < all.size() && !all[end].task) ++end;
+    RunGroup(std::span<Request>(all.data() + begin, end - begin));
+    begin = end;
+  }
+}
+
+void StoreExecutor::RunGroup(std::span<Request> batch) {
+  std::vector<std::string> replies(batch.size());
+  std::vector<bool> parked(batch.size(), false);
+  store_->BeginGroup();
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (!TryRun(batch[i], &replies[i])) parked[i] = true;
+  }
+  storage::Status s = store_->EndGroup();
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (parked[i]) {
+      Parked p{std::move(batch[i]), {}};
+      const int64_t timeout = BlockTimeoutMs(p.request.argv);
+      p.request.block_deadline_ms = timeout == 0 ? 0 : clock_->NowMs() + timeout;
+      parked_.push_back(std::move(p));
+      continue;
+    }
+    if (!s.ok()) {
+      // Nothing of this batch reached the disk: no reply may claim otherwise.
+      replies[i] = "-ERR local store: " + s.ToString() + "\r\n";
+    }
+    Complete(batch[i], std::move(replies[i]));
+  }
+  store_->EnableModifiedTracking(!parked_.empty());
+  // A client parked by this batch may already be served by a later command of the same batch.
+  WakeParked(/*force=*/std::find(parked.begin(), parked.end(), true) != parked.end());
+}
+
+void StoreExecutor::Complete(Request& request, std::string reply) {
+  if (request.client == nullptr) {
+    request.done(std::move(reply));
+    return;
+  }
+  for (auto& [io, list] : outbox_) {
+    if (io == request.io) {
+      list.push_back({request.client, request.tag, std::move(reply)});
+      return;
+    }
+  }
+  outbox_.push_back({request.io, {}});
+  outbox_.back().second.push_back({request.client, request.tag, std::move(reply)});
+}
+
+void StoreExecutor::Deliver() {
+  for (auto& [io, list] : outbox_) {
+    if (list.empty()) continue;
+    // One post per io thread for the whole batch.
+    asio::post(io->context(), [replies = std::move(list)]() mutable {
+      for (Completed& c : replies) {
+        c.client->OnStoreReply(c.tag, c.reply);
+        c.client->Release();
+      }
+    });
+    list.clear();
+  }
+}
+
+void StoreExecutor::WakeParked(bool force) {
+  modified_.clear();
+  store_->TakeModified(&modified_);
+  if (force) modified_.emplace_back();
+  // Retry parked clients in arrival order while something changed; a served client's pop or push
+  // can change what the next one finds.
+  while (!modified_.empty() && !parked_.empty()) {
+    modified_.clear();
+    for (auto it = parked_.begin(); it != parked_.end();) {
+      std::string reply;
+      store_->BeginGroup();
+      const bool ran = TryRun(it->request, &reply);
+      storage::Status s = store_->EndGroup();
+      if (!ran) {
+        ++it;
+        continue;
+      }
+      if (!s.ok()) reply = "-ERR local store: " + s.ToString() + "\r\n";
+      Complete(it->request, std::move(reply));
+      it = parked_.erase(it);
+    }
+    store_->TakeModified(&modified_);
+  }
+  store_->EnableModifiedTracking(!parked_.empty());
+}
+
+void StoreExecutor::ReleaseParkedClients() {
+  Request request;
+  request.task = [this](storage::LocalStore&) {
+    ExpireParked(std::numeric_limits<int64_t>::max(), /*all=*/true);
+    Deliver();
+  };
+  Submit(std::move(request));
+}
+
+void StoreExecutor::ExpireParked(int64_t now_ms, bool all) {
+  for (auto it = parked_.begin(); it != parked_.end();) {
+    if (all || (it->request.block_deadline_ms != 0 && now_ms >= it->request.block_deadline_ms)) {
+      std::string reply;
+      storage::LocalStore::WriteBlockTimeout(Lower(it->request.argv[0]),
+                                             it->request.session->protocol, &reply);
+      Complete(it->request, std::move(reply));
+      it = parked_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  store_->EnableModifiedTracking(!parked_.empty());
+}
+
+}  // namespace respite::proxy

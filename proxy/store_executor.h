@@ -1,0 +1,135 @@
+#pragma once
+// The one thread that runs the local store. Client sessions on io threads submit commands; the
+// executor runs them one at a time (each command, and each MULTI/EXEC, is atomic as in Redis),
+// commits every batch of commands that arrived together as one write (one sync with fsync
+// always: group commit), and posts the replies back to each session's io thread. It also parks
+// clients on blocking commands (BLPOP, ...) until a key they wait on changes or they time out,
+// runs active expiry, and syncs the WAL once a second (fsync everysec).
+// Thread: Submit/Forget from any thread; everything else on the executor thread.
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include "storage/local_session.h"
+#include "storage/status.h"
+
+namespace respite::storage {
+class LocalStore;
+class Clock;
+}  // namespace respite::storage
+
+namespace respite::proxy {
+
+class ClientSession;
+class IoThread;
+
+class StoreExecutor {
+ public:
+  // Called on the executor thread with each reply; it must hand the reply to the session's own
+  // thread (post) and not block.
+  using ReplyFn = std::function<void(std::string reply)>;
+
+  struct Request {
+    std::shared_ptr<storage::LocalSession> session;
+    std::vector<std::string> argv;
+    int db = 0;  // the client's selected db and protocol when it sent the command
+    int protocol = 2;
+    int64_t block_deadline_ms = 0;  // blocking commands: absolute deadline (0 = wait forever)
+    // Where the reply goes: a client session (reference held by the caller) on its io thread,
+    // delivered with the other replies of the same batch in one post; or `done`.
+    ClientSession* client = nullptr;
+    IoThread* io = nullptr;
+    uint64_t tag = 0;
+    ReplyFn done;
+    // Instead of a command: work on the store, run in queue order (replay, cutover).
+    std::function<void(storage::LocalStore&)> task;
+  };
+
+  StoreExecutor(std::unique_ptr<storage::LocalStore> store, const storage::Clock* clock,
+                bool fsync_everysec);
+  ~StoreExecutor();
+
+  // Queues a command. Thread-safe.
+  void Submit(Request request);
+  // A session is going away: drops its watches and any parked blocking command (its `done` is
+  // called with an empty reply so the caller can release what it holds). Thread-safe.
+  void Forget(std::shared_ptr<storage::LocalSession> session);
+
+  // Runs `f` on the executor thread after everything queued before it, and returns its result.
+  // Blocks the caller: only for background threads (replayer, failover), never io threads.
+  template <typename F>
+  auto Call(F f) -> decltype(f(std::declval<storage::LocalStore&>()));
+
+  // Answers every client parked on a blocking command with its timeout reply (null), as at the
+  // cutover to forwarding, after which no local write would ever wake them. Thread-safe.
+  void ReleaseParkedClients();
+
+  // Stops the thread after the queued commands ran.
+  void Stop();
+
+ private:
+  struct Parked {
+    Request request;
+    std::vector<std::string> keys;  // MetaKey bytes it waits on
+  };
+
+  void Loop();
+  void RunBatch(std::vector<Request>& batch);
+  void RunGroup(std::span<Request> batch);
+  bool TryRun(Request& request, std::string* reply);
+  // Retries parked clients when keys changed (or always, with `force`).
+  void WakeParked(bool force);
+  // Hands a reply to its request's destination (batched per io thread until Deliver()).
+  void Complete(Request& request, std::string reply);
+  void Deliver();
+  void ExpireParked(int64_t now_ms, bool all = false);
+
+  std::unique_ptr<storage::LocalStore> store_;
+  const storage::Clock* clock_;
+  bool fsync_everysec_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Request> queue_;
+  std::vector<std::shared_ptr<storage::LocalSession>> forgotten_;
+  bool idle_ = false;  // the executor waits on cv_
+  bool stopping_ = false;
+  std::deque<Parked> parked_;
+  std::vector<std::string> modified_;
+  struct Completed {
+    ClientSession* client;
+    uint64_t tag;
+    std::string reply;
+  };
+  std::vector<std::pair<IoThread*, std::vector<Completed>>> outbox_;
+  std::thread thread_;
+};
+
+template <typename F>
+auto StoreExecutor::Call(F f) -> decltype(f(std::declval<storage::LocalStore&>())) {
+  using R = decltype(f(std::declval<storage::LocalStore&>()));
+  std::promise<R> promise;
+  std::future<R> future = promise.get_future();
+  Request request;
+  request.task = [&](storage::LocalStore& store) {
+    if constexpr (std::is_void_v<R>) {
+      f(store);
+      promise.set_value();
+    } else {
+      promise.set_value(f(store));
+    }
+  };
+  Submit(std::move(request));
+  return future.get();
+}
+
+}  // namespace respite::proxy

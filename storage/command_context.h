@@ -1,0 +1,78 @@
+#pragma once
+// What a local command handler gets: its arguments, a reply writer, the keyspace, the client's
+// session, and the journal hook. Handlers write exactly one reply (via `out`) and never hand-write
+// RESP. Thread: the store executor only.
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "resp/reply_writer.h"
+#include "storage/keyspace.h"
+#include "storage/status.h"
+
+namespace respite::storage {
+
+struct LocalSession;
+
+struct CommandContext {
+  CommandContext(std::span<const std::string_view> argv_in, resp::ReplyWriter& out_in,
+                 Keyspace& ks_in, LocalSession& session_in, int db_in)
+      : argv(argv_in), out(out_in), ks(ks_in), session(session_in), db(db_in) {}
+
+  std::span<const std::string_view> argv;
+  resp::ReplyWriter& out;
+  Keyspace& ks;
+  LocalSession& session;
+  int db;  // the session's selected db when the command runs
+
+  // Journal hook (failover stage). A write command that changed data records the command that
+  // reproduces the effect the client observed: relative TTLs made absolute (PEXPIREAT, SET ..
+  // PXAT), pops as the removal of what was returned (LREM), INCR as INCRBY, and so on (DESIGN.md,
+  // "Journal semantics"). A write that records nothing is journaled as its argv when it changed
+  // data; a command that changed nothing (SET NX on an existing key) calls NoJournal().
+  void JournalAs(std::vector<std::string> command) { journal.push_back(std::move(command)); }
+  void NoJournal() { journal_none = true; }
+  std::vector<std::vector<std::string>> journal;
+  bool journal_none = false;
+
+  // A storage failure: replies "-ERR local store: ..." and rolls the command back.
+  void Fail(const Status& status) {
+    failed = true;
+    out.Error("ERR local store: " + status.ToString());
+  }
+  bool failed = false;
+
+  // Blocking commands (BLPOP, BLMOVE, BZPOPMIN, ...) run as their non-blocking attempt. When
+  // nothing is available the handler writes no reply and sets this; the caller parks the client
+  // and runs the command again when one of its keys is modified (or replies nil on timeout).
+  bool would_block = false;
+
+  // Helpers for the common replies.
+  void WrongType() {
+    out.Error("WRONGTYPE Operation against a key holding the wrong kind of value");
+  }
+  void SyntaxError() { out.Error("ERR syntax error"); }
+  void NotInteger() { out.Error("ERR value is not an integer or out of range"); }
+  void NotFloat() { out.Error("ERR value is not a valid float"); }
+};
+
+using LocalHandler = void (*)(CommandContext& ctx);
+
+// One row of a family's registration table (at the end of each family file).
+struct LocalCommandDef {
+  std::string_view name;  // lower case, as in resp/command_table (subcommands "config|get")
+  LocalHandler handler;
+};
+
+// Each family exports its rows.
+std::span<const LocalCommandDef> StringCommands();
+std::span<const LocalCommandDef> KeyCommands();
+std::span<const LocalCommandDef> HashCommands();
+std::span<const LocalCommandDef> ListCommands();
+std::span<const LocalCommandDef> SetCommands();
+std::span<const LocalCommandDef> ZSetCommands();
+std::span<const LocalCommandDef> ServerCommands();
+
+}  // namespace respite::storage

@@ -1,0 +1,293 @@
+#include "storage/engine.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/compaction_filter.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/perf_level.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/write_batch_with_index.h>
+#include <rocksdb/write_buffer_manager.h>
+
+#include <atomic>
+#include <unordered_map>
+#include <vector>
+
+#include "storage/encoding.h"
+
+namespace respite::storage {
+
+namespace {
+
+const char* const kFamilyNames[] = {"default", "meta", "sub", "score", "journal", "deadletter"};
+static_assert(std::size(kFamilyNames) == static_cast<size_t>(Family::kCount));
+
+Status Convert(const rocksdb::Status& s) {
+  if (s.ok()) return Status::Ok();
+  if (s.IsNotFound()) return Status::NotFound();
+  if (s.IsCorruption()) return Status::Corruption(s.ToString());
+  if (s.IsIOError()) return Status::IoError(s.ToString());
+  if (s.IsNoSpace()) return Status::Full(s.ToString());
+  return Status::Invalid(s.ToString());
+}
+
+rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+
+// Drops subkeys and score-index entries whose key no longer has that version (the key was
+// deleted, overwritten or flushed) or has expired. Runs on RocksDB's compaction threads; reads
+// the meta family of the live DB.
+class OrphanFilter final : public rocksdb::CompactionFilter {
+ public:
+  OrphanFilter(std::atomic<rocksdb::DB*>* db, std::atomic<rocksdb::ColumnFamilyHandle*>* meta)
+      : db_(db), meta_(meta) {}
+
+  bool Filter(int, const rocksdb::Slice& key, const rocksdb::Slice&, std::string*,
+              bool*) const override {
+    rocksdb::DB* db = db_->load();
+    rocksdb::ColumnFamilyHandle* meta_cf = meta_->load();
+    if (db == nullptr || meta_cf == nullptr || key.size() < 13) return false;
+    const std::string_view k(key.data(), key.size());
+    const uint32_t key_len = GetU32(k.substr(1));
+    if (k.size() < 13 + key_len) return false;
+    const uint64_t version = GetU64(k.substr(5 + key_len));
+    std::string meta_key;
+    meta_key.push_back(k[0]);
+    meta_key.append(k.substr(5, key_len));
+    std::string bytes;
+    rocksdb::Status s = db->Get(rocksdb::ReadOptions(), meta_cf, meta_key, &bytes);
+    if (s.IsNotFound()) return true;
+    if (!s.ok()) return false;  // keep data when unsure
+    MetaValue meta;
+    if (!MetaValue::Decode(bytes, &meta)) return false;
+    if (meta.version != version) return true;
+    return false;  // expired keys are reclaimed by the expiry cycle, which also fixes counts
+  }
+  const char* Name() const override { return "respite.OrphanFilter"; }
+
+ private:
+  std::atomic<rocksdb::DB*>* db_;
+  std::atomic<rocksdb::ColumnFamilyHandle*>* meta_;
+};
+
+class EngineIterator final : public Iterator {
+ public:
+  EngineIterator(std::unique_ptr<rocksdb::Iterator> it, std::string lower, std::string upper)
+      : it_(std::move(it)), lower_(std::move(lower)), upper_(std::move(upper)) {}
+
+  bool Valid() const override {
+    if (!it_->Valid()) return false;
+    const rocksdb::Slice k = it_->key();
+    if (!upper_.empty() && k.compare(ToSlice(upper_)) >= 0) return false;
+    return k.compare(ToSlice(lower_)) >= 0;
+  }
+  void Seek(std::string_view target) override {
+    it_->Seek(ToSlice(target < lower_ ? std::string_view(lower_) : target));
+  }
+  void SeekToFirst() override { it_->Seek(ToSlice(lower_)); }
+  void SeekToLast() override {
+    if (upper_.empty()) {
+      it_->SeekToLast();
+    } else {
+      it_->SeekForPrev(ToSlice(upper_));
+      if (it_->Valid() && it_->key().compare(ToSlice(upper_)) >= 0) it_->Prev();
+    }
+  }
+  void SeekForPrev(std::string_view target) override {
+    if (!upper_.empty() && target >= upper_) {
+      SeekToLast();
+    } else {
+      it_->SeekForPrev(ToSlice(target));
+    }
+  }
+  void Next() override { it_->Next(); }
+  void Prev() override { it_->Prev(); }
+  std::string_view key() const override {
+    const rocksdb::Slice k = it_->key();
+    return {k.data(), k.size()};
+  }
+  std::string_view value() const override {
+    const rocksdb::Slice v = it_->value();
+    return {v.data(), v.size()};
+  }
+  Status status() const override { return Convert(it_->status()); }
+
+ private:
+  std::unique_ptr<rocksdb::Iterator> it_;
+  std::string lower_;
+  std::string upper_;
+};
+
+}  // namespace
+
+struct Engine::Impl {
+  EngineOptions options;
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> families;
+  rocksdb::WriteBatchWithIndex batch{rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true};
+  rocksdb::WriteOptions write_options;
+  std::unordered_map<std::string, uint64_t> counters;
+  std::atomic<rocksdb::DB*> filter_db{nullptr};
+  std::atomic<rocksdb::ColumnFamilyHandle*> filter_meta{nullptr};
+  std::unique_ptr<OrphanFilter> orphan_filter;
+
+  rocksdb::ColumnFamilyHandle* cf(Family f) { return families[static_cast<size_t>(f)]; }
+
+  ~Impl() {
+    filter_db.store(nullptr);
+    filter_meta.store(nullptr);
+    if (db) {
+      for (auto* h : families) db->DestroyColumnFamilyHandle(h);
+      db->Close();
+    }
+  }
+};
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->orphan_filter = std::make_unique<OrphanFilter>(&impl->filter_db, &impl->filter_meta);
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 3;
+  db_options.max_total_wal_size = 64ull << 20;
+  db_options.write_buffer_manager =
+      std::make_shared<rocksdb::WriteBufferManager>(options.total_memtable_bytes);
+
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (size_t i = 0; i < static_cast<size_t>(Family::kCount); ++i) {
+    rocksdb::ColumnFamilyOptions cf_options;
+    cf_options.write_buffer_size = options.memtable_bytes;
+    cf_options.max_write_buffer_number = 2;
+    rocksdb::BlockBasedTableOptions table;
+    table.block_cache = cache;
+    table.cache_index_and_filter_blocks = true;
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    const auto family = static_cast<Family>(i);
+    if (family == Family::kSub || family == Family::kScore) {
+      cf_options.compaction_filter = impl->orphan_filter.get();
+    }
+    descriptors.emplace_back(kFamilyNames[i], cf_options);
+  }
+
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s =
+      rocksdb::DB::Open(db_options, options.dir, descriptors, &impl->families, &raw);
+  if (!s.ok()) return Convert(s);
+  impl->db.reset(raw);
+  impl->filter_meta.store(impl->cf(Family::kMeta));
+  impl->filter_db.store(raw);
+  impl->write_options.sync = options.fsync == Fsync::kAlways;
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+Status Engine::Get(Family family, std::string_view key, std::string* value) {
+  return Convert(impl_->batch.GetFromBatchAndDB(impl_->db.get(), rocksdb::ReadOptions(),
+                                                impl_->cf(family), ToSlice(key), value));
+}
+
+void Engine::Put(Family family, std::string_view key, std::string_view value) {
+  // WriteBatchWithIndex only fails on a closed batch or absurd sizes.
+  (void)impl_->batch.Put(impl_->cf(family), ToSlice(key), ToSlice(value));
+}
+
+void Engine::PutUnindexed(Family family, std::string_view key, std::string_view value) {
+  // Appended to the batch's write batch directly: committed with it, invisible to batch reads.
+  (void)impl_->batch.GetWriteBatch()->Put(impl_->cf(family), ToSlice(key), ToSlice(value));
+}
+
+void Engine::PrepareThread() { rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable); }
+
+void Engine::Delete(Family family, std::string_view key) {
+  (void)impl_->batch.Delete(impl_->cf(family), ToSlice(key));
+}
+
+Status Engine::DeleteRange(Family family, std::string_view begin, std::string_view end) {
+  if (Status s = Commit(); !s.ok()) return s;
+  return Convert(impl_->db->DeleteRange(impl_->write_options, impl_->cf(family), ToSlice(begin),
+                                        ToSlice(end)));
+}
+
+std::unique_ptr<Iterator> Engine::NewIterator(Family family, std::string lower, std::string upper) {
+  rocksdb::ReadOptions ro;
+  auto base = std::unique_ptr<rocksdb::Iterator>(impl_->db->NewIterator(ro, impl_->cf(family)));
+  rocksdb::Iterator* base_raw = base.release();
+  // The batch iterator takes ownership of the base iterator.
+  auto merged = std::unique_ptr<rocksdb::Iterator>(
+      impl_->batch.NewIteratorWithBase(impl_->cf(family), base_raw));
+  return std::make_unique<EngineIterator>(std::move(merged), std::move(lower), std::move(upper));
+}
+
+bool Engine::HasPendingWrites() const { return impl_->batch.GetWriteBatch()->Count() > 0; }
+
+Status Engine::Commit() {
+  rocksdb::WriteBatch* wb = impl_->batch.GetWriteBatch();
+  if (wb->Count() == 0) return Status::Ok();
+  rocksdb::Status s = impl_->db->Write(impl_->write_options, wb);
+  impl_->batch.Clear();
+  if (!s.ok()) {
+    // The counters handed out in the lost batch are not reused; reload them from disk.
+    impl_->counters.clear();
+  }
+  return Convert(s);
+}
+
+void Engine::Rollback() {
+  impl_->batch.Clear();
+  impl_->counters.clear();
+}
+
+Status Engine::SyncWal() { return Convert(impl_->db->SyncWAL()); }
+
+Status Engine::CompactAll() {
+  rocksdb::CompactRangeOptions options;
+  options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (auto* h : impl_->families) {
+    if (rocksdb::Status s = impl_->db->CompactRange(options, h, nullptr, nullptr); !s.ok()) {
+      return Convert(s);
+    }
+  }
+  return Status::Ok();
+}
+
+uint64_t Engine::EstimateKeys(Family family) {
+  uint64_t n = 0;
+  impl_->db->GetIntProperty(impl_->cf(family), "rocksdb.estimate-num-keys", &n);
+  return n;
+}
+
+uint64_t Engine::ApproximateSize() {
+  uint64_t total = 0;
+  for (auto* h : impl_->families) {
+    uint64_t v = 0;
+    if (impl_->db->GetIntProperty(h, "rocksdb.total-sst-files-size", &v)) total += v;
+    if (impl_->db->GetIntProperty(h, "rocksdb.cur-size-all-mem-tables", &v)) total += v;
+  }
+  return total;
+}
+
+uint64_t Engine::NextCounter(std::string_view name) {
+  auto it = impl_->counters.find(std::string(name));
+  if (it == impl_->counters.end()) {
+    std::string key = "counter:" + std::string(name);
+    std::string value;
+    uint64_t current = 0;
+    if (Get(Family::kDefault, key, &value).ok() && value.size() == 8) current = GetU64(value);
+    it = impl_->counters.emplace(std::string(name), current).first;
+  }
+  const uint64_t next = ++it->second;
+  std::string encoded;
+  PutU64(&encoded, next);
+  Put(Family::kDefault, "counter:" + std::string(name), encoded);
+  return next;
+}
+
+}  // namespace respite::storage

@@ -1,0 +1,108 @@
+#pragma once
+// The RocksDB engine under the local store: column families, one pending write batch per command
+// (or MULTI), reads that see that batch, and durability per `fsync`. This header does not include
+// RocksDB (pimpl); engine.cpp is the only file that does.
+// Thread: not thread-safe. The store executor is its only user.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "storage/status.h"
+
+namespace respite::storage {
+
+// One column family per concern (DESIGN.md "Local store").
+enum class Family : uint8_t {
+  kDefault = 0,  // counters (version counter)
+  kMeta,         // db|key -> type, expiry, version, size, inline value
+  kSub,          // db|key|version|field -> hash field value, set member, list item, zset score
+  kScore,        // db|key|version|score|member -> "" (sorted-set order)
+  kJournal,      // seq -> journal entry (writes served locally, waiting for replay)
+  kDeadLetter,   // seq -> journal entry upstream rejected, with the error
+  kCount,
+};
+
+enum class Fsync { kAlways, kEverySec, kNo };
+
+struct EngineOptions {
+  std::string dir;
+  // Durability, named as Redis names it. Default: everysec.
+  Fsync fsync = Fsync::kEverySec;
+  // RocksDB block cache. Default: 32 MB.
+  uint64_t block_cache_bytes = 32ull << 20;
+  // Memtable size per column family. Default: 8 MB.
+  uint64_t memtable_bytes = 8ull << 20;
+  // All memtables together. Default: 48 MB.
+  uint64_t total_memtable_bytes = 48ull << 20;
+  // Create the data dir when missing. Default: true.
+  bool create_if_missing = true;
+};
+
+// Ordered iteration over one family within [lower, upper). Sees the pending batch.
+class Iterator {
+ public:
+  virtual ~Iterator() = default;
+  virtual bool Valid() const = 0;
+  virtual void Seek(std::string_view target) = 0;
+  virtual void SeekToFirst() = 0;
+  virtual void SeekToLast() = 0;
+  virtual void SeekForPrev(std::string_view target) = 0;
+  virtual void Next() = 0;
+  virtual void Prev() = 0;
+  virtual std::string_view key() const = 0;
+  virtual std::string_view value() const = 0;
+  virtual Status status() const = 0;
+};
+
+class Engine {
+ public:
+  static Result<std::unique_ptr<Engine>> Open(const EngineOptions& options);
+  // Call once on the thread that will use the engine: turns off RocksDB's per-thread perf
+  // counters, which cost a thread-local access on every read and write.
+  static void PrepareThread();
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Reads the value of `key`, seeing writes pending in the current batch. NotFound when absent.
+  Status Get(Family family, std::string_view key, std::string* value);
+  // Queue writes into the current batch.
+  void Put(Family family, std::string_view key, std::string_view value);
+  void Delete(Family family, std::string_view key);
+  // Queues a write that no read of the same batch will look at (journal entries): it skips the
+  // batch's index, which costs a search per write.
+  void PutUnindexed(Family family, std::string_view key, std::string_view value);
+  // Deletes every key in [begin, end) of a family. Commits the pending batch first, then deletes
+  // the range in a write of its own (RocksDB's indexed batches cannot hold range deletes).
+  Status DeleteRange(Family family, std::string_view begin, std::string_view end);
+  // Iterates over [lower, upper) (empty upper = to the end), pending writes included.
+  std::unique_ptr<Iterator> NewIterator(Family family, std::string lower, std::string upper);
+
+  bool HasPendingWrites() const;
+  // Writes the pending batch atomically. With fsync always, returns once it is on disk.
+  Status Commit();
+  // Drops the pending batch.
+  void Rollback();
+  // Syncs the WAL (the everysec timer calls this).
+  Status SyncWal();
+
+  // Compacts every family now (tests, and the journal tools): orphaned subkeys are dropped.
+  Status CompactAll();
+  // Number of keys RocksDB estimates for a family (after compaction, close to exact).
+  uint64_t EstimateKeys(Family family);
+
+  // Approximate on-disk size in bytes (SST files and WAL), for status.
+  uint64_t ApproximateSize();
+
+  // Reads and writes a counter in the default family (persisted with the pending batch).
+  uint64_t NextCounter(std::string_view name);
+
+ private:
+  struct Impl;
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace respite::storage

@@ -1,0 +1,344 @@
+#include "storage/journal.h"
+
+#include <fcntl.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "storage/encoding.h"
+
+namespace respite::storage {
+
+namespace {
+
+constexpr char kFormat = 1;
+constexpr uint8_t kGrouped = 1;
+constexpr uint8_t kGroupEnd = 2;
+constexpr size_t kHmacBytes = 32;
+constexpr size_t kKeyBytes = 32;
+constexpr std::string_view kIdKey = "journal:id";
+constexpr std::string_view kAppliedKey = "journal:applied_through";
+
+std::string SeqKey(uint64_t seq) {
+  std::string k;
+  PutU64(&k, seq);
+  return k;
+}
+
+std::string Hex(const unsigned char* p, size_t n) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    out.push_back(kDigits[p[i] >> 4]);
+    out.push_back(kDigits[p[i] & 15]);
+  }
+  return out;
+}
+
+Status ReadOrCreateKey(const std::string& path, std::string* key) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    char buf[kKeyBytes + 1];
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    ::close(fd);
+    if (n != static_cast<ssize_t>(kKeyBytes)) {
+      return Status::Corruption("journal key " + path + " is not " + std::to_string(kKeyBytes) +
+                                " bytes");
+    }
+    key->assign(buf, kKeyBytes);
+    return Status::Ok();
+  }
+  if (errno != ENOENT) return Status::IoError("cannot read " + path + ": " + std::strerror(errno));
+  unsigned char fresh[kKeyBytes];
+  if (RAND_bytes(fresh, sizeof fresh) != 1) return Status::IoError("no randomness for the key");
+  fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::IoError("cannot create " + path + ": " + std::strerror(errno));
+  const bool ok =
+      ::write(fd, fresh, sizeof fresh) == static_cast<ssize_t>(sizeof fresh) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return Status::IoError("cannot write " + path);
+  key->assign(reinterpret_cast<char*>(fresh), sizeof fresh);
+  return Status::Ok();
+}
+
+}  // namespace
+
+// HMAC-SHA256 under the journal key. The key schedule is computed once; each MAC re-initialises
+// the context with it (EVP_MAC_init with a null key reuses the previous one).
+class Journal::Mac {
+ public:
+  explicit Mac(const std::string& key) {
+    mac_ = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    ctx_ = EVP_MAC_CTX_new(mac_);
+    char digest[] = "SHA256";
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                           OSSL_PARAM_construct_end()};
+    EVP_MAC_init(ctx_, reinterpret_cast<const unsigned char*>(key.data()), key.size(), params);
+  }
+  ~Mac() {
+    EVP_MAC_CTX_free(ctx_);
+    EVP_MAC_free(mac_);
+  }
+  std::string Compute(uint64_t seq, std::string_view body) {
+    const std::string prefix = SeqKey(seq);
+    EVP_MAC_init(ctx_, nullptr, 0, nullptr);
+    EVP_MAC_update(ctx_, reinterpret_cast<const unsigned char*>(prefix.data()), prefix.size());
+    EVP_MAC_update(ctx_, reinterpret_cast<const unsigned char*>(body.data()), body.size());
+    unsigned char out[EVP_MAX_MD_SIZE];
+    size_t len = 0;
+    EVP_MAC_final(ctx_, out, &len, sizeof out);
+    return std::string(reinterpret_cast<char*>(out), len);
+  }
+
+ private:
+  EVP_MAC* mac_ = nullptr;
+  EVP_MAC_CTX* ctx_ = nullptr;
+};
+
+Journal::Journal(Engine& engine, std::string key, JournalLimits limits)
+    : engine_(engine), mac_(std::make_unique<Mac>(key)), limits_(limits) {}
+
+Journal::~Journal() = default;
+
+Result<std::unique_ptr<Journal>> Journal::Open(Engine& engine, const std::string& key_path,
+                                               JournalLimits limits) {
+  std::string key;
+  if (Status s = ReadOrCreateKey(key_path, &key); !s.ok()) return s;
+  std::unique_ptr<Journal> journal(new Journal(engine, std::move(key), limits));
+  if (Status s = journal->Load(); !s.ok()) return s;
+  return journal;
+}
+
+Status Journal::Load() {
+  std::string value;
+  Status s = engine_.Get(Family::kDefault, kIdKey, &value);
+  if (s.not_found()) {
+    unsigned char raw[16];
+    if (RAND_bytes(raw, sizeof raw) != 1) return Status::IoError("no randomness for the id");
+    id_ = Hex(raw, sizeof raw);
+    engine_.Put(Family::kDefault, kIdKey, id_);
+    if (Status c = engine_.Commit(); !c.ok()) return c;
+  } else if (!s.ok()) {
+    return s;
+  } else {
+    id_ = value;
+  }
+  s = engine_.Get(Family::kDefault, kAppliedKey, &value);
+  if (s.ok() && value.size() == 8) applied_through_ = GetU64(value);
+  // Sequences never go back: past every entry and everything ever applied upstream.
+  next_seq_ = std::max(next_seq_, applied_through_ + 1);
+  auto it = engine_.NewIterator(Family::kJournal, {}, {});
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const uint64_t seq = GetU64(it->key());
+    if (first_seq_ == 0) first_seq_ = seq;
+    ++entries_;
+    bytes_ += it->key().size() + it->value().size();
+    next_seq_ = std::max(next_seq_, seq + 1);
+  }
+  if (Status st = it->status(); !st.ok()) return st;
+  auto dl = engine_.NewIterator(Family::kDeadLetter, {}, {});
+  for (dl->SeekToFirst(); dl->Valid(); dl->Next()) ++dead_letters_;
+  return dl->status();
+}
+
+std::string Journal::Encode(const JournalEntry& e) const {
+  std::string body;
+  body.push_back(kFormat);
+  body.push_back(static_cast<char>((e.group != 0 ? kGrouped : 0) | (e.group_end ? kGroupEnd : 0)));
+  PutU64(&body, e.group);
+  PutU64(&body, static_cast<uint64_t>(e.wall_ms));
+  body.push_back(static_cast<char>(e.db));
+  PutU32(&body, static_cast<uint32_t>(e.argv.size()));
+  for (const std::string& a : e.argv) {
+    PutU32(&body, static_cast<uint32_t>(a.size()));
+    body.append(a);
+  }
+  body.append(mac_->Compute(e.seq, body));
+  return body;
+}
+
+bool Journal::Decode(uint64_t seq, std::string_view value, JournalEntry* out) const {
+  if (value.size() < 23 + kHmacBytes || value[0] != kFormat) return false;
+  const std::string_view body = value.substr(0, value.size() - kHmacBytes);
+  const std::string expected = mac_->Compute(seq, body);
+  if (CRYPTO_memcmp(expected.data(), value.data() + body.size(), kHmacBytes) != 0) return false;
+  const auto flags = static_cast<uint8_t>(body[1]);
+  out->seq = seq;
+  out->group = (flags & kGrouped) ? GetU64(body.substr(2)) : 0;
+  out->group_end = (flags & kGroupEnd) != 0;
+  out->wall_ms = static_cast<int64_t>(GetU64(body.substr(10)));
+  out->db = static_cast<unsigned char>(body[18]);
+  const uint32_t argc = GetU32(body.substr(19));
+  size_t pos = 23;
+  out->argv.clear();
+  for (uint32_t i = 0; i < argc; ++i) {
+    if (pos + 4 > body.size()) return false;
+    const uint32_t len = GetU32(body.substr(pos));
+    pos += 4;
+    if (pos + len > body.size()) return false;
+    out->argv.emplace_back(body.substr(pos, len));
+    pos += len;
+  }
+  return pos == body.size() && !out->argv.empty();
+}
+
+bool Journal::Admits(std::span<const std::string_view> argv) const {
+  if (bytes_ + pending_bytes_ >= limits_.max_bytes) return false;
+  size_t size = 64;
+  for (std::string_view a : argv) size += 4 + a.size();
+  return size <= limits_.max_entry_bytes;
+}
+
+void Journal::Append(const std::vector<JournalRecord>& records, int64_t wall_ms) {
+  if (records.empty()) return;
+  uint64_t seq = pending_next_seq_ != 0 ? pending_next_seq_ : next_seq_;
+  const uint64_t group = records.size() > 1 ? seq : 0;
+  for (size_t i = 0; i < records.size(); ++i, ++seq) {
+    JournalEntry e;
+    e.seq = seq;
+    e.group = group;
+    e.group_end = group != 0 && i + 1 == records.size();
+    e.wall_ms = wall_ms;
+    e.db = records[i].db;
+    e.argv = records[i].argv;
+    const std::string value = Encode(e);
+    engine_.PutUnindexed(Family::kJournal, SeqKey(seq), value);
+    pending_bytes_ += 8 + value.size();
+    ++pending_entries_;
+  }
+  pending_next_seq_ = seq;
+}
+
+void Journal::OnCommit() {
+  if (pending_entries_ > 0 && first_seq_ == 0) first_seq_ = next_seq_;
+  if (pending_next_seq_ != 0) next_seq_ = pending_next_seq_;
+  entries_ += pending_entries_;
+  bytes_ += pending_bytes_;
+  OnRollback();
+}
+
+void Journal::OnRollback() {
+  pending_next_seq_ = 0;
+  pending_entries_ = 0;
+  pending_bytes_ = 0;
+}
+
+Status Journal::Read(uint64_t from, size_t max_entries, size_t max_bytes,
+                     std::vector<JournalEntry>* out, size_t* corrupt) {
+  out->clear();
+  *corrupt = 0;
+  size_t bytes = 0;
+  size_t whole = 0;  // entries up to the last complete group
+  auto it = engine_.NewIterator(Family::kJournal, SeqKey(from), {});
+  std::vector<std::pair<uint64_t, std::string>> bad;  // moved once the iterator is gone
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const uint64_t seq = GetU64(it->key());
+    JournalEntry e;
+    if (!Decode(seq, it->value(), &e)) {
+      bad.emplace_back(seq, std::string(it->value()));
+      continue;
+    }
+    bytes += it->value().size();
+    const bool closes = e.group == 0 || e.group_end;
+    out->push_back(std::move(e));
+    if (closes) whole = out->size();
+    if (closes && (out->size() >= max_entries || bytes >= max_bytes)) break;
+  }
+  if (Status s = it->status(); !s.ok()) return s;
+  it.reset();
+  out->resize(whole);  // a group cut short by the end of the journal is never half-replayed
+  // Never replay what cannot be trusted; keep it, with the reason, for the operator.
+  for (auto& [seq, raw] : bad) {
+    constexpr std::string_view kReason = "ERR journal entry failed its integrity check";
+    std::string value;
+    PutU32(&value, static_cast<uint32_t>(kReason.size()));
+    value.append(kReason);
+    PutU64(&value, 0);
+    value.append(raw);
+    engine_.Put(Family::kDeadLetter, SeqKey(seq), value);
+    engine_.Delete(Family::kJournal, SeqKey(seq));
+    ++dead_letters_;
+    --entries_;
+    bytes_ -= std::min(bytes_, 8 + raw.size());
+  }
+  *corrupt = bad.size();
+  if (!bad.empty()) {
+    if (Status s = engine_.Commit(); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status Journal::RemoveThrough(uint64_t last) {
+  uint64_t removed = 0, removed_bytes = 0;
+  auto it = engine_.NewIterator(Family::kJournal, {}, SeqKey(last + 1));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    ++removed;
+    removed_bytes += it->key().size() + it->value().size();
+  }
+  if (Status s = it->status(); !s.ok()) return s;
+  it.reset();
+  if (last > applied_through_) {
+    std::string applied;
+    PutU64(&applied, last);
+    engine_.Put(Family::kDefault, kAppliedKey, applied);  // committed with the range delete
+    applied_through_ = last;
+  }
+  if (removed == 0) return engine_.Commit();
+  if (Status s = engine_.DeleteRange(Family::kJournal, SeqKey(0), SeqKey(last + 1)); !s.ok()) {
+    return s;
+  }
+  entries_ -= std::min(entries_, removed);
+  bytes_ -= std::min(bytes_, removed_bytes);
+  first_seq_ = entries_ == 0 ? 0 : last + 1;
+  return Status::Ok();
+}
+
+void Journal::DeadLetterEntry(const JournalEntry& entry, std::string_view error, int64_t now_ms) {
+  std::string value;
+  PutU32(&value, static_cast<uint32_t>(error.size()));
+  value.append(error);
+  PutU64(&value, static_cast<uint64_t>(now_ms));
+  value.append(Encode(entry));
+  engine_.Put(Family::kDeadLetter, SeqKey(entry.seq), value);
+  ++dead_letters_;
+}
+
+Status Journal::RejectEntry(const JournalEntry& entry, std::string_view error, int64_t now_ms) {
+  std::string value;
+  if (engine_.Get(Family::kJournal, SeqKey(entry.seq), &value).ok()) {
+    --entries_;
+    bytes_ -= std::min<uint64_t>(bytes_, 8 + value.size());
+  }
+  DeadLetterEntry(entry, error, now_ms);
+  engine_.Delete(Family::kJournal, SeqKey(entry.seq));
+  return engine_.Commit();
+}
+
+Status Journal::ReadDeadLetters(size_t max, std::vector<DeadLetter>* out) {
+  out->clear();
+  auto it = engine_.NewIterator(Family::kDeadLetter, {}, {});
+  for (it->SeekToFirst(); it->Valid() && out->size() < max; it->Next()) {
+    const std::string_view v = it->value();
+    if (v.size() < 12) continue;
+    const uint32_t err_len = GetU32(v);
+    if (v.size() < 12 + err_len) continue;
+    DeadLetter dl;
+    dl.error.assign(v.substr(4, err_len));
+    dl.failed_ms = static_cast<int64_t>(GetU64(v.substr(4 + err_len)));
+    const std::string_view raw = v.substr(12 + err_len);
+    if (!Decode(GetU64(it->key()), raw, &dl.entry)) {
+      dl.entry.seq = GetU64(it->key());  // a corrupt entry: only its place is known
+    }
+    out->push_back(std::move(dl));
+  }
+  return it->status();
+}
+
+}  // namespace respite::storage

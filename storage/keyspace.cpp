@@ -1,0 +1,240 @@
+#include "storage/keyspace.h"
+
+namespace respite::storage {
+
+Keyspace::Keyspace(Engine& engine, const Clock& clock, size_t cache_bytes)
+    : engine_(engine), clock_(clock), cache_budget_(cache_bytes) {}
+
+void Keyspace::CachePut(std::string meta_key, const MetaValue& meta) {
+  if (cache_budget_ == 0) return;
+  const size_t cost = meta_key.size() + meta.payload.size() + 96;
+  if (cost > cache_budget_ / 4) {  // a big value is not worth the space; forget any old copy
+    if (auto it = cache_.find(meta_key); it != cache_.end()) {
+      cache_bytes_ -= std::min(cache_bytes_, it->first.size() + it->second.payload.size() + 96);
+      cache_.erase(it);
+    }
+    return;
+  }
+  if (cache_bytes_ + cost > cache_budget_) {
+    cache_.clear();
+    cache_bytes_ = 0;
+  }
+  auto [it, inserted] = cache_.try_emplace(std::move(meta_key));
+  if (!inserted)
+    cache_bytes_ -= std::min(cache_bytes_, it->first.size() + it->second.payload.size() + 96);
+  it->second = meta;
+  cache_bytes_ += cost;
+}
+
+Status Keyspace::Load() {
+  for (int db = 0; db < kDatabases; ++db) {
+    uint64_t n = 0;
+    auto it = IterateKeys(db);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+    if (Status s = it->status(); !s.ok()) return s;
+    key_counts_[db] = n;
+  }
+  return Status::Ok();
+}
+
+Status Keyspace::Lookup(int db, std::string_view key, MetaValue* meta) {
+  std::string meta_key = MetaKey(db, key);
+  if (auto it = cache_.find(meta_key); it != cache_.end()) {
+    *meta = it->second;
+  } else {
+    std::string bytes;
+    Status s = engine_.Get(Family::kMeta, meta_key, &bytes);
+    if (s.not_found()) {
+      *meta = MetaValue{};
+    } else if (!s.ok()) {
+      return s;
+    } else if (!MetaValue::Decode(bytes, meta)) {
+      return Status::Corruption("unreadable metadata of a key");
+    }
+    CachePut(std::move(meta_key), *meta);
+  }
+  if (meta->type == Type::kNone) return Status::Ok();
+  if (IsExpired(*meta)) {
+    DeleteKey(db, key);
+    *meta = MetaValue{};
+  }
+  return Status::Ok();
+}
+
+void Keyspace::PutMeta(int db, std::string_view key, const MetaValue& meta, bool created) {
+  std::string meta_key = MetaKey(db, key);
+  engine_.Put(Family::kMeta, meta_key, meta.Encode());
+  written_since_commit_.push_back(meta_key);
+  CachePut(std::move(meta_key), meta);
+  if (created) ++pending_counts_[db];
+  ++write_count_;
+  MarkModified(db, key);
+}
+
+void Keyspace::DeleteKey(int db, std::string_view key) {
+  std::string meta_key = MetaKey(db, key);
+  engine_.Delete(Family::kMeta, meta_key);
+  written_since_commit_.push_back(meta_key);
+  CachePut(std::move(meta_key), MetaValue{});
+  --pending_counts_[db];
+  ++write_count_;
+  MarkModified(db, key);
+}
+
+uint64_t Keyspace::NewVersion() { return engine_.NextCounter("version"); }
+
+Status Keyspace::GetSub(int db, std::string_view key, const MetaValue& meta, std::string_view field,
+                        std::string* value) {
+  std::string k = SubPrefix(db, key, meta.version);
+  k.append(field);
+  return engine_.Get(Family::kSub, k, value);
+}
+
+void Keyspace::PutSub(int db, std::string_view key, const MetaValue& meta, std::string_view field,
+                      std::string_view value) {
+  std::string k = SubPrefix(db, key, meta.version);
+  k.append(field);
+  engine_.Put(Family::kSub, k, value);
+  ++write_count_;
+  MarkModified(db, key);
+}
+
+void Keyspace::DeleteSub(int db, std::string_view key, const MetaValue& meta,
+                         std::string_view field) {
+  std::string k = SubPrefix(db, key, meta.version);
+  k.append(field);
+  engine_.Delete(Family::kSub, k);
+  ++write_count_;
+  MarkModified(db, key);
+}
+
+std::unique_ptr<Iterator> Keyspace::IterateSubs(int db, std::string_view key,
+                                                const MetaValue& meta) {
+  std::string prefix = SubPrefix(db, key, meta.version);
+  std::string end = PrefixEnd(prefix);
+  return engine_.NewIterator(Family::kSub, std::move(prefix), std::move(end));
+}
+
+std::string Keyspace::ScoreKey(int db, std::string_view key, const MetaValue& meta, double score,
+                               std::string_view member) {
+  std::string k = SubPrefix(db, key, meta.version);
+  PutU64(&k, EncodeScore(score));
+  k.append(member);
+  return k;
+}
+
+void Keyspace::PutScore(int db, std::string_view key, const MetaValue& meta, double score,
+                        std::string_view member) {
+  engine_.Put(Family::kScore, ScoreKey(db, key, meta, score, member), {});
+  ++write_count_;
+  MarkModified(db, key);
+}
+
+void Keyspace::DeleteScore(int db, std::string_view key, const MetaValue& meta, double score,
+                           std::string_view member) {
+  engine_.Delete(Family::kScore, ScoreKey(db, key, meta, score, member));
+  ++write_count_;
+  MarkModified(db, key);
+}
+
+std::unique_ptr<Iterator> Keyspace::IterateScores(int db, std::string_view key,
+                                                  const MetaValue& meta) {
+  std::string prefix = SubPrefix(db, key, meta.version);
+  std::string end = PrefixEnd(prefix);
+  return engine_.NewIterator(Family::kScore, std::move(prefix), std::move(end));
+}
+
+void Keyspace::SplitScoreKey(std::string_view score_key, std::string_view key, double* score,
+                             std::string_view* member) {
+  std::string_view rest = score_key.substr(13 + key.size());
+  *score = DecodeScore(GetU64(rest));
+  *member = rest.substr(8);
+}
+
+std::unique_ptr<Iterator> Keyspace::IterateKeys(int db) {
+  return engine_.NewIterator(Family::kMeta, std::string(1, static_cast<char>(db)),
+                             std::string(1, static_cast<char>(db + 1)));
+}
+
+Status Keyspace::Flush(int db) {
+  const std::string begin(1, static_cast<char>(db < 0 ? 0 : db));
+  const std::string end(1, static_cast<char>(db < 0 ? kDatabases : db + 1));
+  for (Family f : {Family::kMeta, Family::kSub, Family::kScore}) {
+    // The first range delete commits what the command queued before it.
+    if (Status s = engine_.DeleteRange(f, begin, end); !s.ok()) return s;
+    ApplyPending();
+  }
+  for (int d = 0; d < kDatabases; ++d) {
+    if (db < 0 || d == db) key_counts_[d] = 0;
+  }
+  cache_.clear();
+  cache_bytes_ = 0;
+  ++write_count_;
+  return Status::Ok();
+}
+
+size_t Keyspace::ExpireSome(size_t budget) {
+  size_t deleted = 0;
+  size_t scanned = 0;
+  for (int pass = 0; pass < kDatabases && scanned < budget; ++pass) {
+    const int db = static_cast<int>(expire_cursor_db_);
+    auto it = IterateKeys(db);
+    if (expire_cursor_key_.empty()) {
+      it->SeekToFirst();
+    } else {
+      it->Seek(expire_cursor_key_);
+    }
+    std::vector<std::string> expired;
+    for (; it->Valid() && scanned < budget; it->Next(), ++scanned) {
+      MetaValue meta;
+      if (MetaValue::Decode(it->value(), &meta) && IsExpired(meta)) {
+        expired.emplace_back(it->key().substr(1));
+      }
+    }
+    const bool db_done = !it->Valid();
+    if (!db_done) expire_cursor_key_.assign(it->key());
+    it.reset();
+    for (const std::string& key : expired) {
+      DeleteKey(db, key);
+      ++deleted;
+    }
+    if (db_done) {
+      expire_cursor_db_ = (expire_cursor_db_ + 1) % kDatabases;
+      expire_cursor_key_.clear();
+    }
+  }
+  return deleted;
+}
+
+void Keyspace::TakeModified(std::vector<std::string>* out) {
+  for (auto& k : modified_) out->push_back(k);
+  modified_.clear();
+}
+
+void Keyspace::MarkModified(int db, std::string_view key) {
+  if (track_modified_) modified_.insert(MetaKey(db, key));
+}
+
+void Keyspace::ApplyPending() {
+  written_since_commit_.clear();
+  for (int d = 0; d < kDatabases; ++d) {
+    key_counts_[d] =
+        static_cast<uint64_t>(static_cast<int64_t>(key_counts_[d]) + pending_counts_[d]);
+    pending_counts_[d] = 0;
+  }
+}
+
+void Keyspace::DropPending() {
+  // The cache holds what the dropped batch wrote: forget those keys.
+  for (const std::string& k : written_since_commit_) {
+    if (auto it = cache_.find(k); it != cache_.end()) {
+      cache_bytes_ -= std::min(cache_bytes_, it->first.size() + it->second.payload.size() + 96);
+      cache_.erase(it);
+    }
+  }
+  written_since_commit_.clear();
+  for (auto& c : pending_counts_) c = 0;
+  modified_.clear();
+}
+
+}  // namespace respite::storage

@@ -1,0 +1,122 @@
+#pragma once
+// The key layer every command family uses: lookup with lazy expiry, type metadata, subkeys, the
+// sorted-set score index, key counts per db, and modification tracking (WATCH, blocked clients).
+// Thread: the store executor only.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "storage/clock.h"
+#include "storage/encoding.h"
+#include "storage/engine.h"
+#include "storage/status.h"
+
+namespace respite::storage {
+
+inline constexpr int kDatabases = 16;
+
+class Keyspace {
+ public:
+  // `cache_bytes` bounds the cache of key metadata (strings carry their value inline), which
+  // lets reads and the lookup before a write skip RocksDB.
+  Keyspace(Engine& engine, const Clock& clock, size_t cache_bytes = 16u << 20);
+
+  // Counts keys per db (call once after opening).
+  Status Load();
+
+  // The live meta of `key`. A missing key has type kNone. An expired key is deleted on the way
+  // (lazy expiry) and reported missing.
+  Status Lookup(int db, std::string_view key, MetaValue* meta);
+
+  // Writes the meta of a key; `created` says the key did not exist before (key counts).
+  void PutMeta(int db, std::string_view key, const MetaValue& meta, bool created);
+  // Deletes a key. Its subkeys (older version) become orphans that compaction reclaims, so
+  // deleting a big collection is O(1).
+  void DeleteKey(int db, std::string_view key);
+  // A fresh version for a new collection (persisted counter).
+  uint64_t NewVersion();
+
+  // Subkeys of a collection (meta.version selects the incarnation).
+  Status GetSub(int db, std::string_view key, const MetaValue& meta, std::string_view field,
+                std::string* value);
+  void PutSub(int db, std::string_view key, const MetaValue& meta, std::string_view field,
+              std::string_view value);
+  void DeleteSub(int db, std::string_view key, const MetaValue& meta, std::string_view field);
+  // Iterates the subkeys of a collection in field order; SubField() strips the prefix.
+  std::unique_ptr<Iterator> IterateSubs(int db, std::string_view key, const MetaValue& meta);
+  static std::string_view SubField(std::string_view sub_key, std::string_view key) {
+    return sub_key.substr(13 + key.size());
+  }
+
+  // The sorted-set score index: entries ordered by (score, member).
+  void PutScore(int db, std::string_view key, const MetaValue& meta, double score,
+                std::string_view member);
+  void DeleteScore(int db, std::string_view key, const MetaValue& meta, double score,
+                   std::string_view member);
+  std::unique_ptr<Iterator> IterateScores(int db, std::string_view key, const MetaValue& meta);
+  // Splits a score-index key (from IterateScores) into score and member.
+  static void SplitScoreKey(std::string_view score_key, std::string_view key, double* score,
+                            std::string_view* member);
+  // The score-index key for (score, member) of this incarnation (for Seek).
+  static std::string ScoreKey(int db, std::string_view key, const MetaValue& meta, double score,
+                              std::string_view member);
+
+  // Iterates the keys of one db in byte order: key() is MetaKey (strip 1 byte), value() the
+  // encoded MetaValue. Expired keys are included; callers check IsExpired.
+  std::unique_ptr<Iterator> IterateKeys(int db);
+
+  bool IsExpired(const MetaValue& meta) const {
+    return meta.expire_ms != 0 && meta.expire_ms <= clock_.NowMs();
+  }
+  int64_t NowMs() const { return clock_.NowMs(); }
+  // Includes the pending batch: DBSIZE inside EXEC or a commit group sees the keys queued before.
+  uint64_t KeyCount(int db) const {
+    return static_cast<uint64_t>(static_cast<int64_t>(key_counts_[db]) + pending_counts_[db]);
+  }
+
+  // Removes every key of one db (or of all dbs with db = -1). Commits pending writes first.
+  Status Flush(int db);
+
+  // Active expiry: deletes up to `budget` expired keys across dbs; returns how many.
+  size_t ExpireSome(size_t budget);
+
+  // Modified keys since the last TakeModified(), as MetaKey bytes; tracked only while enabled (a
+  // client watches keys or waits on a blocking command).
+  void EnableModifiedTracking(bool on) { track_modified_ = on; }
+  void TakeModified(std::vector<std::string>* out);
+  void MarkModified(int db, std::string_view key);
+
+  Engine& engine() { return engine_; }
+
+  // Key-count changes wait for the batch: applied on commit, dropped on rollback.
+  void ApplyPending();
+  void DropPending();
+  // Number of writes queued so far (to tell whether a command changed anything).
+  uint64_t write_count() const { return write_count_; }
+
+ private:
+  Engine& engine_;
+  const Clock& clock_;
+  uint64_t key_counts_[kDatabases] = {};
+  int64_t pending_counts_[kDatabases] = {};
+  uint64_t write_count_ = 0;
+  bool track_modified_ = false;
+  std::unordered_set<std::string> modified_;
+  // Metadata cache (MetaKey -> meta; type kNone caches a missing key). Write-through: every meta
+  // write updates it; keys written since the last commit are dropped from it on rollback. Over
+  // its budget it is simply emptied.
+  void CachePut(std::string meta_key, const MetaValue& meta);
+  size_t cache_budget_;
+  size_t cache_bytes_ = 0;
+  std::unordered_map<std::string, MetaValue> cache_;
+  std::vector<std::string> written_since_commit_;
+  size_t expire_cursor_db_ = 0;
+  std::string expire_cursor_key_;
+};
+
+}  // namespace respite::storage

@@ -1,0 +1,23 @@
+#pragma once
+// The per-client state the local store needs: selected db, protocol, transaction, watched keys.
+// Owned by the proxy's client session; used only on the store executor.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace respite::storage {
+
+struct LocalSession {
+  int db = 0;
+  int protocol = 2;
+  // MULTI: queued commands (owned copies), and whether queuing failed (EXEC answers EXECABORT).
+  bool in_multi = false;
+  bool multi_error = false;
+  std::vector<std::vector<std::string>> queued;
+  // WATCH: the watched keys (MetaKey bytes) and whether one was modified since.
+  std::vector<std::string> watched;
+  bool watch_dirty = false;
+};
+
+}  // namespace respite::storage

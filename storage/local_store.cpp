@@ -1,0 +1,414 @@
+#include "storage/local_store.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "resp/command_table.h"
+#include "resp/reply_writer.h"
+#include "storage/command_context.h"
+#include "storage/keyspace.h"
+
+namespace respite::storage {
+
+namespace {
+
+using resp::CommandSpec;
+using resp::CommandTable;
+
+// Every family's handlers by command name ("config|get" for subcommands).
+class Registry {
+ public:
+  static const Registry& Get() {
+    static const Registry registry;
+    return registry;
+  }
+  LocalHandler Find(std::string_view name) const {
+    auto it = handlers_.find(name);
+    return it == handlers_.end() ? nullptr : it->second;
+  }
+
+ private:
+  Registry() {
+    for (auto rows : {StringCommands(), KeyCommands(), HashCommands(), ListCommands(),
+                      SetCommands(), ZSetCommands(), ServerCommands()}) {
+      for (const LocalCommandDef& row : rows) handlers_.emplace(row.name, row.handler);
+    }
+  }
+  std::unordered_map<std::string_view, LocalHandler> handlers_;
+};
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string Upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Redis formats names with %s: a NUL byte ends them.
+std::string_view UntilNul(std::string_view s) { return s.substr(0, s.find('\0')); }
+
+// Redis: "unknown command 'x', with args beginning with: 'a' 'b' " (args capped near 128 bytes).
+std::string UnknownCommand(std::span<const std::string_view> argv) {
+  std::string args;
+  for (size_t i = 1; i < argv.size() && args.size() < 128; ++i) {
+    const size_t room = 128 - args.size();
+    args += "'";
+    args.append(UntilNul(argv[i].substr(0, room)));
+    args += "' ";
+  }
+  return "ERR unknown command '" + std::string(UntilNul(argv[0].substr(0, 128))) +
+         "', with args beginning with: " + args;
+}
+
+std::string ArityError(const CommandSpec& spec) {
+  return "ERR wrong number of arguments for '" + std::string(spec.name) + "' command";
+}
+
+// Resolves argv to a command spec, or writes the error Redis would and returns nullptr.
+const CommandSpec* Resolve(std::span<const std::string_view> argv, resp::ReplyWriter& w) {
+  const CommandTable& table = CommandTable::Instance();
+  const CommandSpec* spec = table.Find(argv[0]);
+  if (spec == nullptr) {
+    w.Error(UnknownCommand(argv));
+    return nullptr;
+  }
+  if (spec->Has(resp::kCmdContainer)) {
+    if (!spec->ArityOk(argv.size())) {
+      w.Error(ArityError(*spec));
+      return nullptr;
+    }
+    if (argv.size() == 1) return spec;  // COMMAND alone
+    const CommandSpec* sub = table.Find(argv[0], argv[1]);
+    if (sub == nullptr) {
+      w.Error("ERR unknown subcommand '" + std::string(UntilNul(argv[1].substr(0, 128))) +
+              "'. Try " + Upper(argv[0]) + " HELP.");
+      return nullptr;
+    }
+    spec = sub;
+  }
+  if (!spec->ArityOk(argv.size())) {
+    w.Error(ArityError(*spec));
+    return nullptr;
+  }
+  return spec;
+}
+
+constexpr std::string_view kJournalFull =
+    "ERR respite's journal is full (journal.max_bytes): write refused until upstream Redis is "
+    "back and the journal drains";
+constexpr std::string_view kEntryTooLarge =
+    "ERR write refused: its journal entry would exceed journal.max_entry_bytes";
+
+std::string Unavailable(const CommandSpec& spec) {
+  std::string name(spec.name);
+  std::replace(name.begin(), name.end(), '|', ' ');
+  return "ERR " + name + " is not available while upstream Redis is unreachable";
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LocalStore>> LocalStore::Open(const EngineOptions& options,
+                                                     const Clock* clock,
+                                                     JournalLimits journal_limits) {
+  auto engine = Engine::Open(options);
+  if (!engine.ok()) return engine.status();
+  std::unique_ptr<LocalStore> store(new LocalStore(std::move(engine).value(), clock));
+  if (Status s = store->keyspace_->Load(); !s.ok()) return s;
+  auto journal = Journal::Open(*store->engine_, options.dir + "/journal.key", journal_limits);
+  if (!journal.ok()) return journal.status();
+  store->journal_ = std::move(journal).value();
+  return store;
+}
+
+LocalStore::LocalStore(std::unique_ptr<Engine> engine, const Clock* clock)
+    : engine_(std::move(engine)),
+      clock_(clock),
+      keyspace_(std::make_unique<Keyspace>(*engine_, *clock_)) {}
+
+LocalStore::~LocalStore() = default;
+
+void LocalStore::Execute(LocalSession& session, std::span<const std::string_view> argv,
+                         std::string* out, bool journal) {
+  last_journal_.clear();
+  last_journal_dbs_.clear();
+  last_would_block_ = false;
+  journaling_ = journal;
+  const size_t mark = out->size();
+  (void)Run(session, argv, out, /*in_exec=*/false);
+  if (journaling_ && !last_journal_.empty()) {
+    std::vector<JournalRecord> records;
+    records.reserve(last_journal_.size());
+    for (size_t i = 0; i < last_journal_.size(); ++i) {
+      records.push_back(JournalRecord{last_journal_dbs_[i], last_journal_[i]});
+    }
+    journal_->Append(records, clock_->NowMs());
+  }
+  if (!grouping_ && engine_->HasPendingWrites()) {
+    if (Status s = engine_->Commit(); !s.ok()) {
+      // The reply claimed success; nothing was stored. Say so instead.
+      keyspace_->DropPending();
+      journal_->OnRollback();
+      last_journal_.clear();
+      out->resize(mark);
+      resp::ReplyWriter(out, session.protocol).Error("ERR local store: " + s.ToString());
+      return;
+    }
+  }
+  if (!grouping_) {
+    keyspace_->ApplyPending();
+    journal_->OnCommit();
+  }
+  NoteModified();
+}
+
+bool LocalStore::Run(LocalSession& session, std::span<const std::string_view> argv,
+                     std::string* out, bool in_exec) {
+  resp::ReplyWriter w(out, session.protocol);
+  if (argv.empty()) return true;
+
+  if (session.in_multi && !in_exec) {
+    const std::string name = Lower(argv[0]);
+    if (name == "exec") {
+      Exec(session, out);
+      return true;
+    }
+    if (name == "discard") {
+      session.in_multi = false;
+      session.multi_error = false;
+      session.queued.clear();
+      Unwatch(session);
+      w.Ok();
+      return true;
+    }
+    if (name == "multi") {
+      w.Error("ERR MULTI calls can not be nested");
+      return true;
+    }
+    if (name == "watch") {
+      w.Error("ERR WATCH inside MULTI is not allowed");
+      return true;
+    }
+    const CommandSpec* spec = Resolve(argv, w);
+    if (spec != nullptr && Registry::Get().Find(spec->name) == nullptr) {
+      w.Error(Unavailable(*spec));
+      spec = nullptr;
+    }
+    if (spec == nullptr) {
+      session.multi_error = true;
+      return true;
+    }
+    session.queued.emplace_back(argv.begin(), argv.end());
+    w.SimpleString("QUEUED");
+    return true;
+  }
+
+  const CommandSpec* spec = Resolve(argv, w);
+  if (spec == nullptr) return true;
+  const std::string_view name = spec->name;
+  if (name == "multi") {
+    session.in_multi = true;
+    session.multi_error = false;
+    session.queued.clear();
+    w.Ok();
+    return true;
+  }
+  if (name == "exec" || name == "discard") {
+    w.Error(name == "exec" ? "ERR EXEC without MULTI" : "ERR DISCARD without MULTI");
+    return true;
+  }
+  if (name == "watch") {
+    Watch(session, argv, out);
+    return true;
+  }
+  if (name == "unwatch") {
+    Unwatch(session);
+    w.Ok();
+    return true;
+  }
+  const LocalHandler handler = Registry::Get().Find(name);
+  if (handler == nullptr) {
+    w.Error(Unavailable(*spec));
+    return true;
+  }
+
+  if (journaling_ && spec->Has(resp::kCmdWrite) && !journal_->Admits(argv)) {
+    w.Error(journal_->full() ? kJournalFull : kEntryTooLarge);
+    return true;
+  }
+  const uint64_t writes_before = keyspace_->write_count();
+  CommandContext ctx{argv, w, *keyspace_, session, session.db};
+  handler(ctx);
+  if (ctx.would_block) {
+    if (in_exec) {
+      // No blocking inside a transaction: the empty reply of the non-blocking form.
+      if (name == "blmove" || name == "brpoplpush") {
+        w.Null();
+      } else {
+        w.NullArray();
+      }
+    } else {
+      last_would_block_ = true;
+    }
+  }
+  if (ctx.failed) {
+    engine_->Rollback();
+    keyspace_->DropPending();
+    return false;
+  }
+  if (name == "flushdb" || name == "flushall") {
+    for (auto& [key, sessions] : watchers_) {
+      if (name == "flushall" || key[0] == static_cast<char>(ctx.db)) {
+        for (LocalSession* s : sessions) s->watch_dirty = true;
+      }
+    }
+  }
+  if (spec->Has(resp::kCmdWrite) && !ctx.journal_none) {
+    if (!ctx.journal.empty()) {
+      for (auto& entry : ctx.journal) {
+        last_journal_.push_back(std::move(entry));
+        last_journal_dbs_.push_back(ctx.db);
+      }
+    } else if (keyspace_->write_count() != writes_before) {
+      last_journal_.emplace_back(argv.begin(), argv.end());
+      last_journal_dbs_.push_back(ctx.db);
+    }
+  }
+  return true;
+}
+
+void LocalStore::Exec(LocalSession& session, std::string* out) {
+  resp::ReplyWriter w(out, session.protocol);
+  session.in_multi = false;
+  std::vector<std::vector<std::string>> queued;
+  queued.swap(session.queued);
+  if (session.multi_error) {
+    session.multi_error = false;
+    Unwatch(session);
+    w.Error("EXECABORT Transaction discarded because of previous errors.");
+    return;
+  }
+  if (session.watch_dirty) {
+    Unwatch(session);
+    w.NullArray();
+    return;
+  }
+  Unwatch(session);
+  const size_t mark = out->size();
+  w.ArrayHeader(queued.size());
+  std::vector<std::vector<std::string>> journal;
+  std::vector<int> dbs;
+  for (const auto& command : queued) {
+    std::vector<std::string_view> argv(command.begin(), command.end());
+    last_journal_.clear();
+    last_journal_dbs_.clear();
+    if (!Run(session, argv, out, /*in_exec=*/true)) {
+      // A storage failure rolled back everything the transaction queued: none of it happened.
+      last_journal_.clear();
+      std::string error = out->substr(out->rfind('-'));
+      out->resize(mark);
+      out->append(error);
+      return;
+    }
+    for (auto& entry : last_journal_) journal.push_back(std::move(entry));
+    dbs.insert(dbs.end(), last_journal_dbs_.begin(), last_journal_dbs_.end());
+  }
+  last_journal_ = std::move(journal);
+  last_journal_dbs_ = std::move(dbs);
+}
+
+void LocalStore::Watch(LocalSession& session, std::span<const std::string_view> argv,
+                       std::string* out) {
+  for (size_t i = 1; i < argv.size(); ++i) {
+    std::string key = MetaKey(session.db, argv[i]);
+    if (std::find(session.watched.begin(), session.watched.end(), key) != session.watched.end()) {
+      continue;
+    }
+    watchers_[key].push_back(&session);
+    session.watched.push_back(std::move(key));
+  }
+  keyspace_->EnableModifiedTracking(!watchers_.empty() || external_tracking_);
+  resp::ReplyWriter(out, session.protocol).Ok();
+}
+
+void LocalStore::Unwatch(LocalSession& session) {
+  for (const std::string& key : session.watched) {
+    auto it = watchers_.find(key);
+    if (it == watchers_.end()) continue;
+    auto& list = it->second;
+    list.erase(std::remove(list.begin(), list.end(), &session), list.end());
+    if (list.empty()) watchers_.erase(it);
+  }
+  session.watched.clear();
+  session.watch_dirty = false;
+  keyspace_->EnableModifiedTracking(!watchers_.empty() || external_tracking_);
+}
+
+void LocalStore::ForgetSession(LocalSession& session) {
+  Unwatch(session);
+  session.in_multi = false;
+  session.queued.clear();
+}
+
+void LocalStore::NoteModified() {
+  modified_scratch_.clear();
+  keyspace_->TakeModified(&modified_scratch_);
+  for (const std::string& key : modified_scratch_) {
+    auto it = watchers_.find(key);
+    if (it != watchers_.end()) {
+      for (LocalSession* s : it->second) s->watch_dirty = true;
+    }
+    if (external_tracking_) modified_for_caller_.push_back(key);
+  }
+}
+
+void LocalStore::EnableModifiedTracking(bool on) {
+  external_tracking_ = on;
+  keyspace_->EnableModifiedTracking(!watchers_.empty() || external_tracking_);
+}
+
+void LocalStore::TakeModified(std::vector<std::string>* out) {
+  for (auto& k : modified_for_caller_) out->push_back(std::move(k));
+  modified_for_caller_.clear();
+}
+
+void LocalStore::BeginGroup() { grouping_ = true; }
+
+Status LocalStore::EndGroup() {
+  grouping_ = false;
+  Status s = engine_->Commit();
+  if (s.ok()) {
+    keyspace_->ApplyPending();
+    journal_->OnCommit();
+  } else {
+    keyspace_->DropPending();
+    journal_->OnRollback();
+  }
+  return s;
+}
+
+size_t LocalStore::ExpireCycle(size_t budget) {
+  const size_t n = keyspace_->ExpireSome(budget);
+  if (n > 0 && !grouping_) {
+    if (engine_->Commit().ok()) {
+      keyspace_->ApplyPending();
+    } else {
+      keyspace_->DropPending();
+    }
+    NoteModified();
+  }
+  return n;
+}
+
+void LocalStore::WriteBlockTimeout(std::string_view /*command*/, int protocol, std::string* out) {
+  // Redis 7.0 answers every timed-out blocked client with a null array, BLMOVE included.
+  resp::ReplyWriter(out, protocol).NullArray();
+}
+
+Status LocalStore::SyncWal() { return engine_->SyncWal(); }
+
+}  // namespace respite::storage

@@ -1,0 +1,97 @@
+#pragma once
+// The local store: Redis commands executed on RocksDB, one at a time, with replies byte-identical
+// to Redis 7.0. Owns the engine and keyspace, dispatches through the command table (arity checks,
+// unknown and unavailable commands), and runs MULTI/EXEC/DISCARD/WATCH/UNWATCH atomically.
+// Thread: not thread-safe; one store executor calls it (every command is atomic, as in Redis).
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "storage/clock.h"
+#include "storage/engine.h"
+#include "storage/journal.h"
+#include "storage/local_session.h"
+#include "storage/status.h"
+
+namespace respite::storage {
+
+class Keyspace;
+struct CommandContext;
+
+class LocalStore {
+ public:
+  // Opens (or creates) the store in options.dir, with its journal (HMAC key in
+  // options.dir/journal.key). `clock` must outlive the store.
+  static Result<std::unique_ptr<LocalStore>> Open(const EngineOptions& options, const Clock* clock,
+                                                  JournalLimits journal_limits = {});
+  ~LocalStore();
+
+  // Executes one command for `session` and appends its reply (RESP2 or RESP3 per
+  // session.protocol) to *out. Commits its writes unless a group is open. With `journal`, every
+  // write that changed data is journaled in the same batch (writes are refused while the journal
+  // is full); without, nothing is journaled (mirroring upstream's own writes).
+  void Execute(LocalSession& session, std::span<const std::string_view> argv, std::string* out,
+               bool journal = true);
+
+  // Group commit: commands executed between BeginGroup() and EndGroup() share one write batch and
+  // one sync (fsync always). The caller sends their replies only after EndGroup() returns ok.
+  void BeginGroup();
+  Status EndGroup();
+
+  // A client is gone: drop its watches.
+  void ForgetSession(LocalSession& session);
+
+  // Keys (MetaKey bytes) modified by the commands since the last call, for waking clients blocked
+  // on them. Tracked only while EnableModifiedTracking(true).
+  void EnableModifiedTracking(bool on);
+  void TakeModified(std::vector<std::string>* out);
+
+  // Journal entries recorded by the last Execute (argv lists), empty for reads (failover stage).
+  const std::vector<std::vector<std::string>>& last_journal() const { return last_journal_; }
+
+  // True when the last Execute was a blocking command that found nothing and wrote no reply: the
+  // caller parks the client and runs it again later.
+  bool last_would_block() const { return last_would_block_; }
+  // The reply of a blocking command that timed out: a null array for every command (BLMOVE and
+  // BRPOPLPUSH too, although inside MULTI they answer a null bulk).
+  static void WriteBlockTimeout(std::string_view command, int protocol, std::string* out);
+
+  // Active expiry: deletes up to `budget` expired keys; returns how many.
+  size_t ExpireCycle(size_t budget);
+  Status SyncWal();
+
+  Journal& journal() { return *journal_; }
+  Keyspace& keyspace() { return *keyspace_; }
+  Engine& engine() { return *engine_; }
+
+ private:
+  LocalStore(std::unique_ptr<Engine> engine, const Clock* clock);
+  // Returns false when a storage failure rolled the pending batch back.
+  bool Run(LocalSession& session, std::span<const std::string_view> argv, std::string* out,
+           bool in_exec);
+  void Exec(LocalSession& session, std::string* out);
+  void Watch(LocalSession& session, std::span<const std::string_view> argv, std::string* out);
+  void Unwatch(LocalSession& session);
+  void NoteModified();
+
+  std::unique_ptr<Engine> engine_;
+  const Clock* clock_;
+  std::unique_ptr<Keyspace> keyspace_;
+  bool grouping_ = false;
+  bool external_tracking_ = false;
+  // Watched key (MetaKey bytes) -> the sessions watching it.
+  std::unordered_map<std::string, std::vector<LocalSession*>> watchers_;
+  std::vector<std::string> modified_scratch_;
+  std::vector<std::string> modified_for_caller_;
+  std::vector<std::vector<std::string>> last_journal_;
+  std::vector<int> last_journal_dbs_;  // the db each entry of last_journal_ ran in
+  bool last_would_block_ = false;
+  bool journaling_ = true;  // of the command running now
+  std::unique_ptr<Journal> journal_;
+};
+
+}  // namespace respite::storage

@@ -1,0 +1,201 @@
+// Connection and server commands the local store answers itself, so that clients that (re)connect
+// during an outage still handshake: PING ECHO SELECT TIME INFO CONFIG GET COMMAND.
+
+#include <string>
+#include <string_view>
+
+#include "resp/command_table.h"
+#include "storage/command_context.h"
+#include "storage/glob.h"
+#include "storage/local_session.h"
+#include "storage/numbers.h"
+
+namespace respite::storage {
+
+namespace {
+
+// The Redis version whose behaviour the local store reproduces.
+constexpr std::string_view kCompatibleVersion = "7.0.15";
+
+void Ping(CommandContext& ctx) {
+  if (ctx.argv.size() > 2) {
+    ctx.out.Error("ERR wrong number of arguments for 'ping' command");
+  } else if (ctx.argv.size() == 1) {
+    ctx.out.SimpleString("PONG");
+  } else {
+    ctx.out.Bulk(ctx.argv[1]);
+  }
+}
+
+void Echo(CommandContext& ctx) { ctx.out.Bulk(ctx.argv[1]); }
+
+void Select(CommandContext& ctx) {
+  int64_t db;
+  if (!ParseInt64(ctx.argv[1], &db)) {
+    ctx.NotInteger();
+  } else if (db < 0 || db >= kDatabases) {
+    ctx.out.Error("ERR DB index is out of range");
+  } else {
+    ctx.session.db = static_cast<int>(db);
+    ctx.out.Ok();
+  }
+}
+
+void Time(CommandContext& ctx) {
+  const int64_t now = ctx.ks.NowMs();
+  ctx.out.ArrayHeader(2);
+  ctx.out.Bulk(std::to_string(now / 1000));
+  ctx.out.Bulk(std::to_string((now % 1000) * 1000));
+}
+
+void Info(CommandContext& ctx) {
+  std::string text;
+  text += "# Server\r\n";
+  text += "redis_version:" + std::string(kCompatibleVersion) + "\r\n";
+  text += "redis_mode:standalone\r\n";
+  text += "respite_local_store:1\r\n";
+  text += "\r\n# Keyspace\r\n";
+  for (int db = 0; db < kDatabases; ++db) {
+    const uint64_t n = ctx.ks.KeyCount(db);
+    if (n > 0) {
+      text += "db" + std::to_string(db) + ":keys=" + std::to_string(n) + ",expires=0,avg_ttl=0\r\n";
+    }
+  }
+  ctx.out.Verbatim("txt", text);
+}
+
+// The configuration a client library may ask for at connect time, with Redis' defaults.
+struct ConfigEntry {
+  std::string_view name;
+  std::string_view value;
+};
+constexpr ConfigEntry kConfig[] = {
+    {"appendonly", "no"},
+    {"databases", "16"},
+    {"maxclients", "10000"},
+    {"maxmemory", "0"},
+    {"maxmemory-policy", "noeviction"},
+    {"notify-keyspace-events", ""},
+    {"proto-max-bulk-len", "536870912"},
+    {"save", ""},
+    {"timeout", "0"},
+};
+
+void ConfigGet(CommandContext& ctx) {
+  std::vector<const ConfigEntry*> matched;
+  for (const ConfigEntry& e : kConfig) {
+    for (size_t i = 2; i < ctx.argv.size(); ++i) {
+      if (GlobMatch(ctx.argv[i], e.name, /*nocase=*/true)) {
+        matched.push_back(&e);
+        break;
+      }
+    }
+  }
+  ctx.out.MapHeader(matched.size());
+  for (const ConfigEntry* e : matched) {
+    ctx.out.Bulk(e->name);
+    ctx.out.Bulk(e->value);
+  }
+}
+
+void WriteCommandInfo(resp::ReplyWriter& out, const resp::CommandSpec& spec) {
+  static const std::pair<uint32_t, std::string_view> kFlagNames[] = {
+      {resp::kCmdWrite, "write"},
+      {resp::kCmdReadOnly, "readonly"},
+      {resp::kCmdDenyOom, "denyoom"},
+      {resp::kCmdAdmin, "admin"},
+      {resp::kCmdPubSub, "pubsub"},
+      {resp::kCmdNoScript, "noscript"},
+      {resp::kCmdBlocking, "blocking"},
+      {resp::kCmdLoading, "loading"},
+      {resp::kCmdStale, "stale"},
+      {resp::kCmdSkipMonitor, "skip_monitor"},
+      {resp::kCmdFast, "fast"},
+      {resp::kCmdNoAuth, "no_auth"},
+      {resp::kCmdMovableKeys, "movablekeys"},
+      {resp::kCmdNoMulti, "no_multi"},
+      {resp::kCmdAllowBusy, "allow_busy"},
+  };
+  size_t flags = 0;
+  for (const auto& [bit, name] : kFlagNames) flags += spec.Has(bit) ? 1 : 0;
+  out.ArrayHeader(10);
+  out.Bulk(spec.name);
+  out.Integer(spec.arity);
+  out.SetHeader(flags);
+  for (const auto& [bit, name] : kFlagNames) {
+    if (spec.Has(bit)) out.SimpleString(name);
+  }
+  out.Integer(spec.first_key);
+  out.Integer(spec.last_key);
+  out.Integer(spec.key_step);
+  out.SetHeader(0);    // ACL categories
+  out.SetHeader(0);    // tips
+  out.ArrayHeader(0);  // key specs
+  out.ArrayHeader(0);  // subcommands
+}
+
+bool IsTopLevel(const resp::CommandSpec& spec) {
+  return spec.name.find('|') == std::string_view::npos;
+}
+
+void Command(CommandContext& ctx) {
+  const auto& rows = resp::CommandTable::Instance().builtin();
+  size_t n = 0;
+  for (const auto& spec : rows) n += IsTopLevel(spec) ? 1 : 0;
+  ctx.out.ArrayHeader(n);
+  for (const auto& spec : rows) {
+    if (IsTopLevel(spec)) WriteCommandInfo(ctx.out, spec);
+  }
+}
+
+void CommandCount(CommandContext& ctx) {
+  int64_t n = 0;
+  for (const auto& spec : resp::CommandTable::Instance().builtin()) n += IsTopLevel(spec) ? 1 : 0;
+  ctx.out.Integer(n);
+}
+
+void CommandInfo(CommandContext& ctx) {
+  ctx.out.ArrayHeader(ctx.argv.size() - 2);
+  for (size_t i = 2; i < ctx.argv.size(); ++i) {
+    const resp::CommandSpec* spec = resp::CommandTable::Instance().Find(ctx.argv[i]);
+    if (spec == nullptr) {
+      ctx.out.NullArray();
+    } else {
+      WriteCommandInfo(ctx.out, *spec);
+    }
+  }
+}
+
+void CommandList(CommandContext& ctx) {
+  const auto& rows = resp::CommandTable::Instance().builtin();
+  size_t n = 0;
+  for (const auto& spec : rows) n += IsTopLevel(spec) ? 1 : 0;
+  ctx.out.ArrayHeader(n);
+  for (const auto& spec : rows) {
+    if (IsTopLevel(spec)) ctx.out.Bulk(spec.name);
+  }
+}
+
+// Documentation is not kept locally; clients use COMMAND DOCS only for hints.
+void CommandDocs(CommandContext& ctx) { ctx.out.MapHeader(0); }
+
+}  // namespace
+
+std::span<const LocalCommandDef> ServerCommands() {
+  static const LocalCommandDef kRows[] = {
+      {"command", &Command},
+      {"command|count", &CommandCount},
+      {"command|docs", &CommandDocs},
+      {"command|info", &CommandInfo},
+      {"command|list", &CommandList},
+      {"config|get", &ConfigGet},
+      {"echo", &Echo},
+      {"info", &Info},
+      {"ping", &Ping},
+      {"select", &Select},
+      {"time", &Time},
+  };
+  return kRows;
+}
+
+}  // namespace respite::storage

@@ -1,0 +1,163 @@
+// The key layer on real RocksDB: lazy and active expiry, O(1) delete with orphans reclaimed by
+// compaction, key counts that follow commits and rollbacks, and data that survives a reopen.
+
+#include "storage/keyspace.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "storage/engine.h"
+#include "tests/storage/store_harness.h"
+
+namespace respite::storage {
+namespace {
+
+MetaValue Hash(Keyspace& ks, uint64_t size) {
+  MetaValue m;
+  m.type = Type::kHash;
+  m.version = ks.NewVersion();
+  m.size = size;
+  return m;
+}
+
+class KeyspaceTest : public ::testing::Test {
+ protected:
+  Keyspace& ks() { return h_.store->keyspace(); }
+  Engine& engine() { return h_.store->engine(); }
+  void Commit() {
+    ASSERT_TRUE(engine().Commit().ok());
+    ks().ApplyPending();
+  }
+  StoreHarness h_;
+};
+
+TEST_F(KeyspaceTest, MissingKeyHasTypeNone) {
+  MetaValue m;
+  ASSERT_TRUE(ks().Lookup(0, "nope", &m).ok());
+  EXPECT_EQ(m.type, Type::kNone);
+}
+
+TEST_F(KeyspaceTest, ExpiredKeyIsDeletedOnAccess) {
+  MetaValue m;
+  m.type = Type::kString;
+  m.payload = "v";
+  m.expire_ms = h_.clock.NowMs() + 1000;
+  ks().PutMeta(0, "k", m, /*created=*/true);
+  Commit();
+  EXPECT_EQ(ks().KeyCount(0), 1u);
+  h_.clock.Advance(999);
+  ASSERT_TRUE(ks().Lookup(0, "k", &m).ok());
+  EXPECT_EQ(m.type, Type::kString);
+  h_.clock.Advance(1);
+  ASSERT_TRUE(ks().Lookup(0, "k", &m).ok());
+  EXPECT_EQ(m.type, Type::kNone);
+  Commit();
+  EXPECT_EQ(ks().KeyCount(0), 0u);
+}
+
+TEST_F(KeyspaceTest, ActiveExpiryReclaimsKeysNobodyReads) {
+  for (int i = 0; i < 500; ++i) {
+    MetaValue m;
+    m.type = Type::kString;
+    m.payload = "v";
+    m.expire_ms = i % 2 == 0 ? h_.clock.NowMs() + 10 : 0;
+    ks().PutMeta(i % 3, "key" + std::to_string(i), m, /*created=*/true);
+  }
+  Commit();
+  h_.clock.Advance(10);
+  size_t deleted = 0;
+  for (int round = 0; round < 50; ++round) deleted += h_.store->ExpireCycle(100);
+  EXPECT_EQ(deleted, 250u);
+  EXPECT_EQ(ks().KeyCount(0) + ks().KeyCount(1) + ks().KeyCount(2), 250u);
+}
+
+TEST_F(KeyspaceTest, DeletingABigCollectionIsOneWriteAndCompactionReclaimsItsFields) {
+  MetaValue m = Hash(ks(), 5000);
+  ks().PutMeta(0, "big", m, /*created=*/true);
+  for (int i = 0; i < 5000; ++i) ks().PutSub(0, "big", m, "f" + std::to_string(i), "value");
+  Commit();
+  ASSERT_TRUE(engine().CompactAll().ok());
+  EXPECT_GE(engine().EstimateKeys(Family::kSub), 4000u);
+
+  const uint64_t writes_before = ks().write_count();
+  ks().DeleteKey(0, "big");
+  EXPECT_EQ(ks().write_count() - writes_before, 1u);
+  Commit();
+  ASSERT_TRUE(engine().CompactAll().ok());
+  EXPECT_EQ(engine().EstimateKeys(Family::kSub), 0u);
+}
+
+TEST_F(KeyspaceTest, RecreatedKeyDoesNotSeeTheOldFields) {
+  MetaValue old_meta = Hash(ks(), 1);
+  ks().PutMeta(0, "h", old_meta, true);
+  ks().PutSub(0, "h", old_meta, "f", "old");
+  Commit();
+  ks().DeleteKey(0, "h");
+  MetaValue fresh = Hash(ks(), 0);
+  ks().PutMeta(0, "h", fresh, true);
+  Commit();
+  std::string value;
+  EXPECT_TRUE(ks().GetSub(0, "h", fresh, "f", &value).not_found());
+  EXPECT_NE(fresh.version, old_meta.version);
+}
+
+TEST_F(KeyspaceTest, RolledBackWritesLeaveCountsAndDataAlone) {
+  MetaValue m;
+  m.type = Type::kString;
+  m.payload = "v";
+  ks().PutMeta(0, "k", m, /*created=*/true);
+  engine().Rollback();
+  ks().DropPending();
+  EXPECT_EQ(ks().KeyCount(0), 0u);
+  ASSERT_TRUE(ks().Lookup(0, "k", &m).ok());
+  EXPECT_EQ(m.type, Type::kNone);
+}
+
+TEST_F(KeyspaceTest, ScoresIterateInScoreThenMemberOrder) {
+  MetaValue z;
+  z.type = Type::kZSet;
+  z.version = ks().NewVersion();
+  ks().PutScore(0, "z", z, 2.5, "b");
+  ks().PutScore(0, "z", z, -1, "z");
+  ks().PutScore(0, "z", z, 2.5, "a");
+  ks().PutScore(0, "z", z, 10, "c");
+  std::string order;
+  auto it = ks().IterateScores(0, "z", z);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    double score;
+    std::string_view member;
+    Keyspace::SplitScoreKey(it->key(), "z", &score, &member);
+    order += std::string(member);
+  }
+  EXPECT_EQ(order, "zabc");
+}
+
+TEST_F(KeyspaceTest, CountsAndVersionsSurviveAReopen) {
+  MetaValue m = Hash(ks(), 1);
+  ks().PutMeta(3, "h", m, true);
+  ks().PutSub(3, "h", m, "f", "v");
+  Commit();
+  h_.Reopen();
+  EXPECT_EQ(ks().KeyCount(3), 1u);
+  EXPECT_GT(ks().NewVersion(), m.version);  // the counter is persisted, not reused
+  std::string value;
+  ASSERT_TRUE(ks().GetSub(3, "h", m, "f", &value).ok());
+  EXPECT_EQ(value, "v");
+}
+
+TEST_F(KeyspaceTest, FlushDbRemovesOneDbOnly) {
+  MetaValue m;
+  m.type = Type::kString;
+  ks().PutMeta(0, "a", m, true);
+  ks().PutMeta(1, "b", m, true);
+  Commit();
+  ASSERT_TRUE(ks().Flush(0).ok());
+  EXPECT_EQ(ks().KeyCount(0), 0u);
+  EXPECT_EQ(ks().KeyCount(1), 1u);
+  ASSERT_TRUE(ks().Lookup(1, "b", &m).ok());
+  EXPECT_EQ(m.type, Type::kString);
+}
+
+}  // namespace
+}  // namespace respite::storage
