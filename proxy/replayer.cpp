@@ -111,7 +111,9 @@ void Replayer::Loop() {
 Replayer::Outcome Replayer::Drain(BlockingClient& client, std::string* error) {
   const auto& url = config_.upstream.parsed;
   const uint32_t timeout = config_.upstream.request_timeout_ms;
-  if (!client.connected()) {
+  // A connection kept from before an outage may point at a dead server: start afresh.
+  client.Close();
+  {
     if (!client.Connect(url, config_.upstream.connect_timeout_ms, error)) return Outcome::kFailed;
     if (url.db != 0) {
       std::string select, reply;

@@ -173,6 +173,27 @@ bool LocalStore::Run(LocalSession& session, std::span<const std::string_view> ar
 
   if (session.in_multi && !in_exec) {
     const std::string name = Lower(argv[0]);
+    // Unknown commands and wrong arity are rejected first, MULTI/EXEC/WATCH included; a rejected
+    // EXEC discards the transaction.
+    std::string rejected;
+    resp::ReplyWriter rejected_writer(&rejected, session.protocol);
+    const CommandSpec* spec = Resolve(argv, rejected_writer);
+    if (spec == nullptr && name == "exec") {
+      session.in_multi = false;
+      session.multi_error = false;
+      session.queued.clear();
+      Unwatch(session);
+      // "-ERR wrong number of ...\r\n" -> "EXECABORT ... because of: wrong number of ..."
+      const size_t text = rejected.find(' ') + 1;
+      w.Error("EXECABORT Transaction discarded because of: " +
+              rejected.substr(text, rejected.size() - text - 2));
+      return true;
+    }
+    if (spec == nullptr) {
+      out->append(rejected);
+      session.multi_error = true;
+      return true;
+    }
     if (name == "exec") {
       Exec(session, out);
       return true;
@@ -193,12 +214,8 @@ bool LocalStore::Run(LocalSession& session, std::span<const std::string_view> ar
       w.Error("ERR WATCH inside MULTI is not allowed");
       return true;
     }
-    const CommandSpec* spec = Resolve(argv, w);
-    if (spec != nullptr && Registry::Get().Find(spec->name) == nullptr) {
+    if (name != "unwatch" && Registry::Get().Find(spec->name) == nullptr) {
       w.Error(Unavailable(*spec));
-      spec = nullptr;
-    }
-    if (spec == nullptr) {
       session.multi_error = true;
       return true;
     }

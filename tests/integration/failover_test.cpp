@@ -445,8 +445,8 @@ TEST_F(FailoverTest, FlappingUpstreamAppliesEveryAcknowledgedIncrExactlyOnce) {
   std::this_thread::sleep_for(200ms);
   stop.store(true);
   writer.join();
-  ASSERT_TRUE(WaitForwarding(*respite_, *redis_, 45s))
-      << "respite did not settle on forwarding within 45 s";
+  ASSERT_TRUE(WaitForwarding(*respite_, *redis_, 120s))
+      << "respite did not settle on forwarding within 120 s";
 
   for (const auto& [cmd, text] : tally.first_error) std::cerr << cmd << ": " << text << "\n";
   std::cerr << restarts << " restarts, " << acked << " INCRs acknowledged, " << unknown
@@ -515,7 +515,7 @@ TEST_F(FailoverTest, RespiteKilledWhileDrainingAppliesEachEntryExactlyOnce) {
   if (at_kill >= kEntries) std::cerr << "(the replay finished before the kill)\n";
 
   ASSERT_EQ(respite_->Start(), "");
-  ASSERT_TRUE(WaitForwarding(*respite_, *redis_, 60s)) << "respite did not forward within 60 s";
+  ASSERT_TRUE(WaitForwarding(*respite_, *redis_, 120s)) << "respite did not forward within 120 s";
   EXPECT_TRUE(direct.Command({"GET", "dr:counter"}).IsString(std::to_string(kEntries)));
 }
 

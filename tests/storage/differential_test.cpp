@@ -356,6 +356,7 @@ class Runner {
 
   bool CheckSample(const Argv& argv) {
     if (!RunBoth(argv)) return false;
+    if (argv.size() < 2) return CompareLast(argv);  // wrong arity
     const std::string name = Lower(argv[0]);
     const bool pairs =
         argv.size() >= 4 && (Lower(argv[3]) == "withvalues" || Lower(argv[3]) == "withscores");

@@ -177,5 +177,21 @@ TEST(LocalStore, BlockTimeoutIsANullArrayForEveryCommand) {
   }
 }
 
+TEST(LocalStore, ArityIsCheckedFirstInsideMulti) {
+  StoreHarness h;
+  h.Run({"multi"});
+  EXPECT_EQ(h.Run({"multi", "x"}), "-ERR wrong number of arguments for 'multi' command\r\n");
+  EXPECT_EQ(h.Run({"unwatch"}), "+QUEUED\r\n");
+  EXPECT_EQ(h.Run({"exec"}), "-EXECABORT Transaction discarded because of previous errors.\r\n");
+  h.Run({"multi"});
+  EXPECT_EQ(h.Run({"exec", "x"}),
+            "-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' "
+            "command\r\n");
+  EXPECT_EQ(h.Run({"exec"}), "-ERR EXEC without MULTI\r\n");
+  h.Run({"multi"});
+  EXPECT_EQ(h.Run({"unwatch"}), "+QUEUED\r\n");
+  EXPECT_EQ(h.Run({"exec"}), "*1\r\n+OK\r\n");
+}
+
 }  // namespace
 }  // namespace respite::storage
