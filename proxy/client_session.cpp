@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -391,13 +392,17 @@ void ClientSession::OnReply(uint64_t tag, std::string_view reply) {
   Wake();
 }
 
-void ClientSession::OnRequestFailed(uint64_t tag, std::string_view error, std::string_view unsent) {
+void ClientSession::OnRequestFailed(uint64_t tag, std::string_view error, std::string_view request,
+                                    bool sent) {
   --inflight_;
-  if (!closed_ && !unsent.empty() && !relay_ && io_.server().serve_locally()) {
-    // It never reached upstream, which is down: serve it locally, in its place in the order.
+  if (!closed_ && !request.empty() && !relay_ && io_.server().serve_locally()) {
+    // Upstream is down. A request that never reached it runs locally, in its place in the order;
+    // so does one whose outcome is unknown if running it twice is harmless (a read, an
+    // idempotent write) or it was blocked waiting (re-issued locally, as DESIGN.md says).
     resp::RequestParser parser;
     resp::Command command;
-    if (parser.Parse(unsent, &command) == resp::ParseStatus::kCommand) {
+    if (parser.Parse(request, &command) == resp::ParseStatus::kCommand &&
+        (!sent || Router::SafeToRunAgain(command.argv))) {
       if (in_multi_ && tag == multi_tag_) multi_local_ = true;
       SubmitToStore(command, tag);
       Wake();

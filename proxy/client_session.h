@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -31,7 +32,8 @@ class ClientSession final : public ReplySink {
 
   // ReplySink.
   void OnReply(uint64_t tag, std::string_view reply) override;
-  void OnRequestFailed(uint64_t tag, std::string_view error, std::string_view unsent) override;
+  void OnRequestFailed(uint64_t tag, std::string_view error, std::string_view request,
+                       bool sent) override;
   void OnLinkClosed(UpstreamLink* link) override;
   void OnRelay(std::string_view reply) override;
   void AddRef() override { ++refs_; }

@@ -122,8 +122,23 @@ Replayer::Outcome Replayer::Drain(BlockingClient& client, std::string* error) {
     }
   }
 
-  // What upstream has applied: its cursor. Entries at or below it are done.
+  // Fence the previous replay connection: a batch it sent may still sit in upstream's buffers
+  // (we gave up waiting, upstream did not). Once it is killed, that batch either applied (and the
+  // cursor says so) or never will.
   std::string request, reply;
+  if (previous_client_id_ != 0) {
+    resp::AppendCommand(&request, {"CLIENT", "KILL", "ID", std::to_string(previous_client_id_)});
+    if (!client.Call(request, timeout, &reply, error)) return Outcome::kFailed;
+    request.clear();
+  }
+  resp::AppendCommand(&request, {"CLIENT", "ID"});
+  if (!client.Call(request, timeout, &reply, error)) return Outcome::kFailed;
+  if (reply[0] == ':') {
+    std::from_chars(reply.data() + 1, reply.data() + reply.size() - 2, previous_client_id_);
+  }
+  request.clear();
+
+  // What upstream has applied: its cursor. Entries at or below it are done.
   resp::AppendCommand(&request, {"GET", cursor_key_});
   if (!client.Call(request, timeout, &reply, error)) return Outcome::kFailed;
   if (reply[0] == '-') {

@@ -56,6 +56,9 @@ class Replayer {
   Failover& failover_;
   StoreExecutor& store_;
   std::string cursor_key_;
+  // Upstream's id of the previous replay connection: killed before the cursor is read again, so
+  // a batch still buffered on it can no longer apply after the cursor was read.
+  uint64_t previous_client_id_ = 0;
   std::mt19937_64 rng_;
   CircuitBreaker breaker_;
   std::thread thread_;

@@ -14,9 +14,11 @@ class ReplySink {
   // One complete reply (RESP bytes, valid only during the call) for the request tagged `tag`.
   virtual void OnReply(uint64_t tag, std::string_view reply) = 0;
   // The request tagged `tag` will get no reply: the link failed. `error` is the full error text
-  // without '-' to send the client instead. `unsent` holds the request's bytes when it never
-  // reached upstream (so it may safely run elsewhere), and is empty when its outcome is unknown.
-  virtual void OnRequestFailed(uint64_t tag, std::string_view error, std::string_view unsent) = 0;
+  // without '-' to send the client instead. `request` holds the request's bytes when known (empty
+  // otherwise); `sent` says whether it may have reached upstream (its outcome is then unknown,
+  // so only a read or an idempotent write may safely run elsewhere).
+  virtual void OnRequestFailed(uint64_t tag, std::string_view error, std::string_view request,
+                               bool sent) = 0;
   // A link this sink owns as a dedicated (or relay) connection closed. Called after the
   // OnRequestFailed calls for that link.
   virtual void OnLinkClosed(UpstreamLink* link) = 0;

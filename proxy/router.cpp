@@ -2,6 +2,9 @@
 
 #include <strings.h>
 
+#include <algorithm>
+#include <iterator>
+
 namespace respite::proxy {
 
 namespace {
@@ -89,7 +92,31 @@ Route ClassifyClient(const SessionView& session, std::span<const std::string_vie
   return route;
 }
 
+// Writes whose second application changes nothing.
+bool IdempotentWrite(std::string_view name, std::span<const std::string_view> argv) {
+  static constexpr std::string_view kIdempotent[] = {
+      "del",    "expireat", "hdel", "hmset", "hset", "mset",   "persist", "pexpireat",
+      "psetex", "sadd",     "set",  "setex", "srem", "unlink", "zadd",    "zrem"};
+  if (std::find(std::begin(kIdempotent), std::end(kIdempotent), name) == std::end(kIdempotent)) {
+    return false;
+  }
+  if (name == "zadd") {  // ZADD ... INCR adds again
+    for (std::string_view a : argv) {
+      if (IEquals(a, "incr")) return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
+
+bool Router::SafeToRunAgain(std::span<const std::string_view> argv) {
+  const CommandSpec* spec = CommandTable::Instance().Find(argv[0]);
+  if (spec == nullptr) return false;
+  if (spec->Has(resp::kCmdBlocking)) return true;
+  if (!spec->Has(resp::kCmdWrite)) return spec->Has(resp::kCmdReadOnly);
+  return IdempotentWrite(spec->name, argv);
+}
 
 Route Router::Classify(const SessionView& session, std::span<const std::string_view> argv) const {
   const Specs& s = Specs::Get();

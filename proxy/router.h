@@ -59,6 +59,11 @@ struct SessionView {
 class Router {
  public:
   Route Classify(const SessionView& session, std::span<const std::string_view> argv) const;
+
+  // Whether a command whose upstream outcome is unknown (its reply was lost with the connection)
+  // may run on the local store too: reads, idempotent writes (DESIGN.md "Commands in flight"),
+  // and blocking commands (re-issued locally). Others get -TRYAGAIN.
+  static bool SafeToRunAgain(std::span<const std::string_view> argv);
 };
 
 }  // namespace respite::proxy

@@ -30,6 +30,8 @@ using namespace asio::experimental::awaitable_operators;
 namespace {
 // After a failed connect, requests fail at once for this long instead of reconnecting each time.
 constexpr uint64_t kReconnectBackoffMs = 100;
+// Requests up to this size are kept until answered (to run them locally if the link dies).
+constexpr size_t kRetainLimit = 64 * 1024;
 }  // namespace
 
 UpstreamLink::UpstreamLink(IoThread& io, Kind kind, int db, int protocol)
@@ -46,13 +48,15 @@ void UpstreamLink::Send(std::string_view request, ReplySink* sink, uint64_t tag,
     if (sink) {
       std::string error(errors::kUpstreamUnavailable);
       error += last_error_;
-      sink->OnRequestFailed(tag, error, request);
+      sink->OnRequestFailed(tag, error, request, /*sent=*/false);
     }
     return;
   }
   if (sink) sink->AddRef();
+  const bool retain = sink != nullptr && request.size() <= kRetainLimit;
   pending_.push_back(Pending{sink, tag, io_.CoarseNowMs(), blocking, Internal::kExpectOk,
-                             static_cast<uint32_t>(request.size())});
+                             static_cast<uint32_t>(request.size()), retain});
+  if (retain) retained_.append(request);
   out_.append(request);
   EnsureConnected();
 }
@@ -201,6 +205,16 @@ void UpstreamLink::Deliver(std::string_view reply, char type) {
   }
   Pending p = pending_.front();
   pending_.pop_front();
+  if (p.retained) {
+    retained_begin_ += p.len;
+    if (retained_begin_ == retained_.size()) {
+      retained_.clear();
+      retained_begin_ = 0;
+    } else if (retained_begin_ > 64 * 1024 && retained_begin_ * 2 > retained_.size()) {
+      retained_.erase(0, retained_begin_);
+      retained_begin_ = 0;
+    }
+  }
   if (p.sink == nullptr) {
     HandleInternal(p, reply);
     return;
@@ -336,15 +350,24 @@ void UpstreamLink::Fail(std::string_view reason, std::string_view client_error,
   if (upstream_fault) io_.server().failover().ReportUpstreamFailure(reason);
   std::deque<Pending> failed;
   failed.swap(pending_);
+  std::string retained;
+  retained.swap(retained_);
+  size_t kept = retained_begin_;
+  retained_begin_ = 0;
   size_t offset = 0;
   for (const Pending& p : failed) {
     std::string_view bytes;
+    bool sent = true;
     if (!unsent.empty() && offset + p.len <= unsent.size()) {
       bytes = std::string_view(unsent).substr(offset, p.len);
+      sent = false;
+    } else if (p.retained && kept + p.len <= retained.size()) {
+      bytes = std::string_view(retained).substr(kept, p.len);
     }
     offset += p.len;
+    if (p.retained) kept += p.len;
     if (p.sink == nullptr) continue;
-    p.sink->OnRequestFailed(p.tag, error, bytes);
+    p.sink->OnRequestFailed(p.tag, error, bytes, sent);
     p.sink->Release();
   }
   if (owner_) owner_->OnLinkClosed(this);

@@ -74,7 +74,8 @@ class UpstreamLink {
     uint64_t sent_ms;
     bool blocking;
     Internal internal = Internal::kExpectOk;
-    uint32_t len = 0;  // request bytes (to hand back requests that were never sent)
+    uint32_t len = 0;       // request bytes (to hand back requests when the link dies)
+    bool retained = false;  // its bytes are in retained_
   };
 
   void Connect();
@@ -100,6 +101,11 @@ class UpstreamLink {
   std::deque<Pending> pending_;
   std::string out_;      // requests queued while a write is in flight or before connect
   std::string writing_;  // the batch being written
+  // Bytes of the requests in pending_ (in order), kept until answered so that, when the link
+  // dies, each can be handed back to its client (a read may then run locally). Requests over
+  // kRetainLimit are not kept (their `retained` is false).
+  std::string retained_;
+  size_t retained_begin_ = 0;
   bool write_active_ = false;
   bool flush_posted_ = false;
   IoBuffer in_;

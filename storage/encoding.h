@@ -36,11 +36,16 @@ inline uint32_t GetU32(std::string_view in) {
   return v;
 }
 
-// Order-preserving map of a double onto u64 (negative scores first; -0 equals 0).
-inline uint64_t EncodeScore(double d) {
-  if (d == 0) d = 0;  // -0.0 -> +0.0
+// Order-preserving map of a double onto u64 (negative scores first). EncodeScoreExact keeps -0
+// (a member's own score: Redis replies "-0"); EncodeScore maps it to 0 (the score index orders -0
+// and 0 as one score, then by member, as Redis does). DecodeScore reverses either.
+inline uint64_t EncodeScoreExact(double d) {
   uint64_t bits = std::bit_cast<uint64_t>(d);
   return (bits & (1ull << 63)) ? ~bits : bits | (1ull << 63);
+}
+inline uint64_t EncodeScore(double d) {
+  if (d == 0) d = 0;  // -0.0 -> +0.0
+  return EncodeScoreExact(d);
 }
 inline double DecodeScore(uint64_t u) {
   uint64_t bits = (u & (1ull << 63)) ? u & ~(1ull << 63) : ~u;

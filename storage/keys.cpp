@@ -109,7 +109,7 @@ Status CopySubkeys(Keyspace& ks, int src_db, std::string_view src, const MetaVal
       if (scores) {
         double score = 0;
         std::string_view member;
-        Keyspace::SplitScoreKey(sub_key, src, &score, &member);
+        Keyspace::SplitScoreKey(sub_key, value, src, &score, &member);
         ks.PutScore(dst_db, dst, to, score, member);
       } else {
         ks.PutSub(dst_db, dst, to, Keyspace::SubField(sub_key, src), value);

@@ -1,6 +1,14 @@
 #include "storage/keyspace.h"
 
+#include <cmath>
+
 namespace respite::storage {
+namespace {
+
+// The value of a score-index entry whose score is -0 (indexed as 0).
+constexpr std::string_view kNegativeZeroMark = "-";
+
+}  // namespace
 
 Keyspace::Keyspace(Engine& engine, const Clock& clock, size_t cache_bytes)
     : engine_(engine), clock_(clock), cache_budget_(cache_bytes) {}
@@ -125,7 +133,9 @@ std::string Keyspace::ScoreKey(int db, std::string_view key, const MetaValue& me
 
 void Keyspace::PutScore(int db, std::string_view key, const MetaValue& meta, double score,
                         std::string_view member) {
-  engine_.Put(Family::kScore, ScoreKey(db, key, meta, score, member), {});
+  const bool negative_zero = score == 0 && std::signbit(score);
+  engine_.Put(Family::kScore, ScoreKey(db, key, meta, score, member),
+              negative_zero ? kNegativeZeroMark : std::string_view());
   ++write_count_;
   MarkModified(db, key);
 }
@@ -144,10 +154,10 @@ std::unique_ptr<Iterator> Keyspace::IterateScores(int db, std::string_view key,
   return engine_.NewIterator(Family::kScore, std::move(prefix), std::move(end));
 }
 
-void Keyspace::SplitScoreKey(std::string_view score_key, std::string_view key, double* score,
-                             std::string_view* member) {
+void Keyspace::SplitScoreKey(std::string_view score_key, std::string_view score_value,
+                             std::string_view key, double* score, std::string_view* member) {
   std::string_view rest = score_key.substr(13 + key.size());
-  *score = DecodeScore(GetU64(rest));
+  *score = score_value == kNegativeZeroMark ? -0.0 : DecodeScore(GetU64(rest));
   *member = rest.substr(8);
 }
 

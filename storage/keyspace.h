@@ -53,15 +53,16 @@ class Keyspace {
     return sub_key.substr(13 + key.size());
   }
 
-  // The sorted-set score index: entries ordered by (score, member).
+  // The sorted-set score index: entries ordered by (score, member); a -0 score is indexed as 0
+  // and marked in the entry's value.
   void PutScore(int db, std::string_view key, const MetaValue& meta, double score,
                 std::string_view member);
   void DeleteScore(int db, std::string_view key, const MetaValue& meta, double score,
                    std::string_view member);
   std::unique_ptr<Iterator> IterateScores(int db, std::string_view key, const MetaValue& meta);
-  // Splits a score-index key (from IterateScores) into score and member.
-  static void SplitScoreKey(std::string_view score_key, std::string_view key, double* score,
-                            std::string_view* member);
+  // Splits a score-index entry (key and value, from IterateScores) into score and member.
+  static void SplitScoreKey(std::string_view score_key, std::string_view score_value,
+                            std::string_view key, double* score, std::string_view* member);
   // The score-index key for (score, member) of this incarnation (for Seek).
   static std::string ScoreKey(int db, std::string_view key, const MetaValue& meta, double score,
                               std::string_view member);

@@ -171,14 +171,13 @@ bool LocalStore::Run(LocalSession& session, std::span<const std::string_view> ar
   resp::ReplyWriter w(out, session.protocol);
   if (argv.empty()) return true;
 
-  if (session.in_multi && !in_exec) {
-    const std::string name = Lower(argv[0]);
-    // Unknown commands and wrong arity are rejected first, MULTI/EXEC/WATCH included; a rejected
-    // EXEC discards the transaction.
-    std::string rejected;
-    resp::ReplyWriter rejected_writer(&rejected, session.protocol);
-    const CommandSpec* spec = Resolve(argv, rejected_writer);
-    if (spec == nullptr && name == "exec") {
+  // Unknown commands and wrong arity are rejected first (MULTI/EXEC/WATCH included) and flag an
+  // open transaction; a rejected EXEC discards the transaction, open or not, as Redis does.
+  std::string rejected;
+  resp::ReplyWriter rejected_writer(&rejected, session.protocol);
+  const CommandSpec* spec = Resolve(argv, rejected_writer);
+  if (spec == nullptr) {
+    if (Lower(argv[0]) == "exec") {
       session.in_multi = false;
       session.multi_error = false;
       session.queued.clear();
@@ -187,13 +186,15 @@ bool LocalStore::Run(LocalSession& session, std::span<const std::string_view> ar
       const size_t text = rejected.find(' ') + 1;
       w.Error("EXECABORT Transaction discarded because of: " +
               rejected.substr(text, rejected.size() - text - 2));
-      return true;
-    }
-    if (spec == nullptr) {
+    } else {
       out->append(rejected);
-      session.multi_error = true;
-      return true;
+      if (session.in_multi && !in_exec) session.multi_error = true;
     }
+    return true;
+  }
+
+  if (session.in_multi && !in_exec) {
+    const std::string name = Lower(argv[0]);
     if (name == "exec") {
       Exec(session, out);
       return true;
@@ -224,8 +225,6 @@ bool LocalStore::Run(LocalSession& session, std::span<const std::string_view> ar
     return true;
   }
 
-  const CommandSpec* spec = Resolve(argv, w);
-  if (spec == nullptr) return true;
   const std::string_view name = spec->name;
   if (name == "multi") {
     session.in_multi = true;

@@ -24,7 +24,21 @@
 #include "storage/zset_internal.h"
 
 namespace respite::storage {
+
+// Redis keeps a sorted set of at most this many members, each at most kCompactBytes, as a
+// listpack; ZSCAN returns such a set whole, in score order.
+constexpr uint64_t kCompactEntries = 128;
+constexpr size_t kCompactBytes = 64;
+
 namespace zset {
+namespace {
+
+// A sorted-set meta payload of "s": Redis would hold this set as a skiplist. It converts a listpack
+// for good just before adding the member that would overflow it; store commands pick by their
+// result. Only a skiplist keeps a -0 score; a listpack stores it as 0 (what ZSCORE then shows).
+constexpr std::string_view kSkiplistMark = "s";
+
+}  // namespace
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -49,13 +63,17 @@ Status GetScore(CommandContext& ctx, std::string_view key, const MetaValue& meta
 
 void PutMember(CommandContext& ctx, std::string_view key, MetaValue* meta, std::string_view member,
                double score, bool existed, double old) {
+  if (!existed && (meta->size + 1 > kCompactEntries || member.size() > kCompactBytes)) {
+    meta->payload = kSkiplistMark;
+  }
+  if (score == 0 && meta->payload != kSkiplistMark) score = 0;  // -0 -> 0
   if (existed) {
     ctx.ks.DeleteScore(ctx.db, key, *meta, old, member);
   } else {
     ++meta->size;
   }
   std::string encoded;
-  PutU64(&encoded, EncodeScore(score));
+  PutU64(&encoded, EncodeScoreExact(score));
   ctx.ks.PutSub(ctx.db, key, *meta, member, encoded);
   ctx.ks.PutScore(ctx.db, key, *meta, score, member);
   Changed(ctx);
@@ -85,6 +103,11 @@ void StoreEntries(CommandContext& ctx, std::string_view key, bool existed,
   }
   if (entries.empty()) return;
   MetaValue meta = NewCollection(ctx, Type::kZSet);
+  if (entries.size() > kCompactEntries ||
+      std::any_of(entries.begin(), entries.end(),
+                  [](const Entry& e) { return e.member.size() > kCompactBytes; })) {
+    meta.payload = kSkiplistMark;
+  }
   for (const Entry& e : entries) PutMember(ctx, key, &meta, e.member, e.score, false, 0);
   ctx.ks.PutMeta(ctx.db, key, meta, /*created=*/true);
 }
@@ -106,7 +129,7 @@ ScoreWalker::ScoreWalker(CommandContext& ctx, std::string_view key, const MetaVa
       it_(ctx.ks.IterateScores(ctx.db, key, meta)) {}
 
 void ScoreWalker::Load() {
-  if (it_->Valid()) Keyspace::SplitScoreKey(it_->key(), key_, &score_, &member_);
+  if (it_->Valid()) Keyspace::SplitScoreKey(it_->key(), it_->value(), key_, &score_, &member_);
 }
 
 void ScoreWalker::First() {
@@ -178,10 +201,6 @@ using zset::EqualsIgnoreCase;
 using zset::ScoreWalker;
 
 constexpr std::string_view kNaNScore = "ERR resulting score is not a number (NaN)";
-// Redis keeps a sorted set of at most this many members, each at most kCompactBytes, as a
-// listpack; ZSCAN returns such a set whole, in score order.
-constexpr uint64_t kCompactEntries = 128;
-constexpr size_t kCompactBytes = 64;
 
 struct AddFlags {
   bool nx = false;

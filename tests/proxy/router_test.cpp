@@ -55,9 +55,11 @@ TEST(Router, InsideMultiEverythingIsQueuedOnTheDedicatedLink) {
 }
 
 TEST(Router, PubSubMonitorAndTrackingRelay) {
-  for (auto argv : std::vector<std::vector<std::string_view>>{
-           {"subscribe", "c"}, {"psubscribe", "c*"}, {"ssubscribe", "c"}, {"monitor"},
-           {"client", "tracking", "on"}}) {
+  for (auto argv : std::vector<std::vector<std::string_view>>{{"subscribe", "c"},
+                                                              {"psubscribe", "c*"},
+                                                              {"ssubscribe", "c"},
+                                                              {"monitor"},
+                                                              {"client", "tracking", "on"}}) {
     Route r = Classify(argv);
     EXPECT_EQ(r.kind, RouteKind::kRelay) << argv[0];
     EXPECT_TRUE(r.sticky) << argv[0];
@@ -74,6 +76,23 @@ TEST(Router, UnauthenticatedClientsMayOnlyAuthenticate) {
   EXPECT_EQ(get.local, LocalCommand::kNone);  // answered NOAUTH
   EXPECT_EQ(Classify({"auth", "pw"}, anon).local, LocalCommand::kAuth);
   EXPECT_EQ(Classify({"hello", "3", "auth", "default", "pw"}, anon).local, LocalCommand::kHello);
+}
+
+TEST(Router, OnlyReadsIdempotentAndBlockingCommandsRunAgainAfterALostReply) {
+  auto again = [](std::vector<std::string_view> argv) { return Router::SafeToRunAgain(argv); };
+  EXPECT_TRUE(again({"GET", "k"}));
+  EXPECT_TRUE(again({"hgetall", "h"}));
+  EXPECT_TRUE(again({"SET", "k", "v", "EX", "10"}));
+  EXPECT_TRUE(again({"del", "a", "b"}));
+  EXPECT_TRUE(again({"zadd", "z", "1", "m"}));
+  EXPECT_TRUE(again({"blpop", "q", "0"}));  // re-issued locally
+  EXPECT_FALSE(again({"INCR", "n"}));
+  EXPECT_FALSE(again({"rpush", "l", "x"}));
+  EXPECT_FALSE(again({"lpop", "l"}));
+  EXPECT_FALSE(again({"zadd", "z", "INCR", "1", "m"}));
+  EXPECT_FALSE(again({"eval", "return 1", "0"}));
+  EXPECT_FALSE(again({"multi"}));
+  EXPECT_FALSE(again({"nosuchcommand"}));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 
 #include "storage/engine.h"
@@ -122,15 +123,17 @@ TEST_F(KeyspaceTest, ScoresIterateInScoreThenMemberOrder) {
   ks().PutScore(0, "z", z, -1, "z");
   ks().PutScore(0, "z", z, 2.5, "a");
   ks().PutScore(0, "z", z, 10, "c");
+  ks().PutScore(0, "z", z, -0.0, "n");  // indexed as 0, read back as -0
   std::string order;
   auto it = ks().IterateScores(0, "z", z);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     double score;
     std::string_view member;
-    Keyspace::SplitScoreKey(it->key(), "z", &score, &member);
+    Keyspace::SplitScoreKey(it->key(), it->value(), "z", &score, &member);
     order += std::string(member);
+    if (member == "n") EXPECT_TRUE(score == 0 && std::signbit(score));
   }
-  EXPECT_EQ(order, "zabc");
+  EXPECT_EQ(order, "znabc");
 }
 
 TEST_F(KeyspaceTest, CountsAndVersionsSurviveAReopen) {

@@ -188,6 +188,10 @@ TEST(LocalStore, ArityIsCheckedFirstInsideMulti) {
             "-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' "
             "command\r\n");
   EXPECT_EQ(h.Run({"exec"}), "-ERR EXEC without MULTI\r\n");
+  // Outside MULTI too (Redis 7.0.15).
+  EXPECT_EQ(h.Run({"exec", "x"}),
+            "-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' "
+            "command\r\n");
   h.Run({"multi"});
   EXPECT_EQ(h.Run({"unwatch"}), "+QUEUED\r\n");
   EXPECT_EQ(h.Run({"exec"}), "*1\r\n+OK\r\n");

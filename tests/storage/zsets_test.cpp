@@ -786,5 +786,37 @@ TEST(ZSetsRedis, WrongType) {
          });
 }
 
+// A -0 score survives only where Redis would hold a skiplist (past 128 members); a listpack
+// stores it as 0. ZINCRBY still replies the -0 it computed. Bytes from redis-server 7.0.15.
+TEST(ZSetsRedis, NegativeZeroScore) {
+  StoreHarness h;
+  Seq(h, {{{"zadd", "a", "-0", "m"}, ":1\r\n"},
+          {{"zscore", "a", "m"}, "$1\r\n0\r\n"},
+          {{"zincrby", "b", "-0", "m"}, "$2\r\n-0\r\n"},
+          {{"zscore", "b", "m"}, "$1\r\n0\r\n"},
+          {{"zunion", "1", "a", "weights", "-1", "withscores"}, "*2\r\n$1\r\nm\r\n$2\r\n-0\r\n"}});
+  std::vector<std::string> big = {"zadd", "c", "-0", "m"};
+  for (int i = 0; i < 128; ++i) {
+    big.push_back(std::to_string(i));
+    big.push_back("x" + std::to_string(i));
+  }
+  EXPECT_EQ(h.Run(big), ":129\r\n");
+  Seq(h, {{{"zscore", "c", "m"}, "$1\r\n0\r\n"},  // added while c was still a listpack
+          {{"zadd", "c", "-0", "n", "-0", "x5"}, ":1\r\n"},
+          {{"zscore", "c", "n"}, "$2\r\n-0\r\n"},
+          {{"zscore", "c", "x5"}, "$2\r\n-0\r\n"},
+          {{"zrange", "c", "0", "2", "withscores"},
+           "*6\r\n$1\r\nm\r\n$1\r\n0\r\n$1\r\nn\r\n$2\r\n-0\r\n$2\r\nx0\r\n$1\r\n0\r\n"},
+          {{"zrangestore", "d", "c", "0", "3"}, ":4\r\n"},
+          {{"zscore", "d", "n"}, "$1\r\n0\r\n"},
+          {{"zunionstore", "e", "1", "c"}, ":130\r\n"},
+          {{"zscore", "e", "n"}, "$2\r\n-0\r\n"},
+          {{"zremrangebyrank", "c", "5", "-1"}, ":125\r\n"},
+          {{"zadd", "c", "-0", "q"}, ":1\r\n"},  // still a skiplist
+          {{"zscore", "c", "q"}, "$2\r\n-0\r\n"},
+          {{"copy", "c", "f"}, ":1\r\n"},
+          {{"zscore", "f", "q"}, "$2\r\n-0\r\n"}});
+}
+
 }  // namespace
 }  // namespace respite::storage
