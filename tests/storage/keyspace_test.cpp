@@ -131,7 +131,9 @@ TEST_F(KeyspaceTest, ScoresIterateInScoreThenMemberOrder) {
     std::string_view member;
     Keyspace::SplitScoreKey(it->key(), it->value(), "z", &score, &member);
     order += std::string(member);
-    if (member == "n") EXPECT_TRUE(score == 0 && std::signbit(score));
+    if (member == "n") {
+      EXPECT_TRUE(score == 0 && std::signbit(score));
+    }
   }
   EXPECT_EQ(order, "znabc");
 }
