@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <random>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -43,8 +44,16 @@ inline const char* FamilyName(Family f) {
 
 class Generator {
  public:
+  // Every key any family can name (the arity family uses "x" and "k").
+  static std::vector<std::string> AllKeys() {
+    return {"k0", "k1", "k2", "k3", "k4",  "",  std::string("k\0\r\n\xff", 5),
+            "m0", "m1", "m2", "m3", "lex", "x", "k"};
+  }
+
   Generator(uint64_t seed, Family family)
-      : rng_(seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(family)), family_(family) {}
+      : rng_(seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(family)),
+        family_(family),
+        arity_step_(static_cast<size_t>(seed % 1000) * 1500) {}
 
   // The next command. Inside MULTI (mixed family) only commands with deterministic replies are
   // queued; `deterministic(argv)` says which those are.
@@ -405,158 +414,41 @@ class Generator {
     }
   }
 
-  // Every command the store serves with 0 to 6 arguments, all "x", or a key and then numbers
-  // (never with blocking commands: "100000" would be their timeout). Seed-independent.
+  // Every command the store serves with 0 to 6 arguments: all "x", or a key "k" and then all
+  // "100000", all "-1" or all "". Blocking commands never get "100000" (it would be their
+  // timeout), SCANs only "x" and "" (a numeric cursor pages differently). The seed picks where the
+  // walk over (command, pattern, count) starts.
   Argv NextArity() {
-    static const char* const kNames[] = {"append",
-                                         "decr",
-                                         "decrby",
-                                         "get",
-                                         "getdel",
-                                         "getex",
-                                         "getrange",
-                                         "getset",
-                                         "incr",
-                                         "incrby",
-                                         "incrbyfloat",
-                                         "mget",
-                                         "mset",
-                                         "msetnx",
-                                         "psetex",
-                                         "set",
-                                         "setex",
-                                         "setnx",
-                                         "setrange",
-                                         "strlen",
-                                         "copy",
-                                         "dbsize",
-                                         "del",
-                                         "exists",
-                                         "expire",
-                                         "expireat",
-                                         "expiretime",
-                                         "keys",
-                                         "persist",
-                                         "pexpire",
-                                         "pexpireat",
-                                         "pexpiretime",
-                                         "pttl",
-                                         "randomkey",
-                                         "rename",
-                                         "renamenx",
-                                         "scan",
-                                         "touch",
-                                         "ttl",
-                                         "type",
-                                         "unlink",
-                                         "hset",
-                                         "hsetnx",
-                                         "hget",
-                                         "hmget",
-                                         "hmset",
-                                         "hdel",
-                                         "hexists",
-                                         "hlen",
-                                         "hstrlen",
-                                         "hgetall",
-                                         "hkeys",
-                                         "hvals",
-                                         "hincrby",
-                                         "hincrbyfloat",
-                                         "hscan",
-                                         "hrandfield",
-                                         "lpush",
-                                         "rpush",
-                                         "lpushx",
-                                         "rpushx",
-                                         "lpop",
-                                         "rpop",
-                                         "llen",
-                                         "lrange",
-                                         "lindex",
-                                         "lset",
-                                         "lrem",
-                                         "ltrim",
-                                         "linsert",
-                                         "lpos",
-                                         "lmove",
-                                         "rpoplpush",
-                                         "lmpop",
-                                         "blpop",
-                                         "brpop",
-                                         "blmove",
-                                         "brpoplpush",
-                                         "blmpop",
-                                         "sadd",
-                                         "srem",
-                                         "smembers",
-                                         "sismember",
-                                         "smismember",
-                                         "scard",
-                                         "spop",
-                                         "srandmember",
-                                         "smove",
-                                         "sinter",
-                                         "sunion",
-                                         "sdiff",
-                                         "sinterstore",
-                                         "sunionstore",
-                                         "sdiffstore",
-                                         "sintercard",
-                                         "sscan",
-                                         "zadd",
-                                         "zincrby",
-                                         "zrem",
-                                         "zscore",
-                                         "zmscore",
-                                         "zcard",
-                                         "zrank",
-                                         "zrevrank",
-                                         "zpopmin",
-                                         "zpopmax",
-                                         "bzpopmin",
-                                         "bzpopmax",
-                                         "zmpop",
-                                         "bzmpop",
-                                         "zrandmember",
-                                         "zscan",
-                                         "zunionstore",
-                                         "zinterstore",
-                                         "zdiffstore",
-                                         "zunion",
-                                         "zinter",
-                                         "zdiff",
-                                         "zintercard",
-                                         "zrange",
-                                         "zrangestore",
-                                         "zrevrange",
-                                         "zrangebyscore",
-                                         "zrevrangebyscore",
-                                         "zrangebylex",
-                                         "zrevrangebylex",
-                                         "zcount",
-                                         "zlexcount",
-                                         "zremrangebyrank",
-                                         "zremrangebyscore",
-                                         "zremrangebylex",
-                                         "echo",
-                                         "ping",
-                                         "select",
-                                         "flushdb",
-                                         "flushall",
-                                         "multi",
-                                         "exec",
-                                         "discard",
-                                         "watch",
-                                         "unwatch"};
-    constexpr size_t kNameCount = sizeof(kNames) / sizeof(kNames[0]);
+    static const std::vector<std::string> kNames = [] {
+      std::vector<std::string> names;
+      std::istringstream in(
+          "append decr decrby get getdel getex getrange getset incr incrby incrbyfloat mget "
+          "mset msetnx psetex set setex setnx setrange strlen copy dbsize del exists expire "
+          "expireat expiretime keys persist pexpire pexpireat pexpiretime pttl randomkey "
+          "rename renamenx scan touch ttl type unlink hset hsetnx hget hmget hmset hdel "
+          "hexists hlen hstrlen hgetall hkeys hvals hincrby hincrbyfloat hscan hrandfield "
+          "lpush rpush lpushx rpushx lpop rpop llen lrange lindex lset lrem ltrim linsert lpos "
+          "lmove rpoplpush lmpop blpop brpop blmove brpoplpush blmpop sadd srem smembers "
+          "sismember smismember scard spop srandmember smove sinter sunion sdiff sinterstore "
+          "sunionstore sdiffstore sintercard sscan zadd zincrby zrem zscore zmscore zcard "
+          "zrank zrevrank zpopmin zpopmax bzpopmin bzpopmax zmpop bzmpop zrandmember zscan "
+          "zunionstore zinterstore zdiffstore zunion zinter zdiff zintercard zrange "
+          "zrangestore zrevrange zrangebyscore zrevrangebyscore zrangebylex zrevrangebylex "
+          "zcount zlexcount zremrangebyrank zremrangebyscore zremrangebylex echo ping select "
+          "flushdb flushall multi exec discard watch unwatch");
+      for (std::string name; in >> name;) names.push_back(name);
+      return names;
+    }();
     const size_t i = arity_step_++;
-    const std::string name = kNames[(i / 14) % kNameCount];
+    const std::string& name = kNames[(i / 28) % kNames.size()];
     const size_t args = i % 7;
-    const bool numbers =
-        (i / 7) % 2 == 1 && name[0] != 'b' && name.find("scan") == std::string::npos;
+    static const char* const kFill[] = {"x", "100000", "-1", ""};
+    size_t pattern = (i / 7) % 4;
+    const bool blocking = name[0] == 'b';
+    const bool scan = name.find("scan") != std::string::npos;
+    if ((blocking && pattern == 1) || (scan && (pattern == 1 || pattern == 2))) pattern = 0;
     Argv argv = {Word(name)};
-    for (size_t a = 0; a < args; ++a) argv.push_back(!numbers ? "x" : a == 0 ? "k" : "100000");
+    for (size_t a = 0; a < args; ++a) argv.push_back(pattern != 0 && a == 0 ? "k" : kFill[pattern]);
     return argv;
   }
 
@@ -1470,7 +1362,7 @@ class Generator {
   std::mt19937_64 rng_;
   Family family_;
   int multi_left_ = 0;
-  size_t arity_step_ = 0;
+  size_t arity_step_;
 };
 
 }  // namespace respite::storage::diff

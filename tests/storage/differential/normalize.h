@@ -28,6 +28,8 @@ enum class Kind {
   kBlocking,   // blocking pops: exact, with the timeout reply when the store would block
   kLex,        // lex ranges: exact, but only on sorted sets whose scores are all equal (Redis
                // leaves the result unspecified otherwise)
+  kDbsize,     // DBSIZE: exact, after both sides dropped their expired keys (Redis' active
+               // expiry removes them at its own pace)
 };
 
 inline std::string Lower(std::string_view s) {
@@ -52,6 +54,7 @@ inline Kind Classify(const std::vector<std::string>& argv) {
     if (name == n) return Kind::kSample;
   }
   if (name == "randomkey") return Kind::kRandomKey;
+  if (name == "dbsize") return Kind::kDbsize;
   for (const char* n : {"zrangebylex", "zrevrangebylex", "zlexcount", "zremrangebylex"}) {
     if (name == n) return Kind::kLex;
   }
