@@ -51,11 +51,6 @@ void Failover::Start(uint64_t journal_entries) {
 }
 
 void Failover::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
   if (replayer_) replayer_->Stop();
   if (health_) health_->Stop();
   Resume();
@@ -158,7 +153,6 @@ void Failover::Transition(State to, std::string_view reason) {
   } else {
     spdlog::warn("{}; serving locally", reason);
   }
-  cv_.notify_all();
 }
 
 std::string_view Failover::Name(State state) {

@@ -8,7 +8,6 @@
 // Thread: the accessors are lock-free and safe from io threads; transitions take a mutex.
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -78,8 +77,6 @@ class Failover {
   std::atomic<Mode> mode_{Mode::kAuto};
   std::atomic<bool> paused_{false};
   std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
   uint32_t ok_run_ = 0;
   uint32_t fail_run_ = 0;
   std::string last_reason_;
