@@ -37,7 +37,8 @@ class RedisServer {
   void Kill() { process_.Kill(); }    // SIGKILL + reap
   void Pause() { process_.Stop(); }   // SIGSTOP: connections stay open, nothing answers
   void Resume() { process_.Cont(); }  // SIGCONT
-  // Kills it (if running) and starts a fresh, empty one on the same port.
+  // Kills it (if running) and starts it again on the same port: empty, or from its AOF when
+  // started with appendonly (the AOF's tail repaired first; see RepairAof).
   std::string Restart();
 
   uint16_t port() const { return port_; }
@@ -52,6 +53,7 @@ class RedisServer {
 
  private:
   std::string Spawn();
+  std::string RepairAof();
 
   RedisOptions options_;
   TempDir dir_{"respite-redis"};
