@@ -112,7 +112,9 @@ struct Config {
   Endpoint listen{"127.0.0.1", 6380};
   UpstreamConfig upstream;
   std::string data_dir = "./respite-data";
-  Endpoint admin{"127.0.0.1", 9121};
+  Endpoint admin{"127.0.0.1", 9121};  // port 0: no admin endpoint
+  // Bearer token the admin endpoint's POST routes require (empty: none).
+  std::string admin_token;
   // io threads, each with its own io_context and upstream connection; 0 = one per core.
   uint32_t io_threads = 0;
   // How long SIGTERM waits for in-flight replies before closing. Default: 5000 ms.

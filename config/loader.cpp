@@ -234,8 +234,31 @@ const std::vector<Setting>& Settings() {
     };
     s.push_back(data_dir);
 
-    s.push_back(EndpointSetting(
-        "admin", [](auto& c) -> auto& { return c.admin; }));
+    Setting admin = EndpointSetting(
+        "admin", [](auto& c) -> auto& { return c.admin; });
+    admin.expected = "HOST:PORT with port 1..65535, or off";
+    admin.set = [endpoint = admin](const std::string& text, Config* config) -> std::string {
+      if (text == "off") {
+        config->admin = Endpoint{"", 0};
+        return "";
+      }
+      return endpoint.set(text, config);
+    };
+    admin.show = [](const Config& config) {
+      return config.admin.port == 0 ? std::string("off") : config.admin.ToString();
+    };
+    admin.check = [](const Config&) { return std::string(); };  // set() validated it
+    s.push_back(admin);
+    Setting admin_token{"", "admin_token", "a bearer token (empty = none)", true};
+    admin_token.set = [](const std::string& text, Config* config) -> std::string {
+      config->admin_token = text;
+      return "";
+    };
+    admin_token.show = [](const Config& config) -> std::string {
+      return config.admin_token.empty() ? "(none)" : "(set)";
+    };
+    admin_token.check = [](const Config&) { return std::string(); };
+    s.push_back(admin_token);
     s.push_back(Integer(
         "", "io_threads", [](auto& c) -> auto& { return c.io_threads; }, 0, 256));
     s.push_back(Integer(
@@ -683,6 +706,14 @@ std::string Validate(const Config& config) {
     return "listen and admin must be different addresses, both are " + config.listen.ToString();
   }
   return "";
+}
+
+std::string SettingsSummary(const Config& config) {
+  std::string out;
+  for (const Setting& setting : Settings()) {
+    out += setting.Path() + ": " + setting.show(config) + "\n";
+  }
+  return out;
 }
 
 }  // namespace respite::config

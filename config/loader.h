@@ -35,6 +35,9 @@ std::string ApplyYaml(const std::string& yaml_text, const std::string& source, C
 // Applies RESPITE_* variables. Returns an empty string or the first error.
 std::string ApplyEnv(const std::vector<std::string>& environ, Config* config);
 
+// Every setting as "path: value" lines, secrets redacted (for status pages).
+std::string SettingsSummary(const Config& config);
+
 // Cross-field checks (ports, sizes, levels). Returns an empty string or the first error.
 std::string Validate(const Config& config);
 

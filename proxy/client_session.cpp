@@ -12,10 +12,12 @@
 #include <boost/asio/write.hpp>
 #include <charconv>
 
+#include "proxy/admin_commands.h"
 #include "proxy/errors.h"
 #include "proxy/failover.h"
 #include "proxy/io_thread.h"
 #include "proxy/server.h"
+#include "proxy/status_report.h"
 #include "proxy/store_executor.h"
 #include "proxy/upstream_link.h"
 #include "resp/command_encoder.h"
@@ -179,6 +181,7 @@ bool ClientSession::OutputBacklogged() const {
 }
 
 void ClientSession::ProcessInput() {
+  read_started_ns_ = MonotonicNs();
   while (!closed_ && !close_after_replies_ && !waiting_barrier_ && !paused_) {
     const resp::ParseStatus status = parser_.Parse(in_.Data(), &cmd_);
     if (status == resp::ParseStatus::kNeedMore) break;
@@ -210,6 +213,10 @@ ClientSession::Step ClientSession::Dispatch(const Command& cmd) {
                          relay_,         in_multi_,
                          local,          local && failover.WritesRefused()};
   const Route route = router_.Classify(view, cmd.argv);
+  io_.metrics().Count(route.kind == RouteKind::kStore   ? CommandPath::kLocal
+                      : route.kind == RouteKind::kLocal ? CommandPath::kProxy
+                                                        : CommandPath::kForward,
+                      route.spec);
   if (route.kind != RouteKind::kLocal) return Forward(route, cmd);
   if (route.local == LocalCommand::kReset && inflight_ > 0) return Step::kWait;
   RunLocal(route, cmd);
@@ -231,7 +238,7 @@ ClientSession::Step ClientSession::Forward(const Route& route, const Command& cm
     }
     const bool discard = reply_mode_ != ReplyMode::kOn;
     if (reply_mode_ == ReplyMode::kSkip) reply_mode_ = ReplyMode::kOn;
-    SubmitToStore(cmd, replies_.Reserve(discard));
+    SubmitToStore(cmd, replies_.Reserve(discard, MetaFor(CommandPath::kLocal, route.info)));
     return Step::kNext;
   }
   if (multi_broken_ || (watch_broken_ && route.ends_multi)) return BrokenTransaction(route);
@@ -264,7 +271,7 @@ ClientSession::Step ClientSession::Forward(const Route& route, const Command& cm
 
   const bool discard = reply_mode_ != ReplyMode::kOn;
   if (reply_mode_ == ReplyMode::kSkip) reply_mode_ = ReplyMode::kOn;
-  const uint64_t tag = replies_.Reserve(discard);
+  const uint64_t tag = replies_.Reserve(discard, MetaFor(CommandPath::kForward, route.info));
   if (route.begins_multi) {
     in_multi_ = true;
     multi_local_ = false;
@@ -335,7 +342,7 @@ void ClientSession::SendInternal(UpstreamLink* link, std::initializer_list<std::
 void ClientSession::SubmitToStore(const Command& cmd, uint64_t tag) {
   StoreExecutor* store = io_.server().store();
   if (store == nullptr) {
-    replies_.Complete(tag, ErrorReply("ERR the local store is not available (see the log)"), &out_);
+    Finish(tag, ErrorReply("ERR the local store is not available (see the log)"));
     return;
   }
   if (!local_session_) local_session_ = std::make_shared<storage::LocalSession>();
@@ -356,7 +363,7 @@ void ClientSession::SubmitToStore(const Command& cmd, uint64_t tag) {
 void ClientSession::OnStoreReply(uint64_t tag, std::string_view reply) {
   --inflight_;
   if (!closed_ && !reply.empty()) {
-    replies_.Complete(tag, reply, &out_);
+    Finish(tag, reply);
     ScheduleFlush();
   }
   Wake();
@@ -386,7 +393,7 @@ void ClientSession::MaybeReleaseDedicated() {
 void ClientSession::OnReply(uint64_t tag, std::string_view reply) {
   --inflight_;
   if (closed_) return;
-  replies_.Complete(tag, reply, &out_);
+  Finish(tag, reply);
   ScheduleFlush();
   MaybeReleaseDedicated();
   Wake();
@@ -412,7 +419,7 @@ void ClientSession::OnRequestFailed(uint64_t tag, std::string_view error, std::s
   // A MULTI that upstream never answered opened no transaction.
   if (in_multi_ && tag == multi_tag_) in_multi_ = false;
   if (closed_) return;
-  replies_.Complete(tag, ErrorReply(error), &out_);
+  Finish(tag, ErrorReply(error));
   ScheduleFlush();
   Wake();
 }
@@ -454,7 +461,52 @@ void ClientSession::CompleteLocal(std::string_view reply) {
     if (!discard) out_.append(reply);
     return;
   }
-  replies_.Complete(replies_.Reserve(discard), reply, &out_);
+  Finish(replies_.Reserve(discard, MetaFor(CommandPath::kProxy, false)), reply);
+}
+
+void ClientSession::Finish(uint64_t tag, std::string_view reply) {
+  const ReplyMeta& meta = replies_.meta(tag);
+  if (meta.start_ns != 0) {
+    io_.metrics().Latency(static_cast<CommandPath>(meta.path), MonotonicNs() - meta.start_ns);
+  }
+  if (meta.info && !reply.empty() && (reply[0] == '$' || reply[0] == '=')) {
+    // INFO's text is a bulk (RESP2) or verbatim (RESP3) string: add the section at its end.
+    const size_t header_end = reply.find("\r\n");
+    if (header_end != std::string_view::npos && reply.size() >= header_end + 4) {
+      std::string_view text = reply.substr(header_end + 2, reply.size() - header_end - 4);
+      const std::string section = RenderInfoSection(CollectStatus(io_.server()));
+      info_reply_.clear();
+      std::string body(text);
+      const size_t prefix = reply[0] == '=' ? 4 : 0;  // "txt:"
+      if (body.size() > prefix) body += "\r\n";
+      body += section;
+      info_reply_ += reply[0];
+      info_reply_ += std::to_string(body.size());
+      info_reply_ += "\r\n";
+      info_reply_ += body;
+      info_reply_ += "\r\n";
+      replies_.Complete(tag, info_reply_, &out_);
+      return;
+    }
+  }
+  replies_.Complete(tag, reply, &out_);
+}
+
+void ClientSession::SubmitStoreQuery(std::function<std::string(storage::LocalStore&)> query,
+                                     uint64_t tag) {
+  StoreExecutor* store = io_.server().store();
+  ++inflight_;
+  inflight_link_ = &kStoreTarget;
+  AddRef();  // released once the reply is back on this thread
+  StoreExecutor::Request request;
+  request.task = [this, tag, query = std::move(query)](storage::LocalStore& s) {
+    std::string reply = query(s);
+    asio::post(io_.context(), [this, tag, reply = std::move(reply)] {
+      OnStoreReply(tag, reply);
+      Release();
+    });
+  };
+  store->Submit(std::move(request));
 }
 
 void ClientSession::RunLocal(const Route& route, const Command& cmd) {
@@ -522,6 +574,18 @@ void ClientSession::RunLocal(const Route& route, const Command& cmd) {
       ClientReply(cmd, &reply);
       if (reply.empty()) return;  // OFF and SKIP are not answered
       break;
+    case LocalCommand::kRespite: {
+      StoreQuery query;
+      RunRespiteCommand(io_.server(), cmd.argv, protocol_, &reply, &query);
+      if (query) {
+        const bool discard = reply_mode_ != ReplyMode::kOn;
+        if (reply_mode_ == ReplyMode::kSkip) reply_mode_ = ReplyMode::kOn;
+        SubmitStoreQuery(std::move(query),
+                         replies_.Reserve(discard, MetaFor(CommandPath::kProxy, false)));
+        return;
+      }
+      break;
+    }
   }
   CompleteLocal(reply);
 }

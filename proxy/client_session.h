@@ -9,17 +9,23 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 
 #include "proxy/io_buffer.h"
+#include "proxy/metrics.h"
 #include "proxy/reply_queue.h"
 #include "proxy/reply_sink.h"
 #include "proxy/router.h"
 #include "resp/request_parser.h"
 #include "storage/local_session.h"
+
+namespace respite::storage {
+class LocalStore;
+}
 
 namespace respite::proxy {
 
@@ -78,6 +84,14 @@ class ClientSession final : public ReplySink {
   void SendOn(UpstreamLink* link, const resp::Command& cmd, uint64_t tag, bool blocking);
   // Sends a state-restoring request whose reply respite consumes.
   void SendInternal(UpstreamLink* link, std::initializer_list<std::string_view> argv);
+  // Completes `tag` with `reply`: records its latency, adds respite's INFO section if asked.
+  void Finish(uint64_t tag, std::string_view reply);
+  // Meta for the reply of a command read in this turn (see ReplyQueue).
+  ReplyMeta MetaFor(CommandPath path, bool info) const {
+    return ReplyMeta{read_started_ns_, static_cast<uint8_t>(path), info};
+  }
+  // A RESPITE subcommand that reads the journal: runs `query` on the store thread.
+  void SubmitStoreQuery(std::function<std::string(storage::LocalStore&)> query, uint64_t tag);
   // Runs `cmd` on the local store, tracked as request `tag`.
   void SubmitToStore(const resp::Command& cmd, uint64_t tag);
 
@@ -136,9 +150,11 @@ class ClientSession final : public ReplySink {
   bool waiting_barrier_ = false;
   bool close_after_replies_ = false;  // QUIT, protocol error
   bool closed_ = false;
-  bool stopping_ = false;  // shutdown: read no more
-  bool waiting_ = false;   // the read coroutine waits on wake_
-  std::string scratch_;    // re-encoded inline commands and internal requests
+  bool stopping_ = false;         // shutdown: read no more
+  bool waiting_ = false;          // the read coroutine waits on wake_
+  std::string scratch_;           // re-encoded inline commands and internal requests
+  std::string info_reply_;        // an INFO reply with respite's section added
+  uint64_t read_started_ns_ = 0;  // when the commands being dispatched were read
   uint64_t last_active_ms_ = 0;
 };
 

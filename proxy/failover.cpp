@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+
 #include "proxy/health_monitor.h"
 #include "proxy/replayer.h"
 #include "proxy/server.h"
@@ -10,6 +12,12 @@
 namespace respite::proxy {
 
 namespace {
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 Failover::Mode ParseMode(const std::string& mode) {
   if (mode == "local") return Failover::Mode::kLocal;
   if (mode == "forward") return Failover::Mode::kForward;
@@ -24,6 +32,7 @@ Failover::Failover(const config::Config& config, Server& server, StoreExecutor* 
       fallback_off_(config.fallback.mode == "off" || store == nullptr),
       read_only_(config.fallback.mode == "read-only") {
   mode_ = ParseMode(config.mode);
+  since_wall_ms_ = WallMs();
 }
 
 Failover::~Failover() { Stop(); }
@@ -68,6 +77,7 @@ bool Failover::ServeLocally() const {
 }
 
 void Failover::ReportUpstreamFailure(std::string_view reason) {
+  if (health_) health_->MarkDown();
   if (mode() != Mode::kAuto || fallback_off_) return;
   std::lock_guard lock(mu_);
   ok_run_ = 0;
@@ -117,6 +127,7 @@ void Failover::BeginPause() {
 void Failover::FinishCutover(uint64_t replayed, uint64_t total_ms, uint64_t pause_ms) {
   {
     std::lock_guard lock(mu_);
+    last_drain_ = DrainStats{replayed, total_ms, pause_ms};
     Transition(State::kForward, "replay done: " + std::to_string(replayed) + " entries in " +
                                     std::to_string(total_ms) + " ms, cutover pause " +
                                     std::to_string(pause_ms) + " ms");
@@ -134,6 +145,30 @@ void Failover::AbortDrain(const std::string& reason) {
   Resume();
 }
 
+std::string Failover::RequestSync() {
+  std::lock_guard lock(mu_);
+  if (state() == State::kForward) return "nothing to replay: forwarding";
+  if (mode() == Mode::kLocal) return "mode is pinned to local: set mode auto or forward first";
+  if (replayer_ == nullptr) return "no local store: nothing to replay";
+  replayer_->RetryNow();
+  if (state() == State::kDraining) return "replay in progress";
+  if (health_ == nullptr || !health_->upstream_up()) {
+    return "upstream is not answering health checks; replay starts when it does";
+  }
+  Transition(State::kDraining, "sync requested by an operator");
+  return "replay started";
+}
+
+std::string Failover::LastReason() const {
+  std::lock_guard lock(mu_);
+  return last_reason_;
+}
+
+Failover::DrainStats Failover::last_drain() const {
+  std::lock_guard lock(mu_);
+  return last_drain_;
+}
+
 void Failover::Resume() {
   if (paused_.exchange(false)) server_.WakeAllSessions();
 }
@@ -142,6 +177,8 @@ void Failover::Transition(State to, std::string_view reason) {
   const State from = state();
   if (from == to) return;
   last_reason_ = std::string(reason);
+  since_wall_ms_.store(WallMs(), std::memory_order_relaxed);
+  transitions_.fetch_add(1, std::memory_order_relaxed);
   state_.store(to, std::memory_order_release);
   if (from == State::kForward && to == State::kLocal) {
     spdlog::warn("upstream down ({}), serving locally", reason);

@@ -60,9 +60,26 @@ class Failover {
   // Replay failed: back to LOCAL, clients resume locally.
   void AbortDrain(const std::string& reason);
 
+  // Operator: replay the journal now if upstream answers (skips the breaker's wait and the
+  // healthy_after count). Returns what it did, for the operator.
+  std::string RequestSync();
+
   static std::string_view Name(State state);
   static std::string_view Name(Mode mode);
-  const std::string& last_reason() const { return last_reason_; }  // under no lock: for logs
+  // The reason of the last transition (a copy: safe from any thread).
+  std::string LastReason() const;
+  // Wall-clock ms of the last transition (start-up counts as one).
+  int64_t since_wall_ms() const { return since_wall_ms_.load(std::memory_order_relaxed); }
+  uint64_t transitions() const { return transitions_.load(std::memory_order_relaxed); }
+  // The last completed drain: entries, total ms, cutover pause ms.
+  struct DrainStats {
+    uint64_t entries = 0, total_ms = 0, pause_ms = 0;
+  };
+  DrainStats last_drain() const;
+  // Null before Start() (and without a local store, for the replayer).
+  const HealthMonitor* health() const { return health_.get(); }
+  Replayer* replayer() { return replayer_.get(); }
+  const Replayer* replayer() const { return replayer_.get(); }
 
  private:
   void Transition(State to, std::string_view reason);  // needs mu_
@@ -76,7 +93,10 @@ class Failover {
   std::atomic<State> state_{State::kForward};
   std::atomic<Mode> mode_{Mode::kAuto};
   std::atomic<bool> paused_{false};
-  std::mutex mu_;
+  mutable std::mutex mu_;
+  std::atomic<int64_t> since_wall_ms_{0};
+  std::atomic<uint64_t> transitions_{0};
+  DrainStats last_drain_;  // under mu_
   uint32_t ok_run_ = 0;
   uint32_t fail_run_ = 0;
   std::string last_reason_;

@@ -77,6 +77,7 @@ void HealthMonitor::Loop() {
     std::string reason;
     const auto start = std::chrono::steady_clock::now();
     last_ok = Check(client, &reason);
+    up_ = last_ok;
     if (last_ok) {
       ++ok_;
       latency_us_ = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(

@@ -28,6 +28,10 @@ class HealthMonitor {
   uint64_t checks_failed() const { return failed_.load(); }
   // Round trip of the last successful check, in microseconds.
   uint64_t last_latency_us() const { return latency_us_.load(); }
+  // Whether the last check succeeded (false before the first).
+  bool upstream_up() const { return up_.load(); }
+  // Forwarded traffic found upstream unreachable: down until the next successful check.
+  void MarkDown() { up_ = false; }
 
  private:
   void Loop();
@@ -42,6 +46,7 @@ class HealthMonitor {
   std::atomic<uint64_t> ok_{0};
   std::atomic<uint64_t> failed_{0};
   std::atomic<uint64_t> latency_us_{0};
+  std::atomic<bool> up_{false};
 };
 
 }  // namespace respite::proxy

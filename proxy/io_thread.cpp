@@ -14,6 +14,7 @@
 
 #include "proxy/client_session.h"
 #include "proxy/errors.h"
+#include "proxy/metrics.h"
 #include "proxy/server.h"
 #include "proxy/upstream_link.h"
 #include "resp/command_encoder.h"
@@ -35,7 +36,8 @@ IoThread::IoThread(Server& server, const config::Config& config, int index)
       // per-socket locking can go.
       context_(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO),
       acceptor_(context_),
-      ticker_(context_) {}
+      ticker_(context_),
+      metrics_(server.metrics().AddThread()) {}
 
 IoThread::~IoThread() = default;
 
@@ -91,6 +93,7 @@ void IoThread::Accept() {
             socket.close(ignored);
             continue;
           }
+          server_.metrics().CountConnection();
           ClientSession::Start(*this, std::move(socket), server_.NextClientId());
         }
       },

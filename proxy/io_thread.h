@@ -20,6 +20,7 @@
 namespace respite::proxy {
 
 class ClientSession;
+class CommandMetrics;
 class ReplySink;
 class Server;
 class UpstreamLink;
@@ -40,6 +41,8 @@ class IoThread {
   boost::asio::io_context& context() { return context_; }
   const config::Config& config() const { return config_; }
   Server& server() { return server_; }
+  // This thread's command counters and latency histograms (written only by this thread).
+  CommandMetrics& metrics() { return *metrics_; }
   int index() const { return index_; }
   // Monotonic milliseconds (steady clock).
   uint64_t NowMs() const;
@@ -84,6 +87,7 @@ class IoThread {
   boost::asio::io_context context_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer ticker_;
+  CommandMetrics* metrics_;
   std::array<std::array<std::unique_ptr<UpstreamLink>, 2>, 16> shared_;
   // Every dedicated link ever made here; links are reused, never destroyed while running, because
   // their coroutines may still hold them after a close.

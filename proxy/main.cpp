@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/cli.h"
 #include "config/loader.h"
 #include "proxy/logging.h"
 #include "proxy/server.h"
@@ -18,6 +19,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  // `respite journal|backup|restore ...`: offline tools over the data dir, not the proxy.
+  if (int code = cli::RunTool(args, env); code >= 0) return code;
 
   config::LoadResult loaded = config::Load(args, env);
   if (!loaded.error.empty()) {

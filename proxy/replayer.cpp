@@ -40,6 +40,8 @@ std::string ErrorText(std::string_view reply) {
 // coming back at once do not stampede a Redis that has just restarted.
 constexpr size_t kFirstBatch = 10;
 
+constexpr std::string_view kMulti = "*1\r\n$5\r\nMULTI\r\n";
+
 struct Slice {
   std::vector<JournalEntry> entries;
   uint64_t pending = 0;
@@ -86,6 +88,7 @@ void Replayer::Loop() {
       continue;
     }
     const uint64_t now = NowMs();
+    if (retry_now_.exchange(false)) breaker_.OnSuccess();  // an operator asked: try at once
     if (!breaker_.Allow(now)) {
       breaker_state_ = breaker_.state();
       SleepMs(std::min<uint64_t>(breaker_.retry_at_ms() - now, 100));
@@ -103,6 +106,7 @@ void Replayer::Loop() {
     client.Close();
     breaker_.OnFailure(NowMs());
     breaker_state_ = breaker_.state();
+    breaker_opened_ = breaker_.opened_total();
     spdlog::warn("replay failed: {} (breaker {})", error, CircuitBreaker::Name(breaker_.state()));
     failover_.AbortDrain(error);
   }
@@ -228,7 +232,6 @@ bool Replayer::ReplayBatch(BlockingClient& client, const std::vector<JournalEntr
   // What each queued command is: an entry (its index) or respite's own (SELECT, cursor SET).
   std::vector<int> queued;
   std::string request;
-  resp::AppendCommand(&request, {"MULTI"});
   int db = url.db;
   for (size_t i = 0; i < batch.size(); ++i) {
     if (batch[i].db != db) {
@@ -248,9 +251,16 @@ bool Replayer::ReplayBatch(BlockingClient& client, const std::vector<JournalEntr
   resp::AppendCommand(&request, {"EXEC"});
 
   const uint32_t timeout = config_.upstream.request_timeout_ms;
-  if (!client.Send(request, timeout, error)) return false;
+  const uint64_t started_ns = MonotonicNs();
+  // MULTI alone first: were it refused (renamed, denied by an ACL) the entries behind it in a
+  // pipeline would run one by one, outside any transaction, and the cursor could miss them.
   std::string multi, exec;
-  if (!client.Read(timeout, &multi, error)) return false;
+  if (!client.Call(kMulti, timeout, &multi, error)) return false;
+  if (multi[0] == '-') {
+    *error = "MULTI refused: " + ErrorText(multi);
+    return false;
+  }
+  if (!client.Send(request, timeout, error)) return false;
   std::vector<std::pair<size_t, std::string>> rejected;  // queue-time rejections of entries
   bool own_rejected = false;
   for (size_t i = 0; i < queued.size(); ++i) {
@@ -265,10 +275,7 @@ bool Replayer::ReplayBatch(BlockingClient& client, const std::vector<JournalEntr
     }
   }
   if (!client.Read(timeout, &exec, error)) return false;
-  if (multi[0] == '-') {
-    *error = "MULTI refused: " + ErrorText(multi);
-    return false;
-  }
+  batch_duration_.Observe(MonotonicNs() - started_ns);
   if (exec[0] == '-') {
     if (own_rejected || rejected.empty()) {
       if (!own_rejected) *error = "EXEC refused: " + ErrorText(exec);

@@ -17,6 +17,7 @@
 
 #include "config/config.h"
 #include "proxy/circuit_breaker.h"
+#include "proxy/metrics.h"
 
 namespace respite::storage {
 struct JournalEntry;
@@ -40,6 +41,11 @@ class Replayer {
   // Set when the cursor vanished upstream while entries had been applied (FLUSHALL, eviction).
   bool cursor_alarm() const { return cursor_alarm_.load(); }
   CircuitBreaker::State breaker_state() const { return breaker_state_.load(); }
+  uint64_t breaker_opened_total() const { return breaker_opened_.load(); }
+  // Operator's sync: the next attempt goes ahead without waiting for the breaker's backoff.
+  void RetryNow() { retry_now_ = true; }
+  // Round trip of each replayed batch (MULTI ... EXEC).
+  const Histogram& batch_duration() const { return batch_duration_; }
 
  private:
   enum class Outcome { kDrained, kFailed, kStopped };
@@ -66,6 +72,9 @@ class Replayer {
   std::atomic<uint64_t> replayed_{0};
   std::atomic<uint64_t> dead_lettered_{0};
   std::atomic<bool> cursor_alarm_{false};
+  std::atomic<bool> retry_now_{false};
+  std::atomic<uint64_t> breaker_opened_{0};
+  Histogram batch_duration_;
   std::atomic<CircuitBreaker::State> breaker_state_{CircuitBreaker::State::kClosed};
 };
 

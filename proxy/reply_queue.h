@@ -11,18 +11,29 @@
 
 namespace respite::proxy {
 
+// What the session needs to know of a request when its reply comes: for metrics and INFO.
+struct ReplyMeta {
+  uint64_t start_ns = 0;  // when the command was read (0: not measured)
+  uint8_t path = 0;       // CommandPath
+  bool info = false;      // an INFO whose reply gains respite's section
+};
+
 class ReplyQueue {
  public:
   ReplyQueue() : ring_(64) {}
 
   // Reserves the next tag. A discarded reply (CLIENT REPLY OFF/SKIP) is dropped when it completes.
-  uint64_t Reserve(bool discard = false) {
+  uint64_t Reserve(bool discard = false, ReplyMeta meta = {}) {
     if (next_ - head_ == ring_.size()) Grow();
     Slot& s = ring_[next_ & (ring_.size() - 1)];
     s.discard = discard;
     s.ready = false;
+    s.meta = meta;
     return next_++;
   }
+
+  // The meta of a reserved, not yet completed tag.
+  const ReplyMeta& meta(uint64_t tag) const { return ring_[tag & (ring_.size() - 1)].meta; }
 
   // Completes `tag` with `reply` and appends to *out every reply that is now in order.
   void Complete(uint64_t tag, std::string_view reply, std::string* out) {
@@ -54,6 +65,7 @@ class ReplyQueue {
     std::string data;
     bool ready = false;
     bool discard = false;
+    ReplyMeta meta;
   };
 
   void Grow() {

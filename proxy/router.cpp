@@ -36,6 +36,7 @@ struct Specs {
   const CommandSpec* monitor;
   const CommandSpec* wait;
   const CommandSpec* waitaof;
+  const CommandSpec* info;
 
   static const Specs& Get() {
     static const Specs specs = [] {
@@ -46,6 +47,7 @@ struct Specs {
       s.select = t.Find("select");
       s.quit = t.Find("quit");
       s.reset = t.Find("reset");
+      s.info = t.Find("info");
       s.client = t.Find("client");
       s.multi = t.Find("multi");
       s.exec = t.Find("exec");
@@ -149,6 +151,21 @@ Route Router::Classify(const SessionView& session, std::span<const std::string_v
   if (!session.authenticated) {
     route.kind = RouteKind::kLocal;  // answered with NOAUTH
     return route;
+  }
+  if (spec == nullptr && !session.in_multi && IEquals(argv[0], "respite")) {
+    route.kind = RouteKind::kLocal;
+    route.local = LocalCommand::kRespite;
+    return route;
+  }
+  if (spec == s.info) {
+    // Only the sections respite adds to: the default set, all of them, or its own.
+    route.info = argv.size() == 1;
+    for (size_t i = 1; i < argv.size(); ++i) {
+      if (IEquals(argv[i], "all") || IEquals(argv[i], "everything") ||
+          IEquals(argv[i], "default") || IEquals(argv[i], "respite")) {
+        route.info = true;
+      }
+    }
   }
 
   if (session.serve_locally) {

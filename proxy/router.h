@@ -24,6 +24,7 @@ enum class LocalCommand {
   kClientId,
   kClientReply,
   kRefuseWrite,  // a write while serving locally read-only
+  kRespite,      // RESPITE STATUS|MODE|SYNC|JOURNAL ... (admin_commands.h)
 };
 
 enum class RouteKind {
@@ -44,6 +45,7 @@ struct Route {
   bool ends_multi = false;  // EXEC or DISCARD (also ends WATCH)
   bool begins_watch = false;
   bool ends_watch = false;  // UNWATCH
+  bool info = false;        // INFO: its reply gains the "# respite" section
 };
 
 // What the router needs to know of a session.

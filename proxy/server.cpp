@@ -11,8 +11,10 @@
 #include <future>
 #include <thread>
 
+#include "proxy/admin_server.h"
 #include "proxy/failover.h"
 #include "proxy/io_thread.h"
+#include "proxy/metrics.h"
 #include "proxy/store_executor.h"
 #include "storage/local_store.h"
 
@@ -67,6 +69,7 @@ void Server::WakeAllSessions() {
 }
 
 void Server::RequestShutdown() {
+  shutting_down_ = true;
   for (auto& t : threads_) t->PostShutdown();
 }
 
@@ -107,6 +110,7 @@ int Server::Run() {
     throw std::runtime_error("mode local needs the local store, which could not be opened");
   }
   failover_ = std::make_unique<Failover>(config_, *this, store_.get());
+  metrics_ = std::make_unique<Metrics>();
   asio::io_context main_context(1);
   tcp::resolver resolver(main_context);
   const tcp::endpoint listen =
@@ -126,6 +130,14 @@ int Server::Run() {
       store_ ? store_->Call([](storage::LocalStore& s) { return s.journal().pending_entries(); })
              : 0;
   failover_->Start(pending);
+  if (config_.admin.port != 0) {
+    // Off the client path: a failure to bind is logged and respite serves on without it.
+    admin_ = std::make_unique<AdminServer>(*this);
+    if (std::string error = admin_->Start(config_.admin); !error.empty()) {
+      spdlog::error("admin endpoint not started: {}", error);
+      admin_.reset();
+    }
+  }
 
   std::atomic<unsigned> running{n};
   std::vector<std::thread> workers;
@@ -163,6 +175,7 @@ int Server::Run() {
     // Handlers still queued may refer to sessions; let process exit reclaim the memory.
     for (auto& t : threads_) (void)t.release();
   }
+  if (admin_) admin_->Stop();
   failover_->Stop();
   if (store_) store_->Stop();
   spdlog::info("shut down");

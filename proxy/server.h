@@ -13,8 +13,10 @@
 
 namespace respite::proxy {
 
+class AdminServer;
 class Failover;
 class IoThread;
+class Metrics;
 class StoreExecutor;
 
 class Server {
@@ -42,6 +44,11 @@ class Server {
   void QuiesceIoThreads();
   void WakeAllSessions();
 
+  Metrics& metrics() { return *metrics_; }
+  uint32_t clients() const { return clients_.load(std::memory_order_relaxed); }
+  uint32_t io_thread_count() const { return static_cast<uint32_t>(threads_.size()); }
+  bool shutting_down() const { return shutting_down_.load(std::memory_order_relaxed); }
+
   // Admission control for max_clients. Thread-safe.
   bool TryAddClient();
   void RemoveClient();
@@ -63,7 +70,10 @@ class Server {
   config::Config config_;
   storage::SystemClock clock_;
   std::unique_ptr<StoreExecutor> store_;
+  std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<Failover> failover_;
+  std::unique_ptr<AdminServer> admin_;
+  std::atomic<bool> shutting_down_{false};
   std::vector<std::unique_ptr<IoThread>> threads_;
   std::atomic<uint32_t> clients_{0};
   std::atomic<uint64_t> next_client_id_{1};

@@ -13,6 +13,7 @@
 #include "proxy/io_thread.h"
 #include "storage/clock.h"
 #include "storage/engine.h"
+#include "storage/journal.h"
 #include "storage/local_store.h"
 
 namespace respite::proxy {
@@ -84,6 +85,7 @@ void StoreExecutor::Stop() {
 
 void StoreExecutor::Loop() {
   storage::Engine::PrepareThread();
+  PublishStats(true);
   std::vector<Request> batch;
   std::vector<std::shared_ptr<storage::LocalSession>> forgotten;
   auto last_tick = std::chrono::steady_clock::now();
@@ -113,7 +115,10 @@ void StoreExecutor::Loop() {
       }
     }
     forgotten.clear();
-    if (!batch.empty()) RunBatch(batch);
+    if (!batch.empty()) {
+      RunBatch(batch);
+      PublishStats(false);
+    }
     batch.clear();
     Deliver();
 
@@ -123,6 +128,7 @@ void StoreExecutor::Loop() {
       ExpireParked(clock_->NowMs());
       if (store_->ExpireCycle(kExpireBudget) > 0) WakeParked(false);
       Deliver();
+      PublishStats(true);
     }
     if (fsync_everysec_ && now - last_sync >= std::chrono::seconds(1)) {
       last_sync = now;
@@ -250,6 +256,18 @@ void StoreExecutor::ReleaseParkedClients() {
     Deliver();
   };
   Submit(std::move(request));
+}
+
+void StoreExecutor::PublishStats(bool with_size) {
+  storage::Journal& journal = store_->journal();
+  constexpr auto kRelaxed = std::memory_order_relaxed;
+  stats_.journal_entries.store(journal.pending_entries(), kRelaxed);
+  stats_.journal_bytes.store(journal.pending_bytes(), kRelaxed);
+  stats_.oldest_entry_wall_ms.store(journal.OldestWallMs(), kRelaxed);
+  stats_.dead_letters.store(journal.dead_letters(), kRelaxed);
+  stats_.applied_through.store(journal.applied_through(), kRelaxed);
+  stats_.parked_clients.store(parked_.size(), kRelaxed);
+  if (with_size) stats_.store_bytes.store(store_->engine().ApproximateSize(), kRelaxed);
 }
 
 void StoreExecutor::ExpireParked(int64_t now_ms, bool all) {

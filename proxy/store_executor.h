@@ -7,6 +7,7 @@
 // runs active expiry, and syncs the WAL once a second (fsync everysec).
 // Thread: Submit/Forget from any thread; everything else on the executor thread.
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -77,6 +78,19 @@ class StoreExecutor {
   // Stops the thread after the queued commands ran.
   void Stop();
 
+  // Journal and store figures as of the last batch (size: the last tick), readable from any
+  // thread without waiting for the executor (status, metrics, INFO).
+  struct Stats {
+    std::atomic<uint64_t> journal_entries{0};
+    std::atomic<uint64_t> journal_bytes{0};
+    std::atomic<int64_t> oldest_entry_wall_ms{0};  // 0 when the journal is empty
+    std::atomic<uint64_t> dead_letters{0};
+    std::atomic<uint64_t> applied_through{0};
+    std::atomic<uint64_t> store_bytes{0};
+    std::atomic<uint64_t> parked_clients{0};
+  };
+  const Stats& stats() const { return stats_; }
+
  private:
   struct Parked {
     Request request;
@@ -93,6 +107,7 @@ class StoreExecutor {
   void Complete(Request& request, std::string reply);
   void Deliver();
   void ExpireParked(int64_t now_ms, bool all = false);
+  void PublishStats(bool with_size);
 
   std::unique_ptr<storage::LocalStore> store_;
   const storage::Clock* clock_;
@@ -111,6 +126,7 @@ class StoreExecutor {
     std::string reply;
   };
   std::vector<std::pair<IoThread*, std::vector<Completed>>> outbox_;
+  Stats stats_;
   std::thread thread_;
 };
 

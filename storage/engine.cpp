@@ -7,6 +7,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/perf_level.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/utilities/write_batch_with_index.h>
 #include <rocksdb/write_buffer_manager.h>
 
@@ -181,6 +182,13 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s =
       rocksdb::DB::Open(db_options, options.dir, descriptors, &impl->families, &raw);
+  // RocksDB reports a held LOCK file as an I/O error ("While lock file: ..." when another process
+  // holds it, "lock hold by current process" within this one); callers need to tell "another
+  // respite runs here" from a broken disk.
+  if (s.IsIOError() && (s.ToString().find("While lock file") != std::string::npos ||
+                        s.ToString().find("lock hold by current process") != std::string::npos)) {
+    return Status::Busy(s.ToString());
+  }
   if (!s.ok()) return Convert(s);
   impl->db.reset(raw);
   impl->filter_meta.store(impl->cf(Family::kMeta));
@@ -272,6 +280,17 @@ uint64_t Engine::ApproximateSize() {
     if (impl_->db->GetIntProperty(h, "rocksdb.cur-size-all-mem-tables", &v)) total += v;
   }
   return total;
+}
+
+Status Engine::Checkpoint(const std::string& dir) {
+  if (Status s = Commit(); !s.ok()) return s;
+  rocksdb::Checkpoint* raw = nullptr;
+  if (rocksdb::Status s = rocksdb::Checkpoint::Create(impl_->db.get(), &raw); !s.ok()) {
+    return Convert(s);
+  }
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  // log_size_for_flush 0: memtables are flushed first, so the copy needs no WAL replay.
+  return Convert(checkpoint->CreateCheckpoint(dir, 0));
 }
 
 uint64_t Engine::NextCounter(std::string_view name) {

@@ -58,6 +58,7 @@ class Iterator {
 
 class Engine {
  public:
+  // Busy when another process (a running respite) holds the store's lock.
   static Result<std::unique_ptr<Engine>> Open(const EngineOptions& options);
   // Call once on the thread that will use the engine: turns off RocksDB's per-thread perf
   // counters, which cost a thread-local access on every read and write.
@@ -95,6 +96,10 @@ class Engine {
 
   // Approximate on-disk size in bytes (SST files and WAL), for status.
   uint64_t ApproximateSize();
+
+  // Commits the pending batch, then writes a consistent copy of the store into `dir` (which must
+  // not exist): hard links where the file system allows, copies otherwise. For backups.
+  Status Checkpoint(const std::string& dir);
 
   // Reads and writes a counter in the default family (persisted with the pending batch).
   uint64_t NextCounter(std::string_view name);

@@ -25,6 +25,8 @@ constexpr size_t kHmacBytes = 32;
 constexpr size_t kKeyBytes = 32;
 constexpr std::string_view kIdKey = "journal:id";
 constexpr std::string_view kAppliedKey = "journal:applied_through";
+// The lowest seq a new entry may take, persisted by Reset() (which leaves no entry to count from).
+constexpr std::string_view kSeqFloorKey = "journal:seq_floor";
 
 std::string SeqKey(uint64_t seq) {
   std::string k;
@@ -134,6 +136,8 @@ Status Journal::Load() {
   if (s.ok() && value.size() == 8) applied_through_ = GetU64(value);
   // Sequences never go back: past every entry and everything ever applied upstream.
   next_seq_ = std::max(next_seq_, applied_through_ + 1);
+  s = engine_.Get(Family::kDefault, kSeqFloorKey, &value);
+  if (s.ok() && value.size() == 8) next_seq_ = std::max(next_seq_, GetU64(value));
   auto it = engine_.NewIterator(Family::kJournal, {}, {});
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const uint64_t seq = GetU64(it->key());
@@ -347,6 +351,65 @@ Status Journal::ReadDeadLetters(size_t max, std::vector<DeadLetter>* out) {
     out->push_back(std::move(dl));
   }
   return it->status();
+}
+
+int64_t Journal::OldestWallMs() {
+  if (entries_ == 0) return 0;
+  if (oldest_for_seq_ == first_seq_ && oldest_wall_ms_ != 0) return oldest_wall_ms_;
+  auto it = engine_.NewIterator(Family::kJournal, SeqKey(first_seq_), {});
+  it->SeekToFirst();
+  JournalEntry e;
+  if (it->Valid() && Decode(GetU64(it->key()), it->value(), &e)) {
+    oldest_for_seq_ = first_seq_;
+    oldest_wall_ms_ = e.wall_ms;
+  }
+  return oldest_wall_ms_;
+}
+
+Status Journal::ForEach(const std::function<bool(uint64_t seq, std::string_view value)>& visit) {
+  if (entries_ == 0) return Status::Ok();
+  auto it = engine_.NewIterator(Family::kJournal, SeqKey(first_seq_), {});
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->key().size() != 8) continue;  // not an entry key; nothing else is stored here
+    if (!visit(GetU64(it->key()), it->value())) break;
+  }
+  return it->status();
+}
+
+Status Journal::Reset() {
+  std::string floor;
+  PutU64(&floor, next_seq_);
+  engine_.Put(Family::kDefault, kSeqFloorKey, floor);
+  // Keys are 8-byte sequences: [empty, 9 x 0xff) covers them all. DeleteRange commits the floor
+  // first, so a crash part-way leaves sequences safe and a reset that can simply be run again.
+  const std::string end(9, '\xff');
+  if (Status s = engine_.DeleteRange(Family::kJournal, {}, end); !s.ok()) return s;
+  if (Status s = engine_.DeleteRange(Family::kDeadLetter, {}, end); !s.ok()) return s;
+  entries_ = 0;
+  bytes_ = 0;
+  first_seq_ = 0;
+  dead_letters_ = 0;
+  return Status::Ok();
+}
+
+Status Journal::RetryDeadLetters(int64_t wall_ms, uint64_t* moved) {
+  *moved = 0;
+  std::vector<DeadLetter> letters;
+  if (Status s = ReadDeadLetters(dead_letters_ + 1024, &letters); !s.ok()) return s;
+  for (const DeadLetter& dl : letters) {
+    if (dl.entry.argv.empty()) continue;  // corrupt: nothing trustworthy to replay
+    Append({JournalRecord{dl.entry.db, dl.entry.argv}}, wall_ms);
+    engine_.Delete(Family::kDeadLetter, SeqKey(dl.entry.seq));
+    ++*moved;
+  }
+  if (Status s = engine_.Commit(); !s.ok()) {
+    OnRollback();
+    *moved = 0;
+    return s;
+  }
+  OnCommit();
+  dead_letters_ -= std::min<uint64_t>(dead_letters_, *moved);
+  return Status::Ok();
 }
 
 }  // namespace respite::storage

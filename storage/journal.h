@@ -7,6 +7,7 @@
 // dead-letter family with the error. Thread: the store executor only.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -88,12 +89,25 @@ class Journal {
   uint64_t applied_through() const { return applied_through_; }
   // Lists up to `max` dead letters, oldest first.
   Status ReadDeadLetters(size_t max, std::vector<DeadLetter>* out);
+  // Moves every readable dead letter back to the end of the journal (new seqs, in their old
+  // order) to be replayed again; unreadable ones stay. Commits. *moved counts them.
+  Status RetryDeadLetters(int64_t wall_ms, uint64_t* moved);
+
+  // For the offline journal tools. Visits every pending entry in seq order with its stored value,
+  // unchecked (Decode() checks it); nothing is moved aside. `visit` returns false to stop.
+  Status ForEach(const std::function<bool(uint64_t seq, std::string_view value)>& visit);
+  // Deletes every pending entry and dead letter (an operator's `journal reset`). Sequences go on
+  // from where they were, so an upstream cursor never covers an entry made after the reset.
+  Status Reset();
 
   const std::string& id() const { return id_; }  // 32 hex digits, made once per data dir
   uint64_t pending_entries() const { return entries_; }
   uint64_t pending_bytes() const { return bytes_; }
   uint64_t first_seq() const { return first_seq_; }  // 0 when empty
   uint64_t dead_letters() const { return dead_letters_; }
+  // Wall-clock ms at which the oldest pending entry was written; 0 when empty. Reads that entry
+  // once per change of first_seq().
+  int64_t OldestWallMs();
 
   // Encoding, exposed for tests and the journal tools.
   std::string Encode(const JournalEntry& entry) const;
@@ -114,6 +128,8 @@ class Journal {
   uint64_t bytes_ = 0;
   uint64_t dead_letters_ = 0;
   uint64_t applied_through_ = 0;
+  uint64_t oldest_for_seq_ = 0;  // the first_seq_ that oldest_wall_ms_ belongs to
+  int64_t oldest_wall_ms_ = 0;
   // Appended but not yet committed.
   uint64_t pending_next_seq_ = 0;
   uint64_t pending_entries_ = 0;

@@ -11,7 +11,7 @@ namespace respite::storage {
 
 class [[nodiscard]] Status {
  public:
-  enum class Code { kOk, kNotFound, kCorruption, kIoError, kInvalid, kFull };
+  enum class Code { kOk, kNotFound, kCorruption, kIoError, kInvalid, kFull, kBusy };
 
   Status() = default;
   static Status Ok() { return {}; }
@@ -20,9 +20,12 @@ class [[nodiscard]] Status {
   static Status IoError(std::string_view m) { return Status(Code::kIoError, m); }
   static Status Invalid(std::string_view m) { return Status(Code::kInvalid, m); }
   static Status Full(std::string_view m) { return Status(Code::kFull, m); }
+  // Another process holds the store's lock (a running respite).
+  static Status Busy(std::string_view m) { return Status(Code::kBusy, m); }
 
   bool ok() const { return code_ == Code::kOk; }
   bool not_found() const { return code_ == Code::kNotFound; }
+  bool busy() const { return code_ == Code::kBusy; }
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
   std::string ToString() const;
@@ -66,6 +69,8 @@ inline std::string Status::ToString() const {
       return "invalid: " + message_;
     case Code::kFull:
       return "full: " + message_;
+    case Code::kBusy:
+      return "busy: " + message_;
   }
   return message_;
 }

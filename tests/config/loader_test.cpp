@@ -198,12 +198,12 @@ TEST(LoaderTest, SizesWithUnits) {
 
 TEST(LoaderTest, UnknownKeyHasFileLineAndExpectedKeys) {
   std::string error = YamlError("# comment\nlisten: \"127.0.0.1:6380\"\nlistne: x\n");
-  EXPECT_EQ(
-      error,
-      "respite.yaml:3: unknown key 'listne' in section 'root' (expected one of: listen, "
-      "upstream, data_dir, admin, io_threads, shutdown_timeout_ms, requirepass, limits, mode, "
-      "storage, health, breaker, fallback, journal, "
-      "log)");
+  EXPECT_EQ(error,
+            "respite.yaml:3: unknown key 'listne' in section 'root' (expected one of: listen, "
+            "upstream, data_dir, admin, admin_token, io_threads, shutdown_timeout_ms, requirepass, "
+            "limits, mode, "
+            "storage, health, breaker, fallback, journal, "
+            "log)");
   error = YamlError("limits:\n  max_clients: 10\n  max_client: 5\n");
   EXPECT_TRUE(Contains(error, "respite.yaml:3: unknown key 'max_client' in section 'limits'"))
       << error;

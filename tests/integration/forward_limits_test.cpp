@@ -30,6 +30,7 @@
 #include "tests/support/process.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/respite_process.h"
+#include "tests/support/wait.h"
 
 namespace respite::test {
 namespace {
@@ -56,15 +57,6 @@ long long ElapsedMs(Clock::time_point since) {
 }
 
 // Polls `condition` every 10 ms until it holds or `timeout` passes.
-bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return condition();
-}
-
 // Resident memory of `pid` in kB (VmRSS in /proc/<pid>/status); -1 when it cannot be read.
 long long RssKb(pid_t pid) {
   std::string status = ReadFile("/proc/" + std::to_string(pid) + "/status");

@@ -22,6 +22,7 @@
 #include "tests/support/process.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/respite_process.h"
+#include "tests/support/wait.h"
 
 namespace respite::test {
 namespace {
@@ -45,15 +46,6 @@ long long ElapsedMs(Clock::time_point since) {
 }
 
 // Polls `condition` every 10 ms until it holds or `timeout` passes.
-bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return condition();
-}
-
 // The value of `field` in an INFO reply ("field:value" lines), or "".
 std::string InfoField(Client& c, const std::string& section, const std::string& field) {
   Reply r = c.Command({"INFO", section});

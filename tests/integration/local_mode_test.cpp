@@ -17,6 +17,7 @@
 #include "tests/support/client.h"
 #include "tests/support/process.h"
 #include "tests/support/respite_process.h"
+#include "tests/support/wait.h"
 
 namespace respite::test {
 namespace {
@@ -29,15 +30,6 @@ long long ElapsedMs(Clock::time_point since) {
 }
 
 // Polls `condition` every 10 ms until it holds or `timeout` passes.
-bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return condition();
-}
-
 // The elements of an array reply of bulk strings; empty for anything else.
 std::vector<std::string> Strings(const Reply& r) {
   std::vector<std::string> out;

@@ -1,5 +1,6 @@
 #include "tests/support/respite_process.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
@@ -45,6 +46,12 @@ std::string RespiteProcess::Start() {
       argv.insert(argv.end(), {"--requirepass", options_.requirepass});
     }
     if (!options_.config_file.empty()) argv.insert(argv.end(), {"--config", options_.config_file});
+    // Every respite gets its own admin port: tests run beside each other and beside a real one.
+    const bool own_admin = std::find(options_.extra_args.begin(), options_.extra_args.end(),
+                                     "--admin") != options_.extra_args.end();
+    admin_port_ = own_admin ? 0 : FreePort();
+    if (!own_admin)
+      argv.insert(argv.end(), {"--admin", "127.0.0.1:" + std::to_string(admin_port_)});
     argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
     std::string err = process_.Start(argv, dir_.File("respite.log"), options_.env);
     if (!err.empty()) return err;

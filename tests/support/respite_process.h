@@ -44,6 +44,8 @@ class RespiteProcess {
   std::string WaitReady(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
   uint16_t port() const { return port_; }
+  // The admin HTTP port (0 when the test passed its own --admin).
+  uint16_t admin_port() const { return admin_port_; }
   Process& process() { return process_; }
   std::string Log() const { return process_.Log(); }
   const std::string& data_dir() const { return data_dir_; }
@@ -56,6 +58,7 @@ class RespiteProcess {
   TempDir dir_{"respite-proxy"};
   std::string data_dir_;
   uint16_t port_ = 0;
+  uint16_t admin_port_ = 0;
   Process process_;
 };
 

@@ -1,0 +1,61 @@
+#pragma once
+// One consistent-enough snapshot of everything an operator asks about (state, upstream, breaker,
+// journal, replay, store, clients), and its three renderings: JSON for GET /status, Prometheus
+// text for GET /metrics, and the "# respite" section of INFO / RESPITE STATUS. Collecting never
+// waits for the store executor or the replayer: it reads their published atomics.
+
+#include <cstdint>
+#include <string>
+
+namespace respite::proxy {
+
+class Server;
+
+struct StatusSnapshot {
+  int64_t now_ms = 0;  // wall clock
+  std::string state;   // forward, local, draining
+  std::string mode;    // auto, forward, local
+  std::string fallback;
+  int64_t state_since_ms = 0;
+  std::string last_reason;
+  uint64_t transitions = 0;
+  bool paused = false;
+  bool store_open = false;
+  bool shutting_down = false;
+
+  std::string upstream;  // password redacted
+  bool upstream_up = false;
+  uint64_t upstream_latency_us = 0;
+  uint64_t health_ok = 0, health_failed = 0;
+  std::string upstream_version;
+
+  std::string breaker;  // closed, open, half-open
+  uint64_t breaker_opened = 0;
+
+  uint64_t journal_entries = 0, journal_bytes = 0;
+  int64_t journal_oldest_ms = 0;  // wall clock of the oldest pending entry; 0 when empty
+  uint64_t journal_max_bytes = 0;
+  uint64_t dead_letters = 0;
+  uint64_t applied_through = 0;
+
+  uint64_t replayed_total = 0, dead_lettered_total = 0;
+  uint64_t last_drain_entries = 0, last_drain_ms = 0, last_drain_pause_ms = 0;
+  bool cursor_alarm = false;
+
+  uint64_t store_bytes = 0;
+  uint64_t clients = 0, connections_total = 0, parked_clients = 0;
+  uint32_t io_threads = 0;
+  std::string config_summary;  // "key: value" lines, secrets redacted
+};
+
+StatusSnapshot CollectStatus(Server& server);
+
+// Whether respite can serve clients in its configured mode; *why says why not.
+bool Ready(const StatusSnapshot& s, std::string* why);
+
+std::string RenderStatusJson(const StatusSnapshot& s);
+std::string RenderPrometheus(const StatusSnapshot& s, Server& server);
+// "key:value\r\n" lines as INFO prints them, headed by "# respite".
+std::string RenderInfoSection(const StatusSnapshot& s);
+
+}  // namespace respite::proxy
