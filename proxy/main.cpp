@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   }
   try {
     proxy::Server server(std::move(loaded.config));
+    server.SetReloadSource(std::move(args), std::move(env));
     return server.Run();
   } catch (const std::exception& e) {
     spdlog::critical("cannot start: {}", e.what());

@@ -8,12 +8,15 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <thread>
 
+#include "config/loader.h"
 #include "proxy/admin_server.h"
 #include "proxy/failover.h"
 #include "proxy/io_thread.h"
+#include "proxy/logging.h"
 #include "proxy/metrics.h"
 #include "proxy/store_executor.h"
 #include "storage/local_store.h"
@@ -71,6 +74,46 @@ void Server::WakeAllSessions() {
 void Server::RequestShutdown() {
   shutting_down_ = true;
   for (auto& t : threads_) t->PostShutdown();
+}
+
+void Server::SetReloadSource(std::vector<std::string> args, std::vector<std::string> env) {
+  reload_args_ = std::move(args);
+  reload_env_ = std::move(env);
+}
+
+std::string Server::Reload() {
+  config::LoadResult loaded = config::Load(reload_args_, reload_env_);
+  if (!loaded.error.empty()) {
+    spdlog::error("SIGHUP: config not reloaded: {}", loaded.error);
+    return "config not reloaded: " + loaded.error;
+  }
+  const config::Config& next = loaded.config;
+  if (std::string error = SetupLogging(next.log); !error.empty()) {
+    spdlog::error("SIGHUP: log settings not applied: {}", error);
+    return "log settings not applied: " + error;
+  }
+  // Everything else is read by running threads without locks: it takes a restart.
+  const std::string before = config::SettingsSummary(config_);
+  const std::string after = config::SettingsSummary(next);
+  std::vector<std::string> pending;
+  size_t a = 0, b = 0;
+  while (a < before.size() && b < after.size()) {
+    const size_t ea = before.find('\n', a), eb = after.find('\n', b);
+    const std::string old_line = before.substr(a, ea - a), new_line = after.substr(b, eb - b);
+    a = ea + 1;
+    b = eb + 1;
+    if (old_line == new_line || old_line.rfind("log.", 0) == 0) continue;
+    pending.push_back(old_line.substr(0, old_line.find(':')));
+  }
+  std::string result = "log level " + next.log.level + ", format " + next.log.format;
+  spdlog::info("SIGHUP: config reloaded: {}", result);
+  if (!pending.empty()) {
+    std::string names;
+    for (const std::string& n : pending) names += (names.empty() ? "" : ", ") + n;
+    spdlog::warn("SIGHUP: changed settings that take a restart to apply: {}", names);
+    result += "; restart to apply: " + names;
+  }
+  return result;
 }
 
 bool Server::OpenStore() {
@@ -148,9 +191,19 @@ int Server::Run() {
     });
   }
 
-  asio::signal_set signals(main_context, SIGINT, SIGTERM);
-  signals.async_wait([this](boost::system::error_code ec, int sig) {
+  // SIGHUP reloads; the handler re-arms itself until shutdown.
+  asio::signal_set hangup(main_context, SIGHUP);
+  std::function<void(boost::system::error_code, int)> on_hangup = [&](boost::system::error_code ec,
+                                                                      int) {
     if (ec) return;
+    Reload();
+    hangup.async_wait(on_hangup);
+  };
+  hangup.async_wait(on_hangup);
+  asio::signal_set signals(main_context, SIGINT, SIGTERM);
+  signals.async_wait([this, &hangup](boost::system::error_code ec, int sig) {
+    if (ec) return;
+    hangup.cancel();
     spdlog::info("received {}; draining clients (up to {} ms)",
                  sig == SIGTERM ? "SIGTERM" : "SIGINT", config_.shutdown_timeout_ms);
     RequestShutdown();

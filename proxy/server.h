@@ -29,6 +29,11 @@ class Server {
   int Run();
   // Thread-safe; what a signal does.
   void RequestShutdown();
+  // Where SIGHUP re-reads the config from: the process' arguments and environment.
+  void SetReloadSource(std::vector<std::string> args, std::vector<std::string> env);
+  // SIGHUP: re-reads the config and applies what can change while running (log level and
+  // format); every other changed setting is logged as needing a restart. Returns what it did.
+  std::string Reload();
 
   const config::Config& config() const { return config_; }
 
@@ -74,6 +79,7 @@ class Server {
   std::unique_ptr<Failover> failover_;
   std::unique_ptr<AdminServer> admin_;
   std::atomic<bool> shutting_down_{false};
+  std::vector<std::string> reload_args_, reload_env_;
   std::vector<std::unique_ptr<IoThread>> threads_;
   std::atomic<uint32_t> clients_{0};
   std::atomic<uint64_t> next_client_id_{1};

@@ -4,9 +4,14 @@
 // of the Prometheus text format at every step, not by eye.
 
 #include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
 
+#include <boost/json.hpp>
 #include <chrono>
+#include <csignal>
+#include <fstream>
 #include <memory>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -236,6 +241,79 @@ TEST_F(AdminTest, ReadyzIs503WhenNothingCanServe) {
   EXPECT_EQ(Get("/healthz").status, 200);
   PrometheusText m = Metrics();
   EXPECT_EQ(m.Value("respite_ready"), 0);
+}
+
+// SIGHUP re-reads the config file: the log level changes at once, other changes are named as
+// needing a restart, and respite keeps serving throughout.
+TEST_F(AdminTest, SighupReloadsTheLogLevelAndNamesWhatNeedsARestart) {
+  redis_ = std::make_unique<RedisServer>();
+  ASSERT_EQ(redis_->Start(), "");
+  TempDir dir("respite-reload");
+  const std::string path = dir.File("respite.yaml");
+  auto write = [&](const std::string& text) { std::ofstream(path, std::ios::trunc) << text; };
+  write("log:\n  level: warn\nlimits:\n  max_clients: 100\n");
+  RespiteOptions options = AdminOptions(redis_->Url());
+  options.log_level = "";  // the file decides
+  options.config_file = path;
+  respite_ = std::make_unique<RespiteProcess>(options);
+  ASSERT_EQ(respite_->Start(), "");
+  write("log:\n  level: debug\n  format: json\nlimits:\n  max_clients: 200\n");
+  ASSERT_TRUE(respite_->process().Signal(SIGHUP));
+  auto log = [&] { return ReadFile(respite_->process().log_path()); };
+  ASSERT_TRUE(WaitFor([&] { return log().find("config reloaded") != std::string::npos; }, 5s))
+      << log();
+  EXPECT_NE(log().find(R"("msg":"SIGHUP: config reloaded: log level debug, format json")"),
+            std::string::npos)
+      << log();
+  EXPECT_NE(log().find("take a restart to apply: limits.max_clients"), std::string::npos) << log();
+  // A bad file changes nothing and says why.
+  write("log:\n  level: loud\n");
+  ASSERT_TRUE(respite_->process().Signal(SIGHUP));
+  EXPECT_TRUE(WaitFor([&] { return log().find("config not reloaded") != std::string::npos; }, 5s))
+      << log();
+  Client c = respite_->Connect();
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c.Command({"PING"}).IsStatus("PONG"));
+}
+
+// The shipped Grafana dashboard and alert rules parse, and use only metrics respite exports.
+TEST_F(AdminTest, DashboardAndAlertsUseOnlyExportedMetrics) {
+  ASSERT_NO_FATAL_FAILURE(StartStack());
+  ASSERT_TRUE(WaitFor([&] { return Status("up") == "true"; }, 10s));
+  Client c = respite_->Connect();
+  ASSERT_TRUE(c.Command({"SET", "a", "1"}));
+  PrometheusText m = Metrics();
+  const std::string dashboard =
+      ReadFile(std::string(RESPITE_SOURCE_DIR) + "/deploy/grafana-dashboard.json");
+  const std::string alerts =
+      ReadFile(std::string(RESPITE_SOURCE_DIR) + "/deploy/prometheus-alerts.yaml");
+  ASSERT_FALSE(dashboard.empty());
+  ASSERT_FALSE(alerts.empty());
+  boost::system::error_code ec;
+  boost::json::value parsed = boost::json::parse(dashboard, ec);
+  ASSERT_FALSE(ec) << "grafana-dashboard.json: " << ec.message();
+  EXPECT_GE(parsed.at("panels").as_array().size(), 10u);
+  YAML::Node rules = YAML::Load(alerts);
+  ASSERT_TRUE(rules["groups"][0]["rules"].IsSequence());
+  EXPECT_GE(rules["groups"][0]["rules"].size(), 6u);
+  size_t checked = 0;
+  for (const std::string& text : {dashboard, alerts}) {
+    const std::regex name("respite_[a-z_]+");
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), name);
+         it != std::sregex_iterator(); ++it) {
+      std::string family = it->str();
+      for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+        const std::string s(suffix);
+        if (family.size() > s.size() && family.ends_with(s) &&
+            m.types.count(family.substr(0, family.size() - s.size()))) {
+          family.resize(family.size() - s.size());
+        }
+      }
+      EXPECT_TRUE(m.types.count(family)) << it->str() << " is not exported";
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 20u);
 }
 
 TEST(PrometheusTextParser, RejectsWhatPrometheusWouldReject) {

@@ -39,9 +39,8 @@ std::string RespiteProcess::Start() {
                                      "--data-dir",
                                      data_dir_,
                                      "--io-threads",
-                                     std::to_string(options_.io_threads),
-                                     "--log-level",
-                                     options_.log_level};
+                                     std::to_string(options_.io_threads)};
+    if (!options_.log_level.empty()) argv.insert(argv.end(), {"--log-level", options_.log_level});
     if (!options_.requirepass.empty()) {
       argv.insert(argv.end(), {"--requirepass", options_.requirepass});
     }

@@ -16,11 +16,11 @@
 namespace respite::test {
 
 struct RespiteOptions {
-  std::string upstream_url;  // --upstream; required
-  int io_threads = 2;        // --io-threads
-  std::string log_level = "warn";
-  std::string requirepass;  // --requirepass (clients must AUTH)
-  std::string config_file;  // --config
+  std::string upstream_url;        // --upstream; required
+  int io_threads = 2;              // --io-threads
+  std::string log_level = "warn";  // empty: no --log-level (the config decides)
+  std::string requirepass;         // --requirepass (clients must AUTH)
+  std::string config_file;         // --config
   std::vector<std::string> extra_args;
   std::vector<std::string> env;  // "NAME=value" added to the environment
   // Start() waits for a +PONG when true; when false (upstream deliberately absent) any reply to
