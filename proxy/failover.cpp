@@ -147,7 +147,13 @@ void Failover::AbortDrain(const std::string& reason) {
 
 std::string Failover::RequestSync() {
   std::lock_guard lock(mu_);
-  if (state() == State::kForward) return "nothing to replay: forwarding";
+  if (state() == State::kForward) {
+    // Entries can wait while forwarding only when put back from the dead letters.
+    const uint64_t pending = store_ != nullptr ? store_->stats().journal_entries.load() : 0;
+    if (pending == 0 || replayer_ == nullptr) return "nothing to replay: forwarding";
+    replayer_->RequestForwardDrain();
+    return "replaying " + std::to_string(pending) + " entries while forwarding";
+  }
   if (mode() == Mode::kLocal) return "mode is pinned to local: set mode auto or forward first";
   if (replayer_ == nullptr) return "no local store: nothing to replay";
   replayer_->RetryNow();

@@ -83,6 +83,14 @@ void Replayer::SleepMs(uint64_t ms) {
 void Replayer::Loop() {
   BlockingClient client;
   while (!stopping_) {
+    if (failover_.state() == Failover::State::kForward && forward_drain_.exchange(false)) {
+      std::string error;
+      if (!DrainWhileForwarding(client, &error)) {
+        client.Close();
+        spdlog::warn("replaying retried entries failed: {}; they stay in the journal", error);
+      }
+      continue;
+    }
     if (failover_.state() != Failover::State::kDraining) {
       SleepMs(20);
       continue;
@@ -112,17 +120,17 @@ void Replayer::Loop() {
   }
 }
 
-Replayer::Outcome Replayer::Drain(BlockingClient& client, std::string* error) {
+bool Replayer::Prepare(BlockingClient& client, std::string* error) {
   const auto& url = config_.upstream.parsed;
   const uint32_t timeout = config_.upstream.request_timeout_ms;
   // A connection kept from before an outage may point at a dead server: start afresh.
   client.Close();
   {
-    if (!client.Connect(url, config_.upstream.connect_timeout_ms, error)) return Outcome::kFailed;
+    if (!client.Connect(url, config_.upstream.connect_timeout_ms, error)) return false;
     if (url.db != 0) {
       std::string select, reply;
       resp::AppendCommand(&select, {"SELECT", std::to_string(url.db)});
-      if (!client.Call(select, timeout, &reply, error)) return Outcome::kFailed;
+      if (!client.Call(select, timeout, &reply, error)) return false;
     }
   }
 
@@ -132,11 +140,11 @@ Replayer::Outcome Replayer::Drain(BlockingClient& client, std::string* error) {
   std::string request, reply;
   if (previous_client_id_ != 0) {
     resp::AppendCommand(&request, {"CLIENT", "KILL", "ID", std::to_string(previous_client_id_)});
-    if (!client.Call(request, timeout, &reply, error)) return Outcome::kFailed;
+    if (!client.Call(request, timeout, &reply, error)) return false;
     request.clear();
   }
   resp::AppendCommand(&request, {"CLIENT", "ID"});
-  if (!client.Call(request, timeout, &reply, error)) return Outcome::kFailed;
+  if (!client.Call(request, timeout, &reply, error)) return false;
   if (reply[0] == ':') {
     std::from_chars(reply.data() + 1, reply.data() + reply.size() - 2, previous_client_id_);
   }
@@ -144,10 +152,10 @@ Replayer::Outcome Replayer::Drain(BlockingClient& client, std::string* error) {
 
   // What upstream has applied: its cursor. Entries at or below it are done.
   resp::AppendCommand(&request, {"GET", cursor_key_});
-  if (!client.Call(request, timeout, &reply, error)) return Outcome::kFailed;
+  if (!client.Call(request, timeout, &reply, error)) return false;
   if (reply[0] == '-') {
     *error = "reading the replay cursor: " + ErrorText(reply);
-    return Outcome::kFailed;
+    return false;
   }
   uint64_t cursor = 0;
   if (reply[0] == '$' && reply[1] != '-') {
@@ -170,10 +178,15 @@ Replayer::Outcome Replayer::Drain(BlockingClient& client, std::string* error) {
         store_.Call([cursor](LocalStore& st) { return st.journal().RemoveThrough(cursor); });
     if (!s.ok()) {
       *error = "trimming the journal: " + s.ToString();
-      return Outcome::kFailed;
+      return false;
     }
   }
 
+  return true;
+}
+
+Replayer::Outcome Replayer::Drain(BlockingClient& client, std::string* error) {
+  if (!Prepare(client, error)) return Outcome::kFailed;
   const auto started = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point pause_started;
   bool paused = false;
@@ -224,6 +237,26 @@ Replayer::Outcome Replayer::Drain(BlockingClient& client, std::string* error) {
   failover_.FinishCutover(replayed, static_cast<uint64_t>(total_ms),
                           static_cast<uint64_t>(pause_ms));
   return Outcome::kDrained;
+}
+
+bool Replayer::DrainWhileForwarding(BlockingClient& client, std::string* error) {
+  if (!Prepare(client, error)) return false;
+  uint64_t replayed = 0;
+  while (!stopping_ && failover_.state() == Failover::State::kForward) {
+    std::vector<JournalEntry> entries = store_.Call([&](LocalStore& s) {
+      std::vector<JournalEntry> out;
+      size_t corrupt = 0;
+      storage::Status st = s.journal().Read(0, config_.journal.batch_entries,
+                                            config_.journal.batch_bytes, &out, &corrupt);
+      if (!st.ok()) spdlog::error("reading the journal: {}", st.ToString());
+      return out;
+    });
+    if (entries.empty()) break;
+    if (!ReplayBatch(client, entries, error)) return false;
+    replayed += entries.size();
+  }
+  spdlog::info("replayed {} retried entries while forwarding", replayed);
+  return true;
 }
 
 bool Replayer::ReplayBatch(BlockingClient& client, const std::vector<JournalEntry>& batch,

@@ -44,6 +44,9 @@ class Replayer {
   uint64_t breaker_opened_total() const { return breaker_opened_.load(); }
   // Operator's sync: the next attempt goes ahead without waiting for the breaker's backoff.
   void RetryNow() { retry_now_ = true; }
+  // Entries put back in the journal while forwarding (RESPITE JOURNAL RETRY): replay them in the
+  // background; clients stay on upstream, so no pause and no cutover.
+  void RequestForwardDrain() { forward_drain_ = true; }
   // Round trip of each replayed batch (MULTI ... EXEC).
   const Histogram& batch_duration() const { return batch_duration_; }
 
@@ -53,6 +56,11 @@ class Replayer {
   void Loop();
   // One connection's worth of draining. kDrained: the cutover is done.
   Outcome Drain(BlockingClient& client, std::string* error);
+  // Connects, fences the previous replay connection, reads upstream's cursor and drops what it
+  // already has. False (with *error) when upstream cannot be used.
+  bool Prepare(BlockingClient& client, std::string* error);
+  // Replays what the journal holds while forwarding (see RequestForwardDrain).
+  bool DrainWhileForwarding(BlockingClient& client, std::string* error);
   // Sends one batch; returns false on a failure that the breaker must hear about.
   bool ReplayBatch(BlockingClient& client, const std::vector<storage::JournalEntry>& batch,
                    std::string* error);
@@ -73,6 +81,7 @@ class Replayer {
   std::atomic<uint64_t> dead_lettered_{0};
   std::atomic<bool> cursor_alarm_{false};
   std::atomic<bool> retry_now_{false};
+  std::atomic<bool> forward_drain_{false};
   std::atomic<uint64_t> breaker_opened_{0};
   Histogram batch_duration_;
   std::atomic<CircuitBreaker::State> breaker_state_{CircuitBreaker::State::kClosed};

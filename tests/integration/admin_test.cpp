@@ -226,6 +226,41 @@ TEST_F(AdminTest, BreakerOpensWhenReplayKeepsFailing) {
   EXPECT_TRUE(c.Command({"INCR", "n"}).IsInteger(11));  // still served locally
 }
 
+// An entry upstream refuses at replay (WRONGTYPE) is listed by RESPITE JOURNAL DEADLETTERS and
+// counted in /metrics; once the operator fixed the key, RETRY plus SYNC applies it while respite
+// keeps forwarding.
+TEST_F(AdminTest, DeadLettersAreListedAndRetried) {
+  ASSERT_NO_FATAL_FAILURE(StartStack());
+  Client direct = redis_->Connect();
+  ASSERT_TRUE(direct.Command({"SET", "dl", "a string"}).IsStatus("OK"));
+  ASSERT_EQ(Post("/mode/local").status, 200);
+  Client c = respite_->Connect();
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(c.Command({"RPUSH", "dl", "x"}).IsInteger(1));  // the local store has no "dl"
+  ASSERT_TRUE(c.Command({"SET", "after", "1"}).IsStatus("OK"));
+  ASSERT_EQ(Post("/mode/auto").status, 200);
+  ASSERT_TRUE(WaitState("forward")) << Get("/status").body;
+  EXPECT_TRUE(direct.Command({"GET", "after"}).IsString("1"));  // the rest of the batch applied
+  ASSERT_TRUE(WaitFor([&] { return Metrics().Value("respite_deadletter_entries") == 1; }, 5s));
+  Reply letters = c.Command({"RESPITE", "JOURNAL", "DEADLETTERS"});
+  ASSERT_TRUE(letters.IsArray(1)) << letters.Describe();
+  EXPECT_EQ(std::string(letters->element[0]->element[0]->str).rfind("WRONGTYPE", 0), 0u)
+      << letters.Describe();
+  EXPECT_EQ(DescribeReply(letters->element[0]->element[2]->element[3]), R"(["RPUSH","dl","x"])");
+
+  ASSERT_TRUE(direct.Command({"DEL", "dl"}).IsInteger(1));
+  EXPECT_TRUE(c.Command({"RESPITE", "JOURNAL", "RETRY"}).IsInteger(1));
+  EXPECT_TRUE(c.Command({"RESPITE", "JOURNAL", "DEADLETTERS"}).IsArray(0));
+  ASSERT_TRUE(WaitFor([&] { return c.Command({"RESPITE", "JOURNAL", "LEN"}).IsInteger(1); }, 5s));
+  ASSERT_TRUE(WaitFor([&] { return Status("entries") == "1"; }, 5s)) << Get("/status").body;
+  EXPECT_EQ(JsonField(Post("/sync").body, "result"), "replaying 1 entries while forwarding");
+  ASSERT_TRUE(WaitFor([&] { return Status("entries") == "0"; }, 5s)) << Get("/status").body;
+  Reply list = direct.Command({"LRANGE", "dl", "0", "-1"});
+  EXPECT_EQ(list.Describe(), R"(["x"])");
+  EXPECT_EQ(Status("state"), "forward");
+  EXPECT_EQ(Metrics().Value("respite_deadletter_entries"), 0);
+}
+
 // fallback.mode off: nothing serves while upstream is down, and /readyz says so.
 TEST_F(AdminTest, ReadyzIs503WhenNothingCanServe) {
   redis_ = std::make_unique<RedisServer>();
