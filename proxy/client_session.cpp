@@ -339,7 +339,7 @@ void ClientSession::SendInternal(UpstreamLink* link, std::initializer_list<std::
   link->Send(scratch_, nullptr, 0, false);
 }
 
-void ClientSession::SubmitToStore(const Command& cmd, uint64_t tag) {
+void ClientSession::SubmitToStore(const Command& cmd, uint64_t tag, int64_t waited_ms) {
   StoreExecutor* store = io_.server().store();
   if (store == nullptr) {
     Finish(tag, ErrorReply("ERR the local store is not available (see the log)"));
@@ -353,6 +353,7 @@ void ClientSession::SubmitToStore(const Command& cmd, uint64_t tag) {
   request.argv.assign(cmd.argv.begin(), cmd.argv.end());
   request.db = db_;
   request.protocol = protocol_;
+  request.waited_ms = waited_ms;
   AddRef();  // released when the reply comes back (StoreExecutor::Deliver)
   request.client = this;
   request.io = &io_;
@@ -411,7 +412,10 @@ void ClientSession::OnRequestFailed(uint64_t tag, std::string_view error, std::s
     if (parser.Parse(request, &command) == resp::ParseStatus::kCommand &&
         (!sent || Router::SafeToRunAgain(command.argv))) {
       if (in_multi_ && tag == multi_tag_) multi_local_ = true;
-      SubmitToStore(command, tag);
+      const ReplyMeta& meta = replies_.meta(tag);
+      const int64_t waited_ms =
+          meta.start_ns == 0 ? 0 : static_cast<int64_t>((MonotonicNs() - meta.start_ns) / 1000000);
+      SubmitToStore(command, tag, waited_ms);
       Wake();
       return;
     }

@@ -93,7 +93,8 @@ class ClientSession final : public ReplySink {
   // A RESPITE subcommand that reads the journal: runs `query` on the store thread.
   void SubmitStoreQuery(std::function<std::string(storage::LocalStore&)> query, uint64_t tag);
   // Runs `cmd` on the local store, tracked as request `tag`.
-  void SubmitToStore(const resp::Command& cmd, uint64_t tag);
+  // `waited_ms`: how long a blocking command already waited upstream (see StoreExecutor).
+  void SubmitToStore(const resp::Command& cmd, uint64_t tag, int64_t waited_ms = 0);
 
   UpstreamLink* EnsureDedicated();
   void MaybeReleaseDedicated();

@@ -179,7 +179,8 @@ void StoreExecutor::RunGroup(std::span<Request> batch) {
     if (parked[i]) {
       Parked p{std::move(batch[i]), {}};
       const int64_t timeout = BlockTimeoutMs(p.request.argv);
-      p.request.block_deadline_ms = timeout == 0 ? 0 : clock_->NowMs() + timeout;
+      p.request.block_deadline_ms =
+          timeout == 0 ? 0 : clock_->NowMs() + std::max<int64_t>(1, timeout - p.request.waited_ms);
       parked_.push_back(std::move(p));
       continue;
     }

@@ -46,6 +46,9 @@ class StoreExecutor {
     int db = 0;  // the client's selected db and protocol when it sent the command
     int protocol = 2;
     int64_t block_deadline_ms = 0;  // blocking commands: absolute deadline (0 = wait forever)
+    // A blocking command re-issued here after waiting upstream: that time counts against its
+    // timeout (DESIGN.md: re-issued with the remaining timeout).
+    int64_t waited_ms = 0;
     // Where the reply goes: a client session (reference held by the caller) on its io thread,
     // delivered with the other replies of the same batch in one post; or `done`.
     ClientSession* client = nullptr;

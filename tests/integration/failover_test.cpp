@@ -371,6 +371,41 @@ TEST_F(FailoverTest, UpstreamSigstopLongerThanHealthTimeoutKeepsWritesFlowing) {
   EXPECT_LE(counter, acked_incrs + unknown_incrs);
 }
 
+// ---- blocked clients at failure: re-issued locally with what is left of their timeout ----
+
+TEST_F(FailoverTest, BlockedPopsAreReissuedLocallyWithTheRemainingTimeout) {
+  ASSERT_NO_FATAL_FAILURE(StartStack({}));
+  Reply timed_out, woken;
+  Clock::duration timed_out_after{};
+  std::thread waiter([&] {
+    Client c = respite_->Connect(10s);
+    const auto start = Clock::now();
+    timed_out = c.Command({"BLPOP", "bl:empty", "3"});
+    timed_out_after = Clock::now() - start;
+  });
+  std::thread sleeper([&] {
+    Client c = respite_->Connect(10s);
+    woken = c.Command({"BLPOP", "bl:work", "0"});
+  });
+  std::this_thread::sleep_for(1500ms);
+  redis_->Kill();
+  // Once local, a push there wakes the client blocked forever.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        Client c = respite_->Connect(1s);
+        return c.ok() && c.Command({"RPUSH", "bl:work", "job"}).IsInteger(1);
+      },
+      5s));
+  sleeper.join();
+  waiter.join();
+  EXPECT_EQ(woken.Describe(), R"(["bl:work","job"])");
+  EXPECT_TRUE(timed_out.IsNil()) << timed_out.Describe();
+  // Upstream waited ~1.5 s, locally the remaining ~1.5 s: ~3 s in all, not 1.5 + 3.
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timed_out_after).count();
+  EXPECT_GE(ms, 2800);
+  EXPECT_LT(ms, 4200) << "the local re-issue waited the full timeout again";
+}
+
 // ---- upstream absent at start-up ----
 
 TEST_F(FailoverTest, UpstreamDownAtStartServesLocallyThenReplays) {
