@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "cli/tool.h"
+#include "cli/top.h"
 #include "config/loader.h"
 
 namespace respite::cli {
@@ -53,9 +54,11 @@ std::string Usage() {
          "       respite journal reset --yes [--data-dir DIR]\n"
          "       respite backup BACKUP_DIR [--data-dir DIR]\n"
          "       respite restore BACKUP_DIR [--data-dir DIR]\n"
+         "       respite top [--admin HOST:PORT] [--interval MS] [--token T] [--once]\n"
          "Offline tools over respite's data dir; they refuse to run while respite runs on it.\n"
          "The data dir is --data-dir, else RESPITE_DATA_DIR, else data_dir in --config FILE (or\n"
-         "RESPITE_CONFIG), else ./respite-data. Exit codes: 0 ok, 1 failure, 2 usage.\n";
+         "RESPITE_CONFIG), else ./respite-data. Exit codes: 0 ok, 1 failure, 2 usage.\n"
+         "`respite top` is a live view of a running respite through its admin endpoint.\n";
 }
 
 int ParseToolArgs(std::span<const std::string> args, unsigned accepted_flags,
@@ -157,6 +160,7 @@ int RunTool(std::span<const std::string> args, const std::vector<std::string>& e
   if (tool == "journal") run = &RunJournalTool;
   if (tool == "backup") run = &RunBackup;
   if (tool == "restore") run = &RunRestore;
+  if (tool == "top") run = &RunTop;
   if (run == nullptr) return -1;
   try {
     return run(args.subspan(1), environ, out, err);

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -82,6 +83,11 @@ Parsed DecodeChunked(std::string_view data, std::string* body) {
 
 // Parses `raw` into *out. `eof`: the peer closed, so a body without framing ends here.
 Parsed Parse(std::string_view raw, bool eof, HttpGetResult* out) {
+  // Something else answering (a RESP port, say) is known from its first bytes.
+  constexpr std::string_view kVersion = "HTTP/";
+  if (raw.substr(0, kVersion.size()) != kVersion.substr(0, std::min(raw.size(), kVersion.size()))) {
+    return Parsed::kBad;
+  }
   const size_t head_end = raw.find("\r\n\r\n");
   if (head_end == std::string_view::npos) return Parsed::kIncomplete;
   const std::string_view head = raw.substr(0, head_end);
@@ -143,7 +149,9 @@ int RemainingMs(Clock::time_point deadline) {
   return left <= 0 ? 0 : static_cast<int>(left);
 }
 
-std::string Errno(const char* what, int err) { return std::string(what) + ": " + std::strerror(err); }
+std::string Errno(const char* what, int err) {
+  return std::string(what) + ": " + std::strerror(err);
+}
 
 // Waits for `events` on fd until the deadline. Returns an empty string or the error.
 std::string WaitFd(int fd, short events, Clock::time_point deadline, const char* what,
@@ -209,11 +217,12 @@ void ParseHttpResponse(std::string_view raw, HttpGetResult* out) {
       out->error.clear();
       return;
     case Parsed::kIncomplete:
-      out->error = raw.empty() ? "the connection closed without a response"
-                               : "the response ended early";
+      out->error =
+          raw.empty() ? "the connection closed without a response" : "the response ended early";
       return;
     case Parsed::kBad:
-      out->error = "not an HTTP response: " + std::string(raw.substr(0, 80));
+      out->error = "not an HTTP response: " +
+                   std::string(raw.substr(0, std::min(raw.find_first_of("\r\n"), size_t{80})));
       return;
   }
 }
@@ -262,8 +271,8 @@ HttpGetResult HttpGet(const std::string& host, uint16_t port, std::string_view t
     if (n > 0) {
       raw.append(buf, static_cast<size_t>(n));
       if (raw.size() > kHttpMaxResponseBytes) {
-        result.error = "the response is larger than " +
-                       std::to_string(kHttpMaxResponseBytes >> 20) + " MiB";
+        result.error =
+            "the response is larger than " + std::to_string(kHttpMaxResponseBytes >> 20) + " MiB";
         break;
       }
       HttpGetResult partial;

@@ -4,6 +4,7 @@
 // terminal or a server; top_tool.cpp does the HTTP, the terminal and the timing.
 
 #include <cstdint>
+#include <cstdio>
 #include <span>
 #include <string>
 #include <string_view>
@@ -28,8 +29,8 @@ struct CommandTotals {
 CommandTotals SumCommandTotals(std::string_view metrics_text);
 
 struct TopFrame {
-  std::string text;  // lines ending in '\n'; no terminal control sequences
-  TopSample sample;  // for the next frame (invalid when error is set)
+  std::string text;   // lines ending in '\n'; no terminal control sequences
+  TopSample sample;   // for the next frame (invalid when error is set)
   std::string error;  // the input could not be read (not JSON, ...): text is empty
 };
 
@@ -56,8 +57,8 @@ std::string HumanSeconds(double seconds);
 std::string HumanRate(double per_second);
 
 // `respite top [--admin HOST:PORT] [--interval MS] [--token T] [--once]`. Exit codes: 0 (quit
-// with q, SIGINT or SIGTERM; --once drew a frame), 1 (--once could not reach the endpoint),
-// 2 (usage).
+// with q, SIGINT, SIGTERM or SIGHUP; --once drew a frame), 1 (--once could not reach the
+// endpoint; stdout closed), 2 (usage). The live view retries an unreachable endpoint forever.
 int RunTop(std::span<const std::string> args, const std::vector<std::string>& environ,
            std::FILE* out, std::FILE* err);
 

@@ -15,7 +15,7 @@ packages=(
   # real peers for tests and benchmarks
   redis-server redis-tools nutcracker haproxy
   # test helpers
-  procps iproute2 tmux curl python3
+  procps iproute2 tmux curl python3 bsdutils
 )
 
 missing=()
