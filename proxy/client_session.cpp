@@ -117,6 +117,15 @@ asio::awaitable<void> ClientSession::Run() {
       }
       continue;
     }
+    if (held_) {
+      if (!resubscribe_pending_) {
+        held_ = false;
+        ProcessInput();
+      } else {
+        co_await WaitWake();
+      }
+      continue;
+    }
     if (waiting_barrier_) {
       if (inflight_ == 0) {
         waiting_barrier_ = false;
@@ -182,7 +191,7 @@ bool ClientSession::OutputBacklogged() const {
 
 void ClientSession::ProcessInput() {
   read_started_ns_ = MonotonicNs();
-  while (!closed_ && !close_after_replies_ && !waiting_barrier_ && !paused_) {
+  while (!closed_ && !close_after_replies_ && !waiting_barrier_ && !paused_ && !held_) {
     const resp::ParseStatus status = parser_.Parse(in_.Data(), &cmd_);
     if (status == resp::ParseStatus::kNeedMore) break;
     if (status == resp::ParseStatus::kError) {
@@ -192,6 +201,11 @@ void ClientSession::ProcessInput() {
       break;
     }
     const Step step = Dispatch(cmd_);
+    if (step == Step::kHeld) {
+      parser_.Reset();
+      held_ = true;
+      break;
+    }
     if (step == Step::kWait || step == Step::kPaused) {
       // Not consumed: parsed again once the requests in flight on the other link are answered,
       // or once the cutover pause ends.
@@ -207,6 +221,7 @@ void ClientSession::ProcessInput() {
 
 ClientSession::Step ClientSession::Dispatch(const Command& cmd) {
   Failover& failover = io_.server().failover();
+  if (resubscribe_pending_) return Step::kHeld;
   if (failover.paused()) return Step::kPaused;
   const bool local = failover.ServeLocally();
   const SessionView view{authenticated_, dedicated_ != nullptr,
@@ -259,6 +274,7 @@ ClientSession::Step ClientSession::Forward(const Route& route, const Command& cm
       long long db;
       if (cmd.argv.size() == 2 && ParseInt(cmd.argv[1], &db) && db >= 0 && db < 16) db_ = db;
     }
+    subscriptions_.Track(cmd.argv);
     if (cmd.is_inline) {
       scratch_.clear();
       resp::AppendCommandRange(&scratch_, cmd.argv);
@@ -437,16 +453,42 @@ void ClientSession::OnLinkClosed(UpstreamLink* link) {
   if (in_multi_ && !multi_local_) multi_broken_ = true;
   if (watching_ && !in_multi_) watch_broken_ = true;
   watching_ = false;
-  if (relay_ || sticky_) {
-    // Subscriptions and tracking lived on that connection; the client must set them up again.
-    spdlog::info("client {}: upstream connection of a subscribed client lost; closing it", id_);
+  if (relay_ && subscriptions_.resubscribable()) {
+    // Keep the subscriber: it is subscribed again on a new connection once upstream is back.
+    if (!resubscribe_pending_) {
+      spdlog::info(
+          "client {}: upstream connection of a subscriber lost; resubscribing when "
+          "upstream is back",
+          id_);
+    }
+    resubscribe_pending_ = true;
+    swallow_confirmations_ = 0;
+  } else if (relay_ || sticky_) {
+    // MONITOR or tracking lived on that connection; the client must set them up again.
+    spdlog::info("client {}: upstream connection of a relaying client lost; closing it", id_);
     CloseSocket();
   }
   Wake();
 }
 
+void ClientSession::Resubscribe() {
+  resubscribe_pending_ = false;
+  UpstreamLink* link = EnsureDedicated();
+  link->SetRelay(true);
+  scratch_.clear();
+  swallow_confirmations_ = subscriptions_.AppendResubscribe(&scratch_);
+  link->SendUntracked(scratch_);
+  spdlog::info("client {}: subscribed again to {} channels and patterns", id_,
+               swallow_confirmations_);
+  Wake();
+}
+
 void ClientSession::OnRelay(std::string_view reply) {
   if (closed_) return;
+  if (swallow_confirmations_ > 0 && Subscriptions::IsConfirmation(reply)) {
+    --swallow_confirmations_;
+    return;
+  }
   out_.append(reply);
   if (out_.size() + writing_.size() > io_.config().limits.client_output_buffer) {
     spdlog::warn(
@@ -801,6 +843,10 @@ void ClientSession::BeginShutdown() {
 void ClientSession::ForceClose() { CloseSocket(); }
 
 void ClientSession::CheckIdle(uint64_t now_ms) {
+  if (resubscribe_pending_ && !closed_ && !io_.server().serve_locally() &&
+      !io_.server().failover().paused()) {
+    Resubscribe();
+  }
   const uint32_t timeout_s = io_.config().limits.idle_timeout_s;
   // Replies still on their way out count as activity.
   if (timeout_s == 0 || closed_ || relay_ || inflight_ > 0 || !out_.empty() || write_active_ ||

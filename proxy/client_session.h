@@ -20,6 +20,7 @@
 #include "proxy/reply_queue.h"
 #include "proxy/reply_sink.h"
 #include "proxy/router.h"
+#include "proxy/subscriptions.h"
 #include "resp/request_parser.h"
 #include "storage/local_session.h"
 
@@ -57,6 +58,7 @@ class ClientSession final : public ReplySink {
   // Writes the replies queued since ScheduleFlush (the io thread calls this once per loop turn).
   void FlushNow();
   // Closes the connection if it has been idle longer than the idle timeout.
+  // Every tick: closes an idle client; resubscribes a kept subscriber once upstream is back.
   void CheckIdle(uint64_t now_ms);
 
  private:
@@ -65,7 +67,7 @@ class ClientSession final : public ReplySink {
 
   // kWait: hold until the requests in flight on another link are answered; kPaused: hold until
   // the cutover pause ends.
-  enum class Step { kNext, kWait, kPaused, kStop };
+  enum class Step { kNext, kWait, kPaused, kHeld, kStop };
 
   boost::asio::awaitable<void> Run();
   void ProcessInput();
@@ -105,6 +107,7 @@ class ClientSession final : public ReplySink {
   void Flush();
   void Wake();
   void CloseSocket();
+  void Resubscribe();
 
   IoThread& io_;
   boost::asio::ip::tcp::socket socket_;
@@ -145,6 +148,12 @@ class ClientSession final : public ReplySink {
   uint64_t inflight_ = 0;
   UpstreamLink* dedicated_ = nullptr;
   bool relay_ = false;
+  // A subscriber whose upstream connection died: kept, its commands held, until it is
+  // subscribed again on a new connection (once respite forwards again).
+  Subscriptions subscriptions_;
+  bool resubscribe_pending_ = false;
+  bool held_ = false;
+  size_t swallow_confirmations_ = 0;  // the resubscribe's confirmations: the client had its own
   // The client's state in the local store (shared with the store executor thread).
   std::shared_ptr<storage::LocalSession> local_session_;
 

@@ -406,6 +406,43 @@ TEST_F(FailoverTest, BlockedPopsAreReissuedLocallyWithTheRemainingTimeout) {
   EXPECT_LT(ms, 4200) << "the local re-issue waited the full timeout again";
 }
 
+// ---- subscribers: kept through an outage and subscribed again on recovery ----
+
+TEST_F(FailoverTest, SubscribersAreKeptAndResubscribedAfterAnOutage) {
+  ASSERT_NO_FATAL_FAILURE(StartStack({}));
+  Client sub = respite_->Connect();
+  ASSERT_TRUE(sub.ok());
+  EXPECT_EQ(sub.Command({"SUBSCRIBE", "news", "sport"}).Describe(), R"(["subscribe","news",(integer) 1])");
+  EXPECT_EQ(sub.GetReply().Describe(), R"(["subscribe","sport",(integer) 2])");
+  EXPECT_EQ(sub.Command({"PSUBSCRIBE", "alert.*"}).Describe(), R"(["psubscribe","alert.*",(integer) 3])");
+
+  redis_->Kill();
+  Client admin = respite_->Connect();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        Reply r = admin.Command({"RESPITE", "STATUS"});
+        return r && std::string(r->str, r->len).find("respite_state:local") != std::string::npos;
+      },
+      10s));
+  ASSERT_EQ(redis_->Restart(), "");
+  ASSERT_TRUE(WaitForwarding(*respite_, *redis_)) << "respite did not forward within 30 s";
+
+  // Subscribed again on the new upstream: a publish reaches exactly this one subscriber, and
+  // the first thing it reads is that message (the resubscribe's confirmations are not passed on).
+  Client direct = Direct();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return direct.Command({"PUBLISH", "news", "back"}).IsInteger(1);
+      },
+      10s))
+      << "the subscriber was not subscribed again";
+  EXPECT_EQ(sub.GetReply().Describe(), R"(["message","news","back"])");
+  EXPECT_TRUE(direct.Command({"PUBLISH", "alert.fire", "hot"}).IsInteger(1));
+  EXPECT_EQ(sub.GetReply().Describe(), R"(["pmessage","alert.*","alert.fire","hot"])");
+  EXPECT_EQ(sub.Command({"UNSUBSCRIBE", "sport"}).Describe(), R"(["unsubscribe","sport",(integer) 2])");
+  EXPECT_TRUE(direct.Command({"PUBLISH", "sport", "x"}).IsInteger(0));
+}
+
 // ---- upstream absent at start-up ----
 
 TEST_F(FailoverTest, UpstreamDownAtStartServesLocallyThenReplays) {

@@ -1,0 +1,36 @@
+#pragma once
+// A subscriber's channels, patterns and shard channels, kept from the commands it sends so that
+// respite can subscribe it again on a new upstream connection after an outage (DESIGN.md
+// "Commands in flight": subscribers are kept and resubscribed on recovery). Messages published
+// while upstream was down are not replayed: pub/sub delivers at most once.
+
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace respite::proxy {
+
+class Subscriptions {
+ public:
+  // Follows one command sent on the relay link (SUBSCRIBE, UNSUBSCRIBE and their P and S forms;
+  // MONITOR and CLIENT TRACKING make the connection one respite cannot rebuild).
+  void Track(std::span<const std::string_view> argv);
+
+  // Whether the session can be kept across an upstream outage.
+  bool resubscribable() const { return !unrebuildable_ && count() > 0; }
+  size_t count() const { return channels_.size() + patterns_.size() + shard_.size(); }
+
+  // Appends the commands that restore every subscription; returns how many confirmation
+  // messages upstream will send back for them.
+  size_t AppendResubscribe(std::string* out) const;
+
+  // Whether `reply` (RESP2 array or RESP3 push) confirms a SUBSCRIBE, PSUBSCRIBE or SSUBSCRIBE.
+  static bool IsConfirmation(std::string_view reply);
+
+ private:
+  std::set<std::string> channels_, patterns_, shard_;
+  bool unrebuildable_ = false;
+};
+
+}  // namespace respite::proxy
