@@ -11,6 +11,7 @@
 #include "proxy/server.h"
 #include "proxy/status_report.h"
 #include "proxy/store_executor.h"
+#include "proxy/time_util.h"
 #include "resp/reply_writer.h"
 #include "storage/journal.h"
 #include "storage/local_store.h"
@@ -26,12 +27,6 @@ constexpr size_t kMaxListed = 1000;
 
 bool Is(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
-int64_t WallMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 // An entry as [seq, db, wall_ms, [argv...]].

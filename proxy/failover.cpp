@@ -8,16 +8,11 @@
 #include "proxy/replayer.h"
 #include "proxy/server.h"
 #include "proxy/store_executor.h"
+#include "proxy/time_util.h"
 
 namespace respite::proxy {
 
 namespace {
-int64_t WallMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 Failover::Mode ParseMode(const std::string& mode) {
   if (mode == "local") return Failover::Mode::kLocal;
   if (mode == "forward") return Failover::Mode::kForward;

@@ -18,12 +18,6 @@ const char* PathName(CommandPath path) {
   return "proxy";
 }
 
-uint64_t MonotonicNs() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   std::chrono::steady_clock::now().time_since_epoch())
-                                   .count());
-}
-
 size_t Histogram::BucketOf(uint64_t ns) {
   const double seconds = static_cast<double>(ns) / 1e9;
   for (size_t i = 0; i < kLatencyBuckets.size(); ++i) {

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "proxy/time_util.h"
+
 namespace respite::resp {
 struct CommandSpec;
 }
@@ -86,8 +88,5 @@ class Metrics {
   std::vector<std::unique_ptr<CommandMetrics>> threads_;
   std::atomic<uint64_t> connections_total_{0};
 };
-
-// Nanoseconds of a monotonic clock.
-uint64_t MonotonicNs();
 
 }  // namespace respite::proxy

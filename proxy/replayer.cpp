@@ -8,6 +8,7 @@
 #include "proxy/blocking_client.h"
 #include "proxy/failover.h"
 #include "proxy/store_executor.h"
+#include "proxy/time_util.h"
 #include "resp/command_encoder.h"
 #include "storage/journal.h"
 #include "storage/keyspace.h"
@@ -24,12 +25,6 @@ uint64_t NowMs() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::steady_clock::now().time_since_epoch())
                                    .count());
-}
-
-int64_t WallMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 std::string ErrorText(std::string_view reply) {

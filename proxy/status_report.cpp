@@ -13,17 +13,12 @@
 #include "proxy/replayer.h"
 #include "proxy/server.h"
 #include "proxy/store_executor.h"
+#include "proxy/time_util.h"
 #include "resp/command_table.h"
 
 namespace respite::proxy {
 
 namespace {
-
-int64_t WallMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 double AgeSeconds(int64_t now_ms, int64_t then_ms) {
   return then_ms == 0 || now_ms < then_ms ? 0.0 : static_cast<double>(now_ms - then_ms) / 1000.0;

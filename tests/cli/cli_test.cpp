@@ -17,35 +17,12 @@
 #include "storage/clock.h"
 #include "storage/encoding.h"
 #include "storage/local_store.h"
+#include "tests/cli/run_tool.h"
 
 namespace respite::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Ran {
-  int code = 0;
-  std::string out;
-  std::string err;
-};
-
-Ran Tool(std::vector<std::string> args, const std::vector<std::string>& environ = {}) {
-  char* out_buf = nullptr;
-  char* err_buf = nullptr;
-  size_t out_len = 0;
-  size_t err_len = 0;
-  std::FILE* out = open_memstream(&out_buf, &out_len);
-  std::FILE* err = open_memstream(&err_buf, &err_len);
-  Ran r;
-  r.code = RunTool(args, environ, out, err);
-  std::fclose(out);
-  std::fclose(err);
-  r.out.assign(out_buf, out_len);
-  r.err.assign(err_buf, err_len);
-  std::free(out_buf);
-  std::free(err_buf);
-  return r;
-}
 
 bool Contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;

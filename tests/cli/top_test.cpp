@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli/cli.h"
+#include "tests/cli/run_tool.h"
 
 namespace respite::cli {
 namespace {
@@ -261,29 +262,9 @@ TEST(HumanUnits, BytesSecondsAndRates) {
   EXPECT_EQ(HumanRate(120.4), "120");
 }
 
-struct Ran {
-  int code = 0;
-  std::string out;
-  std::string err;
-};
-
 Ran Top(std::vector<std::string> args, const std::vector<std::string>& environ = {}) {
   args.insert(args.begin(), "top");
-  char* out_buf = nullptr;
-  char* err_buf = nullptr;
-  size_t out_len = 0;
-  size_t err_len = 0;
-  std::FILE* out = open_memstream(&out_buf, &out_len);
-  std::FILE* err = open_memstream(&err_buf, &err_len);
-  Ran r;
-  r.code = RunTool(args, environ, out, err);
-  std::fclose(out);
-  std::fclose(err);
-  r.out.assign(out_buf, out_len);
-  r.err.assign(err_buf, err_len);
-  std::free(out_buf);
-  std::free(err_buf);
-  return r;
+  return Tool(args, environ);
 }
 
 // A loopback port nothing listens on (bound a moment ago, then closed).
