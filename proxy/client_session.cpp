@@ -379,10 +379,33 @@ void ClientSession::SubmitToStore(const Command& cmd, uint64_t tag, int64_t wait
 
 void ClientSession::OnStoreReply(uint64_t tag, std::string_view reply) {
   --inflight_;
+  if (!closed_ && !reply.empty() && reply[0] == StoreExecutor::kReissueUpstream) {
+    ReissueUpstream(tag, reply.substr(1));
+    return;
+  }
   if (!closed_ && !reply.empty()) {
     Finish(tag, reply);
     ScheduleFlush();
   }
+  Wake();
+}
+
+void ClientSession::ReissueUpstream(uint64_t tag, std::string_view request) {
+  // A command that blocked on the local store, handed back at the cutover: it waits on upstream
+  // now, where the replayed writes are. Only when nothing else of this client is in flight on
+  // the store (its commands must reach upstream in order); otherwise it times out here.
+  if (inflight_ > 0) {
+    std::string reply;
+    resp::ReplyWriter(&reply, protocol_).NullArray();  // what a blocking timeout answers
+    Finish(tag, reply);
+    ScheduleFlush();
+    Wake();
+    return;
+  }
+  UpstreamLink* link = EnsureDedicated();
+  ++inflight_;
+  inflight_link_ = link;
+  link->Send(request, this, tag, /*blocking=*/true);
   Wake();
 }
 

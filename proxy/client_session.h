@@ -108,6 +108,8 @@ class ClientSession final : public ReplySink {
   void Wake();
   void CloseSocket();
   void Resubscribe();
+  // Sends a command handed back by the store at the cutover (see ReleaseParkedClients) upstream.
+  void ReissueUpstream(uint64_t tag, std::string_view request);
 
   IoThread& io_;
   boost::asio::ip::tcp::socket socket_;

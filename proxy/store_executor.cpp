@@ -7,10 +7,12 @@
 #include <cctype>
 #include <charconv>
 #include <chrono>
+#include <cstdio>
 #include <limits>
 
 #include "proxy/client_session.h"
 #include "proxy/io_thread.h"
+#include "resp/command_encoder.h"
 #include "storage/clock.h"
 #include "storage/engine.h"
 #include "storage/journal.h"
@@ -253,6 +255,26 @@ void StoreExecutor::WakeParked(bool force) {
 void StoreExecutor::ReleaseParkedClients() {
   Request request;
   request.task = [this](storage::LocalStore&) {
+    const int64_t now = clock_->NowMs();
+    for (Parked& p : parked_) {
+      if (p.request.client == nullptr) continue;
+      std::vector<std::string> argv = p.request.argv;
+      const int64_t deadline = p.request.block_deadline_ms;
+      if (deadline != 0 && deadline <= now) continue;  // its timeout reply comes below
+      if (deadline != 0) {
+        // The timeout argument: first for BLMPOP and BZMPOP, last for the others.
+        const std::string name = Lower(argv[0]);
+        std::string& timeout = (name == "blmpop" || name == "bzmpop") ? argv[1] : argv.back();
+        char seconds[32];
+        std::snprintf(seconds, sizeof seconds, "%.3f", static_cast<double>(deadline - now) / 1000);
+        timeout = seconds;
+      }
+      std::string reply(1, kReissueUpstream);
+      resp::AppendCommandRange(&reply, argv);
+      Complete(p.request, std::move(reply));
+      p.request.client = nullptr;  // handed back: dropped below without a second reply
+      p.request.done = [](std::string) {};
+    }
     ExpireParked(std::numeric_limits<int64_t>::max(), /*all=*/true);
     Deliver();
   };

@@ -74,9 +74,12 @@ class StoreExecutor {
   template <typename F>
   auto Call(F f) -> decltype(f(std::declval<storage::LocalStore&>()));
 
-  // Answers every client parked on a blocking command with its timeout reply (null), as at the
-  // cutover to forwarding, after which no local write would ever wake them. Thread-safe.
+  // At the cutover to forwarding, after which no local write would wake them: hands every client
+  // parked on a blocking command back for re-issue upstream with what is left of its timeout
+  // (a reply starting with kReissueUpstream, then the command to send), or its timeout reply
+  // when nothing is left. Thread-safe.
   void ReleaseParkedClients();
+  static constexpr char kReissueUpstream = '\0';  // never the first byte of a RESP reply
 
   // Stops the thread after the queued commands ran.
   void Stop();

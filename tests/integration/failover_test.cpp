@@ -406,15 +406,57 @@ TEST_F(FailoverTest, BlockedPopsAreReissuedLocallyWithTheRemainingTimeout) {
   EXPECT_LT(ms, 4200) << "the local re-issue waited the full timeout again";
 }
 
+// A client blocked on the local store when the cutover comes waits on upstream from then on,
+// where the replayed writes are, with what is left of its timeout.
+TEST_F(FailoverTest, ClientsBlockedLocallyAtCutoverAreReissuedUpstream) {
+  ASSERT_NO_FATAL_FAILURE(StartStack({}));
+  redis_->Kill();
+  Client admin = respite_->Connect();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        Reply r = admin.Command({"RESPITE", "STATUS"});
+        return r && std::string(r->str, r->len).find("respite_state:local") != std::string::npos;
+      },
+      10s));
+  Reply woken, timed_out;
+  Clock::duration timed_out_after{};
+  std::thread waiter([&] {
+    Client c = respite_->Connect(20s);
+    woken = c.Command({"BLPOP", "cut:work", "15"});
+  });
+  std::thread short_waiter([&] {
+    Client c = respite_->Connect(20s);
+    const auto start = Clock::now();
+    timed_out = c.Command({"BLPOP", "cut:none", "4"});
+    timed_out_after = Clock::now() - start;
+  });
+  std::this_thread::sleep_for(300ms);  // both parked locally
+  ASSERT_EQ(redis_->Restart(), "");
+  ASSERT_TRUE(WaitForwarding(*respite_, *redis_)) << "respite did not forward within 30 s";
+  // Pushed on upstream itself: only a client waiting there can get it.
+  Client direct = Direct();
+  ASSERT_TRUE(direct.Command({"RPUSH", "cut:work", "job"}).IsInteger(1));
+  waiter.join();
+  short_waiter.join();
+  EXPECT_EQ(woken.Describe(), R"(["cut:work","job"])");
+  EXPECT_TRUE(direct.Command({"LLEN", "cut:work"}).IsInteger(0));
+  EXPECT_TRUE(timed_out.IsNil()) << timed_out.Describe();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timed_out_after).count();
+  EXPECT_GE(ms, 3800);
+  EXPECT_LT(ms, 6000) << "the upstream re-issue waited the full timeout again";
+}
+
 // ---- subscribers: kept through an outage and subscribed again on recovery ----
 
 TEST_F(FailoverTest, SubscribersAreKeptAndResubscribedAfterAnOutage) {
   ASSERT_NO_FATAL_FAILURE(StartStack({}));
   Client sub = respite_->Connect();
   ASSERT_TRUE(sub.ok());
-  EXPECT_EQ(sub.Command({"SUBSCRIBE", "news", "sport"}).Describe(), R"(["subscribe","news",(integer) 1])");
+  EXPECT_EQ(sub.Command({"SUBSCRIBE", "news", "sport"}).Describe(),
+            R"(["subscribe","news",(integer) 1])");
   EXPECT_EQ(sub.GetReply().Describe(), R"(["subscribe","sport",(integer) 2])");
-  EXPECT_EQ(sub.Command({"PSUBSCRIBE", "alert.*"}).Describe(), R"(["psubscribe","alert.*",(integer) 3])");
+  EXPECT_EQ(sub.Command({"PSUBSCRIBE", "alert.*"}).Describe(),
+            R"(["psubscribe","alert.*",(integer) 3])");
 
   redis_->Kill();
   Client admin = respite_->Connect();
@@ -439,7 +481,8 @@ TEST_F(FailoverTest, SubscribersAreKeptAndResubscribedAfterAnOutage) {
   EXPECT_EQ(sub.GetReply().Describe(), R"(["message","news","back"])");
   EXPECT_TRUE(direct.Command({"PUBLISH", "alert.fire", "hot"}).IsInteger(1));
   EXPECT_EQ(sub.GetReply().Describe(), R"(["pmessage","alert.*","alert.fire","hot"])");
-  EXPECT_EQ(sub.Command({"UNSUBSCRIBE", "sport"}).Describe(), R"(["unsubscribe","sport",(integer) 2])");
+  EXPECT_EQ(sub.Command({"UNSUBSCRIBE", "sport"}).Describe(),
+            R"(["unsubscribe","sport",(integer) 2])");
   EXPECT_TRUE(direct.Command({"PUBLISH", "sport", "x"}).IsInteger(0));
 }
 
