@@ -95,6 +95,10 @@ struct FallbackConfig {
   // off: fail fast while upstream is down; read-only: serve reads locally, refuse writes; full:
   // reads and writes, journaled. Default: full.
   std::string mode = "full";
+  // none: local data is only what was written while upstream was down (cleared after a drain);
+  // writes: forwarded writes are mirrored locally off the hot path, so reads during an outage
+  // see them (possibly stale). Default: none.
+  std::string warm = "none";
 };
 
 struct JournalConfig {

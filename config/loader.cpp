@@ -324,6 +324,8 @@ const std::vector<Setting>& Settings() {
         kHourMs));
     s.push_back(Choice("fallback", "mode", [](auto& c) -> auto& { return c.fallback.mode; },
                        {"off", "read-only", "full"}));
+    s.push_back(Choice("fallback", "warm", [](auto& c) -> auto& { return c.fallback.warm; },
+                       {"none", "writes"}));
     s.push_back(Size(
         "journal", "max_bytes", [](auto& c) -> auto& { return c.journal.max_bytes; }));
     s.push_back(Size(

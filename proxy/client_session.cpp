@@ -92,7 +92,8 @@ ClientSession::ClientSession(IoThread& io, tcp::socket socket, uint64_t id)
       parser_(resp::ParserLimits{io.config().limits.max_bulk_len,
                                  io.config().limits.max_multibulk_len,
                                  io.config().limits.max_inline_len}),
-      authenticated_(io.config().requirepass.empty()) {
+      authenticated_(io.config().requirepass.empty()),
+      warm_writes_(io.config().fallback.warm == "writes") {
   boost::system::error_code ignored;
   socket_.set_option(tcp::no_delay(true), ignored);
   // Writes are tried directly first (Flush); they must never block the io thread.
@@ -288,6 +289,11 @@ ClientSession::Step ClientSession::Forward(const Route& route, const Command& cm
   const bool discard = reply_mode_ != ReplyMode::kOn;
   if (reply_mode_ == ReplyMode::kSkip) reply_mode_ = ReplyMode::kOn;
   const uint64_t tag = replies_.Reserve(discard, MetaFor(CommandPath::kForward, route.info));
+  if (warm_writes_ && route.spec != nullptr && route.spec->Has(resp::kCmdWrite) &&
+      !route.blocking && !in_multi_ && !route.begins_multi && !route.ends_multi) {
+    mirror_pending_.push_back(
+        MirrorPending{tag, db_, std::vector<std::string>(cmd.argv.begin(), cmd.argv.end())});
+  }
   if (route.begins_multi) {
     in_multi_ = true;
     multi_local_ = false;
@@ -390,6 +396,24 @@ void ClientSession::OnStoreReply(uint64_t tag, std::string_view reply) {
   Wake();
 }
 
+void ClientSession::MirrorIfPending(uint64_t tag, std::string_view reply) {
+  while (!mirror_pending_.empty() && mirror_pending_.front().tag < tag) {
+    mirror_pending_.pop_front();  // not answered in order: never happens on one link; be safe
+  }
+  if (mirror_pending_.empty() || mirror_pending_.front().tag != tag) return;
+  MirrorPending pending = std::move(mirror_pending_.front());
+  mirror_pending_.pop_front();
+  StoreExecutor* store = io_.server().store();
+  if (reply.empty() || reply[0] == '-' || store == nullptr) return;
+  if (!mirror_session_) mirror_session_ = std::make_shared<storage::LocalSession>();
+  StoreExecutor::Request request;
+  request.session = mirror_session_;
+  request.argv = std::move(pending.argv);
+  request.db = pending.db;
+  request.mirror = true;
+  store->Submit(std::move(request));
+}
+
 void ClientSession::ReissueUpstream(uint64_t tag, std::string_view request) {
   // A command that blocked on the local store, handed back at the cutover: it waits on upstream
   // now, where the replayed writes are. Only when nothing else of this client is in flight on
@@ -432,6 +456,7 @@ void ClientSession::MaybeReleaseDedicated() {
 
 void ClientSession::OnReply(uint64_t tag, std::string_view reply) {
   --inflight_;
+  if (!mirror_pending_.empty()) MirrorIfPending(tag, reply);
   if (closed_) return;
   Finish(tag, reply);
   ScheduleFlush();
@@ -442,6 +467,7 @@ void ClientSession::OnReply(uint64_t tag, std::string_view reply) {
 void ClientSession::OnRequestFailed(uint64_t tag, std::string_view error, std::string_view request,
                                     bool sent) {
   --inflight_;
+  if (!mirror_pending_.empty()) MirrorIfPending(tag, "-");  // never mirrored: outcome unknown
   if (!closed_ && !request.empty() && !relay_ && io_.server().serve_locally()) {
     // Upstream is down. A request that never reached it runs locally, in its place in the order;
     // so does one whose outcome is unknown if running it twice is harmless (a read, an

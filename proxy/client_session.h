@@ -9,6 +9,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <span>
@@ -110,6 +111,8 @@ class ClientSession final : public ReplySink {
   void Resubscribe();
   // Sends a command handed back by the store at the cutover (see ReleaseParkedClients) upstream.
   void ReissueUpstream(uint64_t tag, std::string_view request);
+  // Mirrors the forwarded write answered by `tag` (if one waits) when `reply` is no error.
+  void MirrorIfPending(uint64_t tag, std::string_view reply);
 
   IoThread& io_;
   boost::asio::ip::tcp::socket socket_;
@@ -158,6 +161,16 @@ class ClientSession final : public ReplySink {
   size_t swallow_confirmations_ = 0;  // the resubscribe's confirmations: the client had its own
   // The client's state in the local store (shared with the store executor thread).
   std::shared_ptr<storage::LocalSession> local_session_;
+  // fallback.warm: writes. Forwarded writes waiting for upstream's reply, to be mirrored on the
+  // local store once it succeeded: (tag, db, argv), in send order.
+  struct MirrorPending {
+    uint64_t tag;
+    int db;
+    std::vector<std::string> argv;
+  };
+  bool warm_writes_ = false;
+  std::deque<MirrorPending> mirror_pending_;
+  std::shared_ptr<storage::LocalSession> mirror_session_;
 
   bool waiting_barrier_ = false;
   bool close_after_replies_ = false;  // QUIT, protocol error

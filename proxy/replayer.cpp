@@ -225,9 +225,12 @@ Replayer::Outcome Replayer::Drain(BlockingClient& client, std::string* error) {
       std::chrono::duration_cast<std::chrono::milliseconds>(now - started).count();
   const auto pause_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(now - pause_started).count();
-  // Upstream now has everything: local data would only go stale (fallback.warm none).
-  storage::Status cleared = store_.Call([](LocalStore& s) { return s.keyspace().Flush(-1); });
-  if (!cleared.ok()) spdlog::warn("clearing local data after replay: {}", cleared.ToString());
+  // Upstream now has everything. With fallback.warm none local data would only go stale; with
+  // writes it is the mirror, kept warm for the next outage.
+  if (config_.fallback.warm != "writes") {
+    storage::Status cleared = store_.Call([](LocalStore& s) { return s.keyspace().Flush(-1); });
+    if (!cleared.ok()) spdlog::warn("clearing local data after replay: {}", cleared.ToString());
+  }
   store_.ReleaseParkedClients();
   failover_.FinishCutover(replayed, static_cast<uint64_t>(total_ms),
                           static_cast<uint64_t>(pause_ms));

@@ -149,7 +149,7 @@ bool StoreExecutor::TryRun(Request& request, std::string* reply) {
   std::vector<std::string_view> argv(request.argv.begin(), request.argv.end());
   request.session->db = request.db;
   request.session->protocol = request.protocol;
-  store_->Execute(*request.session, argv, reply);
+  store_->Execute(*request.session, argv, reply, /*journal=*/!request.mirror);
   return !store_->last_would_block();
 }
 
@@ -178,6 +178,7 @@ void StoreExecutor::RunGroup(std::span<Request> batch) {
   }
   storage::Status s = store_->EndGroup();
   for (size_t i = 0; i < batch.size(); ++i) {
+    if (parked[i] && batch[i].mirror) parked[i] = false;  // a mirrored pop found nothing: done
     if (parked[i]) {
       Parked p{std::move(batch[i]), {}};
       const int64_t timeout = BlockTimeoutMs(p.request.argv);
@@ -199,7 +200,7 @@ void StoreExecutor::RunGroup(std::span<Request> batch) {
 
 void StoreExecutor::Complete(Request& request, std::string reply) {
   if (request.client == nullptr) {
-    request.done(std::move(reply));
+    if (request.done) request.done(std::move(reply));
     return;
   }
   for (auto& [io, list] : outbox_) {

@@ -55,6 +55,9 @@ class StoreExecutor {
     IoThread* io = nullptr;
     uint64_t tag = 0;
     ReplyFn done;
+    // A write upstream already applied, mirrored here (fallback.warm: writes): not journaled,
+    // never parked, no reply.
+    bool mirror = false;
     // Instead of a command: work on the store, run in queue order (replay, cutover).
     std::function<void(storage::LocalStore&)> task;
   };

@@ -446,6 +446,51 @@ TEST_F(FailoverTest, ClientsBlockedLocallyAtCutoverAreReissuedUpstream) {
   EXPECT_LT(ms, 6000) << "the upstream re-issue waited the full timeout again";
 }
 
+// ---- fallback.warm: writes ----
+
+// Forwarded writes are mirrored on the local store, so reads during an outage see them; the
+// mirror is kept (not cleared) after the replay, for the next outage.
+TEST_F(FailoverTest, WarmWritesMirrorForwardedWritesForReadsDuringAnOutage) {
+  redis_ = std::make_unique<RedisServer>();
+  ASSERT_EQ(redis_->Start(), "");
+  RespiteOptions options = FastFailover(redis_->Url());
+  options.env.push_back("RESPITE_FALLBACK_WARM=writes");
+  respite_ = std::make_unique<RespiteProcess>(options);
+  ASSERT_EQ(respite_->Start(), "");
+  Client c = respite_->Connect();
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(c.Command({"SET", "w:a", "1"}).IsStatus("OK"));
+  ASSERT_TRUE(c.Command({"HSET", "w:h", "f", "v"}).IsInteger(1));
+  ASSERT_TRUE(c.Command({"RPUSH", "w:l", "x", "y"}).IsInteger(2));
+  ASSERT_TRUE(c.Command({"SET", "w:gone", "1"}).IsStatus("OK"));
+  ASSERT_TRUE(c.Command({"DEL", "w:gone"}).IsInteger(1));
+  ASSERT_TRUE(c.Command({"HINCRBY", "w:a", "f", "1"}).IsErrorPrefix("WRONGTYPE"));  // not mirrored
+  ASSERT_TRUE(Direct().Command({"GET", "w:a"}).IsString("1"));                      // forwarded
+
+  auto served_locally = [&] {
+    Client admin = respite_->Connect();
+    Reply r = admin.Command({"RESPITE", "STATUS"});
+    return r && std::string(r->str, r->len).find("respite_state:local") != std::string::npos;
+  };
+  redis_->Kill();
+  ASSERT_TRUE(WaitFor(served_locally, 10s));
+  Client local = respite_->Connect();
+  EXPECT_TRUE(local.Command({"GET", "w:a"}).IsString("1"));
+  EXPECT_TRUE(local.Command({"HGET", "w:h", "f"}).IsString("v"));
+  EXPECT_EQ(local.Command({"LRANGE", "w:l", "0", "-1"}).Describe(), R"(["x","y"])");
+  EXPECT_TRUE(local.Command({"EXISTS", "w:gone"}).IsInteger(0));
+  ASSERT_TRUE(local.Command({"SET", "w:b", "2"}).IsStatus("OK"));  // journaled
+
+  ASSERT_EQ(redis_->Restart(), "");  // comes back empty: only the journal reaches it
+  ASSERT_TRUE(WaitForwarding(*respite_, *redis_)) << "respite did not forward within 30 s";
+  EXPECT_TRUE(Direct().Command({"GET", "w:b"}).IsString("2"));
+  redis_->Kill();
+  ASSERT_TRUE(WaitFor(served_locally, 10s));
+  Client again = respite_->Connect();
+  EXPECT_TRUE(again.Command({"GET", "w:a"}).IsString("1")) << "the mirror was cleared at cutover";
+  EXPECT_TRUE(again.Command({"GET", "w:b"}).IsString("2"));
+}
+
 // ---- subscribers: kept through an outage and subscribed again on recovery ----
 
 TEST_F(FailoverTest, SubscribersAreKeptAndResubscribedAfterAnOutage) {
