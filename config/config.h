@@ -106,9 +106,9 @@ struct JournalConfig {
   uint64_t max_bytes = 1ull << 30;
   // Largest single entry. Default: 64 MB.
   uint64_t max_entry_bytes = 64ull << 20;
-  // Replay batches: at most this many entries / bytes per upstream MULTI/EXEC. Defaults: 100,
-  // 1 MB.
-  uint32_t batch_entries = 100;
+  // Replay batches: at most this many entries / bytes per upstream MULTI/EXEC. Defaults: 1000,
+  // 1 MB (per-batch costs dominate below a few hundred; bench/RESULTS.md).
+  uint32_t batch_entries = 1000;
   uint64_t batch_bytes = 1ull << 20;
 };
 

@@ -287,11 +287,14 @@ void StoreExecutor::PublishStats(bool with_size) {
   constexpr auto kRelaxed = std::memory_order_relaxed;
   stats_.journal_entries.store(journal.pending_entries(), kRelaxed);
   stats_.journal_bytes.store(journal.pending_bytes(), kRelaxed);
-  stats_.oldest_entry_wall_ms.store(journal.OldestWallMs(), kRelaxed);
   stats_.dead_letters.store(journal.dead_letters(), kRelaxed);
   stats_.applied_through.store(journal.applied_through(), kRelaxed);
   stats_.parked_clients.store(parked_.size(), kRelaxed);
-  if (with_size) stats_.store_bytes.store(store_->engine().ApproximateSize(), kRelaxed);
+  // These read RocksDB (an iterator, a size estimate): once a tick, not after every batch, or a
+  // replay would pay for them thousands of times a second.
+  if (!with_size) return;
+  stats_.oldest_entry_wall_ms.store(journal.OldestWallMs(), kRelaxed);
+  stats_.store_bytes.store(store_->engine().ApproximateSize(), kRelaxed);
 }
 
 void StoreExecutor::ExpireParked(int64_t now_ms, bool all) {
