@@ -46,7 +46,7 @@ void Failover::Start(uint64_t journal_entries) {
                    journal_entries);
     }
   }
-  health_ = std::make_unique<HealthMonitor>(config_, *this);
+  health_ = std::make_unique<HealthMonitor>(config_, *this, &server_.stall_board());
   health_->Start();
   if (store_ != nullptr) {
     replayer_ = std::make_unique<Replayer>(config_, *this, *store_);

@@ -2,10 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "proxy/blocking_client.h"
 #include "proxy/failover.h"
+#include "proxy/stall_board.h"
 
 namespace respite::proxy {
 
@@ -15,15 +17,25 @@ constexpr std::string_view kProbe = "*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nROLE\r\n";
 std::string ErrorText(std::string_view reply) {
   return std::string(reply.substr(1, reply.size() >= 3 ? reply.size() - 3 : 0));
 }
+// How often forwarded traffic is looked at for stalls.
+constexpr auto kStallPoll = std::chrono::milliseconds(5);
+
+uint64_t SteadyMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
 }  // namespace
 
-HealthMonitor::HealthMonitor(const config::Config& config, Failover& failover)
-    : config_(config), failover_(failover) {}
+HealthMonitor::HealthMonitor(const config::Config& config, Failover& failover,
+                             const StallBoard* stalls)
+    : config_(config), failover_(failover), stalls_(stalls) {}
 
 HealthMonitor::~HealthMonitor() { Stop(); }
 
 void HealthMonitor::Start() {
   thread_ = std::thread([this] { Loop(); });
+  if (stalls_ != nullptr) stall_thread_ = std::thread([this] { WatchStalls(); });
 }
 
 void HealthMonitor::Stop() {
@@ -33,6 +45,7 @@ void HealthMonitor::Stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (stall_thread_.joinable()) stall_thread_.join();
 }
 
 bool HealthMonitor::Check(BlockingClient& client, std::string* reason) {
@@ -59,6 +72,28 @@ bool HealthMonitor::Check(BlockingClient& client, std::string* reason) {
     return false;
   }
   return true;
+}
+
+void HealthMonitor::WatchStalls() {
+  // Forwarded requests unanswered for as long as the checks need to declare upstream down
+  // (timeout x unhealthy_after) are the same evidence, found without waiting for the check
+  // interval to come round: a hung upstream under load is detected in about that time.
+  const uint64_t limit_ms =
+      uint64_t{config_.health.timeout_ms} * std::max<uint32_t>(1, config_.health.unhealthy_after);
+  uint64_t reported = 0;  // the stall already reported: once per stall, however long it lasts
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    cv_.wait_for(lock, kStallPoll);
+    const uint64_t since = stalls_->Oldest();
+    if (since == 0 || since == reported) continue;
+    const uint64_t now = SteadyMs();
+    if (now < since || now - since < limit_ms) continue;
+    reported = since;
+    lock.unlock();
+    failover_.ReportUpstreamFailure("forwarded requests unanswered for " +
+                                    std::to_string(now - since) + " ms");
+    lock.lock();
+  }
 }
 
 void HealthMonitor::Loop() {

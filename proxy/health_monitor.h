@@ -17,9 +17,13 @@ namespace respite::proxy {
 
 class Failover;
 
+class StallBoard;
+
 class HealthMonitor {
  public:
-  HealthMonitor(const config::Config& config, Failover& failover);
+  // `stalls` (may be null): forwarded requests waiting unanswered; stalled for timeout x
+  // unhealthy_after, they switch respite to local as the checks would, but sooner.
+  HealthMonitor(const config::Config& config, Failover& failover, const StallBoard* stalls);
   ~HealthMonitor();
   void Start();
   void Stop();
@@ -36,6 +40,8 @@ class HealthMonitor {
  private:
   void Loop();
   bool Check(class BlockingClient& client, std::string* reason);
+  // Second thread: reports upstream down when forwarded requests stall (see stall_board.h).
+  void WatchStalls();
 
   const config::Config& config_;
   Failover& failover_;
@@ -47,6 +53,8 @@ class HealthMonitor {
   std::atomic<uint64_t> failed_{0};
   std::atomic<uint64_t> latency_us_{0};
   std::atomic<bool> up_{false};
+  const StallBoard* stalls_;
+  std::thread stall_thread_;
 };
 
 }  // namespace respite::proxy

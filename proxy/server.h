@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "proxy/stall_board.h"
 #include "storage/clock.h"
 
 namespace respite::proxy {
@@ -50,6 +51,7 @@ class Server {
   void WakeAllSessions();
 
   Metrics& metrics() { return *metrics_; }
+  StallBoard& stall_board() { return stall_board_; }
   uint32_t clients() const { return clients_.load(std::memory_order_relaxed); }
   uint32_t io_thread_count() const { return static_cast<uint32_t>(threads_.size()); }
   bool shutting_down() const { return shutting_down_.load(std::memory_order_relaxed); }
@@ -76,6 +78,7 @@ class Server {
   storage::SystemClock clock_;
   std::unique_ptr<StoreExecutor> store_;
   std::unique_ptr<Metrics> metrics_;
+  StallBoard stall_board_;
   std::unique_ptr<Failover> failover_;
   std::unique_ptr<AdminServer> admin_;
   std::atomic<bool> shutting_down_{false};

@@ -18,6 +18,7 @@
 #include "proxy/io_thread.h"
 #include "proxy/reply_sink.h"
 #include "proxy/server.h"
+#include "proxy/stall_board.h"
 #include "resp/command_encoder.h"
 #include "resp/command_table.h"
 
@@ -35,7 +36,12 @@ constexpr size_t kRetainLimit = 64 * 1024;
 }  // namespace
 
 UpstreamLink::UpstreamLink(IoThread& io, Kind kind, int db, int protocol)
-    : io_(io), kind_(kind), db_(db), protocol_(protocol), socket_(io.context()) {}
+    : io_(io),
+      kind_(kind),
+      db_(db),
+      protocol_(protocol),
+      stall_slot_(io.server().stall_board().Claim()),
+      socket_(io.context()) {}
 
 UpstreamLink::~UpstreamLink() = default;
 
@@ -59,6 +65,7 @@ void UpstreamLink::Send(std::string_view request, ReplySink* sink, uint64_t tag,
   if (retain) retained_.append(request);
   out_.append(request);
   EnsureConnected();
+  if (waiting_since_ms_ == 0) UpdateWaiting(false);
 }
 
 void UpstreamLink::SendUntracked(std::string_view request) {
@@ -148,6 +155,7 @@ void UpstreamLink::Connect() {
         pending_.insert(pending_.begin(), internal.begin(), internal.end());
         state_ = State::kReady;
         down_until_ms_ = 0;
+        UpdateWaiting(false);
         StartReading();
         ScheduleFlush();
       },
@@ -205,6 +213,7 @@ void UpstreamLink::Deliver(std::string_view reply, char type) {
   }
   Pending p = pending_.front();
   pending_.pop_front();
+  UpdateWaiting(true);
   if (p.retained) {
     retained_begin_ += p.len;
     if (retained_begin_ == retained_.size()) {
@@ -304,6 +313,22 @@ void UpstreamLink::Flush() {
                     });
 }
 
+void UpstreamLink::UpdateWaiting(bool progressed) {
+  // Only requests written to a ready connection count (a connect has its own timeout), and not
+  // blocking ones, which may wait as long as the client asked.
+  const bool waiting = state_ == State::kReady && !pending_.empty() && !pending_.front().blocking;
+  if (!waiting) {
+    if (waiting_since_ms_ != 0) {
+      waiting_since_ms_ = 0;
+      io_.server().stall_board().Set(stall_slot_, 0);
+    }
+    return;
+  }
+  if (waiting_since_ms_ != 0 && !progressed) return;
+  waiting_since_ms_ = io_.NowMs();
+  io_.server().stall_board().Set(stall_slot_, waiting_since_ms_);
+}
+
 void UpstreamLink::CheckTimeout(uint64_t now_ms) {
   if (pending_.empty() || state_ == State::kIdle) return;
   const Pending& front = pending_.front();
@@ -350,6 +375,7 @@ void UpstreamLink::Fail(std::string_view reason, std::string_view client_error,
   if (upstream_fault) io_.server().failover().ReportUpstreamFailure(reason);
   std::deque<Pending> failed;
   failed.swap(pending_);
+  UpdateWaiting(false);
   std::string retained;
   retained.swap(retained_);
   size_t kept = retained_begin_;

@@ -96,6 +96,11 @@ class UpstreamLink {
   State state_ = State::kIdle;
   uint64_t generation_ = 0;  // bumped on every close, so stale callbacks can tell
   uint64_t down_until_ms_ = 0;
+  // Health evidence (stall_board.h): since when requests have waited here without a reply.
+  size_t stall_slot_;
+  uint64_t waiting_since_ms_ = 0;
+  // Publishes whether requests wait unanswered; `progressed`: a reply just came.
+  void UpdateWaiting(bool progressed);
   std::string last_error_;
   boost::asio::ip::tcp::socket socket_;
   std::deque<Pending> pending_;

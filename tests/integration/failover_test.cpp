@@ -371,6 +371,40 @@ TEST_F(FailoverTest, UpstreamSigstopLongerThanHealthTimeoutKeepsWritesFlowing) {
   EXPECT_LE(counter, acked_incrs + unknown_incrs);
 }
 
+// Forwarded requests that stall for timeout x unhealthy_after switch respite to local as the
+// checks would; shorter stalls (an upstream busy for 150 ms) and blocking commands waiting as
+// long as asked are no failure.
+TEST_F(FailoverTest, ShortStallsAndLongBlockingCommandsDoNotFailOver) {
+  RedisOptions options;
+  options.extra_args = {"--enable-debug-command", "yes"};
+  ASSERT_NO_FATAL_FAILURE(StartStack(options));
+  std::atomic<bool> stop{false};
+  long long errors = 0, ok = 0;
+  std::thread writer([&] {
+    Client c = respite_->Connect(5s);
+    while (!stop.load()) {
+      if (c.Command({"INCR", "slow:n"}).IsError()) {
+        ++errors;
+      } else {
+        ++ok;
+      }
+    }
+  });
+  std::this_thread::sleep_for(200ms);
+  Client direct = Direct();
+  EXPECT_TRUE(direct.Command({"DEBUG", "SLEEP", "0.15"}).IsStatus("OK"));
+  Client blocked = respite_->Connect(5s);
+  EXPECT_TRUE(blocked.Command({"BLPOP", "slow:nothing", "1"}).IsNil());
+  stop.store(true);
+  writer.join();
+  EXPECT_EQ(errors, 0);
+  EXPECT_GT(ok, 0);
+  EXPECT_EQ(CountOf(FullLog(*respite_), "serving locally"), 0u) << FullLog(*respite_);
+  Reply status = blocked.Command({"RESPITE", "STATUS"});
+  ASSERT_TRUE(status);
+  EXPECT_NE(std::string(status->str, status->len).find("respite_state:forward"), std::string::npos);
+}
+
 // ---- blocked clients at failure: re-issued locally with what is left of their timeout ----
 
 TEST_F(FailoverTest, BlockedPopsAreReissuedLocallyWithTheRemainingTimeout) {
