@@ -187,17 +187,12 @@ Replayer::Outcome Replayer::Drain(BlockingClient& client, std::string* error) {
   bool paused = false;
   uint64_t replayed = 0;
   size_t batch = std::min<size_t>(kFirstBatch, config_.journal.batch_entries);
-  for (;;) {
-    if (stopping_) return Outcome::kStopped;
-    if (failover_.state() != Failover::State::kDraining) {
-      *error = "upstream marked down during replay";
-      return Outcome::kFailed;
-    }
-    Slice slice = store_.Call([&](LocalStore& s) {
+  auto read = [&](uint64_t from, size_t max_entries) {
+    return store_.Call([&](LocalStore& s) {
       Slice out;
       size_t corrupt = 0;
       storage::Status st =
-          s.journal().Read(0, batch, config_.journal.batch_bytes, &out.entries, &corrupt);
+          s.journal().Read(from, max_entries, config_.journal.batch_bytes, &out.entries, &corrupt);
       if (!st.ok()) spdlog::error("reading the journal: {}", st.ToString());
       if (corrupt > 0) {
         spdlog::error("{} journal entries failed their integrity check; moved to dead letters",
@@ -206,18 +201,43 @@ Replayer::Outcome Replayer::Drain(BlockingClient& client, std::string* error) {
       out.pending = s.journal().pending_entries();
       return out;
     });
+  };
+  uint64_t next_from = 0;  // past the last entry sent
+  Slice slice = read(next_from, batch);
+  for (;;) {
+    if (stopping_) return Outcome::kStopped;
+    if (failover_.state() != Failover::State::kDraining) {
+      *error = "upstream marked down during replay";
+      return Outcome::kFailed;
+    }
     if (!paused && slice.pending < config_.journal.batch_entries) {
       // Less than a batch left: pause clients, then replay the tail (read again after the pause
       // so the last commands served locally are included).
       failover_.BeginPause();
       paused = true;
       pause_started = std::chrono::steady_clock::now();
+      slice = read(next_from, batch);
       continue;
     }
     if (slice.entries.empty()) break;
-    if (!ReplayBatch(client, slice.entries, error)) return Outcome::kFailed;
-    replayed += slice.entries.size();
+    InFlight in_flight;
+    if (!SendBatch(client, slice.entries, &in_flight, error)) return Outcome::kFailed;
+    next_from = slice.entries.back().seq + 1;
     batch = std::min<size_t>(batch * 2, config_.journal.batch_entries);
+    // Read the next batch while upstream runs this one. Its pending count still includes the
+    // batch in flight, so the cutover pause comes one batch later than it would otherwise.
+    Slice ahead = read(next_from, batch);
+    bool applied = false;
+    if (!FinishBatch(client, slice.entries, in_flight, error, &applied)) return Outcome::kFailed;
+    if (!applied) {
+      // Upstream refused to queue some entries and ran none: those went to the dead letters,
+      // the rest of the batch is read (and sent) again.
+      next_from = 0;
+      slice = read(next_from, batch);
+      continue;
+    }
+    replayed += slice.entries.size();
+    slice = std::move(ahead);
   }
 
   const auto now = std::chrono::steady_clock::now();
@@ -259,9 +279,18 @@ bool Replayer::DrainWhileForwarding(BlockingClient& client, std::string* error) 
 
 bool Replayer::ReplayBatch(BlockingClient& client, const std::vector<JournalEntry>& batch,
                            std::string* error) {
+  InFlight in_flight;
+  bool applied = false;
+  return SendBatch(client, batch, &in_flight, error) &&
+         FinishBatch(client, batch, in_flight, error, &applied);
+}
+
+bool Replayer::SendBatch(BlockingClient& client, const std::vector<JournalEntry>& batch,
+                         InFlight* in_flight, std::string* error) {
   const auto& url = config_.upstream.parsed;
   // What each queued command is: an entry (its index) or respite's own (SELECT, cursor SET).
-  std::vector<int> queued;
+  std::vector<int>& queued = in_flight->queued;
+  queued.clear();
   std::string request;
   int db = url.db;
   for (size_t i = 0; i < batch.size(); ++i) {
@@ -282,16 +311,25 @@ bool Replayer::ReplayBatch(BlockingClient& client, const std::vector<JournalEntr
   resp::AppendCommand(&request, {"EXEC"});
 
   const uint32_t timeout = config_.upstream.request_timeout_ms;
-  const uint64_t started_ns = MonotonicNs();
+  in_flight->started_ns = MonotonicNs();
   // MULTI alone first: were it refused (renamed, denied by an ACL) the entries behind it in a
   // pipeline would run one by one, outside any transaction, and the cursor could miss them.
-  std::string multi, exec;
+  std::string multi;
   if (!client.Call(kMulti, timeout, &multi, error)) return false;
   if (multi[0] == '-') {
     *error = "MULTI refused: " + ErrorText(multi);
     return false;
   }
   if (!client.Send(request, timeout, error)) return false;
+  return true;
+}
+
+bool Replayer::FinishBatch(BlockingClient& client, const std::vector<JournalEntry>& batch,
+                           const InFlight& in_flight, std::string* error, bool* applied) {
+  *applied = false;
+  const std::vector<int>& queued = in_flight.queued;
+  const uint32_t timeout = config_.upstream.request_timeout_ms;
+  std::string exec;
   std::vector<std::pair<size_t, std::string>> rejected;  // queue-time rejections of entries
   bool own_rejected = false;
   for (size_t i = 0; i < queued.size(); ++i) {
@@ -306,7 +344,7 @@ bool Replayer::ReplayBatch(BlockingClient& client, const std::vector<JournalEntr
     }
   }
   if (!client.Read(timeout, &exec, error)) return false;
-  batch_duration_.Observe(MonotonicNs() - started_ns);
+  batch_duration_.Observe(MonotonicNs() - in_flight.started_ns);
   if (exec[0] == '-') {
     if (own_rejected || rejected.empty()) {
       if (!own_rejected) *error = "EXEC refused: " + ErrorText(exec);
@@ -346,6 +384,7 @@ bool Replayer::ReplayBatch(BlockingClient& client, const std::vector<JournalEntr
     }
     failed.emplace_back(static_cast<size_t>(queued[i]), ErrorText(results[i]));
   }
+  *applied = true;
   const uint64_t last = batch.back().seq;
   const int64_t now = WallMs();
   storage::Status s = store_.Call([&](LocalStore& st) {

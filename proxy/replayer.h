@@ -62,6 +62,18 @@ class Replayer {
   // Replays what the journal holds while forwarding (see RequestForwardDrain).
   bool DrainWhileForwarding(BlockingClient& client, std::string* error);
   // Sends one batch; returns false on a failure that the breaker must hear about.
+  // A batch sent and not yet answered: what each queued command is (an entry's index, or -1 for
+  // respite's own), and when it went.
+  struct InFlight {
+    std::vector<int> queued;
+    uint64_t started_ns = 0;
+  };
+  bool SendBatch(BlockingClient& client, const std::vector<storage::JournalEntry>& batch,
+                 InFlight* in_flight, std::string* error);
+  // Reads the batch's replies; dead-letters entries upstream refused; trims the journal.
+  // *applied: false when upstream ran none of it (refused entries at queue time).
+  bool FinishBatch(BlockingClient& client, const std::vector<storage::JournalEntry>& batch,
+                   const InFlight& in_flight, std::string* error, bool* applied);
   bool ReplayBatch(BlockingClient& client, const std::vector<storage::JournalEntry>& batch,
                    std::string* error);
   void SleepMs(uint64_t ms);

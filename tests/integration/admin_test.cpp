@@ -261,6 +261,31 @@ TEST_F(AdminTest, DeadLettersAreListedAndRetried) {
   EXPECT_EQ(Metrics().Value("respite_deadletter_entries"), 0);
 }
 
+// An entry upstream refuses to even queue (here HSET, renamed away) aborts its whole batch
+// (EXECABORT): it goes to the dead letters and the rest of the batch is sent again and applies.
+TEST_F(AdminTest, EntryRefusedAtQueueTimeIsDeadLetteredAndTheRestReplays) {
+  RedisOptions renamed;
+  renamed.extra_args = {"--rename-command", "HSET", ""};
+  ASSERT_NO_FATAL_FAILURE(StartStack(renamed));
+  ASSERT_EQ(Post("/mode/local").status, 200);
+  Client c = respite_->Connect();
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(c.Command({"SET", "q:before", "1"}).IsStatus("OK"));
+  ASSERT_TRUE(c.Command({"HSET", "q:h", "f", "v"}).IsInteger(1));
+  ASSERT_TRUE(c.Command({"SET", "q:after", "2"}).IsStatus("OK"));
+  ASSERT_EQ(Post("/mode/auto").status, 200);
+  ASSERT_TRUE(WaitState("forward")) << Get("/status").body;
+  Client direct = redis_->Connect();
+  EXPECT_TRUE(direct.Command({"GET", "q:before"}).IsString("1"));
+  EXPECT_TRUE(direct.Command({"GET", "q:after"}).IsString("2"));
+  Reply letters = c.Command({"RESPITE", "JOURNAL", "DEADLETTERS"});
+  ASSERT_TRUE(letters.IsArray(1)) << letters.Describe();
+  EXPECT_NE(std::string(letters->element[0]->element[0]->str).find("unknown command"),
+            std::string::npos)
+      << letters.Describe();
+  EXPECT_EQ(Status("entries"), "0");
+}
+
 // fallback.mode off: nothing serves while upstream is down, and /readyz says so.
 TEST_F(AdminTest, ReadyzIs503WhenNothingCanServe) {
   redis_ = std::make_unique<RedisServer>();
