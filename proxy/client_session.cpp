@@ -562,7 +562,11 @@ void ClientSession::CompleteLocal(std::string_view reply) {
 void ClientSession::Finish(uint64_t tag, std::string_view reply) {
   const ReplyMeta& meta = replies_.meta(tag);
   if (meta.start_ns != 0) {
-    io_.metrics().Latency(static_cast<CommandPath>(meta.path), MonotonicNs() - meta.start_ns);
+    // The batch's clock: a reply completed while reading commands (answered by respite itself)
+    // takes the read's own.
+    const uint64_t now = std::max(io_.batch_now_ns(), read_started_ns_);
+    io_.metrics().Latency(static_cast<CommandPath>(meta.path),
+                          now > meta.start_ns ? now - meta.start_ns : 0);
   }
   if (meta.info && !reply.empty() && (reply[0] == '$' || reply[0] == '=')) {
     // INFO's text is a bulk (RESP2) or verbatim (RESP3) string: add the section at its end.

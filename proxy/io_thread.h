@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "proxy/time_util.h"
 
 namespace respite::proxy {
 
@@ -43,6 +44,10 @@ class IoThread {
   Server& server() { return server_; }
   // This thread's command counters and latency histograms (written only by this thread).
   CommandMetrics& metrics() { return *metrics_; }
+  // A monotonic timestamp taken once per batch of completions (an upstream read, a batch of
+  // store replies), so that a pipeline of replies costs one clock read, not one per reply.
+  uint64_t batch_now_ns() const { return batch_now_ns_; }
+  void StampBatch() { batch_now_ns_ = MonotonicNs(); }
   int index() const { return index_; }
   // Monotonic milliseconds (steady clock).
   uint64_t NowMs() const;
@@ -88,6 +93,7 @@ class IoThread {
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer ticker_;
   CommandMetrics* metrics_;
+  uint64_t batch_now_ns_ = 0;
   std::array<std::array<std::unique_ptr<UpstreamLink>, 2>, 16> shared_;
   // Every dedicated link ever made here; links are reused, never destroyed while running, because
   // their coroutines may still hold them after a close.

@@ -18,12 +18,22 @@ const char* PathName(CommandPath path) {
   return "proxy";
 }
 
-size_t Histogram::BucketOf(uint64_t ns) {
-  const double seconds = static_cast<double>(ns) / 1e9;
-  for (size_t i = 0; i < kLatencyBuckets.size(); ++i) {
-    if (seconds <= kLatencyBuckets[i]) return i;
+namespace {
+// The bucket bounds in nanoseconds: integer compares on the hot path.
+const std::array<uint64_t, kLatencyBuckets.size()> kBoundsNs = [] {
+  std::array<uint64_t, kLatencyBuckets.size()> bounds{};
+  for (size_t i = 0; i < bounds.size(); ++i) {
+    bounds[i] = static_cast<uint64_t>(kLatencyBuckets[i] * 1e9 + 0.5);
   }
-  return kLatencyBuckets.size();  // +Inf only
+  return bounds;
+}();
+}  // namespace
+
+size_t Histogram::BucketOf(uint64_t ns) {
+  for (size_t i = 0; i < kBoundsNs.size(); ++i) {
+    if (ns <= kBoundsNs[i]) return i;
+  }
+  return kBoundsNs.size();  // +Inf only
 }
 
 void Histogram::ObserveSingleWriter(uint64_t ns) {

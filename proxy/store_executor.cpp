@@ -217,7 +217,8 @@ void StoreExecutor::Deliver() {
   for (auto& [io, list] : outbox_) {
     if (list.empty()) continue;
     // One post per io thread for the whole batch.
-    asio::post(io->context(), [replies = std::move(list)]() mutable {
+    asio::post(io->context(), [io, replies = std::move(list)]() mutable {
+      io->StampBatch();
       for (Completed& c : replies) {
         c.client->OnStoreReply(c.tag, c.reply);
         c.client->Release();

@@ -178,6 +178,7 @@ void UpstreamLink::StartReading() {
             co_return;
           }
           in_.Commit(n);
+          io_.StampBatch();
           for (;;) {
             auto status = scanner_.Scan(in_.Data());
             if (status == resp::ScanStatus::kNeedMore) break;
