@@ -11,7 +11,7 @@ packages=(
   # libraries
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libhiredis-dev librocksdb-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
-  libgtest-dev libgmock-dev libssl-dev libcli11-dev prometheus-cpp-dev
+  libgtest-dev libgmock-dev libssl-dev libcli11-dev
   # real peers for tests and benchmarks
   redis-server redis-tools nutcracker haproxy
   # test helpers
