@@ -326,7 +326,10 @@ void UpstreamLink::UpdateWaiting(bool progressed) {
     return;
   }
   if (waiting_since_ms_ != 0 && !progressed) return;
-  waiting_since_ms_ = io_.NowMs();
+  // A reply just came: the read that brought it stamped the io thread's batch clock, so a
+  // pipeline of replies costs no clock read each. A wait that begins now (the first request
+  // on an idle link) reads the clock: an older stamp would make the wait look longer.
+  waiting_since_ms_ = progressed ? io_.batch_now_ns() / 1'000'000 : io_.NowMs();
   io_.server().stall_board().Set(stall_slot_, waiting_since_ms_);
 }
 

@@ -134,6 +134,13 @@ class FailoverTest : public ::testing::Test {
     ASSERT_EQ(respite_->Start(), "");
   }
 
+  // Whether respite says it serves from its local store (RESPITE STATUS).
+  bool ServedLocally() {
+    Client admin = respite_->Connect();
+    Reply r = admin.Command({"RESPITE", "STATUS"});
+    return r && std::string(r->str, r->len).find("respite_state:local") != std::string::npos;
+  }
+
   Client Direct() {
     Client c = redis_->Connect();
     EXPECT_TRUE(c.ok()) << c.error();
@@ -445,13 +452,7 @@ TEST_F(FailoverTest, BlockedPopsAreReissuedLocallyWithTheRemainingTimeout) {
 TEST_F(FailoverTest, ClientsBlockedLocallyAtCutoverAreReissuedUpstream) {
   ASSERT_NO_FATAL_FAILURE(StartStack({}));
   redis_->Kill();
-  Client admin = respite_->Connect();
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        Reply r = admin.Command({"RESPITE", "STATUS"});
-        return r && std::string(r->str, r->len).find("respite_state:local") != std::string::npos;
-      },
-      10s));
+  ASSERT_TRUE(WaitFor([&] { return ServedLocally(); }, 10s));
   Reply woken, timed_out;
   Clock::duration timed_out_after{};
   std::thread waiter([&] {
@@ -501,13 +502,8 @@ TEST_F(FailoverTest, WarmWritesMirrorForwardedWritesForReadsDuringAnOutage) {
   ASSERT_TRUE(c.Command({"HINCRBY", "w:a", "f", "1"}).IsErrorPrefix("WRONGTYPE"));  // not mirrored
   ASSERT_TRUE(Direct().Command({"GET", "w:a"}).IsString("1"));                      // forwarded
 
-  auto served_locally = [&] {
-    Client admin = respite_->Connect();
-    Reply r = admin.Command({"RESPITE", "STATUS"});
-    return r && std::string(r->str, r->len).find("respite_state:local") != std::string::npos;
-  };
   redis_->Kill();
-  ASSERT_TRUE(WaitFor(served_locally, 10s));
+  ASSERT_TRUE(WaitFor([&] { return ServedLocally(); }, 10s));
   Client local = respite_->Connect();
   EXPECT_TRUE(local.Command({"GET", "w:a"}).IsString("1"));
   EXPECT_TRUE(local.Command({"HGET", "w:h", "f"}).IsString("v"));
@@ -519,7 +515,7 @@ TEST_F(FailoverTest, WarmWritesMirrorForwardedWritesForReadsDuringAnOutage) {
   ASSERT_TRUE(WaitForwarding(*respite_, *redis_)) << "respite did not forward within 30 s";
   EXPECT_TRUE(Direct().Command({"GET", "w:b"}).IsString("2"));
   redis_->Kill();
-  ASSERT_TRUE(WaitFor(served_locally, 10s));
+  ASSERT_TRUE(WaitFor([&] { return ServedLocally(); }, 10s));
   Client again = respite_->Connect();
   EXPECT_TRUE(again.Command({"GET", "w:a"}).IsString("1")) << "the mirror was cleared at cutover";
   EXPECT_TRUE(again.Command({"GET", "w:b"}).IsString("2"));
@@ -538,13 +534,7 @@ TEST_F(FailoverTest, SubscribersAreKeptAndResubscribedAfterAnOutage) {
             R"(["psubscribe","alert.*",(integer) 3])");
 
   redis_->Kill();
-  Client admin = respite_->Connect();
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        Reply r = admin.Command({"RESPITE", "STATUS"});
-        return r && std::string(r->str, r->len).find("respite_state:local") != std::string::npos;
-      },
-      10s));
+  ASSERT_TRUE(WaitFor([&] { return ServedLocally(); }, 10s));
   ASSERT_EQ(redis_->Restart(), "");
   ASSERT_TRUE(WaitForwarding(*respite_, *redis_)) << "respite did not forward within 30 s";
 
