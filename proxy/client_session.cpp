@@ -385,10 +385,6 @@ void ClientSession::SubmitToStore(const Command& cmd, uint64_t tag, int64_t wait
 
 void ClientSession::OnStoreReply(uint64_t tag, std::string_view reply) {
   --inflight_;
-  if (!closed_ && !reply.empty() && reply[0] == StoreExecutor::kReissueUpstream) {
-    ReissueUpstream(tag, reply.substr(1));
-    return;
-  }
   if (!closed_ && !reply.empty()) {
     Finish(tag, reply);
     ScheduleFlush();
@@ -415,6 +411,11 @@ void ClientSession::MirrorIfPending(uint64_t tag, std::string_view reply) {
 }
 
 void ClientSession::ReissueUpstream(uint64_t tag, std::string_view request) {
+  --inflight_;  // off the store
+  if (closed_) {
+    Wake();
+    return;
+  }
   // A command that blocked on the local store, handed back at the cutover: it waits on upstream
   // now, where the replayed writes are. Only when nothing else of this client is in flight on
   // the store (its commands must reach upstream in order); otherwise it times out here.

@@ -54,6 +54,9 @@ class ClientSession final : public ReplySink {
   // A reply from the local store (on this session's io thread); empty when the store dropped the
   // request (the session was forgotten or the store stopped).
   void OnStoreReply(uint64_t tag, std::string_view reply);
+  // Instead of a reply: a command that blocked on the local store, handed back at the cutover
+  // (StoreExecutor::ReleaseParkedClients), to be sent upstream.
+  void ReissueUpstream(uint64_t tag, std::string_view request);
   // The cutover pause is over: dispatch what was held.
   void ResumeAfterPause() { Wake(); }
   // Writes the replies queued since ScheduleFlush (the io thread calls this once per loop turn).
@@ -109,8 +112,6 @@ class ClientSession final : public ReplySink {
   void Wake();
   void CloseSocket();
   void Resubscribe();
-  // Sends a command handed back by the store at the cutover (see ReleaseParkedClients) upstream.
-  void ReissueUpstream(uint64_t tag, std::string_view request);
   // Mirrors the forwarded write answered by `tag` (if one waits) when `reply` is no error.
   void MirrorIfPending(uint64_t tag, std::string_view reply);
 

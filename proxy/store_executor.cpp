@@ -198,19 +198,19 @@ void StoreExecutor::RunGroup(std::span<Request> batch) {
   WakeParked(/*force=*/std::find(parked.begin(), parked.end(), true) != parked.end());
 }
 
-void StoreExecutor::Complete(Request& request, std::string reply) {
+void StoreExecutor::Complete(Request& request, std::string reply, bool reissue) {
   if (request.client == nullptr) {
     if (request.done) request.done(std::move(reply));
     return;
   }
   for (auto& [io, list] : outbox_) {
     if (io == request.io) {
-      list.push_back({request.client, request.tag, std::move(reply)});
+      list.push_back({request.client, request.tag, std::move(reply), reissue});
       return;
     }
   }
   outbox_.push_back({request.io, {}});
-  outbox_.back().second.push_back({request.client, request.tag, std::move(reply)});
+  outbox_.back().second.push_back({request.client, request.tag, std::move(reply), reissue});
 }
 
 void StoreExecutor::Deliver() {
@@ -220,7 +220,11 @@ void StoreExecutor::Deliver() {
     asio::post(io->context(), [io, replies = std::move(list)]() mutable {
       io->StampBatch();
       for (Completed& c : replies) {
-        c.client->OnStoreReply(c.tag, c.reply);
+        if (c.reissue) {
+          c.client->ReissueUpstream(c.tag, c.reply);
+        } else {
+          c.client->OnStoreReply(c.tag, c.reply);
+        }
         c.client->Release();
       }
     });
@@ -271,9 +275,9 @@ void StoreExecutor::ReleaseParkedClients() {
         std::snprintf(seconds, sizeof seconds, "%.3f", static_cast<double>(deadline - now) / 1000);
         timeout = seconds;
       }
-      std::string reply(1, kReissueUpstream);
-      resp::AppendCommandRange(&reply, argv);
-      Complete(p.request, std::move(reply));
+      std::string command;
+      resp::AppendCommandRange(&command, argv);
+      Complete(p.request, std::move(command), /*reissue=*/true);
       p.request.client = nullptr;  // handed back: dropped below without a second reply
       p.request.done = [](std::string) {};
     }

@@ -79,10 +79,9 @@ class StoreExecutor {
 
   // At the cutover to forwarding, after which no local write would wake them: hands every client
   // parked on a blocking command back for re-issue upstream with what is left of its timeout
-  // (a reply starting with kReissueUpstream, then the command to send), or its timeout reply
-  // when nothing is left. Thread-safe.
+  // (ClientSession::ReissueUpstream with the command to send), or its timeout reply when nothing
+  // is left. Thread-safe.
   void ReleaseParkedClients();
-  static constexpr char kReissueUpstream = '\0';  // never the first byte of a RESP reply
 
   // Stops the thread after the queued commands ran.
   void Stop();
@@ -113,7 +112,7 @@ class StoreExecutor {
   // Retries parked clients when keys changed (or always, with `force`).
   void WakeParked(bool force);
   // Hands a reply to its request's destination (batched per io thread until Deliver()).
-  void Complete(Request& request, std::string reply);
+  void Complete(Request& request, std::string reply, bool reissue = false);
   void Deliver();
   void ExpireParked(int64_t now_ms, bool all = false);
   void PublishStats(bool with_size);
@@ -132,7 +131,8 @@ class StoreExecutor {
   struct Completed {
     ClientSession* client;
     uint64_t tag;
-    std::string reply;
+    std::string reply;  // or, with `reissue`, the command to send upstream
+    bool reissue = false;
   };
   std::vector<std::pair<IoThread*, std::vector<Completed>>> outbox_;
   Stats stats_;
