@@ -66,6 +66,9 @@ struct StorageConfig {
   uint64_t block_cache = 32ull * 1024 * 1024;
   // All RocksDB memtables together. Default: 48 MB.
   uint64_t memtables = 48ull * 1024 * 1024;
+  // Decoded key metadata (strings with their values) kept in memory, so reads and the lookup
+  // before a write skip RocksDB. Default: 32 MB.
+  uint64_t key_cache = 32ull * 1024 * 1024;
 };
 
 // Active health checks of upstream (DESIGN.md "Health and failure detection").

@@ -301,6 +301,8 @@ const std::vector<Setting>& Settings() {
         "storage", "block_cache", [](auto& c) -> auto& { return c.storage.block_cache; }));
     s.push_back(Size(
         "storage", "memtables", [](auto& c) -> auto& { return c.storage.memtables; }));
+    s.push_back(Size(
+        "storage", "key_cache", [](auto& c) -> auto& { return c.storage.key_cache; }));
     s.push_back(Integer(
         "health", "interval_ms", [](auto& c) -> auto& { return c.health.interval_ms; }, 10,
         kHourMs));

@@ -133,6 +133,7 @@ bool Server::OpenStore() {
                                                     : storage::Fsync::kEverySec;
   options.block_cache_bytes = config_.storage.block_cache;
   options.total_memtable_bytes = config_.storage.memtables;
+  options.key_cache_bytes = config_.storage.key_cache;
   storage::JournalLimits limits;
   limits.max_bytes = config_.journal.max_bytes;
   limits.max_entry_bytes = config_.journal.max_entry_bytes;

@@ -36,6 +36,8 @@ struct EngineOptions {
   uint64_t memtable_bytes = 8ull << 20;
   // All memtables together. Default: 48 MB.
   uint64_t total_memtable_bytes = 48ull << 20;
+  // The local store's cache of decoded key metadata (not RocksDB's). Default: 32 MB.
+  uint64_t key_cache_bytes = 32ull << 20;
   // Create the data dir when missing. Default: true.
   bool create_if_missing = true;
 };

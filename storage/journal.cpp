@@ -153,18 +153,26 @@ Status Journal::Load() {
 }
 
 std::string Journal::Encode(const JournalEntry& e) const {
+  return Encode(e.seq, e.group, e.group_end, e.wall_ms, e.db, e.argv);
+}
+
+std::string Journal::Encode(uint64_t seq, uint64_t group, bool group_end, int64_t wall_ms, int db,
+                            const std::vector<std::string>& argv) const {
+  size_t size = 23 + kHmacBytes;
+  for (const std::string& a : argv) size += 4 + a.size();
   std::string body;
+  body.reserve(size);
   body.push_back(kFormat);
-  body.push_back(static_cast<char>((e.group != 0 ? kGrouped : 0) | (e.group_end ? kGroupEnd : 0)));
-  PutU64(&body, e.group);
-  PutU64(&body, static_cast<uint64_t>(e.wall_ms));
-  body.push_back(static_cast<char>(e.db));
-  PutU32(&body, static_cast<uint32_t>(e.argv.size()));
-  for (const std::string& a : e.argv) {
+  body.push_back(static_cast<char>((group != 0 ? kGrouped : 0) | (group_end ? kGroupEnd : 0)));
+  PutU64(&body, group);
+  PutU64(&body, static_cast<uint64_t>(wall_ms));
+  body.push_back(static_cast<char>(db));
+  PutU32(&body, static_cast<uint32_t>(argv.size()));
+  for (const std::string& a : argv) {
     PutU32(&body, static_cast<uint32_t>(a.size()));
     body.append(a);
   }
-  body.append(mac_->Compute(e.seq, body));
+  body.append(mac_->Compute(seq, body));
   return body;
 }
 
@@ -200,19 +208,14 @@ bool Journal::Admits(std::span<const std::string_view> argv) const {
   return size <= limits_.max_entry_bytes;
 }
 
-void Journal::Append(const std::vector<JournalRecord>& records, int64_t wall_ms) {
-  if (records.empty()) return;
+void Journal::Append(std::span<const std::vector<std::string>> argvs, std::span<const int> dbs,
+                     int64_t wall_ms) {
+  if (argvs.empty()) return;
   uint64_t seq = pending_next_seq_ != 0 ? pending_next_seq_ : next_seq_;
-  const uint64_t group = records.size() > 1 ? seq : 0;
-  for (size_t i = 0; i < records.size(); ++i, ++seq) {
-    JournalEntry e;
-    e.seq = seq;
-    e.group = group;
-    e.group_end = group != 0 && i + 1 == records.size();
-    e.wall_ms = wall_ms;
-    e.db = records[i].db;
-    e.argv = records[i].argv;
-    const std::string value = Encode(e);
+  const uint64_t group = argvs.size() > 1 ? seq : 0;
+  for (size_t i = 0; i < argvs.size(); ++i, ++seq) {
+    const bool group_end = group != 0 && i + 1 == argvs.size();
+    const std::string value = Encode(seq, group, group_end, wall_ms, dbs[i], argvs[i]);
     engine_.PutUnindexed(Family::kJournal, SeqKey(seq), value);
     pending_bytes_ += 8 + value.size();
     ++pending_entries_;
@@ -398,7 +401,7 @@ Status Journal::RetryDeadLetters(int64_t wall_ms, uint64_t* moved) {
   if (Status s = ReadDeadLetters(dead_letters_ + 1024, &letters); !s.ok()) return s;
   for (const DeadLetter& dl : letters) {
     if (dl.entry.argv.empty()) continue;  // corrupt: nothing trustworthy to replay
-    Append({JournalRecord{dl.entry.db, dl.entry.argv}}, wall_ms);
+    Append(std::span(&dl.entry.argv, 1), std::span(&dl.entry.db, 1), wall_ms);
     engine_.Delete(Family::kDeadLetter, SeqKey(dl.entry.seq));
     ++*moved;
   }

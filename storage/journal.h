@@ -30,12 +30,6 @@ struct JournalEntry {
   std::vector<std::string> argv;
 };
 
-// One command's effect, as a family recorded it, with the db it ran in.
-struct JournalRecord {
-  int db = 0;
-  std::vector<std::string> argv;
-};
-
 struct DeadLetter {
   JournalEntry entry;
   std::string error;  // upstream's error reply, or why the entry could not be read
@@ -63,9 +57,10 @@ class Journal {
   // entry would be larger than max_entry_bytes. Checked before the write runs, so a refused write
   // changes nothing.
   bool Admits(std::span<const std::string_view> argv) const;
-  // Queues the records of one client command (or transaction) into the engine's pending batch;
-  // several records form one group. Never refuses (Admits() did).
-  void Append(const std::vector<JournalRecord>& records, int64_t wall_ms);
+  // Queues the effects of one client command (or transaction) into the engine's pending batch:
+  // argvs[i] ran in dbs[i]; several form one group. Never refuses (Admits() did).
+  void Append(std::span<const std::vector<std::string>> argvs, std::span<const int> dbs,
+              int64_t wall_ms);
   // The pending batch was committed or dropped: settle the in-memory counters.
   void OnCommit();
   void OnRollback();
@@ -111,6 +106,8 @@ class Journal {
 
   // Encoding, exposed for tests and the journal tools.
   std::string Encode(const JournalEntry& entry) const;
+  std::string Encode(uint64_t seq, uint64_t group, bool group_end, int64_t wall_ms, int db,
+                     const std::vector<std::string>& argv) const;
   bool Decode(uint64_t seq, std::string_view value, JournalEntry* out) const;
 
  private:

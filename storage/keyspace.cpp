@@ -11,28 +11,7 @@ constexpr std::string_view kNegativeZeroMark = "-";
 }  // namespace
 
 Keyspace::Keyspace(Engine& engine, const Clock& clock, size_t cache_bytes)
-    : engine_(engine), clock_(clock), cache_budget_(cache_bytes) {}
-
-void Keyspace::CachePut(std::string meta_key, const MetaValue& meta) {
-  if (cache_budget_ == 0) return;
-  const size_t cost = meta_key.size() + meta.payload.size() + 96;
-  if (cost > cache_budget_ / 4) {  // a big value is not worth the space; forget any old copy
-    if (auto it = cache_.find(meta_key); it != cache_.end()) {
-      cache_bytes_ -= std::min(cache_bytes_, it->first.size() + it->second.payload.size() + 96);
-      cache_.erase(it);
-    }
-    return;
-  }
-  if (cache_bytes_ + cost > cache_budget_) {
-    cache_.clear();
-    cache_bytes_ = 0;
-  }
-  auto [it, inserted] = cache_.try_emplace(std::move(meta_key));
-  if (!inserted)
-    cache_bytes_ -= std::min(cache_bytes_, it->first.size() + it->second.payload.size() + 96);
-  it->second = meta;
-  cache_bytes_ += cost;
-}
+    : engine_(engine), clock_(clock), cache_(cache_bytes) {}
 
 Status Keyspace::Load() {
   for (int db = 0; db < kDatabases; ++db) {
@@ -47,8 +26,8 @@ Status Keyspace::Load() {
 
 Status Keyspace::Lookup(int db, std::string_view key, MetaValue* meta) {
   std::string meta_key = MetaKey(db, key);
-  if (auto it = cache_.find(meta_key); it != cache_.end()) {
-    *meta = it->second;
+  if (const MetaValue* cached = cache_.Find(meta_key)) {
+    *meta = *cached;
   } else {
     std::string bytes;
     Status s = engine_.Get(Family::kMeta, meta_key, &bytes);
@@ -59,7 +38,7 @@ Status Keyspace::Lookup(int db, std::string_view key, MetaValue* meta) {
     } else if (!MetaValue::Decode(bytes, meta)) {
       return Status::Corruption("unreadable metadata of a key");
     }
-    CachePut(std::move(meta_key), *meta);
+    cache_.Put(std::move(meta_key), *meta);
   }
   if (meta->type == Type::kNone) return Status::Ok();
   if (IsExpired(*meta)) {
@@ -73,7 +52,7 @@ void Keyspace::PutMeta(int db, std::string_view key, const MetaValue& meta, bool
   std::string meta_key = MetaKey(db, key);
   engine_.Put(Family::kMeta, meta_key, meta.Encode());
   written_since_commit_.push_back(meta_key);
-  CachePut(std::move(meta_key), meta);
+  cache_.Put(std::move(meta_key), meta);
   if (created) ++pending_counts_[db];
   ++write_count_;
   MarkModified(db, key);
@@ -83,7 +62,7 @@ void Keyspace::DeleteKey(int db, std::string_view key) {
   std::string meta_key = MetaKey(db, key);
   engine_.Delete(Family::kMeta, meta_key);
   written_since_commit_.push_back(meta_key);
-  CachePut(std::move(meta_key), MetaValue{});
+  cache_.Put(std::move(meta_key), MetaValue{});
   --pending_counts_[db];
   ++write_count_;
   MarkModified(db, key);
@@ -177,8 +156,7 @@ Status Keyspace::Flush(int db) {
   for (int d = 0; d < kDatabases; ++d) {
     if (db < 0 || d == db) key_counts_[d] = 0;
   }
-  cache_.clear();
-  cache_bytes_ = 0;
+  cache_.Clear();
   ++write_count_;
   return Status::Ok();
 }
@@ -236,12 +214,7 @@ void Keyspace::ApplyPending() {
 
 void Keyspace::DropPending() {
   // The cache holds what the dropped batch wrote: forget those keys.
-  for (const std::string& k : written_since_commit_) {
-    if (auto it = cache_.find(k); it != cache_.end()) {
-      cache_bytes_ -= std::min(cache_bytes_, it->first.size() + it->second.payload.size() + 96);
-      cache_.erase(it);
-    }
-  }
+  for (const std::string& k : written_since_commit_) cache_.Erase(k);
   written_since_commit_.clear();
   for (auto& c : pending_counts_) c = 0;
   modified_.clear();

@@ -14,6 +14,7 @@
 #include "storage/clock.h"
 #include "storage/encoding.h"
 #include "storage/engine.h"
+#include "storage/meta_cache.h"
 #include "storage/status.h"
 
 namespace respite::storage {
@@ -24,7 +25,7 @@ class Keyspace {
  public:
   // `cache_bytes` bounds the cache of key metadata (strings carry their value inline), which
   // lets reads and the lookup before a write skip RocksDB.
-  Keyspace(Engine& engine, const Clock& clock, size_t cache_bytes = 16u << 20);
+  Keyspace(Engine& engine, const Clock& clock, size_t cache_bytes = 32u << 20);
 
   // Counts keys per db (call once after opening).
   Status Load();
@@ -108,13 +109,9 @@ class Keyspace {
   uint64_t write_count_ = 0;
   bool track_modified_ = false;
   std::unordered_set<std::string> modified_;
-  // Metadata cache (MetaKey -> meta; type kNone caches a missing key). Write-through: every meta
-  // write updates it; keys written since the last commit are dropped from it on rollback. Over
-  // its budget it is simply emptied.
-  void CachePut(std::string meta_key, const MetaValue& meta);
-  size_t cache_budget_;
-  size_t cache_bytes_ = 0;
-  std::unordered_map<std::string, MetaValue> cache_;
+  // Metadata cache (type kNone caches a missing key). Write-through: every meta write updates it;
+  // keys written since the last commit are dropped from it on rollback.
+  MetaCache cache_;
   std::vector<std::string> written_since_commit_;
   size_t expire_cursor_db_ = 0;
   std::string expire_cursor_key_;

@@ -117,7 +117,8 @@ Result<std::unique_ptr<LocalStore>> LocalStore::Open(const EngineOptions& option
                                                      JournalLimits journal_limits) {
   auto engine = Engine::Open(options);
   if (!engine.ok()) return engine.status();
-  std::unique_ptr<LocalStore> store(new LocalStore(std::move(engine).value(), clock));
+  std::unique_ptr<LocalStore> store(
+      new LocalStore(std::move(engine).value(), clock, options.key_cache_bytes));
   if (Status s = store->keyspace_->Load(); !s.ok()) return s;
   auto journal = Journal::Open(*store->engine_, options.dir + "/journal.key", journal_limits);
   if (!journal.ok()) return journal.status();
@@ -125,10 +126,10 @@ Result<std::unique_ptr<LocalStore>> LocalStore::Open(const EngineOptions& option
   return store;
 }
 
-LocalStore::LocalStore(std::unique_ptr<Engine> engine, const Clock* clock)
+LocalStore::LocalStore(std::unique_ptr<Engine> engine, const Clock* clock, size_t key_cache_bytes)
     : engine_(std::move(engine)),
       clock_(clock),
-      keyspace_(std::make_unique<Keyspace>(*engine_, *clock_)) {}
+      keyspace_(std::make_unique<Keyspace>(*engine_, *clock_, key_cache_bytes)) {}
 
 LocalStore::~LocalStore() = default;
 
@@ -141,12 +142,7 @@ void LocalStore::Execute(LocalSession& session, std::span<const std::string_view
   const size_t mark = out->size();
   (void)Run(session, argv, out, /*in_exec=*/false);
   if (journaling_ && !last_journal_.empty()) {
-    std::vector<JournalRecord> records;
-    records.reserve(last_journal_.size());
-    for (size_t i = 0; i < last_journal_.size(); ++i) {
-      records.push_back(JournalRecord{last_journal_dbs_[i], last_journal_[i]});
-    }
-    journal_->Append(records, clock_->NowMs());
+    journal_->Append(last_journal_, last_journal_dbs_, clock_->NowMs());
   }
   if (!grouping_ && engine_->HasPendingWrites()) {
     if (Status s = engine_->Commit(); !s.ok()) {

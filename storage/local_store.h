@@ -69,7 +69,7 @@ class LocalStore {
   Engine& engine() { return *engine_; }
 
  private:
-  LocalStore(std::unique_ptr<Engine> engine, const Clock* clock);
+  LocalStore(std::unique_ptr<Engine> engine, const Clock* clock, size_t key_cache_bytes);
   // Returns false when a storage failure rolled the pending batch back.
   bool Run(LocalSession& session, std::span<const std::string_view> argv, std::string* out,
            bool in_exec);

@@ -26,8 +26,22 @@ class JournalTest : public ::testing::Test {
     journal_ = std::move(j).value();
   }
   Engine& engine() { return h_.store->engine(); }
-  void AppendAndCommit(std::vector<JournalRecord> records) {
-    journal_->Append(records, 1234);
+  // One command's effects: (db, argv) pairs.
+  struct Record {
+    int db = 0;
+    std::vector<std::string> argv;
+  };
+  void Append(const std::vector<Record>& records, int64_t wall_ms) {
+    std::vector<std::vector<std::string>> argvs;
+    std::vector<int> dbs;
+    for (const Record& r : records) {
+      argvs.push_back(r.argv);
+      dbs.push_back(r.db);
+    }
+    journal_->Append(argvs, dbs, wall_ms);
+  }
+  void AppendAndCommit(const std::vector<Record>& records) {
+    Append(records, 1234);
     ASSERT_TRUE(engine().Commit().ok());
     journal_->OnCommit();
   }
@@ -167,7 +181,7 @@ TEST_F(JournalTest, IdKeyAndSequenceSurviveAReopen) {
 }
 
 TEST_F(JournalTest, RolledBackAppendLeavesNoTrace) {
-  journal_->Append({{0, {"SET", "k", "v"}}}, 1);
+  Append({{0, {"SET", "k", "v"}}}, 1);
   engine().Rollback();
   journal_->OnRollback();
   EXPECT_EQ(journal_->pending_entries(), 0u);

@@ -1,0 +1,80 @@
+// The key-metadata cache: bounded by its budget, keeps entries in use, forgets what it is told.
+#include "storage/meta_cache.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace respite::storage {
+namespace {
+
+MetaValue StringMeta(std::string value) {
+  MetaValue m;
+  m.type = Type::kString;
+  m.payload = std::move(value);
+  return m;
+}
+
+std::string Key(int i) { return std::string(1, '\0') + "key:" + std::to_string(i); }
+
+TEST(MetaCache, FindsWhatWasPutAndForgetsErased) {
+  MetaCache cache(1 << 20);
+  EXPECT_EQ(cache.Find(Key(1)), nullptr);
+  cache.Put(Key(1), StringMeta("v1"));
+  cache.Put(Key(2), MetaValue{});  // a missing key is cached too
+  ASSERT_NE(cache.Find(Key(1)), nullptr);
+  EXPECT_EQ(cache.Find(Key(1))->payload, "v1");
+  ASSERT_NE(cache.Find(Key(2)), nullptr);
+  EXPECT_EQ(cache.Find(Key(2))->type, Type::kNone);
+  cache.Put(Key(1), StringMeta("v2"));
+  EXPECT_EQ(cache.Find(Key(1))->payload, "v2");
+  EXPECT_EQ(cache.entries(), 2u);
+  cache.Erase(Key(1));
+  EXPECT_EQ(cache.Find(Key(1)), nullptr);
+  cache.Clear();
+  EXPECT_EQ(cache.entries(), 0u);
+  EXPECT_EQ(cache.bytes(), 0u);
+}
+
+TEST(MetaCache, StaysWithinItsBudget) {
+  const size_t budget = 64 * 1024;
+  MetaCache cache(budget);
+  for (int i = 0; i < 10000; ++i) {
+    cache.Put(Key(i), StringMeta(std::string(64, 'x')));
+    ASSERT_LE(cache.bytes(), budget) << "after " << i;
+  }
+  // About budget / 250 bytes per entry fit; far fewer than were put.
+  EXPECT_GT(cache.entries(), 100u);
+  EXPECT_LT(cache.entries(), 400u);
+  // Replacing a value with a bigger one keeps the accounting right.
+  cache.Put(Key(9999), StringMeta(std::string(1000, 'y')));
+  EXPECT_LE(cache.bytes(), budget + 1000);
+}
+
+TEST(MetaCache, EntriesInUseSurviveEviction) {
+  MetaCache cache(64 * 1024);
+  for (int i = 0; i < 10; ++i) cache.Put(Key(i), StringMeta("hot"));
+  for (int i = 10; i < 20000; ++i) {
+    // The hot keys are read between every insert of a cold one.
+    for (int h = 0; h < 10; ++h)
+      ASSERT_NE(cache.Find(Key(h)), nullptr) << "hot " << h << " at " << i;
+    cache.Put(Key(i), StringMeta(std::string(64, 'c')));
+  }
+}
+
+TEST(MetaCache, BigValuesAreNotCachedAndReplaceOldCopies) {
+  MetaCache cache(8 * 1024);
+  cache.Put(Key(1), StringMeta("small"));
+  ASSERT_NE(cache.Find(Key(1)), nullptr);
+  cache.Put(Key(1), StringMeta(std::string(4096, 'b')));  // over budget / 8
+  EXPECT_EQ(cache.Find(Key(1)), nullptr);                 // never the stale "small"
+}
+
+TEST(MetaCache, ZeroBudgetCachesNothing) {
+  MetaCache cache(0);
+  cache.Put(Key(1), StringMeta("v"));
+  EXPECT_EQ(cache.Find(Key(1)), nullptr);
+}
+
+}  // namespace
+}  // namespace respite::storage
