@@ -168,7 +168,10 @@ asio::awaitable<void> ClientSession::Run() {
     io_.ReleaseDedicated(link);
   }
   if (local_session_ != nullptr && io_.server().store() != nullptr) {
-    io_.server().store()->Forget(local_session_);
+    StoreExecutor::Request forget;
+    forget.session = local_session_;
+    forget.forget = true;
+    io_.SubmitToStore(std::move(forget));
   }
   io_.RemoveSession(this);
   Release();
@@ -380,7 +383,7 @@ void ClientSession::SubmitToStore(const Command& cmd, uint64_t tag, int64_t wait
   request.client = this;
   request.io = &io_;
   request.tag = tag;
-  store->Submit(std::move(request));
+  io_.SubmitToStore(std::move(request));
 }
 
 void ClientSession::OnStoreReply(uint64_t tag, std::string_view reply) {
@@ -407,7 +410,7 @@ void ClientSession::MirrorIfPending(uint64_t tag, std::string_view reply) {
   request.argv = std::move(pending.argv);
   request.db = pending.db;
   request.mirror = true;
-  store->Submit(std::move(request));
+  io_.SubmitToStore(std::move(request));
 }
 
 void ClientSession::ReissueUpstream(uint64_t tag, std::string_view request) {
@@ -594,7 +597,6 @@ void ClientSession::Finish(uint64_t tag, std::string_view reply) {
 
 void ClientSession::SubmitStoreQuery(std::function<std::string(storage::LocalStore&)> query,
                                      uint64_t tag) {
-  StoreExecutor* store = io_.server().store();
   ++inflight_;
   inflight_link_ = &kStoreTarget;
   AddRef();  // released once the reply is back on this thread
@@ -606,7 +608,7 @@ void ClientSession::SubmitStoreQuery(std::function<std::string(storage::LocalSto
       Release();
     });
   };
-  store->Submit(std::move(request));
+  io_.SubmitToStore(std::move(request));
 }
 
 void ClientSession::RunLocal(const Route& route, const Command& cmd) {

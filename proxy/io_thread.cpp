@@ -223,10 +223,28 @@ void IoThread::PostCloseUpstreamLinks(std::string reason) {
   });
 }
 
+void IoThread::SubmitToStore(StoreExecutor::Request request) {
+  store_outbox_.push_back(std::move(request));
+  if (store_flush_posted_) return;
+  store_flush_posted_ = true;
+  asio::post(context_, [this] { FlushStoreOutbox(); });
+}
+
+void IoThread::FlushStoreOutbox() {
+  store_flush_posted_ = false;
+  if (store_outbox_.empty()) return;
+  if (StoreExecutor* store = server_.store()) store->SubmitBatch(store_outbox_);
+  store_outbox_.clear();
+}
+
 std::future<void> IoThread::PostAndSignal() {
   auto promise = std::make_shared<std::promise<void>>();
   std::future<void> done = promise->get_future();
-  asio::post(context_, [promise] { promise->set_value(); });
+  asio::post(context_, [this, promise] {
+    // Whoever waits on this (the cutover pause) counts on every decided command being queued.
+    FlushStoreOutbox();
+    promise->set_value();
+  });
   return done;
 }
 

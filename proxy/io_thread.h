@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "proxy/store_executor.h"
 #include "proxy/time_util.h"
 
 namespace respite::proxy {
@@ -68,10 +69,16 @@ class IoThread {
   // the flush releases.
   void ScheduleClientFlush(ClientSession* session);
 
+  // Queues a request for the local store; the requests queued during one turn of the event loop
+  // reach the store together (one lock and one wake-up for the batch, and a bigger group commit).
+  // Order is kept: a session's requests reach the store in the order it queued them.
+  void SubmitToStore(StoreExecutor::Request request);
+
   // From any thread: closes every upstream link of this thread (their requests fail or, when
   // never sent, run locally).
   void PostCloseUpstreamLinks(std::string reason);
-  // From any thread: a future that is ready once this thread ran everything posted before it.
+  // From any thread: a future that is ready once this thread ran everything posted before it,
+  // its queued store requests submitted.
   std::future<void> PostAndSignal();
   // From any thread: wakes every session (the cutover pause ended).
   void PostWakeAllSessions();
@@ -85,6 +92,7 @@ class IoThread {
   void Accept();
   void Tick();
   void Shutdown();
+  void FlushStoreOutbox();
 
   Server& server_;
   const config::Config& config_;
@@ -103,6 +111,8 @@ class IoThread {
   std::vector<ClientSession*> dirty_;
   std::vector<ClientSession*> flushing_;
   bool dirty_posted_ = false;
+  std::vector<StoreExecutor::Request> store_outbox_;
+  bool store_flush_posted_ = false;
   bool shutting_down_ = false;
   uint64_t coarse_now_ms_ = 0;
   uint64_t shutdown_deadline_ms_ = 0;

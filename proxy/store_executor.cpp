@@ -66,13 +66,20 @@ void StoreExecutor::Submit(Request request) {
   if (wake) cv_.notify_one();
 }
 
-void StoreExecutor::Forget(std::shared_ptr<storage::LocalSession> session) {
+void StoreExecutor::SubmitBatch(std::vector<Request>& requests) {
+  bool wake;
   {
     std::lock_guard lock(mu_);
-    forgotten_.push_back(std::move(session));
+    if (queue_.empty()) {
+      queue_.swap(requests);
+    } else {
+      for (Request& r : requests) queue_.push_back(std::move(r));
+    }
+    wake = idle_;
     idle_ = false;
   }
-  cv_.notify_one();
+  requests.clear();
+  if (wake) cv_.notify_one();
 }
 
 void StoreExecutor::Stop() {
@@ -89,34 +96,20 @@ void StoreExecutor::Loop() {
   storage::Engine::PrepareThread();
   PublishStats(true);
   std::vector<Request> batch;
-  std::vector<std::shared_ptr<storage::LocalSession>> forgotten;
   auto last_tick = std::chrono::steady_clock::now();
   auto last_sync = last_tick;
   for (;;) {
     bool stop;
     {
       std::unique_lock lock(mu_);
-      if (queue_.empty() && forgotten_.empty() && !stopping_) {
+      if (queue_.empty() && !stopping_) {
         idle_ = true;
         cv_.wait_for(lock, kTick, [this] { return !idle_ || stopping_; });
         idle_ = false;
       }
       batch.swap(queue_);
-      forgotten.swap(forgotten_);
       stop = stopping_;
     }
-    for (auto& session : forgotten) {
-      store_->ForgetSession(*session);
-      for (auto it = parked_.begin(); it != parked_.end();) {
-        if (it->request.session == session) {
-          Complete(it->request, {});
-          it = parked_.erase(it);
-        } else {
-          ++it;
-        }
-      }
-    }
-    forgotten.clear();
     if (!batch.empty()) {
       RunBatch(batch);
       PublishStats(false);
@@ -153,17 +146,36 @@ bool StoreExecutor::TryRun(Request& request, std::string* reply) {
   return !store_->last_would_block();
 }
 
+void StoreExecutor::ForgetSession(const std::shared_ptr<storage::LocalSession>& session) {
+  store_->ForgetSession(*session);
+  for (auto it = parked_.begin(); it != parked_.end();) {
+    if (it->request.session == session) {
+      Complete(it->request, {});
+      it = parked_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  store_->EnableModifiedTracking(!parked_.empty());
+}
+
 void StoreExecutor::RunBatch(std::vector<Request>& all) {
-  // Tasks run alone, in queue order; the commands between two tasks form one group.
+  // Tasks and forgets run alone, in queue order; the commands between two of them form one group.
+  const auto alone = [](const Request& r) { return r.task || r.forget; };
   size_t begin = 0;
   while (begin < all.size()) {
+    if (all[begin].forget) {
+      ForgetSession(all[begin].session);
+      ++begin;
+      continue;
+    }
     if (all[begin].task) {
       all[begin].task(*store_);
       ++begin;
       continue;
     }
     size_t end = begin;
-    while (end < all.size() && !all[end].task) ++end;
+    while (end < all.size() && !alone(all[end])) ++end;
     RunGroup(std::span<Request>(all.data() + begin, end - begin));
     begin = end;
   }

@@ -60,6 +60,10 @@ class StoreExecutor {
     bool mirror = false;
     // Instead of a command: work on the store, run in queue order (replay, cutover).
     std::function<void(storage::LocalStore&)> task;
+    // Instead of a command: `session` is going away; drop its watches and any parked blocking
+    // command (completed with an empty reply, so the caller can release what it holds). Queued
+    // after the session's last command, so none of them can run after it.
+    bool forget = false;
   };
 
   StoreExecutor(std::unique_ptr<storage::LocalStore> store, const storage::Clock* clock,
@@ -68,9 +72,8 @@ class StoreExecutor {
 
   // Queues a command. Thread-safe.
   void Submit(Request request);
-  // A session is going away: drops its watches and any parked blocking command (its `done` is
-  // called with an empty reply so the caller can release what it holds). Thread-safe.
-  void Forget(std::shared_ptr<storage::LocalSession> session);
+  // Queues several, in order, under one lock; leaves `requests` empty. Thread-safe.
+  void SubmitBatch(std::vector<Request>& requests);
 
   // Runs `f` on the executor thread after everything queued before it, and returns its result.
   // Blocks the caller: only for background threads (replayer, failover), never io threads.
@@ -109,6 +112,7 @@ class StoreExecutor {
   void RunBatch(std::vector<Request>& batch);
   void RunGroup(std::span<Request> batch);
   bool TryRun(Request& request, std::string* reply);
+  void ForgetSession(const std::shared_ptr<storage::LocalSession>& session);
   // Retries parked clients when keys changed (or always, with `force`).
   void WakeParked(bool force);
   // Hands a reply to its request's destination (batched per io thread until Deliver()).
@@ -123,7 +127,6 @@ class StoreExecutor {
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Request> queue_;
-  std::vector<std::shared_ptr<storage::LocalSession>> forgotten_;
   bool idle_ = false;  // the executor waits on cv_
   bool stopping_ = false;
   std::deque<Parked> parked_;

@@ -240,6 +240,21 @@ TEST_F(LocalModeTest, WatchedKeyUntouchedExecRuns) {
   EXPECT_EQ(other.Command({"GET", "w:k"}).Describe(), "\"mine\"");
 }
 
+// A client that sends WATCH and hangs up at once: its watch must be gone before anyone touches
+// the key (the store once registered a late WATCH for a session it had already forgotten; the
+// sanitizer build of this test catches a write to the freed session).
+TEST_F(LocalModeTest, WatchFromAClientThatHangsUpIsForgotten) {
+  for (int i = 0; i < 200; ++i) {
+    RawConnection c(respite_->port());
+    ASSERT_TRUE(c.Send("*2\r\n$5\r\nWATCH\r\n$6\r\nhang:k\r\nPING\r\n"));
+  }
+  Client other = Connect();
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_EQ(other.Command({"SET", "hang:k", std::to_string(i)}).Describe(), "+OK");
+  }
+  EXPECT_EQ(other.Command({"GET", "hang:k"}).Describe(), "\"99\"");
+}
+
 // ---- blocking commands ----
 
 TEST_F(LocalModeTest, BlpopIsWokenByRpushFromAnotherClient) {
