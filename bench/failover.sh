@@ -6,7 +6,7 @@
 #   TRIALS=20            trials of each failover kind
 #   REPLAY_N=1000000     journal entries for the replay measurement (redis-benchmark SETs, -P 16)
 #   HEALTH_INTERVAL_MS=100 HEALTH_TIMEOUT_MS=100 UNHEALTHY_AFTER=2 HEALTHY_AFTER=2
-#   RESPITE_BIN=path     respite binary (default: build/respite)   RESPITE_IO_THREADS=2
+#   RESPITE_BIN=path     respite binary (default: build/respite)   RESPITE_IO_THREADS=0 (respite's default)
 # Measures:
 #   kill    upstream SIGKILLed: from the kill to the first SET answered +OK (a client loops SET
 #           with a 20 ms socket timeout, reconnecting on errors). Passive detection: milliseconds.
@@ -26,7 +26,7 @@ HEALTH_INTERVAL_MS=${HEALTH_INTERVAL_MS:-100}
 HEALTH_TIMEOUT_MS=${HEALTH_TIMEOUT_MS:-100}
 UNHEALTHY_AFTER=${UNHEALTHY_AFTER:-2}
 HEALTHY_AFTER=${HEALTHY_AFTER:-2}
-RESPITE_IO_THREADS=${RESPITE_IO_THREADS:-2}
+RESPITE_IO_THREADS=${RESPITE_IO_THREADS:-0}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RESPITE_BIN=${RESPITE_BIN:-$ROOT/build/respite}
 

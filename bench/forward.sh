@@ -8,7 +8,7 @@
 #   SECONDS_PER_RUN=2    -n per row is calibrated on direct Redis to take about this long
 #   N_C50_P1= N_C50_P16= N_C1_P1=   fixed -n per row instead of calibrating
 #   TARGETS="direct respite twemproxy haproxy"
-#   RESPITE_IO_THREADS=2 OUT_DIR=bench/out
+#   RESPITE_IO_THREADS=0 (respite's default) OUT_DIR=bench/out
 # Rows: -c 50 -P 1, -c 50 -P 16, -c 1 -P 1; tests SET and GET with -d 64. Prints a markdown table
 # of medians over the rounds: req/s, p50/p99 latency (ms), ratio of req/s to direct Redis, and CPU
 # microseconds per request of the proxy process and of redis-server (utime+stime from
@@ -19,7 +19,7 @@ set -euo pipefail
 ROUNDS=${ROUNDS:-5}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-2}
 TARGETS=${TARGETS:-"direct respite twemproxy haproxy"}
-RESPITE_IO_THREADS=${RESPITE_IO_THREADS:-2}
+RESPITE_IO_THREADS=${RESPITE_IO_THREADS:-0}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RESPITE_BIN=${RESPITE_BIN:-$ROOT/build/respite}
 OUT_DIR=${OUT_DIR:-$ROOT/bench/out}

@@ -11,7 +11,7 @@
 #   TARGETS="redis everysec always"   CLIENTS=50  PIPELINES="1 16"  DATA_SIZE=64
 #   KEYSPACE=100000      -r for redis-benchmark (random keys/members); 0 = one fixed key per test
 #   RESPITE_BIN=path     respite binary (default: build/respite)
-#   RESPITE_IO_THREADS=2 OUT_DIR=bench/out
+#   RESPITE_IO_THREADS=0 (respite's default) OUT_DIR=bench/out
 # Prints a markdown table of medians over the rounds: req/s per target and the ratio of each
 # respite target to direct Redis; then each server's peak RSS (VmHWM from /proc/PID/status, read
 # at the end: the peak over the whole run) and the store's size on disk. A test that fails
@@ -37,7 +37,7 @@ CLIENTS=${CLIENTS:-50}
 PIPELINES=${PIPELINES:-"1 16"}
 DATA_SIZE=${DATA_SIZE:-64}
 KEYSPACE=${KEYSPACE:-100000}
-RESPITE_IO_THREADS=${RESPITE_IO_THREADS:-2}
+RESPITE_IO_THREADS=${RESPITE_IO_THREADS:-0}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RESPITE_BIN=${RESPITE_BIN:-$ROOT/build/respite}
 OUT_DIR=${OUT_DIR:-$ROOT/bench/out}

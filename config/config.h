@@ -62,8 +62,8 @@ struct LogConfig {
 struct StorageConfig {
   // Durability of the local store, as Redis names it: always, everysec or no. Default: everysec.
   std::string fsync = "everysec";
-  // RocksDB block cache. Default: 32 MB.
-  uint64_t block_cache = 32ull * 1024 * 1024;
+  // RocksDB block cache (the key cache below holds hot string values already). Default: 16 MB.
+  uint64_t block_cache = 16ull * 1024 * 1024;
   // All RocksDB memtables together. Default: 48 MB.
   uint64_t memtables = 48ull * 1024 * 1024;
   // Decoded key metadata (strings with their values) kept in memory, so reads and the lookup
@@ -122,7 +122,8 @@ struct Config {
   Endpoint admin{"127.0.0.1", 9121};  // port 0: no admin endpoint
   // Bearer token the admin endpoint's POST routes require (empty: none).
   std::string admin_token;
-  // io threads, each with its own io_context and upstream connection; 0 = one per core.
+  // io threads, each with its own io_context and upstream connection; 0 = one per usable CPU (the
+  // cgroup quota counts) but one, which the store thread and RocksDB need; at least 1.
   uint32_t io_threads = 0;
   // How long SIGTERM waits for in-flight replies before closing. Default: 5000 ms.
   uint32_t shutdown_timeout_ms = 5000;

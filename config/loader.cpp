@@ -504,7 +504,7 @@ const std::vector<Flag>& Flags() {
       {"--admin", "HOST:PORT", "admin", "HTTP admin endpoint (health, status, metrics)"},
       {"--log-level", "LEVEL", "log.level", "trace, debug, info, warn, error, critical or off"},
       {"--log-format", "FORMAT", "log.format", "text or json"},
-      {"--io-threads", "N", "io_threads", "I/O threads, 0 = one per core"},
+      {"--io-threads", "N", "io_threads", "I/O threads, 0 = one per usable CPU but one"},
       {"--mode", "MODE", "mode", "auto, forward or local (pin the local store)"},
       {"--requirepass", "PASS", "requirepass",
        "Password clients must AUTH with, like Redis' requirepass"},

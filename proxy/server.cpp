@@ -14,6 +14,7 @@
 
 #include "config/loader.h"
 #include "proxy/admin_server.h"
+#include "proxy/cpu_budget.h"
 #include "proxy/failover.h"
 #include "proxy/io_thread.h"
 #include "proxy/logging.h"
@@ -163,7 +164,7 @@ int Server::Run() {
           ->endpoint();
 
   unsigned n = config_.io_threads;
-  if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
+  if (n == 0) n = DefaultIoThreads();
   for (unsigned i = 0; i < n; ++i) {
     threads_.push_back(std::make_unique<IoThread>(*this, config_, static_cast<int>(i)));
     threads_.back()->Listen(listen);

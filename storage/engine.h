@@ -30,8 +30,8 @@ struct EngineOptions {
   std::string dir;
   // Durability, named as Redis names it. Default: everysec.
   Fsync fsync = Fsync::kEverySec;
-  // RocksDB block cache. Default: 32 MB.
-  uint64_t block_cache_bytes = 32ull << 20;
+  // RocksDB block cache. Default: 16 MB.
+  uint64_t block_cache_bytes = 16ull << 20;
   // Memtable size per column family. Default: 8 MB.
   uint64_t memtable_bytes = 8ull << 20;
   // All memtables together. Default: 48 MB.

@@ -1,0 +1,30 @@
+// The default io thread count: cgroup v2 cpu.max quotas cap the CPUs respite counts on.
+#include "proxy/cpu_budget.h"
+
+#include <gtest/gtest.h>
+
+namespace respite::proxy {
+namespace {
+
+TEST(CpuBudget, NoQuotaKeepsEveryCpu) {
+  EXPECT_EQ(CpusAllowedByQuota("max 100000\n", 16), 16u);
+  EXPECT_EQ(CpusAllowedByQuota("", 8), 8u);
+  EXPECT_EQ(CpusAllowedByQuota("garbage", 8), 8u);
+  EXPECT_EQ(CpusAllowedByQuota("0 100000", 8), 8u);
+}
+
+TEST(CpuBudget, QuotaRoundsUpAndIsCappedByTheCpus) {
+  EXPECT_EQ(CpusAllowedByQuota("50000 100000\n", 16), 1u);   // --cpus 0.5
+  EXPECT_EQ(CpusAllowedByQuota("200000 100000\n", 16), 2u);  // --cpus 2
+  EXPECT_EQ(CpusAllowedByQuota("250000 100000", 16), 3u);    // 2.5 -> 3
+  EXPECT_EQ(CpusAllowedByQuota("800000 100000", 4), 4u);     // more than the machine has
+}
+
+TEST(CpuBudget, DefaultLeavesOneCpuButKeepsOneThread) {
+  const unsigned cpus = UsableCpus();
+  EXPECT_GE(cpus, 1u);
+  EXPECT_EQ(DefaultIoThreads(), cpus > 1 ? cpus - 1 : 1u);
+}
+
+}  // namespace
+}  // namespace respite::proxy
