@@ -141,9 +141,27 @@ asio::awaitable<void> ClientSession::Run() {
       co_await WaitWake();
       continue;
     }
+    // A read that came back short drained the socket: wait for readiness instead of trying a read
+    // that would fail with EAGAIN (one system call per request saved). Only when nothing else ran
+    // since that read: the readiness edge cannot have been consumed by an epoll_wait meanwhile.
+    if (!maybe_readable_) {
+      auto [wait_ec] =
+          co_await socket_.async_wait(tcp::socket::wait_read, asio::as_tuple(asio::use_awaitable));
+      maybe_readable_ = true;
+      if (wait_ec) {
+        if (!stopping_) CloseSocket();
+        break;
+      }
+    }
     char* p = in_.WritePtr(16 * 1024, parser_.bytes_needed());
-    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(p, in_.WritableBytes()),
-                                                    asio::as_tuple(asio::use_awaitable));
+    const size_t room = in_.WritableBytes();
+    boost::system::error_code ec;
+    const size_t n = socket_.read_some(asio::buffer(p, room), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      maybe_readable_ = false;
+      continue;
+    }
+    maybe_readable_ = n == room;
     if (ec) {
       // A client that hangs up loses the replies still in flight, as with Redis. On shutdown
       // the read side was shut down on purpose: finish what is in flight.
@@ -178,6 +196,7 @@ asio::awaitable<void> ClientSession::Run() {
 }
 
 asio::awaitable<void> ClientSession::WaitWake() {
+  maybe_readable_ = true;  // the loop runs epoll_wait meanwhile: a readiness edge may be consumed
   wake_.expires_at(asio::steady_timer::time_point::max());
   waiting_ = true;
   co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));

@@ -178,6 +178,7 @@ class ClientSession final : public ReplySink {
   bool closed_ = false;
   bool stopping_ = false;         // shutdown: read no more
   bool waiting_ = false;          // the read coroutine waits on wake_
+  bool maybe_readable_ = true;    // false: the last read drained the socket and nothing ran since
   std::string scratch_;           // re-encoded inline commands and internal requests
   std::string info_reply_;        // an INFO reply with respite's section added
   uint64_t read_started_ns_ = 0;  // when the commands being dispatched were read
