@@ -5,92 +5,42 @@
 namespace respite::cli {
 
 namespace {
-constexpr char kHex[] = "0123456789abcdef";
-}  // namespace
 
-std::string JsonString(std::string_view bytes) {
+// "..." with backslash escapes: a byte found in `escaped` becomes a backslash and the letter at
+// the same place in `letters`; other printable ASCII stays; every other byte becomes `hex_prefix`
+// and two hex digits.
+std::string Quote(std::string_view bytes, std::string_view escaped, std::string_view letters,
+                  std::string_view hex_prefix) {
+  constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(bytes.size() + 2);
   out.push_back('"');
   for (char ch : bytes) {
     const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        if (c >= 0x20 && c < 0x7f) {
-          out.push_back(ch);
-        } else {
-          // Bytes >= 0x80 too: emitting them raw would make invalid UTF-8 (invalid JSON).
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 15]);
-        }
+    if (const size_t at = escaped.find(ch); at != std::string_view::npos) {
+      out.push_back('\\');
+      out.push_back(letters[at]);
+    } else if (c >= 0x20 && c < 0x7f) {
+      out.push_back(ch);
+    } else {
+      out.append(hex_prefix);
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
     }
   }
   out.push_back('"');
   return out;
 }
 
+}  // namespace
+
+std::string JsonString(std::string_view bytes) {
+  // Bytes >= 0x80 are escaped too: emitting them raw would make invalid UTF-8 (invalid JSON).
+  return Quote(bytes, "\"\\\n\r\t\b\f", "\"\\nrtbf", "\\u00");
+}
+
 std::string RedisQuote(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size() + 2);
-  out.push_back('"');
-  for (char ch : bytes) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\a':
-        out += "\\a";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      default:
-        if (c >= 0x20 && c < 0x7f) {
-          out.push_back(ch);
-        } else {
-          out += "\\x";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 15]);
-        }
-    }
-  }
-  out.push_back('"');
-  return out;
+  return Quote(bytes, "\\\"\n\r\t\a\b", "\\\"nrtab", "\\x");
 }
 
 std::string FormatTime(int64_t unix_ms) {
