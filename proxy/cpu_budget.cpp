@@ -37,7 +37,16 @@ unsigned UsableCpus() {
   if (sched_getaffinity(0, sizeof set, &set) == 0) {
     cpus = std::max(1, CPU_COUNT(&set));
   }
-  std::ifstream file("/sys/fs/cgroup/cpu.max");
+  // cgroup v2: /proc/self/cgroup holds "0::<path>"; the quota is in that cgroup's cpu.max (a
+  // container with its own cgroup namespace sees "0::/", i.e. /sys/fs/cgroup/cpu.max).
+  std::ifstream self("/proc/self/cgroup");
+  std::string line;
+  std::string path;
+  while (std::getline(self, line)) {
+    if (line.rfind("0::", 0) == 0) path = line.substr(3);
+  }
+  if (path.empty() || path.back() != '/') path += '/';
+  std::ifstream file("/sys/fs/cgroup" + path + "cpu.max");
   if (!file) return cpus;
   std::stringstream text;
   text << file.rdbuf();
