@@ -220,6 +220,10 @@ void Engine::PutUnindexed(Family family, std::string_view key, std::string_view 
   (void)impl_->batch.GetWriteBatch()->Put(impl_->cf(family), ToSlice(key), ToSlice(value));
 }
 
+void Engine::DeleteUnindexed(Family family, std::string_view key) {
+  (void)impl_->batch.GetWriteBatch()->Delete(impl_->cf(family), ToSlice(key));
+}
+
 void Engine::PrepareThread() { rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable); }
 
 void Engine::Delete(Family family, std::string_view key) {

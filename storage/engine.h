@@ -74,9 +74,10 @@ class Engine {
   // Queue writes into the current batch.
   void Put(Family family, std::string_view key, std::string_view value);
   void Delete(Family family, std::string_view key);
-  // Queues a write that no read of the same batch will look at (journal entries): it skips the
-  // batch's index, which costs a search per write.
+  // Queue writes that no read of the same batch will look at (journal entries, metadata the key
+  // cache holds pinned): they skip the batch's index, which costs a search per write.
   void PutUnindexed(Family family, std::string_view key, std::string_view value);
+  void DeleteUnindexed(Family family, std::string_view key);
   // Deletes every key in [begin, end) of a family. Commits the pending batch first, then deletes
   // the range in a write of its own (RocksDB's indexed batches cannot hold range deletes).
   Status DeleteRange(Family family, std::string_view begin, std::string_view end);

@@ -50,9 +50,13 @@ Status Keyspace::Lookup(int db, std::string_view key, MetaValue* meta) {
 
 void Keyspace::PutMeta(int db, std::string_view key, const MetaValue& meta, bool created) {
   std::string meta_key = MetaKey(db, key);
-  engine_.Put(Family::kMeta, meta_key, meta.Encode());
-  written_since_commit_.push_back(meta_key);
-  cache_.Put(std::move(meta_key), meta);
+  if (cache_.PutPinned(meta_key, meta)) {
+    engine_.PutUnindexed(Family::kMeta, meta_key, meta.Encode());
+    unindexed_meta_ = true;
+  } else {
+    engine_.Put(Family::kMeta, meta_key, meta.Encode());
+  }
+  written_since_commit_.push_back(std::move(meta_key));
   if (created) ++pending_counts_[db];
   ++write_count_;
   MarkModified(db, key);
@@ -60,12 +64,32 @@ void Keyspace::PutMeta(int db, std::string_view key, const MetaValue& meta, bool
 
 void Keyspace::DeleteKey(int db, std::string_view key) {
   std::string meta_key = MetaKey(db, key);
-  engine_.Delete(Family::kMeta, meta_key);
-  written_since_commit_.push_back(meta_key);
-  cache_.Put(std::move(meta_key), MetaValue{});
+  if (cache_.PutPinned(meta_key, MetaValue{})) {
+    engine_.DeleteUnindexed(Family::kMeta, meta_key);
+    unindexed_meta_ = true;
+  } else {
+    engine_.Delete(Family::kMeta, meta_key);
+  }
+  written_since_commit_.push_back(std::move(meta_key));
   --pending_counts_[db];
   ++write_count_;
   MarkModified(db, key);
+}
+
+void Keyspace::IndexPendingMeta() {
+  if (!unindexed_meta_) return;
+  unindexed_meta_ = false;
+  // Written again, indexed, with the latest value (the pinned copy): the batch then holds the
+  // write twice, and the later one wins at commit as it does in reads.
+  for (const std::string& meta_key : written_since_commit_) {
+    if (!cache_.IsPinned(meta_key)) continue;  // its latest write went through the index
+    const MetaValue* meta = cache_.Find(meta_key);
+    if (meta->type == Type::kNone) {
+      engine_.Delete(Family::kMeta, meta_key);
+    } else {
+      engine_.Put(Family::kMeta, meta_key, meta->Encode());
+    }
+  }
 }
 
 uint64_t Keyspace::NewVersion() { return engine_.NextCounter("version"); }
@@ -141,6 +165,7 @@ void Keyspace::SplitScoreKey(std::string_view score_key, std::string_view score_
 }
 
 std::unique_ptr<Iterator> Keyspace::IterateKeys(int db) {
+  IndexPendingMeta();
   return engine_.NewIterator(Family::kMeta, std::string(1, static_cast<char>(db)),
                              std::string(1, static_cast<char>(db + 1)));
 }
@@ -205,6 +230,8 @@ void Keyspace::MarkModified(int db, std::string_view key) {
 
 void Keyspace::ApplyPending() {
   written_since_commit_.clear();
+  cache_.UnpinAll();
+  unindexed_meta_ = false;
   for (int d = 0; d < kDatabases; ++d) {
     key_counts_[d] =
         static_cast<uint64_t>(static_cast<int64_t>(key_counts_[d]) + pending_counts_[d]);
@@ -216,6 +243,8 @@ void Keyspace::DropPending() {
   // The cache holds what the dropped batch wrote: forget those keys.
   for (const std::string& k : written_since_commit_) cache_.Erase(k);
   written_since_commit_.clear();
+  cache_.UnpinAll();
+  unindexed_meta_ = false;
   for (auto& c : pending_counts_) c = 0;
   modified_.clear();
 }

@@ -110,9 +110,13 @@ class Keyspace {
   bool track_modified_ = false;
   std::unordered_set<std::string> modified_;
   // Metadata cache (type kNone caches a missing key). Write-through: every meta write updates it;
-  // keys written since the last commit are dropped from it on rollback.
+  // keys written since the last commit are dropped from it on rollback. A meta write the cache
+  // takes (pinned until the commit) skips the batch's index: reads find it in the cache, and
+  // IndexPendingMeta() adds it to the index before anything iterates over keys.
   MetaCache cache_;
   std::vector<std::string> written_since_commit_;
+  bool unindexed_meta_ = false;  // some pending meta write is not in the batch's index
+  void IndexPendingMeta();
   size_t expire_cursor_db_ = 0;
   std::string expire_cursor_key_;
 };

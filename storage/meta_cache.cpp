@@ -12,22 +12,38 @@ const MetaValue* MetaCache::Find(const std::string& key) {
 }
 
 void MetaCache::Put(std::string key, const MetaValue& meta) {
-  if (budget_ == 0) return;
+  (void)Insert(std::move(key), meta, /*pin=*/false);
+}
+
+bool MetaCache::PutPinned(std::string key, const MetaValue& meta) {
+  return Insert(std::move(key), meta, /*pin=*/true);
+}
+
+bool MetaCache::IsPinned(const std::string& key) const {
+  auto it = map_.find(key);
+  return it != map_.end() && it->second.pin_epoch == epoch_;
+}
+
+bool MetaCache::Insert(std::string key, const MetaValue& meta, bool pin) {
+  if (budget_ == 0) return false;
   const size_t cost = Cost(key, meta);
-  if (cost > budget_ / 8) {
+  if (cost > budget_ / 8 || (pin && pinned_bytes_ + cost > budget_ / 2)) {
     Erase(key);
-    return;
+    return false;
   }
+  if (pin) pinned_bytes_ += cost;
   if (auto it = map_.find(key); it != map_.end()) {
     bytes_ -= std::min(bytes_, Cost(it->first, it->second.meta));
     it->second.meta = meta;
     it->second.used = true;
+    if (pin) it->second.pin_epoch = epoch_;
     bytes_ += cost;
-    return;
+    return true;
   }
   MakeRoom(cost);
-  map_.emplace(std::move(key), Entry{meta, false});
+  map_.emplace(std::move(key), Entry{meta, false, pin ? epoch_ : 0});
   bytes_ += cost;
+  return true;
 }
 
 void MetaCache::Erase(const std::string& key) {
@@ -43,14 +59,18 @@ void MetaCache::Clear() {
 }
 
 void MetaCache::MakeRoom(size_t incoming) {
-  // Each full turn of the hand unmarks every entry, so the second turn always finds victims.
-  while (bytes_ + incoming > budget_ && !map_.empty()) {
+  // Each full turn of the hand unmarks every entry, so the second turn finds every unpinned entry
+  // a victim. Pins hold at most half the budget, so there are some; two fruitless turns in a row
+  // would mean there are none, and the loop stops rather than spin.
+  size_t fruitless_turns = 0;
+  while (bytes_ + incoming > budget_ && !map_.empty() && fruitless_turns < 2) {
     const size_t buckets = map_.bucket_count();
     victims_.clear();
     for (size_t scanned = 0; victims_.empty() && scanned < buckets; ++scanned) {
       hand_ = (hand_ + 1) % buckets;
       for (auto it = map_.begin(hand_); it != map_.end(hand_); ++it) {
         Entry& entry = it->second;
+        if (entry.pin_epoch == epoch_) continue;
         if (entry.used) {
           entry.used = false;
         } else {
@@ -58,6 +78,7 @@ void MetaCache::MakeRoom(size_t incoming) {
         }
       }
     }
+    fruitless_turns = victims_.empty() ? fruitless_turns + 1 : 0;
     for (const std::string& key : victims_) Erase(key);
   }
 }

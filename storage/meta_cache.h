@@ -3,6 +3,8 @@
 // before a write skip RocksDB. Eviction is CLOCK over the hash table's buckets: a hit marks an
 // entry used; to make room, a hand walks the buckets, sparing (and unmarking) used entries and
 // evicting the others. One map, one lookup per access, and close to LRU's hit rate.
+// Pinned entries (the metadata written by the batch not yet committed, which RocksDB's batch index
+// does not hold) are never evicted; UnpinAll() releases every pin at once (an epoch counter).
 // Thread: not thread-safe (the store executor).
 
 #include <cstddef>
@@ -23,6 +25,15 @@ class MetaCache {
   // Caches `meta` for `key` (type kNone caches a missing key). A value too big to be worth the
   // space is not cached, and any older copy is forgotten.
   void Put(std::string key, const MetaValue& meta);
+  // Caches `meta` and pins it until UnpinAll(). Returns false (and forgets any older copy) when
+  // the value is too big to cache or pins already hold half the budget: the caller must keep it
+  // findable some other way. (Half: eviction then always finds unpinned victims.)
+  bool PutPinned(std::string key, const MetaValue& meta);
+  bool IsPinned(const std::string& key) const;
+  void UnpinAll() {
+    ++epoch_;
+    pinned_bytes_ = 0;
+  }
   void Erase(const std::string& key);
   void Clear();
 
@@ -32,19 +43,24 @@ class MetaCache {
  private:
   struct Entry {
     MetaValue meta;
-    bool used = false;  // accessed since the hand last passed
+    bool used = false;       // accessed since the hand last passed
+    uint64_t pin_epoch = 0;  // pinned while equal to epoch_
   };
   static size_t Cost(const std::string& key, const MetaValue& meta) {
     // Key and payload bytes plus the node, the strings' heap blocks and the bucket; measured with
     // glibc malloc: a 17-byte key with a 64-byte value takes about 250 bytes.
     return key.size() + meta.payload.size() + 160;
   }
-  // Evicts unused entries until `incoming` more bytes fit the budget.
+  // Caches `meta`; pins it when `pin`. Returns false when it is too big to cache.
+  bool Insert(std::string key, const MetaValue& meta, bool pin);
+  // Evicts unused, unpinned entries until `incoming` more bytes fit the budget.
   void MakeRoom(size_t incoming);
 
   size_t budget_;
   size_t bytes_ = 0;
   size_t hand_ = 0;  // the next bucket the eviction hand looks at
+  uint64_t epoch_ = 1;
+  size_t pinned_bytes_ = 0;  // put pinned since UnpinAll (a key pinned twice counts twice)
   std::unordered_map<std::string, Entry> map_;
   std::vector<std::string> victims_;
 };

@@ -76,5 +76,32 @@ TEST(MetaCache, ZeroBudgetCachesNothing) {
   EXPECT_EQ(cache.Find(Key(1)), nullptr);
 }
 
+TEST(MetaCache, PinnedEntriesAreNeverEvictedUntilUnpinned) {
+  const size_t budget = 64 * 1024;
+  MetaCache cache(budget);
+  // Pins take up to half the budget; beyond that they are refused (the caller indexes them).
+  int pinned = 0;
+  while (cache.PutPinned(Key(pinned), StringMeta("pinned"))) ++pinned;
+  EXPECT_GT(pinned, 100);
+  EXPECT_LE(cache.bytes(), budget / 2);
+  EXPECT_TRUE(cache.IsPinned(Key(0)));
+  EXPECT_FALSE(cache.IsPinned(Key(pinned)));
+  EXPECT_EQ(cache.Find(Key(pinned)), nullptr);
+  // Unpinned newcomers push each other out, never a pinned entry.
+  for (int i = 1000; i < 5000; ++i) {
+    cache.Put(Key(i), StringMeta(std::string(64, 'x')));
+    ASSERT_LE(cache.bytes(), budget);
+  }
+  for (int i = 0; i < pinned; ++i) ASSERT_NE(cache.Find(Key(i)), nullptr) << i;
+  cache.UnpinAll();
+  EXPECT_FALSE(cache.IsPinned(Key(0)));
+  EXPECT_TRUE(cache.PutPinned(Key(pinned), StringMeta("pinned")));
+  for (int i = 5000; i < 9000; ++i) cache.Put(Key(i), StringMeta(std::string(64, 'x')));
+  EXPECT_EQ(cache.Find(Key(1)), nullptr);  // unpinned now, and cold: evicted
+  // Too big to cache: refused, and an older copy is forgotten.
+  EXPECT_FALSE(cache.PutPinned(Key(8999), StringMeta(std::string(budget, 'z'))));
+  EXPECT_EQ(cache.Find(Key(8999)), nullptr);
+}
+
 }  // namespace
 }  // namespace respite::storage
