@@ -136,6 +136,9 @@ class ItemWalker {
   bool corrupt_ = false;
 };
 
+// Pops of up to this many items read them one by one instead of with an iterator.
+constexpr uint64_t kPointReadPops = 4;
+
 // Reads items [first, first + count) of a list, head to tail.
 Status ReadItems(CommandContext& ctx, std::string_view key, const MetaValue& meta, uint64_t first,
                  uint64_t count, std::vector<std::string>* out) {
@@ -174,7 +177,19 @@ Status PopItems(CommandContext& ctx, std::string_view key, MetaValue* meta, bool
   out->clear();
   count = std::min(count, meta->size);
   if (count == 0) return Status::Ok();
-  {
+  if (count <= kPointReadPops) {
+    // A few items: point reads (bloom filters skip most files) cost less than an iterator, which
+    // opens every level and seeks each.
+    const uint64_t first = left ? meta->list_head() : meta->list_tail() - 1;
+    for (uint64_t i = 0; i < count; ++i) {
+      std::string value;
+      const uint64_t pos = left ? first + i : first - i;
+      if (Status s = ctx.ks.GetSub(ctx.db, key, *meta, PosField(pos), &value); !s.ok()) {
+        return s.not_found() ? Status::Corruption("list item missing") : s;
+      }
+      out->push_back(std::move(value));
+    }
+  } else {
     ItemWalker walker(ctx, key, *meta);
     for (walker.Seek(left ? 0 : meta->size - 1, left); walker.Valid() && out->size() < count;
          walker.Next()) {

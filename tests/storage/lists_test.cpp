@@ -91,6 +91,27 @@ TEST(Lists, BlockingCommandsWithNothingToPopWriteNothingAndAskToBlock) {
   EXPECT_TRUE(h.store->last_would_block());
 }
 
+// Pops of a few items read them one by one, bigger ones with an iterator: both paths, both ends,
+// across a commit (items in RocksDB) and within one batch (items still pending).
+TEST(Lists, PopsOfAnyCountReturnItemsInOrderFromEitherEnd) {
+  StoreHarness h;
+  std::vector<std::string_view> push{"rpush", "l"};
+  std::vector<std::string> items;
+  for (int i = 1; i <= 20; ++i) items.push_back(std::to_string(i));
+  for (const std::string& item : items) push.push_back(item);
+  EXPECT_EQ(h.Run(push), ":20\r\n");
+  EXPECT_EQ(h.Run({"lpop", "l", "4"}), Array({"1", "2", "3", "4"}));
+  EXPECT_EQ(h.Run({"rpop", "l", "5"}), Array({"20", "19", "18", "17", "16"}));
+  EXPECT_EQ(h.Run({"lpop", "l"}), "$1\r\n5\r\n");
+  h.store->BeginGroup();
+  EXPECT_EQ(h.Run({"lpush", "l", "x"}), ":11\r\n");
+  EXPECT_EQ(h.Run({"rpop", "l", "3"}), Array({"15", "14", "13"}));
+  EXPECT_EQ(h.Run({"lpop", "l", "2"}), Array({"x", "6"}));
+  ASSERT_TRUE(h.store->EndGroup().ok());
+  EXPECT_EQ(h.Run({"lpop", "l", "10"}), Array({"7", "8", "9", "10", "11", "12"}));
+  EXPECT_EQ(h.Run({"exists", "l"}), ":0\r\n");
+}
+
 TEST(Lists, PopsAreJournaledAsRemovalOfWhatTheyReturned) {
   StoreHarness h;
   EXPECT_EQ(h.Run({"rpush", "l", "a", "b", "c", "d", "e"}), ":5\r\n");
