@@ -139,10 +139,10 @@ void StoreExecutor::Loop() {
 }
 
 bool StoreExecutor::TryRun(Request& request, std::string* reply) {
-  std::vector<std::string_view> argv(request.argv.begin(), request.argv.end());
+  argv_views_.assign(request.argv.begin(), request.argv.end());
   request.session->db = request.db;
   request.session->protocol = request.protocol;
-  store_->Execute(*request.session, argv, reply, /*journal=*/!request.mirror);
+  store_->Execute(*request.session, argv_views_, reply, /*journal=*/!request.mirror);
   return !store_->last_would_block();
 }
 

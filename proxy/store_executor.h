@@ -17,6 +17,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <type_traits>
 #include <vector>
@@ -138,6 +139,7 @@ class StoreExecutor {
     bool reissue = false;
   };
   std::vector<std::pair<IoThread*, std::vector<Completed>>> outbox_;
+  std::vector<std::string_view> argv_views_;  // TryRun's argv, reused
   Stats stats_;
   std::thread thread_;
 };

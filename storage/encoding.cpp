@@ -41,14 +41,19 @@ constexpr size_t kMetaHeader = 26;
 
 std::string MetaValue::Encode() const {
   std::string out;
-  out.reserve(kMetaHeader + payload.size());
-  out.push_back(kMetaFormat);
-  out.push_back(static_cast<char>(type));
-  PutU64(&out, static_cast<uint64_t>(expire_ms));
-  PutU64(&out, version);
-  PutU64(&out, size);
-  out.append(payload);
+  EncodeTo(&out);
   return out;
+}
+
+void MetaValue::EncodeTo(std::string* out) const {
+  out->clear();
+  out->reserve(kMetaHeader + payload.size());
+  out->push_back(kMetaFormat);
+  out->push_back(static_cast<char>(type));
+  PutU64(out, static_cast<uint64_t>(expire_ms));
+  PutU64(out, version);
+  PutU64(out, size);
+  out->append(payload);
 }
 
 bool MetaValue::Decode(std::string_view bytes, MetaValue* out) {

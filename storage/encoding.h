@@ -88,6 +88,8 @@ struct MetaValue {
   std::string payload;
 
   std::string Encode() const;
+  // Encode into *out (replacing its contents), reusing its buffer.
+  void EncodeTo(std::string* out) const;
   // Returns false on bytes that are not a MetaValue.
   static bool Decode(std::string_view bytes, MetaValue* out);
 

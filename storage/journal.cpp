@@ -89,14 +89,20 @@ class Journal::Mac {
     EVP_MAC_free(mac_);
   }
   std::string Compute(uint64_t seq, std::string_view body) {
+    std::string out;
+    ComputeInto(seq, body, &out);
+    return out;
+  }
+  // Appends the MAC of (seq, body) to *out; `body` may be out's own contents.
+  void ComputeInto(uint64_t seq, std::string_view body, std::string* out) {
     const std::string prefix = SeqKey(seq);
     EVP_MAC_init(ctx_, nullptr, 0, nullptr);
     EVP_MAC_update(ctx_, reinterpret_cast<const unsigned char*>(prefix.data()), prefix.size());
     EVP_MAC_update(ctx_, reinterpret_cast<const unsigned char*>(body.data()), body.size());
-    unsigned char out[EVP_MAX_MD_SIZE];
+    unsigned char mac[EVP_MAX_MD_SIZE];
     size_t len = 0;
-    EVP_MAC_final(ctx_, out, &len, sizeof out);
-    return std::string(reinterpret_cast<char*>(out), len);
+    EVP_MAC_final(ctx_, mac, &len, sizeof mac);
+    out->append(reinterpret_cast<char*>(mac), len);
   }
 
  private:
@@ -158,9 +164,17 @@ std::string Journal::Encode(const JournalEntry& e) const {
 
 std::string Journal::Encode(uint64_t seq, uint64_t group, bool group_end, int64_t wall_ms, int db,
                             const std::vector<std::string>& argv) const {
+  std::string value;
+  EncodeTo(&value, seq, group, group_end, wall_ms, db, argv);
+  return value;
+}
+
+void Journal::EncodeTo(std::string* out, uint64_t seq, uint64_t group, bool group_end,
+                       int64_t wall_ms, int db, const std::vector<std::string>& argv) const {
   size_t size = 23 + kHmacBytes;
   for (const std::string& a : argv) size += 4 + a.size();
-  std::string body;
+  std::string& body = *out;
+  body.clear();
   body.reserve(size);
   body.push_back(kFormat);
   body.push_back(static_cast<char>((group != 0 ? kGrouped : 0) | (group_end ? kGroupEnd : 0)));
@@ -172,8 +186,8 @@ std::string Journal::Encode(uint64_t seq, uint64_t group, bool group_end, int64_
     PutU32(&body, static_cast<uint32_t>(a.size()));
     body.append(a);
   }
-  body.append(mac_->Compute(seq, body));
-  return body;
+  // The MAC is computed over the finished body, then appended to it.
+  mac_->ComputeInto(seq, body, &body);
 }
 
 bool Journal::Decode(uint64_t seq, std::string_view value, JournalEntry* out) const {
@@ -215,9 +229,9 @@ void Journal::Append(std::span<const std::vector<std::string>> argvs, std::span<
   const uint64_t group = argvs.size() > 1 ? seq : 0;
   for (size_t i = 0; i < argvs.size(); ++i, ++seq) {
     const bool group_end = group != 0 && i + 1 == argvs.size();
-    const std::string value = Encode(seq, group, group_end, wall_ms, dbs[i], argvs[i]);
-    engine_.PutUnindexed(Family::kJournal, SeqKey(seq), value);
-    pending_bytes_ += 8 + value.size();
+    EncodeTo(&encoded_, seq, group, group_end, wall_ms, dbs[i], argvs[i]);
+    engine_.PutUnindexed(Family::kJournal, SeqKey(seq), encoded_);
+    pending_bytes_ += 8 + encoded_.size();
     ++pending_entries_;
   }
   pending_next_seq_ = seq;

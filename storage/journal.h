@@ -109,6 +109,8 @@ class Journal {
   std::string Encode(uint64_t seq, uint64_t group, bool group_end, int64_t wall_ms, int db,
                      const std::vector<std::string>& argv) const;
   bool Decode(uint64_t seq, std::string_view value, JournalEntry* out) const;
+  void EncodeTo(std::string* out, uint64_t seq, uint64_t group, bool group_end, int64_t wall_ms,
+                int db, const std::vector<std::string>& argv) const;
 
  private:
   class Mac;
@@ -131,6 +133,7 @@ class Journal {
   uint64_t pending_next_seq_ = 0;
   uint64_t pending_entries_ = 0;
   uint64_t pending_bytes_ = 0;
+  std::string encoded_;  // Append's encoding buffer, reused
 };
 
 }  // namespace respite::storage

@@ -50,11 +50,12 @@ Status Keyspace::Lookup(int db, std::string_view key, MetaValue* meta) {
 
 void Keyspace::PutMeta(int db, std::string_view key, const MetaValue& meta, bool created) {
   std::string meta_key = MetaKey(db, key);
+  meta.EncodeTo(&encoded_);
   if (cache_.PutPinned(meta_key, meta)) {
-    engine_.PutUnindexed(Family::kMeta, meta_key, meta.Encode());
+    engine_.PutUnindexed(Family::kMeta, meta_key, encoded_);
     unindexed_meta_ = true;
   } else {
-    engine_.Put(Family::kMeta, meta_key, meta.Encode());
+    engine_.Put(Family::kMeta, meta_key, encoded_);
   }
   written_since_commit_.push_back(std::move(meta_key));
   if (created) ++pending_counts_[db];

@@ -116,6 +116,7 @@ class Keyspace {
   MetaCache cache_;
   std::vector<std::string> written_since_commit_;
   bool unindexed_meta_ = false;  // some pending meta write is not in the batch's index
+  std::string encoded_;          // PutMeta's encoding buffer, reused
   void IndexPendingMeta();
   size_t expire_cursor_db_ = 0;
   std::string expire_cursor_key_;
