@@ -170,7 +170,10 @@ asio::awaitable<void> ClientSession::Run() {
     }
     in_.Commit(n);
     last_active_ms_ = io_.CoarseNowMs();
-    ProcessInput();
+    {
+      IoThread::DirectFlushScope direct(io_);
+      ProcessInput();
+    }
     if (in_.size() == 0) in_.ShrinkIfIdle();
   }
   // QUIT, a protocol error and shutdown deliver what is in flight before closing.

@@ -199,7 +199,7 @@ void IoThread::ReleaseDedicated(UpstreamLink* link) {
 
 void IoThread::ScheduleClientFlush(ClientSession* session) {
   dirty_.push_back(session);
-  if (dirty_posted_) return;
+  if (direct_flush_ || dirty_posted_) return;
   dirty_posted_ = true;
   asio::post(context_, [this] {
     dirty_posted_ = false;
@@ -225,7 +225,7 @@ void IoThread::PostCloseUpstreamLinks(std::string reason) {
 
 void IoThread::SubmitToStore(StoreExecutor::Request request) {
   store_outbox_.push_back(std::move(request));
-  if (store_flush_posted_) return;
+  if (direct_flush_ || store_flush_posted_) return;
   store_flush_posted_ = true;
   asio::post(context_, [this] { FlushStoreOutbox(); });
 }
@@ -235,6 +235,33 @@ void IoThread::FlushStoreOutbox() {
   if (store_outbox_.empty()) return;
   if (StoreExecutor* store = server_.store()) store->SubmitBatch(store_outbox_);
   store_outbox_.clear();
+}
+
+IoThread::DirectFlushScope::DirectFlushScope(IoThread& io)
+    : io_(io), active_(!io.direct_flush_ && io.sessions_.size() == 1) {
+  if (active_) io_.direct_flush_ = true;
+}
+
+IoThread::DirectFlushScope::~DirectFlushScope() {
+  if (active_) io_.EndDirectFlush();
+}
+
+void IoThread::DeferLinkFlush(UpstreamLink* link, uint64_t gen) {
+  deferred_links_.emplace_back(link, gen);
+}
+
+void IoThread::EndDirectFlush() {
+  direct_flush_ = false;
+  // Links are never destroyed while the thread runs, so the pointers are still good.
+  for (auto [link, gen] : deferred_links_) link->FlushDeferred(gen);
+  deferred_links_.clear();
+  if (!store_outbox_.empty()) FlushStoreOutbox();
+  direct_flushing_.swap(dirty_);
+  for (ClientSession* s : direct_flushing_) {
+    s->FlushNow();
+    s->Release();
+  }
+  direct_flushing_.clear();
 }
 
 std::future<void> IoThread::PostAndSignal() {

@@ -231,6 +231,7 @@ void StoreExecutor::Deliver() {
     // One post per io thread for the whole batch.
     asio::post(io->context(), [io, replies = std::move(list)]() mutable {
       io->StampBatch();
+      IoThread::DirectFlushScope direct(*io);
       for (Completed& c : replies) {
         if (c.reissue) {
           c.client->ReissueUpstream(c.tag, c.reply);

@@ -179,6 +179,7 @@ void UpstreamLink::StartReading() {
           }
           in_.Commit(n);
           io_.StampBatch();
+          IoThread::DirectFlushScope direct(io_);
           for (;;) {
             auto status = scanner_.Scan(in_.Data());
             if (status == resp::ScanStatus::kNeedMore) break;
@@ -276,12 +277,22 @@ void UpstreamLink::HandleInternal(const Pending& p, std::string_view reply) {
 void UpstreamLink::ScheduleFlush() {
   if (flush_posted_ || write_active_ || out_.empty()) return;
   flush_posted_ = true;
+  if (io_.direct_flush()) {
+    io_.DeferLinkFlush(this, generation_);
+    return;
+  }
   // Posting lets every client served in this turn of the event loop join one write.
   asio::post(io_.context(), [this, gen = generation_] {
     flush_posted_ = false;
     if (gen != generation_ || state_ != State::kReady) return;
     Flush();
   });
+}
+
+void UpstreamLink::FlushDeferred(uint64_t gen) {
+  flush_posted_ = false;
+  if (gen != generation_ || state_ != State::kReady) return;
+  Flush();
 }
 
 void UpstreamLink::Flush() {
