@@ -38,7 +38,7 @@ Status Keyspace::Lookup(int db, std::string_view key, MetaValue* meta) {
     } else if (!MetaValue::Decode(bytes, meta)) {
       return Status::Corruption("unreadable metadata of a key");
     }
-    cache_.Put(std::move(meta_key), *meta);
+    cache_.Put(meta_key, *meta);
   }
   if (meta->type == Type::kNone) return Status::Ok();
   if (IsExpired(*meta)) {

@@ -11,12 +11,12 @@ const MetaValue* MetaCache::Find(const std::string& key) {
   return &it->second.meta;
 }
 
-void MetaCache::Put(std::string key, const MetaValue& meta) {
-  (void)Insert(std::move(key), meta, /*pin=*/false);
+void MetaCache::Put(const std::string& key, const MetaValue& meta) {
+  (void)Insert(key, meta, /*pin=*/false);
 }
 
-bool MetaCache::PutPinned(std::string key, const MetaValue& meta) {
-  return Insert(std::move(key), meta, /*pin=*/true);
+bool MetaCache::PutPinned(const std::string& key, const MetaValue& meta) {
+  return Insert(key, meta, /*pin=*/true);
 }
 
 bool MetaCache::IsPinned(const std::string& key) const {
@@ -24,7 +24,7 @@ bool MetaCache::IsPinned(const std::string& key) const {
   return it != map_.end() && it->second.pin_epoch == epoch_;
 }
 
-bool MetaCache::Insert(std::string key, const MetaValue& meta, bool pin) {
+bool MetaCache::Insert(const std::string& key, const MetaValue& meta, bool pin) {
   if (budget_ == 0) return false;
   const size_t cost = Cost(key, meta);
   if (cost > budget_ / 8 || (pin && pinned_bytes_ + cost > budget_ / 2)) {
@@ -41,7 +41,7 @@ bool MetaCache::Insert(std::string key, const MetaValue& meta, bool pin) {
     return true;
   }
   MakeRoom(cost);
-  map_.emplace(std::move(key), Entry{meta, false, pin ? epoch_ : 0});
+  map_.emplace(key, Entry{meta, false, pin ? epoch_ : 0});
   bytes_ += cost;
   return true;
 }

@@ -24,11 +24,11 @@ class MetaCache {
   const MetaValue* Find(const std::string& key);
   // Caches `meta` for `key` (type kNone caches a missing key). A value too big to be worth the
   // space is not cached, and any older copy is forgotten.
-  void Put(std::string key, const MetaValue& meta);
+  void Put(const std::string& key, const MetaValue& meta);
   // Caches `meta` and pins it until UnpinAll(). Returns false (and forgets any older copy) when
   // the value is too big to cache or pins already hold half the budget: the caller must keep it
   // findable some other way. (Half: eviction then always finds unpinned victims.)
-  bool PutPinned(std::string key, const MetaValue& meta);
+  bool PutPinned(const std::string& key, const MetaValue& meta);
   bool IsPinned(const std::string& key) const;
   void UnpinAll() {
     ++epoch_;
@@ -51,8 +51,9 @@ class MetaCache {
     // glibc malloc: a 17-byte key with a 64-byte value takes about 250 bytes.
     return key.size() + meta.payload.size() + 160;
   }
-  // Caches `meta`; pins it when `pin`. Returns false when it is too big to cache.
-  bool Insert(std::string key, const MetaValue& meta, bool pin);
+  // Caches `meta`; pins it when `pin`. Returns false when it is too big to cache. The key is
+  // copied only for a new entry: most writes update a cached key.
+  bool Insert(const std::string& key, const MetaValue& meta, bool pin);
   // Evicts unused, unpinned entries until `incoming` more bytes fit the budget.
   void MakeRoom(size_t incoming);
 
