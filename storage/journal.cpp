@@ -159,13 +159,8 @@ Status Journal::Load() {
 }
 
 std::string Journal::Encode(const JournalEntry& e) const {
-  return Encode(e.seq, e.group, e.group_end, e.wall_ms, e.db, e.argv);
-}
-
-std::string Journal::Encode(uint64_t seq, uint64_t group, bool group_end, int64_t wall_ms, int db,
-                            const std::vector<std::string>& argv) const {
   std::string value;
-  EncodeTo(&value, seq, group, group_end, wall_ms, db, argv);
+  EncodeTo(&value, e.seq, e.group, e.group_end, e.wall_ms, e.db, e.argv);
   return value;
 }
 

@@ -106,14 +106,13 @@ class Journal {
 
   // Encoding, exposed for tests and the journal tools.
   std::string Encode(const JournalEntry& entry) const;
-  std::string Encode(uint64_t seq, uint64_t group, bool group_end, int64_t wall_ms, int db,
-                     const std::vector<std::string>& argv) const;
   bool Decode(uint64_t seq, std::string_view value, JournalEntry* out) const;
-  void EncodeTo(std::string* out, uint64_t seq, uint64_t group, bool group_end, int64_t wall_ms,
-                int db, const std::vector<std::string>& argv) const;
 
  private:
   class Mac;
+  // Encode's body, into *out (its buffer reused): Append encodes without building a JournalEntry.
+  void EncodeTo(std::string* out, uint64_t seq, uint64_t group, bool group_end, int64_t wall_ms,
+                int db, const std::vector<std::string>& argv) const;
   Journal(Engine& engine, std::string key, JournalLimits limits);
   Status Load();
 

@@ -139,6 +139,13 @@ class ItemWalker {
 // Pops of up to this many items read them one by one instead of with an iterator.
 constexpr uint64_t kPointReadPops = 4;
 
+// Reads the item at position `pos` (which the list's bounds say exists) with a point read.
+Status ReadItemAt(CommandContext& ctx, std::string_view key, const MetaValue& meta, uint64_t pos,
+                  std::string* value) {
+  Status s = ctx.ks.GetSub(ctx.db, key, meta, PosField(pos), value);
+  return s.not_found() ? Status::Corruption("list item missing") : s;
+}
+
 // Reads items [first, first + count) of a list, head to tail.
 Status ReadItems(CommandContext& ctx, std::string_view key, const MetaValue& meta, uint64_t first,
                  uint64_t count, std::vector<std::string>* out) {
@@ -183,9 +190,8 @@ Status PopItems(CommandContext& ctx, std::string_view key, MetaValue* meta, bool
     const uint64_t first = left ? meta->list_head() : meta->list_tail() - 1;
     for (uint64_t i = 0; i < count; ++i) {
       std::string value;
-      const uint64_t pos = left ? first + i : first - i;
-      if (Status s = ctx.ks.GetSub(ctx.db, key, *meta, PosField(pos), &value); !s.ok()) {
-        return s.not_found() ? Status::Corruption("list item missing") : s;
+      if (Status s = ReadItemAt(ctx, key, *meta, left ? first + i : first - i, &value); !s.ok()) {
+        return s;
       }
       out->push_back(std::move(value));
     }
@@ -343,8 +349,8 @@ void LIndex(CommandContext& ctx) {
     return;
   }
   std::string value;
-  if (Status s = ctx.ks.GetSub(ctx.db, ctx.argv[1], meta, PosField(pos), &value); !s.ok()) {
-    ctx.Fail(s.not_found() ? Status::Corruption("list item missing") : s);
+  if (Status s = ReadItemAt(ctx, ctx.argv[1], meta, pos, &value); !s.ok()) {
+    ctx.Fail(s);
     return;
   }
   ctx.out.Bulk(value);
