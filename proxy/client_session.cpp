@@ -141,9 +141,10 @@ asio::awaitable<void> ClientSession::Run() {
       co_await WaitWake();
       continue;
     }
-    // A read that came back short drained the socket: wait for readiness instead of trying a read
-    // that would fail with EAGAIN (one system call per request saved). Only when nothing else ran
-    // since that read: the readiness edge cannot have been consumed by an epoll_wait meanwhile.
+    // Reads are synchronous, so a burst of input is read without a trip through the event loop
+    // per chunk. A read that came back short drained the socket: wait for readiness (Asio re-arms
+    // the descriptor, one epoll_ctl) instead of a read that would fail with EAGAIN; either costs
+    // one system call.
     if (!maybe_readable_) {
       auto [wait_ec] =
           co_await socket_.async_wait(tcp::socket::wait_read, asio::as_tuple(asio::use_awaitable));

@@ -113,6 +113,7 @@ class IoThread {
   void Tick();
   void Shutdown();
   void FlushStoreOutbox();
+  void EndDirectFlush();
 
   Server& server_;
   const config::Config& config_;
@@ -134,7 +135,6 @@ class IoThread {
   bool direct_flush_ = false;
   std::vector<std::pair<UpstreamLink*, uint64_t>> deferred_links_;
   std::vector<ClientSession*> direct_flushing_;
-  void EndDirectFlush();
   std::vector<StoreExecutor::Request> store_outbox_;
   bool store_flush_posted_ = false;
   bool shutting_down_ = false;
