@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <thread>
+
 namespace respite::proxy {
 namespace {
 
@@ -23,6 +26,8 @@ TEST(CpuBudget, QuotaRoundsUpAndIsCappedByTheCpus) {
 TEST(CpuBudget, DefaultLeavesOneCpuButKeepsOneThread) {
   const unsigned cpus = UsableCpus();
   EXPECT_GE(cpus, 1u);
+  // Affinity and quota only ever take CPUs away from what the machine has.
+  EXPECT_LE(cpus, std::max(1u, std::thread::hardware_concurrency()));
   EXPECT_EQ(DefaultIoThreads(), cpus > 1 ? cpus - 1 : 1u);
 }
 
