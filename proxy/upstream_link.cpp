@@ -152,7 +152,7 @@ void UpstreamLink::Connect() {
           }
         }
         out_.insert(0, hello);
-        pending_.insert(pending_.begin(), internal.begin(), internal.end());
+        for (auto it = internal.rbegin(); it != internal.rend(); ++it) pending_.push_front(*it);
         state_ = State::kReady;
         down_until_ms_ = 0;
         UpdateWaiting(false);
@@ -340,7 +340,9 @@ void UpstreamLink::UpdateWaiting(bool progressed) {
   // A reply just came: the read that brought it stamped the io thread's batch clock, so a
   // pipeline of replies costs no clock read each. A wait that begins now (the first request
   // on an idle link) reads the clock: an older stamp would make the wait look longer.
-  waiting_since_ms_ = progressed ? io_.batch_now_ns() / 1'000'000 : io_.NowMs();
+  const uint64_t since = progressed ? io_.batch_now_ns() / 1'000'000 : io_.NowMs();
+  if (since == waiting_since_ms_) return;  // most replies of a pipeline: nothing to publish
+  waiting_since_ms_ = since;
   io_.server().stall_board().Set(stall_slot_, waiting_since_ms_);
 }
 
@@ -388,7 +390,7 @@ void UpstreamLink::Fail(std::string_view reason, std::string_view client_error,
   // Let the failover state machine switch first, so that the requests failing below can run
   // locally when it does.
   if (upstream_fault) io_.server().failover().ReportUpstreamFailure(reason);
-  std::deque<Pending> failed;
+  RingQueue<Pending> failed;
   failed.swap(pending_);
   UpdateWaiting(false);
   std::string retained;
@@ -396,7 +398,8 @@ void UpstreamLink::Fail(std::string_view reason, std::string_view client_error,
   size_t kept = retained_begin_;
   retained_begin_ = 0;
   size_t offset = 0;
-  for (const Pending& p : failed) {
+  for (size_t i = 0; i < failed.size(); ++i) {
+    const Pending& p = failed[i];
     std::string_view bytes;
     bool sent = true;
     if (!unsent.empty() && offset + p.len <= unsent.size()) {

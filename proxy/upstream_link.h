@@ -8,11 +8,11 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
-#include <deque>
 #include <string>
 #include <string_view>
 
 #include "proxy/io_buffer.h"
+#include "proxy/ring_queue.h"
 #include "resp/reply_scanner.h"
 
 namespace respite::proxy {
@@ -105,7 +105,7 @@ class UpstreamLink {
   void UpdateWaiting(bool progressed);
   std::string last_error_;
   boost::asio::ip::tcp::socket socket_;
-  std::deque<Pending> pending_;
+  RingQueue<Pending> pending_;
   std::string out_;      // requests queued while a write is in flight or before connect
   std::string writing_;  // the batch being written
   // Bytes of the requests in pending_ (in order), kept until answered so that, when the link

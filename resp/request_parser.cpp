@@ -92,12 +92,23 @@ ParseStatus RequestParser::NeedMore(size_t needed) {
 
 size_t RequestParser::FindLineEnd(std::string_view input, char term) {
   if (line_blocked_ || scan_ >= input.size()) return kNpos;
+  // Header lines (`*3`, `$64`) are a few bytes: a plain loop that looks for both bytes at once
+  // costs less than the two memchr() calls below, which pay off on long inline lines.
+  const size_t quick_end = std::min(input.size(), scan_ + 24);
+  for (; scan_ < quick_end; ++scan_) {
+    if (input[scan_] == term) return scan_;
+    // Redis looks for the terminator with strchr(), which gives up at a NUL byte: such a line
+    // never ends, and the request fails once the line outgrows the inline limit.
+    if (input[scan_] == '\0') {
+      line_blocked_ = true;
+      return kNpos;
+    }
+  }
+  if (scan_ == input.size()) return kNpos;
   const char* from = input.data() + scan_;
   const size_t left = input.size() - scan_;
   const void* hit = std::memchr(from, term, left);
   const size_t searched = hit != nullptr ? static_cast<const char*>(hit) - from : left;
-  // Redis looks for the terminator with strchr(), which gives up at a NUL byte: such a line never
-  // ends, and the request fails once the line outgrows the inline limit.
   if (std::memchr(from, '\0', searched) != nullptr) {
     line_blocked_ = true;
     return kNpos;

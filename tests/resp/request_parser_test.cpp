@@ -342,6 +342,11 @@ TEST(RequestParser, NulByteInLineNeverEndsIt) {
             "ERR Protocol error: too big mbulk count string");
   // A NUL after the line end is just payload.
   EXPECT_EQ(ParseAll("PING\r\n\0"s).commands.size(), 1u);
+  // Far into a long line as near its start (short lines and long ones are searched differently).
+  const std::string long_line = "SET key " + std::string(40, 'v');
+  EXPECT_EQ(ParseAll(long_line + "\0x\r\n"s).last, ParseStatus::kNeedMore);
+  EXPECT_EQ(ParseAll(long_line + "\r\n\0"s).commands.size(), 1u);
+  EXPECT_EQ(ParseAll("*1\r\n$" + std::string(30, '1') + "\0\r\n"s).last, ParseStatus::kNeedMore);
 }
 
 TEST(RequestParser, LenientLikeRedis) {
