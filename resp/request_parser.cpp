@@ -8,6 +8,9 @@ namespace respite::resp {
 namespace {
 
 constexpr size_t kNpos = std::string_view::npos;
+// Commands with more arguments go through the general path only, so a big command that is still
+// arriving is not scanned twice for long.
+constexpr size_t kWholeMaxArgs = 1024;
 
 // Redis' string2ll(): no sign but '-', no leading zeros, no spaces, at most 20 characters. Redis
 // uses it for the `*` and `$` headers, so we accept exactly what it accepts.
@@ -123,6 +126,10 @@ ParseStatus RequestParser::Parse(std::string_view input, Command* out) {
   if (input.size() < pos_ || input.size() < scan_) {
     return NeedMore(std::max(pos_, scan_) + 1);
   }
+  if (state_ == State::kStart && pos_ == 0 && !input.empty() && input[0] == '*' &&
+      ParseWholeMultibulk(input, out)) {
+    return ParseStatus::kCommand;
+  }
   ParseStatus result = ParseStatus::kNeedMore;
   for (;;) {
     switch (state_) {
@@ -148,6 +155,45 @@ ParseStatus RequestParser::Parse(std::string_view input, Command* out) {
         return ParseStatus::kError;
     }
   }
+}
+
+bool RequestParser::ParseWholeMultibulk(std::string_view input, Command* out) {
+  // Header lines here are at most 11 bytes; a smaller configured limit needs the general path.
+  if (limits_.max_inline_len < 16) return false;
+  const char* p = input.data() + 1;  // past the '*'
+  const char* const end = input.data() + input.size();
+  // `<digits>\r\n` at p: up to 9 digits, no leading zero (String2ll's rule; "0" itself is fine).
+  auto read_number = [&p, end](size_t* value) {
+    const char* q = p;
+    size_t v = 0;
+    while (q < end && *q >= '0' && *q <= '9' && q - p < 9) {
+      v = v * 10 + static_cast<size_t>(*q++ - '0');
+    }
+    if (q == p || (*p == '0' && q - p > 1) || end - q < 2 || q[0] != '\r' || q[1] != '\n') {
+      return false;
+    }
+    *value = v;
+    p = q + 2;
+    return true;
+  };
+  size_t count = 0;
+  if (!read_number(&count) || count == 0 || count > kWholeMaxArgs ||
+      count > limits_.max_multibulk_len) {
+    return false;
+  }
+  out->argv.clear();
+  for (size_t i = 0; i < count; ++i) {
+    size_t len = 0;
+    if (p == end || *p++ != '$' || !read_number(&len) || len > limits_.max_bulk_len ||
+        static_cast<size_t>(end - p) < len + 2) {
+      return false;
+    }
+    out->argv.emplace_back(p, len);
+    p += len + 2;  // like the general path, the two bytes after a payload are not checked
+  }
+  out->raw_len = static_cast<size_t>(p - input.data());
+  out->is_inline = false;
+  return true;
 }
 
 bool RequestParser::StepMultibulkCount(std::string_view input, ParseStatus* result) {

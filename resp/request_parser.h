@@ -71,6 +71,10 @@ class RequestParser {
     kError,           // a protocol error was reported; only Reset() leaves this state
   };
 
+  // The common case in one pass: a complete multibulk command whose headers are plain
+  // `*<n>\r\n` and `$<len>\r\n`. Anything else (a partial or empty command, a header the general
+  // path must judge) returns false and leaves the parser as it was, for the state machine.
+  bool ParseWholeMultibulk(std::string_view input, Command* out);
   ParseStatus Fail(std::string_view what);
   // Each returns true to go on with the next state, false when `*result` holds the answer.
   bool StepMultibulkCount(std::string_view input, ParseStatus* result);
