@@ -25,8 +25,10 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr auto kTick = std::chrono::milliseconds(100);
-// Keys examined per active-expiry pass (every tick).
-constexpr size_t kExpireBudget = 200;
+// Per active-expiry pass (every tick): keys whose expiry is due, checked in expiry order, and
+// keys walked in key order (which also finds keys written before expiry hints existed).
+constexpr size_t kExpireHintBudget = 500;
+constexpr size_t kExpireWalkBudget = 200;
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -121,7 +123,7 @@ void StoreExecutor::Loop() {
     if (now - last_tick >= kTick) {
       last_tick = now;
       ExpireParked(clock_->NowMs());
-      if (store_->ExpireCycle(kExpireBudget) > 0) WakeParked(false);
+      if (store_->ExpireCycle(kExpireHintBudget, kExpireWalkBudget) > 0) WakeParked(false);
       Deliver();
       PublishStats(true);
     }

@@ -60,6 +60,20 @@ inline std::string MetaKey(int db, std::string_view key) {
   return out;
 }
 
+// Expiry hints, in the default family: "expire:" | u64 expire_ms | MetaKey -> "". Written with each
+// meta write that sets a new expiry, so the active expiry cycle finds due keys in expiry order
+// without walking every key. A hint can be stale (the key was deleted or got another expiry
+// since): the cycle checks the key itself and then drops the hint.
+inline constexpr std::string_view kExpireHintPrefix = "expire:";
+inline std::string ExpireHintKey(int64_t expire_ms, std::string_view meta_key) {
+  std::string out;
+  out.reserve(kExpireHintPrefix.size() + 8 + meta_key.size());
+  out.append(kExpireHintPrefix);
+  PutU64(&out, static_cast<uint64_t>(expire_ms));
+  out.append(meta_key);
+  return out;
+}
+
 // Prefix shared by all subkeys (and score-index entries) of one version of one key.
 inline std::string SubPrefix(int db, std::string_view key, uint64_t version) {
   std::string out;

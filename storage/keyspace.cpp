@@ -50,6 +50,14 @@ Status Keyspace::Lookup(int db, std::string_view key, MetaValue* meta) {
 
 void Keyspace::PutMeta(int db, std::string_view key, const MetaValue& meta, bool created) {
   std::string meta_key = MetaKey(db, key);
+  if (meta.expire_ms > 0) {
+    // Most writes to a key with a TTL keep it (HSET, SET KEEPTTL): a hint is written only when
+    // the expiry is new to the cache. Unindexed: no read of this batch looks at hints.
+    const MetaValue* before = cache_.Find(meta_key);
+    if (before == nullptr || before->expire_ms != meta.expire_ms) {
+      engine_.PutUnindexed(Family::kDefault, ExpireHintKey(meta.expire_ms, meta_key), {});
+    }
+  }
   meta.EncodeTo(&encoded_);
   if (cache_.PutPinned(meta_key, meta)) {
     engine_.PutUnindexed(Family::kMeta, meta_key, encoded_);
@@ -187,10 +195,46 @@ Status Keyspace::Flush(int db) {
   return Status::Ok();
 }
 
-size_t Keyspace::ExpireSome(size_t budget) {
+size_t Keyspace::ExpireDueHints(size_t budget) {
+  if (budget == 0) return 0;
+  // Hints sort by expiry: those due now are the ones before "expire:" | now + 1.
+  std::string upper(kExpireHintPrefix);
+  PutU64(&upper, static_cast<uint64_t>(clock_.NowMs()) + 1);
+  std::vector<std::string> due;
+  {
+    auto it = engine_.NewIterator(Family::kDefault, std::string(kExpireHintPrefix), upper);
+    for (it->SeekToFirst(); it->Valid() && due.size() < budget; it->Next()) {
+      due.emplace_back(it->key());
+    }
+  }
   size_t deleted = 0;
+  const size_t meta_at = kExpireHintPrefix.size() + 8;
+  for (const std::string& hint : due) {
+    engine_.DeleteUnindexed(Family::kDefault, hint);
+    if (hint.size() <= meta_at) continue;
+    const std::string meta_key = hint.substr(meta_at);
+    MetaValue meta;
+    if (const MetaValue* cached = cache_.Find(meta_key)) {
+      meta = *cached;
+    } else {
+      std::string bytes;
+      if (!engine_.Get(Family::kMeta, meta_key, &bytes).ok() || !MetaValue::Decode(bytes, &meta)) {
+        continue;  // gone (a stale hint), or unreadable (reads report that)
+      }
+    }
+    const int db = static_cast<unsigned char>(meta_key[0]);
+    if (db < kDatabases && meta.type != Type::kNone && IsExpired(meta)) {
+      DeleteKey(db, std::string_view(meta_key).substr(1));
+      ++deleted;
+    }
+  }
+  return deleted;
+}
+
+size_t Keyspace::ExpireSome(size_t hint_budget, size_t walk_budget) {
+  size_t deleted = ExpireDueHints(hint_budget);
   size_t scanned = 0;
-  for (int pass = 0; pass < kDatabases && scanned < budget; ++pass) {
+  for (int pass = 0; pass < kDatabases && scanned < walk_budget; ++pass) {
     const int db = static_cast<int>(expire_cursor_db_);
     auto it = IterateKeys(db);
     if (expire_cursor_key_.empty()) {
@@ -199,7 +243,7 @@ size_t Keyspace::ExpireSome(size_t budget) {
       it->Seek(expire_cursor_key_);
     }
     std::vector<std::string> expired;
-    for (; it->Valid() && scanned < budget; it->Next(), ++scanned) {
+    for (; it->Valid() && scanned < walk_budget; it->Next(), ++scanned) {
       MetaValue meta;
       if (MetaValue::Decode(it->value(), &meta) && IsExpired(meta)) {
         expired.emplace_back(it->key().substr(1));

@@ -84,8 +84,10 @@ class Keyspace {
   // Removes every key of one db (or of all dbs with db = -1). Commits pending writes first.
   Status Flush(int db);
 
-  // Active expiry: deletes up to `budget` expired keys across dbs; returns how many.
-  size_t ExpireSome(size_t budget);
+  // Active expiry: checks up to `hint_budget` keys whose expiry hint is due (in expiry order),
+  // then walks up to `walk_budget` keys across dbs for expired ones (this also finds keys written
+  // before hints existed); deletes the expired keys it finds and returns how many.
+  size_t ExpireSome(size_t hint_budget, size_t walk_budget);
 
   // Modified keys since the last TakeModified(), as MetaKey bytes; tracked only while enabled (a
   // client watches keys or waits on a blocking command).
@@ -118,6 +120,8 @@ class Keyspace {
   bool unindexed_meta_ = false;  // some pending meta write is not in the batch's index
   std::string encoded_;          // PutMeta's encoding buffer, reused
   void IndexPendingMeta();
+  // Deletes the expired keys among up to `budget` due expiry hints, and those hints.
+  size_t ExpireDueHints(size_t budget);
   size_t expire_cursor_db_ = 0;
   std::string expire_cursor_key_;
 };

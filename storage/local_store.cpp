@@ -403,9 +403,10 @@ Status LocalStore::EndGroup() {
   return s;
 }
 
-size_t LocalStore::ExpireCycle(size_t budget) {
-  const size_t n = keyspace_->ExpireSome(budget);
-  if (n > 0 && !grouping_) {
+size_t LocalStore::ExpireCycle(size_t hint_budget, size_t walk_budget) {
+  const size_t n = keyspace_->ExpireSome(hint_budget, walk_budget);
+  // Stale expiry hints are dropped even when no key expired.
+  if (!grouping_ && engine_->HasPendingWrites()) {
     if (engine_->Commit().ok()) {
       keyspace_->ApplyPending();
     } else {

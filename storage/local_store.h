@@ -60,8 +60,9 @@ class LocalStore {
   // BRPOPLPUSH too, although inside MULTI they answer a null bulk).
   static void WriteBlockTimeout(std::string_view command, int protocol, std::string* out);
 
-  // Active expiry: deletes up to `budget` expired keys; returns how many.
-  size_t ExpireCycle(size_t budget);
+  // Active expiry: checks up to `hint_budget` keys whose expiry is due and walks up to
+  // `walk_budget` others (Keyspace::ExpireSome); deletes the expired ones, returns how many.
+  size_t ExpireCycle(size_t hint_budget, size_t walk_budget);
   Status SyncWal();
 
   Journal& journal() { return *journal_; }

@@ -68,9 +68,63 @@ TEST_F(KeyspaceTest, ActiveExpiryReclaimsKeysNobodyReads) {
   Commit();
   h_.clock.Advance(10);
   size_t deleted = 0;
-  for (int round = 0; round < 50; ++round) deleted += h_.store->ExpireCycle(100);
+  for (int round = 0; round < 50; ++round) deleted += h_.store->ExpireCycle(100, 100);
   EXPECT_EQ(deleted, 250u);
   EXPECT_EQ(ks().KeyCount(0) + ks().KeyCount(1) + ks().KeyCount(2), 250u);
+}
+
+MetaValue StringWithExpiry(int64_t expire_ms) {
+  MetaValue m;
+  m.type = Type::kString;
+  m.payload = "v";
+  m.expire_ms = expire_ms;
+  return m;
+}
+
+TEST_F(KeyspaceTest, ActiveExpiryFindsDueKeysWithoutWalkingTheKeyspace) {
+  const int64_t now = h_.clock.NowMs();
+  for (int i = 0; i < 3000; ++i) {
+    ks().PutMeta(0, "plain" + std::to_string(i), StringWithExpiry(0), /*created=*/true);
+  }
+  for (int i = 0; i < 20; ++i) {
+    // Later keys expire sooner: the due ones are found in expiry order, not key order.
+    ks().PutMeta(i % 2, "ttl" + std::to_string(i), StringWithExpiry(now + 100 - i), true);
+  }
+  Commit();
+  h_.clock.Advance(90);  // ttl10 .. ttl19 are due
+  EXPECT_EQ(h_.store->ExpireCycle(100, /*walk_budget=*/0), 10u);
+  EXPECT_EQ(ks().KeyCount(0) + ks().KeyCount(1), 3010u);
+  h_.clock.Advance(10);
+  EXPECT_EQ(h_.store->ExpireCycle(100, 0), 10u);
+  EXPECT_EQ(ks().KeyCount(0) + ks().KeyCount(1), 3000u);
+  // Each hint is dropped once handled.
+  auto it = engine().NewIterator(Family::kDefault, std::string(kExpireHintPrefix),
+                                 PrefixEnd(kExpireHintPrefix));
+  it->SeekToFirst();
+  EXPECT_FALSE(it->Valid());
+}
+
+TEST_F(KeyspaceTest, StaleExpiryHintsExpireNothingEarly) {
+  const int64_t now = h_.clock.NowMs();
+  for (const char* key : {"persisted", "extended", "recreated"}) {
+    ks().PutMeta(0, key, StringWithExpiry(now + 10), /*created=*/true);
+  }
+  Commit();
+  ks().PutMeta(0, "persisted", StringWithExpiry(0), false);
+  ks().PutMeta(0, "extended", StringWithExpiry(now + 1000), false);
+  ks().DeleteKey(0, "recreated");
+  ks().PutMeta(0, "recreated", StringWithExpiry(0), true);
+  Commit();
+  h_.clock.Advance(10);
+  EXPECT_EQ(h_.store->ExpireCycle(100, 0), 0u);
+  EXPECT_EQ(ks().KeyCount(0), 3u);
+  h_.clock.Advance(990);
+  EXPECT_EQ(h_.store->ExpireCycle(100, 0), 1u);
+  MetaValue m;
+  ASSERT_TRUE(ks().Lookup(0, "extended", &m).ok());
+  EXPECT_EQ(m.type, Type::kNone);
+  ASSERT_TRUE(ks().Lookup(0, "persisted", &m).ok());
+  EXPECT_EQ(m.type, Type::kString);
 }
 
 TEST_F(KeyspaceTest, DeletingABigCollectionIsOneWriteAndCompactionReclaimsItsFields) {
