@@ -30,6 +30,19 @@ unsigned CpusAllowedByQuota(std::string_view cpu_max, unsigned cpus) {
   return static_cast<unsigned>(std::clamp<unsigned long long>(allowed, 1, cpus));
 }
 
+std::string CgroupV2Path(std::string_view proc_cgroup) {
+  std::string path;
+  while (!proc_cgroup.empty()) {
+    const size_t end = proc_cgroup.find('\n');
+    const std::string_view line = proc_cgroup.substr(0, end);
+    if (line.starts_with("0::")) path = line.substr(3);
+    if (end == std::string_view::npos) break;
+    proc_cgroup.remove_prefix(end + 1);
+  }
+  if (path.empty() || path.back() != '/') path += '/';
+  return path;
+}
+
 unsigned UsableCpus() {
   unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
   cpu_set_t set;
@@ -40,13 +53,9 @@ unsigned UsableCpus() {
   // cgroup v2: /proc/self/cgroup holds "0::<path>"; the quota is in that cgroup's cpu.max (a
   // container with its own cgroup namespace sees "0::/", i.e. /sys/fs/cgroup/cpu.max).
   std::ifstream self("/proc/self/cgroup");
-  std::string line;
-  std::string path;
-  while (std::getline(self, line)) {
-    if (line.rfind("0::", 0) == 0) path = line.substr(3);
-  }
-  if (path.empty() || path.back() != '/') path += '/';
-  std::ifstream file("/sys/fs/cgroup" + path + "cpu.max");
+  std::stringstream self_text;
+  self_text << self.rdbuf();
+  std::ifstream file("/sys/fs/cgroup" + CgroupV2Path(self_text.str()) + "cpu.max");
   if (!file) return cpus;
   std::stringstream text;
   text << file.rdbuf();

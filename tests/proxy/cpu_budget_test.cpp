@@ -23,6 +23,18 @@ TEST(CpuBudget, QuotaRoundsUpAndIsCappedByTheCpus) {
   EXPECT_EQ(CpusAllowedByQuota("800000 100000", 4), 4u);     // more than the machine has
 }
 
+TEST(CpuBudget, CgroupV2PathComesFromTheUnifiedHierarchyLine) {
+  EXPECT_EQ(CgroupV2Path("0::/\n"), "/");  // a container with its own cgroup namespace
+  EXPECT_EQ(CgroupV2Path("0::/system.slice/respite.service\n"), "/system.slice/respite.service/");
+  // Hybrid hierarchy: v1 controllers listed too; only the v2 line counts.
+  EXPECT_EQ(CgroupV2Path("12:cpu,cpuacct:/docker/abc\n1:name=systemd:/x\n0::/user.slice\n"),
+            "/user.slice/");
+  EXPECT_EQ(CgroupV2Path("0::/kubepods/pod1/c2"), "/kubepods/pod1/c2/");  // no final newline
+  // cgroup v1 only, or nothing readable: the root, whose cpu.max is absent on v1 systems.
+  EXPECT_EQ(CgroupV2Path("4:cpu:/docker/abc\n"), "/");
+  EXPECT_EQ(CgroupV2Path(""), "/");
+}
+
 TEST(CpuBudget, DefaultLeavesOneCpuButKeepsOneThread) {
   const unsigned cpus = UsableCpus();
   EXPECT_GE(cpus, 1u);
