@@ -3,6 +3,7 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <cstring>
 #include <iterator>
 
 namespace respite::proxy {
@@ -120,11 +121,23 @@ bool Router::SafeToRunAgain(std::span<const std::string_view> argv) {
   return IdempotentWrite(spec->name, argv);
 }
 
-Route Router::Classify(const SessionView& session, std::span<const std::string_view> argv) const {
+const resp::CommandSpec* Router::FindSpec(std::string_view name) {
+  if (name.size() == cached_len_ && std::memcmp(name.data(), cached_name_, name.size()) == 0) {
+    return cached_spec_;
+  }
+  const CommandSpec* spec = CommandTable::Instance().Find(name);
+  if (spec != nullptr && !name.empty() && name.size() <= kCachedNameLen) {
+    std::memcpy(cached_name_, name.data(), name.size());
+    cached_len_ = name.size();
+    cached_spec_ = spec;
+  }
+  return spec;
+}
+
+Route Router::Classify(const SessionView& session, std::span<const std::string_view> argv) {
   const Specs& s = Specs::Get();
-  const CommandTable& table = CommandTable::Instance();
   Route route;
-  route.spec = table.Find(argv[0]);
+  route.spec = FindSpec(argv[0]);
   const CommandSpec* spec = route.spec;
 
   // Respite owns authentication of its clients.

@@ -2,8 +2,10 @@
 // Decides where each client command goes: the shared upstream link, a dedicated link (connection
 // state), a relay link (pub/sub, MONITOR, tracking), or respite itself (connection commands that
 // respite answers because it owns the client's connection state). Later stages add the local store
-// here. Pure function of the command and the session's state; no I/O.
+// here. Its answer is a function of the command and the session's state (it only remembers the
+// last name it looked up, to skip the table lookup); no I/O.
 
+#include <cstddef>
 #include <span>
 #include <string_view>
 
@@ -60,12 +62,22 @@ struct SessionView {
 
 class Router {
  public:
-  Route Classify(const SessionView& session, std::span<const std::string_view> argv) const;
+  Route Classify(const SessionView& session, std::span<const std::string_view> argv);
 
   // Whether a command whose upstream outcome is unknown (its reply was lost with the connection)
   // may run on the local store too: reads, idempotent writes (DESIGN.md "Commands in flight"),
   // and blocking commands (re-issued locally). Others get -TRYAGAIN.
   static bool SafeToRunAgain(std::span<const std::string_view> argv);
+
+ private:
+  // The command table entry of the name last classified, as the client spelled it: clients
+  // mostly repeat a few commands, and comparing a few bytes costs less than a hash lookup.
+  // Only found entries are kept (a missing one may be learned from upstream later).
+  const resp::CommandSpec* FindSpec(std::string_view name);
+  static constexpr size_t kCachedNameLen = 16;
+  char cached_name_[kCachedNameLen] = {};
+  size_t cached_len_ = 0;  // 0: nothing cached
+  const resp::CommandSpec* cached_spec_ = nullptr;
 };
 
 }  // namespace respite::proxy

@@ -12,6 +12,23 @@ Route Classify(std::vector<std::string_view> argv, SessionView session = {}) {
   return Router().Classify(session, argv);
 }
 
+TEST(Router, ASessionsRouterAnswersAsAFreshOneWhateverCameBefore) {
+  // One router per session remembers the last name it looked up; the answers must not depend on
+  // it.
+  Router router;
+  const std::vector<std::string_view> names = {
+      "GET",       "get", "GET",   "SET",   "GETDEL", "GET",   "nosuchcmd",
+      "nosuchcmd", "GET", "BLPOP", "blpop", "multi",  "MULTI", "subscribe",
+      "GETX",      "GE",  "",      "GET",   "client"};
+  for (std::string_view name : names) {
+    const Route cached = router.Classify({}, std::vector<std::string_view>{name, "x"});
+    const Route fresh = Classify({name, "x"});
+    EXPECT_EQ(cached.spec, fresh.spec) << name;
+    EXPECT_EQ(cached.kind, fresh.kind) << name;
+    EXPECT_EQ(cached.blocking, fresh.blocking) << name;
+  }
+}
+
 TEST(Router, StatelessCommandsShareTheUpstreamLink) {
   for (auto name : {"GET", "set", "Incr", "EVAL", "publish", "ping", "config", "nosuchcmd"}) {
     EXPECT_EQ(Classify({name, "x"}).kind, RouteKind::kShared) << name;
