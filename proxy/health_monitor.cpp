@@ -17,8 +17,6 @@ constexpr std::string_view kProbe = "*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nROLE\r\n";
 std::string ErrorText(std::string_view reply) {
   return std::string(reply.substr(1, reply.size() >= 3 ? reply.size() - 3 : 0));
 }
-// How often forwarded traffic is looked at for stalls.
-constexpr auto kStallPoll = std::chrono::milliseconds(5);
 
 uint64_t SteadyMs() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -80,14 +78,24 @@ void HealthMonitor::WatchStalls() {
   // interval to come round: a hung upstream under load is detected in about that time.
   const uint64_t limit_ms =
       uint64_t{config_.health.timeout_ms} * std::max<uint32_t>(1, config_.health.unhealthy_after);
+  // While nothing waits, look now and then: a wait that begins is seen long before it could
+  // count as a stall. Once something waits, sleep until it would become one, then look again
+  // (replies since then move its start on). An idle sidecar wakes a few times a second, not 200.
+  const uint64_t idle_poll_ms = std::clamp<uint64_t>(limit_ms / 4, 1, 50);
   uint64_t reported = 0;  // the stall already reported: once per stall, however long it lasts
+  uint64_t wait_ms = idle_poll_ms;
   std::unique_lock lock(mu_);
   while (!stopping_) {
-    cv_.wait_for(lock, kStallPoll);
+    cv_.wait_for(lock, std::chrono::milliseconds(wait_ms));
+    wait_ms = idle_poll_ms;
     const uint64_t since = stalls_->Oldest();
     if (since == 0 || since == reported) continue;
     const uint64_t now = SteadyMs();
-    if (now < since || now - since < limit_ms) continue;
+    if (now < since) continue;
+    if (now - since < limit_ms) {
+      wait_ms = limit_ms - (now - since);
+      continue;
+    }
     reported = since;
     lock.unlock();
     failover_.ReportUpstreamFailure("forwarded requests unanswered for " +
