@@ -129,6 +129,7 @@ struct Engine::Impl {
   rocksdb::WriteBatchWithIndex batch{rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true};
   rocksdb::WriteOptions write_options;
   std::unordered_map<std::string, uint64_t> counters;
+  bool wal_unsynced = false;  // written since the last SyncWal()
   std::atomic<rocksdb::DB*> filter_db{nullptr};
   std::atomic<rocksdb::ColumnFamilyHandle*> filter_meta{nullptr};
   std::unique_ptr<OrphanFilter> orphan_filter;
@@ -232,6 +233,7 @@ void Engine::Delete(Family family, std::string_view key) {
 
 Status Engine::DeleteRange(Family family, std::string_view begin, std::string_view end) {
   if (Status s = Commit(); !s.ok()) return s;
+  impl_->wal_unsynced = true;
   return Convert(impl_->db->DeleteRange(impl_->write_options, impl_->cf(family), ToSlice(begin),
                                         ToSlice(end)));
 }
@@ -251,6 +253,7 @@ bool Engine::HasPendingWrites() const { return impl_->batch.GetWriteBatch()->Cou
 Status Engine::Commit() {
   rocksdb::WriteBatch* wb = impl_->batch.GetWriteBatch();
   if (wb->Count() == 0) return Status::Ok();
+  impl_->wal_unsynced = true;
   rocksdb::Status s = impl_->db->Write(impl_->write_options, wb);
   impl_->batch.Clear();
   if (!s.ok()) {
@@ -265,7 +268,13 @@ void Engine::Rollback() {
   impl_->counters.clear();
 }
 
-Status Engine::SyncWal() { return Convert(impl_->db->SyncWAL()); }
+Status Engine::SyncWal() {
+  if (!impl_->wal_unsynced) return Status::Ok();
+  impl_->wal_unsynced = false;
+  Status s = Convert(impl_->db->SyncWAL());
+  if (!s.ok()) impl_->wal_unsynced = true;  // the next tick tries again
+  return s;
+}
 
 Status Engine::CompactAll() {
   rocksdb::CompactRangeOptions options;

@@ -89,7 +89,8 @@ class Engine {
   Status Commit();
   // Drops the pending batch.
   void Rollback();
-  // Syncs the WAL (the everysec timer calls this).
+  // Syncs the WAL (the everysec timer calls this). Does nothing when nothing was written since
+  // the last sync, so an idle store does not touch the disk.
   Status SyncWal();
 
   // Compacts every family now (tests, and the journal tools): orphaned subkeys are dropped.
