@@ -46,12 +46,15 @@ void Failover::Start(uint64_t journal_entries) {
                    journal_entries);
     }
   }
+  if (store_ != nullptr) {
+    // Set under mu_: transitions (from the health monitor or io threads) wake the replayer.
+    auto replayer = std::make_unique<Replayer>(config_, *this, *store_);
+    std::lock_guard lock(mu_);
+    replayer_ = std::move(replayer);
+  }
   health_ = std::make_unique<HealthMonitor>(config_, *this, &server_.stall_board());
   health_->Start();
-  if (store_ != nullptr) {
-    replayer_ = std::make_unique<Replayer>(config_, *this, *store_);
-    replayer_->Start();
-  }
+  if (replayer_) replayer_->Start();
 }
 
 void Failover::Stop() {
@@ -181,6 +184,7 @@ void Failover::Transition(State to, std::string_view reason) {
   since_wall_ms_.store(WallMs(), std::memory_order_relaxed);
   transitions_.fetch_add(1, std::memory_order_relaxed);
   state_.store(to, std::memory_order_release);
+  if (replayer_) replayer_->Wake();
   if (from == State::kForward && to == State::kLocal) {
     spdlog::warn("upstream down ({}), serving locally", reason);
     server_.OnUpstreamDown();

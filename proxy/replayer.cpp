@@ -67,12 +67,22 @@ void Replayer::Start() {
 
 void Replayer::Stop() {
   stopping_ = true;
+  Wake();
   if (thread_.joinable()) thread_.join();
 }
 
+void Replayer::Wake() {
+  {
+    std::lock_guard lock(wake_mu_);
+    woken_ = true;
+  }
+  wake_cv_.notify_one();
+}
+
 void Replayer::SleepMs(uint64_t ms) {
-  const uint64_t until = NowMs() + ms;
-  while (!stopping_ && NowMs() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::unique_lock lock(wake_mu_);
+  wake_cv_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return woken_ || stopping_; });
+  woken_ = false;
 }
 
 void Replayer::Loop() {
@@ -87,7 +97,8 @@ void Replayer::Loop() {
       continue;
     }
     if (failover_.state() != Failover::State::kDraining) {
-      SleepMs(20);
+      // Failover wakes the replayer on every transition; the timeout is only a backstop.
+      SleepMs(1000);
       continue;
     }
     const uint64_t now = NowMs();

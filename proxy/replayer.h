@@ -9,7 +9,9 @@
 // state machine to pause clients, replays the tail and cuts over to forwarding.
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -43,10 +45,18 @@ class Replayer {
   CircuitBreaker::State breaker_state() const { return breaker_state_.load(); }
   uint64_t breaker_opened_total() const { return breaker_opened_.load(); }
   // Operator's sync: the next attempt goes ahead without waiting for the breaker's backoff.
-  void RetryNow() { retry_now_ = true; }
+  void RetryNow() {
+    retry_now_ = true;
+    Wake();
+  }
   // Entries put back in the journal while forwarding (RESPITE JOURNAL RETRY): replay them in the
   // background; clients stay on upstream, so no pause and no cutover.
-  void RequestForwardDrain() { forward_drain_ = true; }
+  void RequestForwardDrain() {
+    forward_drain_ = true;
+    Wake();
+  }
+  // Ends the replayer's current sleep: the failover state changed, or an operator asked.
+  void Wake();
   // Round trip of each replayed batch (MULTI ... EXEC).
   const Histogram& batch_duration() const { return batch_duration_; }
 
@@ -76,6 +86,7 @@ class Replayer {
                    const InFlight& in_flight, std::string* error, bool* applied);
   bool ReplayBatch(BlockingClient& client, const std::vector<storage::JournalEntry>& batch,
                    std::string* error);
+  // Sleeps up to `ms`, or until Wake() or Stop().
   void SleepMs(uint64_t ms);
 
   const config::Config& config_;
@@ -89,6 +100,9 @@ class Replayer {
   CircuitBreaker breaker_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
+  std::mutex wake_mu_;
+  std::condition_variable wake_cv_;
+  bool woken_ = false;  // under wake_mu_
   std::atomic<uint64_t> replayed_{0};
   std::atomic<uint64_t> dead_lettered_{0};
   std::atomic<bool> cursor_alarm_{false};

@@ -236,6 +236,12 @@ size_t Keyspace::ExpireSome(size_t hint_budget, size_t walk_budget) {
   size_t scanned = 0;
   for (int pass = 0; pass < kDatabases && scanned < walk_budget; ++pass) {
     const int db = static_cast<int>(expire_cursor_db_);
+    if (KeyCount(db) ==
+        0) {  // an empty db needs no iterator (an idle store ticks 10 times a second)
+      expire_cursor_db_ = (expire_cursor_db_ + 1) % kDatabases;
+      expire_cursor_key_.clear();
+      continue;
+    }
     auto it = IterateKeys(db);
     if (expire_cursor_key_.empty()) {
       it->SeekToFirst();
