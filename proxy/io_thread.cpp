@@ -203,13 +203,17 @@ void IoThread::ScheduleClientFlush(ClientSession* session) {
   dirty_posted_ = true;
   asio::post(context_, [this] {
     dirty_posted_ = false;
-    flushing_.swap(dirty_);
-    for (ClientSession* s : flushing_) {
-      s->FlushNow();
-      s->Release();
-    }
-    flushing_.clear();
+    FlushDirtyClients(&flushing_);
   });
+}
+
+void IoThread::FlushDirtyClients(std::vector<ClientSession*>* scratch) {
+  scratch->swap(dirty_);
+  for (ClientSession* s : *scratch) {
+    s->FlushNow();
+    s->Release();
+  }
+  scratch->clear();
 }
 
 void IoThread::PostCloseUpstreamLinks(std::string reason) {
@@ -253,15 +257,10 @@ void IoThread::DeferLinkFlush(UpstreamLink* link, uint64_t gen) {
 void IoThread::EndDirectFlush() {
   direct_flush_ = false;
   // Links are never destroyed while the thread runs, so the pointers are still good.
-  for (auto [link, gen] : deferred_links_) link->FlushDeferred(gen);
+  for (auto [link, gen] : deferred_links_) link->FlushScheduled(gen);
   deferred_links_.clear();
   if (!store_outbox_.empty()) FlushStoreOutbox();
-  direct_flushing_.swap(dirty_);
-  for (ClientSession* s : direct_flushing_) {
-    s->FlushNow();
-    s->Release();
-  }
-  direct_flushing_.clear();
+  FlushDirtyClients(&direct_flushing_);
 }
 
 std::future<void> IoThread::PostAndSignal() {

@@ -114,6 +114,9 @@ class IoThread {
   void Shutdown();
   void FlushStoreOutbox();
   void EndDirectFlush();
+  // Flushes every client in dirty_, moved to *scratch first: a posted flush and a direct one
+  // each use their own, so neither empties the list the other is walking.
+  void FlushDirtyClients(std::vector<ClientSession*>* scratch);
 
   Server& server_;
   const config::Config& config_;

@@ -282,14 +282,10 @@ void UpstreamLink::ScheduleFlush() {
     return;
   }
   // Posting lets every client served in this turn of the event loop join one write.
-  asio::post(io_.context(), [this, gen = generation_] {
-    flush_posted_ = false;
-    if (gen != generation_ || state_ != State::kReady) return;
-    Flush();
-  });
+  asio::post(io_.context(), [this, gen = generation_] { FlushScheduled(gen); });
 }
 
-void UpstreamLink::FlushDeferred(uint64_t gen) {
+void UpstreamLink::FlushScheduled(uint64_t gen) {
   flush_posted_ = false;
   if (gen != generation_ || state_ != State::kReady) return;
   Flush();

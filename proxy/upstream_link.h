@@ -37,8 +37,9 @@ class UpstreamLink {
   // exempts the request from the request timeout. Connects on first use; while the last connect
   // failed recently, fails the request at once instead of hanging.
   void Send(std::string_view request, ReplySink* sink, uint64_t tag, bool blocking = false);
-  // A flush IoThread::DirectFlushScope deferred: runs unless the link reconnected since.
-  void FlushDeferred(uint64_t gen);
+  // A flush ScheduleFlush() posted, or IoThread::DirectFlushScope deferred: runs unless the link
+  // reconnected since.
+  void FlushScheduled(uint64_t gen);
   // Relay mode: queues a request whose replies (any number) go to the owner's OnRelay.
   void SendUntracked(std::string_view request);
   // Queues `count` requests of respite's own whose replies must not be errors (else the link
