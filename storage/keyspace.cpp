@@ -212,19 +212,13 @@ size_t Keyspace::ExpireDueHints(size_t budget) {
   for (const std::string& hint : due) {
     engine_.DeleteUnindexed(Family::kDefault, hint);
     if (hint.size() <= meta_at) continue;
-    const std::string meta_key = hint.substr(meta_at);
+    const int db = static_cast<unsigned char>(hint[meta_at]);
+    if (db >= kDatabases) continue;
+    // Lookup deletes the key if its own metadata says it expired (a stale hint's key lives on).
+    const uint64_t writes_before = write_count_;
     MetaValue meta;
-    if (const MetaValue* cached = cache_.Find(meta_key)) {
-      meta = *cached;
-    } else {
-      std::string bytes;
-      if (!engine_.Get(Family::kMeta, meta_key, &bytes).ok() || !MetaValue::Decode(bytes, &meta)) {
-        continue;  // gone (a stale hint), or unreadable (reads report that)
-      }
-    }
-    const int db = static_cast<unsigned char>(meta_key[0]);
-    if (db < kDatabases && meta.type != Type::kNone && IsExpired(meta)) {
-      DeleteKey(db, std::string_view(meta_key).substr(1));
+    if (Lookup(db, std::string_view(hint).substr(meta_at + 1), &meta).ok() &&
+        write_count_ != writes_before) {
       ++deleted;
     }
   }
@@ -236,8 +230,8 @@ size_t Keyspace::ExpireSome(size_t hint_budget, size_t walk_budget) {
   size_t scanned = 0;
   for (int pass = 0; pass < kDatabases && scanned < walk_budget; ++pass) {
     const int db = static_cast<int>(expire_cursor_db_);
-    if (KeyCount(db) ==
-        0) {  // an empty db needs no iterator (an idle store ticks 10 times a second)
+    // An empty db needs no iterator (an idle store ticks 10 times a second).
+    if (KeyCount(db) == 0) {
       expire_cursor_db_ = (expire_cursor_db_ + 1) % kDatabases;
       expire_cursor_key_.clear();
       continue;
