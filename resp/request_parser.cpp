@@ -158,22 +158,21 @@ ParseStatus RequestParser::Parse(std::string_view input, Command* out) {
 }
 
 bool RequestParser::ParseWholeMultibulk(std::string_view input, Command* out) {
-  // Header lines here are at most 11 bytes; a smaller configured limit needs the general path.
-  if (limits_.max_inline_len < 16) return false;
+  // Header lines here are at most 21 bytes; a smaller configured limit needs the general path.
+  if (limits_.max_inline_len < 32) return false;
   const char* p = input.data() + 1;  // past the '*'
   const char* const end = input.data() + input.size();
-  // `<digits>\r\n` at p: up to 9 digits, no leading zero (String2ll's rule; "0" itself is fine).
+  // `<number>\r\n` at p, the number read as the general path reads it (String2ll), not negative.
   auto read_number = [&p, end](size_t* value) {
-    const char* q = p;
-    size_t v = 0;
-    while (q < end && *q >= '0' && *q <= '9' && q - p < 9) {
-      v = v * 10 + static_cast<size_t>(*q++ - '0');
-    }
-    if (q == p || (*p == '0' && q - p > 1) || end - q < 2 || q[0] != '\r' || q[1] != '\n') {
+    const char* cr = p;
+    while (cr < end && cr - p <= 20 && *cr != '\r') ++cr;
+    long long v = 0;
+    if (end - cr < 2 || cr[0] != '\r' || cr[1] != '\n' ||
+        !String2ll(std::string_view(p, static_cast<size_t>(cr - p)), &v) || v < 0) {
       return false;
     }
-    *value = v;
-    p = q + 2;
+    *value = static_cast<size_t>(v);
+    p = cr + 2;
     return true;
   };
   size_t count = 0;
