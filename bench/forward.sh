@@ -4,7 +4,7 @@
 #
 # Usage: bench/forward.sh            (from the repository root; takes ~5 minutes)
 #   RESPITE_BIN=path     respite binary (default: build/respite; skipped with a message if absent)
-#   ROUNDS=5             rounds; each round runs every target once, target order rotated per round
+#   ROUNDS=5             rounds; in each, the targets take turns on every row (order rotated)
 #   SECONDS_PER_RUN=2    -n per row is calibrated on direct Redis to take about this long
 #   N_C50_P1= N_C50_P16= N_C1_P1=   fixed -n per row instead of calibrating
 #   TARGETS="direct respite twemproxy haproxy"
@@ -12,7 +12,9 @@
 # Rows: -c 50 -P 1, -c 50 -P 16, -c 1 -P 1; tests SET and GET with -d 64. Prints a markdown table
 # of medians over the rounds: req/s, p50/p99 latency (ms), ratio of req/s to direct Redis, and CPU
 # microseconds per request of the proxy process and of redis-server (utime+stime from
-# /proc/PID/stat around each run). Raw rows go to $OUT_DIR/forward-<time>.csv. Every process
+# /proc/PID/stat around each run). A second table pairs respite with each peer row by row within
+# a round (runs seconds apart): the median of the per-round ratios and in how many rounds respite
+# was ahead. Raw rows go to $OUT_DIR/forward-<time>.csv. Every process
 # runs on a free 127.0.0.1 port and is stopped on exit. Nothing is pinned to a core.
 set -euo pipefail
 
@@ -163,37 +165,45 @@ mkdir -p "$OUT_DIR"
 CSV="$OUT_DIR/forward-$(date +%Y%m%d-%H%M%S).csv"
 echo "round,target,test,clients,pipeline,requests,rps,p50_ms,p99_ms,proxy_cpu_s,redis_cpu_s" >"$CSV"
 
+# One measurement: redis-benchmark against TARGET for ROW and TEST, appended to the CSV.
+measure() {
+  local round=$1 target=$2 c=$3 p=$4 test=$5 n out line rps p50 p99
+  local proxy_before=0 proxy_after=0 redis_before redis_after
+  n=${NREQ["$c $p"]}
+  if [ "$target" != direct ]; then proxy_before=$(cpu_seconds "${PID[$target]}"); fi
+  redis_before=$(cpu_seconds "$REDIS_PID")
+  out=$(redis-benchmark -h 127.0.0.1 -p "${PORT[$target]}" -c "$c" -P "$p" -n "$n" -d 64 \
+    -t "$test" --csv 2>>"$WORK/redis-benchmark.log") || {
+    echo "forward.sh: redis-benchmark failed against $target (-c $c -P $p -t $test)" >&2
+    return 0
+  }
+  redis_after=$(cpu_seconds "$REDIS_PID")
+  if [ "$target" != direct ]; then proxy_after=$(cpu_seconds "${PID[$target]}"); fi
+  # "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms",...
+  line=$(echo "$out" | awk -F'","' -v t="${test^^}" '$1 == "\"" t { gsub(/"/, ""); print }')
+  if [ -z "$line" ]; then
+    echo "forward.sh: no $test result from $target: $out" >&2
+    return 0
+  fi
+  IFS=, read -r _ rps _ _ p50 _ p99 _ <<<"$line"
+  echo "$round,$target,${test^^},$c,$p,$n,$rps,$p50,$p99,$(awk -v a="$proxy_before" \
+    -v b="$proxy_after" 'BEGIN { printf "%.3f", b - a }'),$(awk -v a="$redis_before" \
+    -v b="$redis_after" 'BEGIN { printf "%.3f", b - a }')" >>"$CSV"
+}
+
+# The targets take turns row by row (a few seconds apart), not round by round, so a noisy
+# stretch on the shared machine hits all of them in a row alike; who goes first rotates.
 ntargets=${#ACTIVE[@]}
+turn=0
 for round in $(seq 1 "$ROUNDS"); do
-  order=()
-  for i in $(seq 0 $((ntargets - 1))); do order+=("${ACTIVE[$(((i + round - 1) % ntargets))]}"); done
-  echo "forward.sh: round $round/$ROUNDS: ${order[*]}" >&2
-  for target in "${order[@]}"; do
-    for row in "${ROWS[@]}"; do
-      read -r c p <<<"$row"
-      for test in "${TESTS[@]}"; do
-        n=${NREQ[$row]}
-        proxy_before=0 proxy_after=0
-        if [ "$target" != direct ]; then proxy_before=$(cpu_seconds "${PID[$target]}"); fi
-        redis_before=$(cpu_seconds "$REDIS_PID")
-        out=$(redis-benchmark -h 127.0.0.1 -p "${PORT[$target]}" -c "$c" -P "$p" -n "$n" -d 64 \
-          -t "$test" --csv 2>>"$WORK/redis-benchmark.log") || {
-          echo "forward.sh: redis-benchmark failed against $target (-c $c -P $p -t $test)" >&2
-          continue
-        }
-        redis_after=$(cpu_seconds "$REDIS_PID")
-        if [ "$target" != direct ]; then proxy_after=$(cpu_seconds "${PID[$target]}"); fi
-        # "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms",...
-        line=$(echo "$out" | awk -F'","' -v t="${test^^}" '$1 == "\"" t { gsub(/"/, ""); print }')
-        if [ -z "$line" ]; then
-          echo "forward.sh: no $test result from $target: $out" >&2
-          continue
-        fi
-        IFS=, read -r _ rps _ _ p50 _ p99 _ <<<"$line"
-        echo "$round,$target,${test^^},$c,$p,$n,$rps,$p50,$p99,$(awk -v a="$proxy_before" \
-          -v b="$proxy_after" 'BEGIN { printf "%.3f", b - a }'),$(awk -v a="$redis_before" \
-          -v b="$redis_after" 'BEGIN { printf "%.3f", b - a }')" >>"$CSV"
+  echo "forward.sh: round $round/$ROUNDS" >&2
+  for row in "${ROWS[@]}"; do
+    read -r c p <<<"$row"
+    for test in "${TESTS[@]}"; do
+      for i in $(seq 0 $((ntargets - 1))); do
+        measure "$round" "${ACTIVE[$(((i + turn) % ntargets))]}" "$c" "$p" "$test"
       done
+      turn=$((turn + 1))
     done
   done
 done
@@ -234,4 +244,36 @@ for key in keys:
     proxy = "-" if target == "direct" else f"{per_req_us(rs, 'proxy_cpu_s'):.2f}"
     print(f"| {target} | {test} | -c {c} -P {p} | {rps:,.0f} | {med(rs, 'p50_ms'):.3f} "
           f"| {med(rs, 'p99_ms'):.3f} | {ratio} | {proxy} | {per_req_us(rs, 'redis_cpu_s'):.2f} |")
+
+# Paired by round: a row's targets ran seconds apart, so their ratio is steadier than the ratio
+# of medians when the machine's load drifts between rounds.
+by_round = {(r["round"], r["target"], r["test"], r["clients"], r["pipeline"]): r for r in rows}
+peers = [t for t in ("twemproxy", "haproxy") if any(k[0] == t for k in groups)]
+if any(k[0] == "respite" for k in groups) and peers:
+    print("\nrespite vs each peer, paired by round: median of per-round ratios "
+          "(rounds where respite was ahead / rounds)\n")
+    print("| test | row | peer | req/s ratio | ahead | CPU/req ratio | less CPU |")
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: |")
+    for key in keys:
+        target, test, c, p = key
+        if target != "respite":
+            continue
+        for peer in peers:
+            rps_ratios, cpu_ratios = [], []
+            for r in groups[key]:
+                q = by_round.get((r["round"], peer, test, c, p))
+                if q is None:
+                    continue
+                rps_ratios.append(float(r["rps"]) / float(q["rps"]))
+                mine = float(r["proxy_cpu_s"]) / float(r["requests"])
+                theirs = float(q["proxy_cpu_s"]) / float(q["requests"])
+                if theirs > 0:
+                    cpu_ratios.append(mine / theirs)
+            if not rps_ratios:
+                continue
+            ahead = sum(x > 1 for x in rps_ratios)
+            cpu = f"{statistics.median(cpu_ratios):.2f}" if cpu_ratios else "-"
+            less = sum(x < 1 for x in cpu_ratios)
+            print(f"| {test} | -c {c} -P {p} | {peer} | {statistics.median(rps_ratios):.2f} "
+                  f"| {ahead}/{len(rps_ratios)} | {cpu} | {less}/{len(cpu_ratios)} |")
 EOF
