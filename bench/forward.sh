@@ -12,9 +12,9 @@
 # Rows: -c 50 -P 1, -c 50 -P 16, -c 1 -P 1; tests SET and GET with -d 64. Prints a markdown table
 # of medians over the rounds: req/s, p50/p99 latency (ms), ratio of req/s to direct Redis, and CPU
 # microseconds per request of the proxy process and of redis-server (utime+stime from
-# /proc/PID/stat around each run). A second table pairs respite with each peer row by row within
-# a round (runs seconds apart): the median of the per-round ratios and in how many rounds respite
-# was ahead. Raw rows go to $OUT_DIR/forward-<time>.csv. Every process
+# /proc/PID/stat around each run). A second table (bench/forward_pooled.py) pairs respite with each
+# peer within a round, where a row's targets run seconds apart: in how many rounds respite was
+# ahead, and the median per-round ratios. Raw rows go to $OUT_DIR/forward-<time>.csv. Every process
 # runs on a free 127.0.0.1 port and is stopped on exit. Nothing is pinned to a core.
 set -euo pipefail
 
@@ -244,36 +244,6 @@ for key in keys:
     proxy = "-" if target == "direct" else f"{per_req_us(rs, 'proxy_cpu_s'):.2f}"
     print(f"| {target} | {test} | -c {c} -P {p} | {rps:,.0f} | {med(rs, 'p50_ms'):.3f} "
           f"| {med(rs, 'p99_ms'):.3f} | {ratio} | {proxy} | {per_req_us(rs, 'redis_cpu_s'):.2f} |")
-
-# Paired by round: a row's targets ran seconds apart, so their ratio is steadier than the ratio
-# of medians when the machine's load drifts between rounds.
-by_round = {(r["round"], r["target"], r["test"], r["clients"], r["pipeline"]): r for r in rows}
-peers = [t for t in ("twemproxy", "haproxy") if any(k[0] == t for k in groups)]
-if any(k[0] == "respite" for k in groups) and peers:
-    print("\nrespite vs each peer, paired by round: median of per-round ratios "
-          "(rounds where respite was ahead / rounds)\n")
-    print("| test | row | peer | req/s ratio | ahead | CPU/req ratio | less CPU |")
-    print("| --- | --- | --- | ---: | ---: | ---: | ---: |")
-    for key in keys:
-        target, test, c, p = key
-        if target != "respite":
-            continue
-        for peer in peers:
-            rps_ratios, cpu_ratios = [], []
-            for r in groups[key]:
-                q = by_round.get((r["round"], peer, test, c, p))
-                if q is None:
-                    continue
-                rps_ratios.append(float(r["rps"]) / float(q["rps"]))
-                mine = float(r["proxy_cpu_s"]) / float(r["requests"])
-                theirs = float(q["proxy_cpu_s"]) / float(q["requests"])
-                if theirs > 0:
-                    cpu_ratios.append(mine / theirs)
-            if not rps_ratios:
-                continue
-            ahead = sum(x > 1 for x in rps_ratios)
-            cpu = f"{statistics.median(cpu_ratios):.2f}" if cpu_ratios else "-"
-            less = sum(x < 1 for x in cpu_ratios)
-            print(f"| {test} | -c {c} -P {p} | {peer} | {statistics.median(rps_ratios):.2f} "
-                  f"| {ahead}/{len(rps_ratios)} | {cpu} | {less}/{len(cpu_ratios)} |")
 EOF
+echo
+"$ROOT/bench/forward_pooled.py" "$CSV"
