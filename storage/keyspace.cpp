@@ -50,20 +50,18 @@ Status Keyspace::Lookup(int db, std::string_view key, MetaValue* meta) {
 
 void Keyspace::PutMeta(int db, std::string_view key, const MetaValue& meta, bool created) {
   std::string meta_key = MetaKey(db, key);
-  if (meta.expire_ms > 0) {
-    // Most writes to a key with a TTL keep it (HSET, SET KEEPTTL): a hint is written only when
-    // the expiry is new to the cache. Unindexed: no read of this batch looks at hints.
-    const MetaValue* before = cache_.Find(meta_key);
-    if (before == nullptr || before->expire_ms != meta.expire_ms) {
-      engine_.PutUnindexed(Family::kDefault, ExpireHintKey(meta.expire_ms, meta_key), {});
-    }
-  }
   meta.EncodeTo(&encoded_);
-  if (cache_.PutPinned(meta_key, meta)) {
+  int64_t expire_before = -1;
+  if (cache_.PutPinned(meta_key, meta, &expire_before)) {
     engine_.PutUnindexed(Family::kMeta, meta_key, encoded_);
     unindexed_meta_ = true;
   } else {
     engine_.Put(Family::kMeta, meta_key, encoded_);
+  }
+  // Most writes to a key with a TTL keep it (HSET, SET KEEPTTL): a hint is written only when
+  // the expiry is new to the cache. Unindexed: no read of this batch looks at hints.
+  if (meta.expire_ms > 0 && meta.expire_ms != expire_before) {
+    engine_.PutUnindexed(Family::kDefault, ExpireHintKey(meta.expire_ms, meta_key), {});
   }
   written_since_commit_.push_back(std::move(meta_key));
   if (created) ++pending_counts_[db];

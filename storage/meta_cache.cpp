@@ -12,11 +12,11 @@ const MetaValue* MetaCache::Find(const std::string& key) {
 }
 
 void MetaCache::Put(const std::string& key, const MetaValue& meta) {
-  (void)Insert(key, meta, /*pin=*/false);
+  (void)Insert(key, meta, /*pin=*/false, nullptr);
 }
 
-bool MetaCache::PutPinned(const std::string& key, const MetaValue& meta) {
-  return Insert(key, meta, /*pin=*/true);
+bool MetaCache::PutPinned(const std::string& key, const MetaValue& meta, int64_t* expire_before) {
+  return Insert(key, meta, /*pin=*/true, expire_before);
 }
 
 bool MetaCache::IsPinned(const std::string& key) const {
@@ -24,7 +24,9 @@ bool MetaCache::IsPinned(const std::string& key) const {
   return it != map_.end() && it->second.pin_epoch == epoch_;
 }
 
-bool MetaCache::Insert(const std::string& key, const MetaValue& meta, bool pin) {
+bool MetaCache::Insert(const std::string& key, const MetaValue& meta, bool pin,
+                       int64_t* expire_before) {
+  if (expire_before != nullptr) *expire_before = -1;
   if (budget_ == 0) return false;
   const size_t cost = Cost(key, meta);
   if (cost > budget_ / 8 || (pin && pinned_bytes_ + cost > budget_ / 2)) {
@@ -33,6 +35,7 @@ bool MetaCache::Insert(const std::string& key, const MetaValue& meta, bool pin) 
   }
   if (pin) pinned_bytes_ += cost;
   if (auto it = map_.find(key); it != map_.end()) {
+    if (expire_before != nullptr) *expire_before = it->second.meta.expire_ms;
     bytes_ -= std::min(bytes_, Cost(it->first, it->second.meta));
     it->second.meta = meta;
     it->second.used = true;

@@ -8,6 +8,7 @@
 // Thread: not thread-safe (the store executor).
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -27,8 +28,10 @@ class MetaCache {
   void Put(const std::string& key, const MetaValue& meta);
   // Caches `meta` and pins it until UnpinAll(). Returns false (and forgets any older copy) when
   // the value is too big to cache or pins already hold half the budget: the caller must keep it
-  // findable some other way. (Half: eviction then always finds unpinned victims.)
-  bool PutPinned(const std::string& key, const MetaValue& meta);
+  // findable some other way. (Half: eviction then always finds unpinned victims.) With
+  // `expire_before`, also tells the expiry the key had in the cache before, or -1 when it was not
+  // cached (or the new value is not): one lookup for both.
+  bool PutPinned(const std::string& key, const MetaValue& meta, int64_t* expire_before = nullptr);
   bool IsPinned(const std::string& key) const;
   void UnpinAll() {
     ++epoch_;
@@ -53,7 +56,7 @@ class MetaCache {
   }
   // Caches `meta`; pins it when `pin`. Returns false when it is too big to cache. The key is
   // copied only for a new entry: most writes update a cached key.
-  bool Insert(const std::string& key, const MetaValue& meta, bool pin);
+  bool Insert(const std::string& key, const MetaValue& meta, bool pin, int64_t* expire_before);
   // Evicts unused, unpinned entries until `incoming` more bytes fit the budget.
   void MakeRoom(size_t incoming);
 

@@ -36,6 +36,24 @@ TEST(MetaCache, FindsWhatWasPutAndForgetsErased) {
   EXPECT_EQ(cache.bytes(), 0u);
 }
 
+TEST(MetaCache, PutPinnedTellsTheExpiryTheKeyHadBefore) {
+  MetaCache cache(1 << 20);
+  int64_t before = 0;
+  MetaValue m = StringMeta("v");
+  m.expire_ms = 5000;
+  EXPECT_TRUE(cache.PutPinned(Key(1), m, &before));
+  EXPECT_EQ(before, -1);  // not cached
+  m.expire_ms = 7000;
+  EXPECT_TRUE(cache.PutPinned(Key(1), m, &before));
+  EXPECT_EQ(before, 5000);
+  cache.Put(Key(2), MetaValue{});
+  EXPECT_TRUE(cache.PutPinned(Key(2), m, &before));
+  EXPECT_EQ(before, 0);  // cached as missing: no expiry
+  // Too big to cache: the previous expiry is not known, whatever was cached.
+  EXPECT_FALSE(cache.PutPinned(Key(1), StringMeta(std::string(1 << 20, 'z')), &before));
+  EXPECT_EQ(before, -1);
+}
+
 TEST(MetaCache, StaysWithinItsBudget) {
   const size_t budget = 64 * 1024;
   MetaCache cache(budget);
