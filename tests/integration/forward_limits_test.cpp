@@ -304,20 +304,33 @@ TEST_F(ForwardLimitsTest, IdleTimeoutCountsFromTheReplyOfABlockingCommand) {
   };
   for (const Target& t :
        {Target{"redis", reference.port(), &reference}, Target{"respite", port(), redis_.get()}}) {
-    RawConnection worker(t.port);
-    ASSERT_TRUE(worker.ok()) << worker.error();
-    ASSERT_TRUE(worker.SendCommand({"BLPOP", "idle:jobs", "0"}));
-    std::this_thread::sleep_for(2000ms);  // blocked for twice the idle timeout
-    Client pusher = t.data->Connect();
-    ASSERT_TRUE(pusher.Command({"LPUSH", "idle:jobs", "job-1"}).IsInteger(1));
-    auto job = worker.ReadResp3(5s);
-    ASSERT_TRUE(job) << t.who << ": the worker lost its job (closed: " << worker.closed()
-                     << "); left in the list: " << pusher.Command({"LLEN", "idle:jobs"}).Describe();
-    EXPECT_EQ(job->Describe(), R"(*["idle:jobs", "job-1"])");
-    std::this_thread::sleep_for(400ms);  // the worker does the job
-    auto pong = worker.Command({"PING"}, 3s);
-    ASSERT_TRUE(pong) << t.who << ": closed 400 ms after its BLPOP reply (idle timeout 1 s)";
-    EXPECT_EQ(pong->Describe(), "+PONG");
+    // Redis itself can drop the worker with its job: when its cron runs in the event-loop turn
+    // that served the BLPOP, before the reply is written, the client still looks idle since it
+    // sent BLPOP (seen once in a clean-clone CI run, under ASan on a loaded machine). That race is
+    // Redis', so the reference gets three tries; respite gets one.
+    const int tries = t.data == &reference ? 3 : 1;
+    for (int attempt = 1; attempt <= tries; ++attempt) {
+      RawConnection worker(t.port);
+      ASSERT_TRUE(worker.ok()) << worker.error();
+      ASSERT_TRUE(worker.SendCommand({"BLPOP", "idle:jobs", "0"}));
+      std::this_thread::sleep_for(2000ms);  // blocked for twice the idle timeout
+      Client pusher = t.data->Connect();
+      ASSERT_TRUE(pusher.Command({"LPUSH", "idle:jobs", "job-1"}).IsInteger(1));
+      auto job = worker.ReadResp3(5s);
+      if (!job && attempt < tries) {
+        pusher.Command({"DEL", "idle:jobs"});  // the next try pushes into an empty list again
+        continue;
+      }
+      ASSERT_TRUE(job) << t.who << ": the worker lost its job (closed: " << worker.closed()
+                       << "); left in the list: "
+                       << pusher.Command({"LLEN", "idle:jobs"}).Describe();
+      EXPECT_EQ(job->Describe(), R"(*["idle:jobs", "job-1"])");
+      std::this_thread::sleep_for(400ms);  // the worker does the job
+      auto pong = worker.Command({"PING"}, 3s);
+      ASSERT_TRUE(pong) << t.who << ": closed 400 ms after its BLPOP reply (idle timeout 1 s)";
+      EXPECT_EQ(pong->Describe(), "+PONG");
+      break;
+    }
   }
 }
 
