@@ -81,6 +81,11 @@ struct HealthConfig {
   uint32_t unhealthy_after = 3;
   // Consecutive successes that mark it up again. Default: 2.
   uint32_t healthy_after = 2;
+  // Slow is not dead: while a command of respite's clients that may keep upstream busy (a script,
+  // DEBUG, KEYS, FLUSHALL, SAVE, MIGRATE) is in flight, upstream's silence is not counted against
+  // it for this long after the command was sent (or upstream's busy-reply-threshold if longer),
+  // plus the usual timeout_ms x unhealthy_after. Default: 5000 ms.
+  uint32_t long_command_grace_ms = 5000;
 };
 
 // Guards the replayer and the switch back to forwarding.

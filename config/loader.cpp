@@ -315,6 +315,9 @@ const std::vector<Setting>& Settings() {
         "health", "healthy_after", [](auto& c) -> auto& { return c.health.healthy_after; }, 1,
         1000));
     s.push_back(Integer(
+        "health", "long_command_grace_ms",
+        [](auto& c) -> auto& { return c.health.long_command_grace_ms; }, 0, kHourMs));
+    s.push_back(Integer(
         "breaker", "failures", [](auto& c) -> auto& { return c.breaker.failures; }, 1, 1000));
     s.push_back(Integer(
         "breaker", "successes", [](auto& c) -> auto& { return c.breaker.successes; }, 1, 1000));

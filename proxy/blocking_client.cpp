@@ -34,7 +34,7 @@ bool WaitFor(int fd, short events, Clock::time_point deadline, std::string* erro
     const int n = ::poll(&p, 1, RemainingMs(deadline));
     if (n > 0) return true;
     if (n == 0) {
-      *error = "timed out";
+      *error = kTimedOutError;
       return false;
     }
     if (errno != EINTR) {

@@ -13,6 +13,9 @@
 
 namespace respite::proxy {
 
+// The error text of an operation that ran past its deadline (silence, not a refusal).
+inline constexpr std::string_view kTimedOutError = "timed out";
+
 class BlockingClient {
  public:
   BlockingClient() = default;

@@ -333,7 +333,10 @@ ClientSession::Step ClientSession::Forward(const Route& route, const Command& cm
     long long db;
     if (cmd.argv.size() == 2 && ParseInt(cmd.argv[1], &db) && db >= 0 && db < 16) db_ = db;
   }
-  SendOn(target, cmd, tag, route.blocking);
+  SendOn(target, cmd, tag,
+         route.blocking       ? Patience::kBlocking
+         : route.long_running ? Patience::kLong
+                              : Patience::kNormal);
   return Step::kNext;
 }
 
@@ -369,22 +372,23 @@ ClientSession::Step ClientSession::BrokenTransaction(const Route& route) {
   return Step::kNext;
 }
 
-void ClientSession::SendOn(UpstreamLink* link, const Command& cmd, uint64_t tag, bool blocking) {
+void ClientSession::SendOn(UpstreamLink* link, const Command& cmd, uint64_t tag,
+                           Patience patience) {
   ++inflight_;
   inflight_link_ = link;
   if (cmd.is_inline) {
     scratch_.clear();
     resp::AppendCommandRange(&scratch_, cmd.argv);
-    link->Send(scratch_, this, tag, blocking);
+    link->Send(scratch_, this, tag, patience);
   } else {
-    link->Send(in_.Data().substr(0, cmd.raw_len), this, tag, blocking);
+    link->Send(in_.Data().substr(0, cmd.raw_len), this, tag, patience);
   }
 }
 
 void ClientSession::SendInternal(UpstreamLink* link, std::initializer_list<std::string_view> argv) {
   scratch_.clear();
   resp::AppendCommandRange(&scratch_, argv);
-  link->Send(scratch_, nullptr, 0, false);
+  link->Send(scratch_, nullptr, 0);
 }
 
 void ClientSession::SubmitToStore(const Command& cmd, uint64_t tag, int64_t waited_ms) {
@@ -456,7 +460,7 @@ void ClientSession::ReissueUpstream(uint64_t tag, std::string_view request) {
   UpstreamLink* link = EnsureDedicated();
   ++inflight_;
   inflight_link_ = link;
-  link->Send(request, this, tag, /*blocking=*/true);
+  link->Send(request, this, tag, Patience::kBlocking);
   Wake();
 }
 

@@ -18,6 +18,7 @@
 
 #include "proxy/io_buffer.h"
 #include "proxy/metrics.h"
+#include "proxy/patience.h"
 #include "proxy/reply_queue.h"
 #include "proxy/reply_sink.h"
 #include "proxy/router.h"
@@ -87,7 +88,7 @@ class ClientSession final : public ReplySink {
   boost::asio::awaitable<void> WaitWake();
 
   // Sends `cmd` on `link`, tracked as request `tag`.
-  void SendOn(UpstreamLink* link, const resp::Command& cmd, uint64_t tag, bool blocking);
+  void SendOn(UpstreamLink* link, const resp::Command& cmd, uint64_t tag, Patience patience);
   // Sends a state-restoring request whose reply respite consumes.
   void SendInternal(UpstreamLink* link, std::initializer_list<std::string_view> argv);
   // Completes `tag` with `reply`: records its latency, adds respite's INFO section if asked.

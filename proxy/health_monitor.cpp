@@ -13,6 +13,12 @@ namespace respite::proxy {
 
 namespace {
 constexpr std::string_view kProbe = "*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nROLE\r\n";
+// Redis 7 calls it busy-reply-threshold; lua-time-limit is the older name (Redis 6 knows only it).
+constexpr std::string_view kBusyThresholdNames[] = {"busy-reply-threshold", "lua-time-limit"};
+// Upstream's threshold when it cannot be read (CONFIG renamed or denied): Redis' default.
+constexpr uint64_t kDefaultBusyThresholdMs = 5000;
+
+bool IsBusy(std::string_view reply) { return reply.starts_with("-BUSY"); }
 
 std::string ErrorText(std::string_view reply) {
   return std::string(reply.substr(1, reply.size() >= 3 ? reply.size() - 3 : 0));
@@ -25,9 +31,12 @@ uint64_t SteadyMs() {
 }
 }  // namespace
 
-HealthMonitor::HealthMonitor(const config::Config& config, Failover& failover,
-                             const StallBoard* stalls)
-    : config_(config), failover_(failover), stalls_(stalls) {}
+HealthMonitor::HealthMonitor(const config::Config& config, Failover& failover, StallBoard* stalls)
+    : config_(config), failover_(failover), stalls_(stalls) {
+  if (stalls_ != nullptr) {
+    SetGrace(kDefaultBusyThresholdMs);
+  }
+}
 
 HealthMonitor::~HealthMonitor() { Stop(); }
 
@@ -46,28 +55,80 @@ void HealthMonitor::Stop() {
   if (stall_thread_.joinable()) stall_thread_.join();
 }
 
-bool HealthMonitor::Check(BlockingClient& client, std::string* reason) {
+HealthMonitor::Verdict HealthMonitor::Check(BlockingClient& client, std::string* reason) {
   const uint32_t timeout = config_.health.timeout_ms;
-  if (!client.connected() && !client.Connect(config_.upstream.parsed, timeout, reason)) {
-    return false;
+  // Silence while one of this respite's clients runs a long command upstream is explained.
+  const auto silent = [&] {
+    return *reason == kTimedOutError && stalls_ != nullptr && stalls_->SilenceExplained(SteadyMs())
+               ? Verdict::kUnknown
+               : Verdict::kDown;
+  };
+  if (!client.connected()) {
+    if (!client.Connect(config_.upstream.parsed, timeout, reason) ||
+        !LearnBusyThreshold(client, reason)) {
+      return silent();
+    }
   }
   std::string pong, role;
   if (!client.Call(kProbe, timeout, &pong, reason) || !client.Read(timeout, &role, reason)) {
     client.Close();
-    return false;
+    return silent();
   }
+  // A script past busy-reply-threshold: upstream is alive and answers; it just cannot run
+  // PING or ROLE until the script ends or is killed.
+  if (IsBusy(pong)) return Verdict::kUp;
   if (pong.empty() || pong[0] == '-') {
     *reason = "PING answered " + ErrorText(pong);  // -LOADING, -MASTERDOWN, -NOAUTH, ...
-    return false;
+    return Verdict::kDown;
   }
+  if (IsBusy(role)) return Verdict::kUp;
   std::vector<std::string_view> fields;
   if (!SplitArray(role, &fields) || fields.empty()) {
     *reason = "unexpected ROLE reply";
-    return false;
+    return Verdict::kDown;
   }
   if (fields[0].find("master") == std::string_view::npos) {
     *reason = "upstream is a replica (writes would fail with READONLY)";
-    return false;
+    return Verdict::kDown;
+  }
+  return Verdict::kUp;
+}
+
+void HealthMonitor::SetGrace(uint64_t busy_threshold_ms) {
+  // Past the threshold upstream answers -BUSY (a sign of life), but only from its next event loop
+  // turn: allow the silence a check needs on top.
+  stalls_->SetGraceMs(std::max<uint64_t>(config_.health.long_command_grace_ms, busy_threshold_ms) +
+                      uint64_t{config_.health.timeout_ms} *
+                          std::max<uint32_t>(1, config_.health.unhealthy_after));
+}
+
+bool HealthMonitor::LearnBusyThreshold(BlockingClient& client, std::string* reason) {
+  if (stalls_ == nullptr) return true;
+  for (std::string_view name : kBusyThresholdNames) {
+    std::string request = "*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$";
+    request += std::to_string(name.size()) + "\r\n";
+    request += name;
+    request += "\r\n";
+    std::string reply;
+    if (!client.Call(request, config_.health.timeout_ms, &reply, reason)) {
+      client.Close();  // a late reply must not be read as the PING's
+      return false;
+    }
+    // A two-element array (RESP2) or map (RESP3): the name, then the value in ms. An error (CONFIG
+    // renamed or denied, upstream busy) or an empty one (an unknown name) leaves the grace as is.
+    std::vector<std::string_view> fields;
+    if (!SplitArray(reply, &fields) || fields.size() != 2) continue;
+    std::string_view value = fields[1];
+    const size_t start = value.find("\r\n");
+    if (value.empty() || value[0] != '$' || start == std::string_view::npos) return true;
+    value = value.substr(start + 2);
+    uint64_t ms = 0;
+    for (char c : value.substr(0, value.find('\r'))) {
+      if (c < '0' || c > '9') return true;
+      ms = ms * 10 + static_cast<uint64_t>(c - '0');
+    }
+    SetGrace(ms);
+    return true;
   }
   return true;
 }
@@ -92,6 +153,13 @@ void HealthMonitor::WatchStalls() {
     if (since == 0 || since == reported) continue;
     const uint64_t now = SteadyMs();
     if (now < since) continue;
+    if (stalls_->SilenceExplained(now)) {
+      // A script, DEBUG, KEYS ... of this respite's clients keeps upstream busy: look again when
+      // the grace for it has run out.
+      const uint64_t grace_end = stalls_->OldestLong() + stalls_->grace_ms();
+      wait_ms = std::clamp<uint64_t>(grace_end > now ? grace_end - now : 1, 1, limit_ms);
+      continue;
+    }
     if (now - since < limit_ms) {
       wait_ms = limit_ms - (now - since);
       continue;
@@ -119,7 +187,14 @@ void HealthMonitor::Loop() {
     }
     std::string reason;
     const auto start = std::chrono::steady_clock::now();
-    last_ok = Check(client, &reason);
+    const Verdict verdict = Check(client, &reason);
+    if (verdict == Verdict::kUnknown) {
+      // Neither way: try again after the usual interval, which a long command may outlast.
+      SPDLOG_DEBUG("health check unanswered while a long command runs upstream: {}", reason);
+      last_ok = true;
+      continue;
+    }
+    last_ok = verdict == Verdict::kUp;
     up_ = last_ok;
     if (last_ok) {
       ++ok_;

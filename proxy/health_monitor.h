@@ -4,6 +4,9 @@
 // reply within health.timeout_ms, a refused connection, -LOADING, -MASTERDOWN, an auth error, or a
 // replica role (writes would fail with -READONLY). After a failed check the next one runs at once,
 // so a hung upstream is declared down after about timeout x unhealthy_after.
+// Slow is not dead (DESIGN.md): any reply, -BUSY included, is a sign of life, and a check that
+// times out while a long-running command of this respite's clients explains the silence
+// (stall_board.h) counts neither way.
 
 #include <atomic>
 #include <condition_variable>
@@ -23,7 +26,7 @@ class HealthMonitor {
  public:
   // `stalls` (may be null): forwarded requests waiting unanswered; stalled for timeout x
   // unhealthy_after, they switch respite to local as the checks would, but sooner.
-  HealthMonitor(const config::Config& config, Failover& failover, const StallBoard* stalls);
+  HealthMonitor(const config::Config& config, Failover& failover, StallBoard* stalls);
   ~HealthMonitor();
   void Start();
   void Stop();
@@ -38,8 +41,13 @@ class HealthMonitor {
   void MarkDown() { up_ = false; }
 
  private:
+  enum class Verdict { kUp, kDown, kUnknown };
   void Loop();
-  bool Check(class BlockingClient& client, std::string* reason);
+  Verdict Check(class BlockingClient& client, std::string* reason);
+  // Reads upstream's busy-reply-threshold on a new check connection and widens the grace long
+  // commands get (stall_board.h) to it. False (with *reason) when the connection failed.
+  bool LearnBusyThreshold(class BlockingClient& client, std::string* reason);
+  void SetGrace(uint64_t busy_threshold_ms);
   // Second thread: reports upstream down when forwarded requests stall (see stall_board.h).
   void WatchStalls();
 
@@ -53,7 +61,7 @@ class HealthMonitor {
   std::atomic<uint64_t> failed_{0};
   std::atomic<uint64_t> latency_us_{0};
   std::atomic<bool> up_{false};
-  const StallBoard* stalls_;
+  StallBoard* stalls_;
   std::thread stall_thread_;
 };
 

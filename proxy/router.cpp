@@ -267,6 +267,13 @@ Route Router::Classify(const SessionView& session, std::span<const std::string_v
     route.blocking = true;
     return route;
   }
+  route.long_running = spec->Has(resp::kCmdMayRunLong);
+  if (spec->Has(resp::kCmdRunsScript)) {
+    // While a script runs past busy-reply-threshold, upstream answers every other connection
+    // -BUSY and takes SCRIPT KILL: the other clients of a shared link must not wait behind it.
+    route.kind = RouteKind::kDedicated;
+    return route;
+  }
   route.kind = session.has_dedicated ? RouteKind::kDedicated : RouteKind::kShared;
   return route;
 }

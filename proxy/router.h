@@ -42,7 +42,8 @@ struct Route {
   LocalCommand local = LocalCommand::kNone;
   const resp::CommandSpec* spec = nullptr;  // nullptr: unknown to respite (forwarded as is)
   bool blocking = false;                    // may block upstream: exempt from the request timeout
-  bool sticky = false;                      // keeps the dedicated link for the rest of the session
+  bool long_running = false;  // may keep upstream busy (resp::kCmdMayRunLong; patience.h)
+  bool sticky = false;        // keeps the dedicated link for the rest of the session
   bool begins_multi = false;
   bool ends_multi = false;  // EXEC or DISCARD (also ends WATCH)
   bool begins_watch = false;

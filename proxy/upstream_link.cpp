@@ -33,6 +33,15 @@ namespace {
 constexpr uint64_t kReconnectBackoffMs = 100;
 // Requests up to this size are kept until answered (to run them locally if the link dies).
 constexpr size_t kRetainLimit = 64 * 1024;
+
+// Errors to respite's own setup (AUTH, HELLO, SELECT, ...) that mean upstream cannot serve
+// (DESIGN.md "Health and failure detection"); any other error is a sign of life.
+bool SetupErrorMeansDown(std::string_view error) {
+  for (std::string_view prefix : {"LOADING", "MASTERDOWN", "NOAUTH", "WRONGPASS", "READONLY"}) {
+    if (error.starts_with(prefix)) return true;
+  }
+  return false;
+}
 }  // namespace
 
 UpstreamLink::UpstreamLink(IoThread& io, Kind kind, int db, int protocol)
@@ -49,7 +58,8 @@ bool UpstreamLink::down() const {
   return state_ == State::kIdle && down_until_ms_ != 0 && io_.NowMs() < down_until_ms_;
 }
 
-void UpstreamLink::Send(std::string_view request, ReplySink* sink, uint64_t tag, bool blocking) {
+void UpstreamLink::Send(std::string_view request, ReplySink* sink, uint64_t tag,
+                        Patience patience) {
   if (down()) {
     if (sink) {
       std::string error(errors::kUpstreamUnavailable);
@@ -60,8 +70,9 @@ void UpstreamLink::Send(std::string_view request, ReplySink* sink, uint64_t tag,
   }
   if (sink) sink->AddRef();
   const bool retain = sink != nullptr && request.size() <= kRetainLimit;
-  pending_.push_back(Pending{sink, tag, io_.CoarseNowMs(), blocking, Internal::kExpectOk,
+  pending_.push_back(Pending{sink, tag, io_.CoarseNowMs(), patience, Internal::kExpectOk,
                              static_cast<uint32_t>(request.size()), retain});
+  if (patience == Patience::kLong) CountLong(+1);
   if (retain) retained_.append(request);
   out_.append(request);
   EnsureConnected();
@@ -77,7 +88,7 @@ void UpstreamLink::SendInternalBatch(std::string_view requests, size_t count) {
   const uint64_t now = io_.CoarseNowMs();
   // Only the first carries the length: the requests are handed back whole, never split.
   for (size_t i = 0; i < count; ++i) {
-    pending_.push_back(Pending{nullptr, 0, now, false, Internal::kExpectOk,
+    pending_.push_back(Pending{nullptr, 0, now, Patience::kNormal, Internal::kExpectOk,
                                i == 0 ? static_cast<uint32_t>(requests.size()) : 0u});
   }
   out_.append(requests);
@@ -136,19 +147,19 @@ void UpstreamLink::Connect() {
           } else {
             resp::AppendCommand(&hello, {"AUTH", up.parsed.user, up.parsed.password});
           }
-          internal.push_back({nullptr, 0, now, false});
+          internal.push_back({nullptr, 0, now, Patience::kNormal});
         }
         if (kind_ == Kind::kShared) {
           // HELLO also tells which Redis version respite fronts (for clients' own HELLO).
           resp::AppendCommand(&hello, {"HELLO", protocol_ == 3 ? "3" : "2"});
-          internal.push_back({nullptr, 0, now, false, Internal::kHelloVersion});
+          internal.push_back({nullptr, 0, now, Patience::kNormal, Internal::kHelloVersion});
           if (db_ != 0) {
             resp::AppendCommand(&hello, {"SELECT", std::to_string(db_)});
-            internal.push_back({nullptr, 0, now, false});
+            internal.push_back({nullptr, 0, now, Patience::kNormal});
           }
           if (protocol_ == 2 && io_.server().ClaimCommandLearning()) {
             resp::AppendCommand(&hello, {"COMMAND"});
-            internal.push_back({nullptr, 0, now, false, Internal::kLearnCommands});
+            internal.push_back({nullptr, 0, now, Patience::kNormal, Internal::kLearnCommands});
           }
         }
         out_.insert(0, hello);
@@ -179,6 +190,8 @@ void UpstreamLink::StartReading() {
           }
           in_.Commit(n);
           io_.StampBatch();
+          // Bytes of a reply still coming in (a 64 MB GET) are signs of life too.
+          if (waiting_since_ms_ != 0) UpdateWaiting(true);
           IoThread::DirectFlushScope direct(io_);
           for (;;) {
             auto status = scanner_.Scan(in_.Data());
@@ -215,6 +228,8 @@ void UpstreamLink::Deliver(std::string_view reply, char type) {
   }
   Pending p = pending_.front();
   pending_.pop_front();
+  if (p.patience == Patience::kLong) CountLong(-1);
+  last_reply_ms_ = io_.batch_now_ns() / 1'000'000;
   UpdateWaiting(true);
   if (p.retained) {
     retained_begin_ += p.len;
@@ -241,6 +256,14 @@ void UpstreamLink::HandleInternal(const Pending& p, std::string_view reply) {
       return;  // COMMAND may be renamed or denied by ACL: the built-in table is enough
     }
     std::string text(reply.substr(1, reply.size() - 3));
+    if (!SetupErrorMeansDown(text)) {
+      // Upstream is alive and said no (-BUSY while a script runs, an out-of-range SELECT): the
+      // requests behind the setup get what upstream said, as they would from Redis, and the next
+      // request connects again. Redis read them in the same turn and answered each the same way.
+      SPDLOG_DEBUG("upstream refused connection setup: {}", text);
+      Fail("upstream refused connection setup: " + text, text, /*upstream_fault=*/false);
+      return;
+    }
     spdlog::error("upstream rejected connection setup: {}", text);
     Fail("upstream rejected connection setup: " + text,
          std::string(errors::kUpstreamUnavailable) + text);
@@ -317,14 +340,17 @@ void UpstreamLink::Flush() {
                         Fail(ec.message(), errors::kUpstreamLost);
                         return;
                       }
+                      // Upstream took a long write (a 64 MB SET): its reply can only start now.
+                      if (waiting_since_ms_ != 0) UpdateWaiting(false, /*restart=*/true);
                       Flush();
                     });
 }
 
-void UpstreamLink::UpdateWaiting(bool progressed) {
+void UpstreamLink::UpdateWaiting(bool progressed, bool restart) {
   // Only requests written to a ready connection count (a connect has its own timeout), and not
   // blocking ones, which may wait as long as the client asked.
-  const bool waiting = state_ == State::kReady && !pending_.empty() && !pending_.front().blocking;
+  const bool waiting = state_ == State::kReady && !pending_.empty() &&
+                       pending_.front().patience == Patience::kNormal;
   if (!waiting) {
     if (waiting_since_ms_ != 0) {
       waiting_since_ms_ = 0;
@@ -332,7 +358,7 @@ void UpstreamLink::UpdateWaiting(bool progressed) {
     }
     return;
   }
-  if (waiting_since_ms_ != 0 && !progressed) return;
+  if (waiting_since_ms_ != 0 && !progressed && !restart) return;
   // A reply just came: the read that brought it stamped the io thread's batch clock, so a
   // pipeline of replies costs no clock read each. A wait that begins now (the first request
   // on an idle link) reads the clock: an older stamp would make the wait look longer.
@@ -342,14 +368,30 @@ void UpstreamLink::UpdateWaiting(bool progressed) {
   io_.server().stall_board().Set(stall_slot_, waiting_since_ms_);
 }
 
+void UpstreamLink::CountLong(int delta) {
+  const uint32_t before = long_pending_;
+  long_pending_ = static_cast<uint32_t>(static_cast<int64_t>(long_pending_) + delta);
+  if ((before == 0) != (long_pending_ == 0)) {
+    io_.server().stall_board().SetLong(stall_slot_, long_pending_ == 0 ? 0 : io_.NowMs());
+  }
+}
+
 void UpstreamLink::CheckTimeout(uint64_t now_ms) {
   if (pending_.empty() || state_ == State::kIdle) return;
   const Pending& front = pending_.front();
   const uint64_t limit = io_.config().upstream.request_timeout_ms;
-  if (!front.blocking && now_ms - front.sent_ms > limit) {
-    spdlog::warn("upstream request timed out after {} ms; closing the connection", limit);
-    Fail("request timed out after " + std::to_string(limit) + " ms", errors::kUpstreamLost);
+  // Counted from the later of its sending and the last reply: a request that waited behind a
+  // long one has its own time once that one is answered.
+  const uint64_t since = std::max(front.sent_ms, last_reply_ms_);
+  if (now_ms - std::min(now_ms, since) <= limit || front.patience == Patience::kBlocking) return;
+  // Slow is not dead: a long command may run as long as it runs while respite forwards (the
+  // health checks tell a dead upstream), and so may what waits beside it meanwhile.
+  if (front.patience == Patience::kLong && !io_.server().serve_locally()) return;
+  if (front.patience == Patience::kNormal && io_.server().stall_board().SilenceExplained(now_ms)) {
+    return;
   }
+  spdlog::warn("upstream request timed out after {} ms; closing the connection", limit);
+  Fail("request timed out after " + std::to_string(limit) + " ms", errors::kUpstreamLost);
 }
 
 void UpstreamLink::Close(std::string_view reason) {
@@ -380,14 +422,17 @@ void UpstreamLink::Fail(std::string_view reason, std::string_view client_error,
     down_until_ms_ = io_.NowMs() + kReconnectBackoffMs;
     error = std::string(errors::kUpstreamUnavailable) + last_error_;
     SPDLOG_DEBUG("upstream connect failed: {}", last_error_);
-  } else if (!pending_.empty()) {
+  } else if (!pending_.empty() && upstream_fault) {
     spdlog::warn("upstream connection lost ({}), {} requests failed", reason, pending_.size());
+  } else if (!pending_.empty()) {
+    SPDLOG_DEBUG("upstream connection closed ({}), {} requests failed", reason, pending_.size());
   }
   // Let the failover state machine switch first, so that the requests failing below can run
   // locally when it does.
   if (upstream_fault) io_.server().failover().ReportUpstreamFailure(reason);
   RingQueue<Pending> failed;
   failed.swap(pending_);
+  if (long_pending_ != 0) CountLong(-static_cast<int>(long_pending_));
   UpdateWaiting(false);
   std::string retained;
   retained.swap(retained_);

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "proxy/io_buffer.h"
+#include "proxy/patience.h"
 #include "proxy/ring_queue.h"
 #include "resp/reply_scanner.h"
 
@@ -33,10 +34,12 @@ class UpstreamLink {
 
   // Queues one request (complete RESP bytes). Its reply goes to sink->OnReply(tag, ...), or
   // OnRequestFailed(tag, ...) if the link fails first; `sink` is AddRef'ed until then. A null sink
-  // marks an internal request (state restore): an error reply to it fails the link. `blocking`
-  // exempts the request from the request timeout. Connects on first use; while the last connect
-  // failed recently, fails the request at once instead of hanging.
-  void Send(std::string_view request, ReplySink* sink, uint64_t tag, bool blocking = false);
+  // marks an internal request (state restore): an error reply to it fails the link. `patience`
+  // other than kNormal exempts the request from the request timeout and the stall watch (while
+  // respite forwards). Connects on first use; while the last connect failed recently, fails the
+  // request at once instead of hanging.
+  void Send(std::string_view request, ReplySink* sink, uint64_t tag,
+            Patience patience = Patience::kNormal);
   // A flush ScheduleFlush() posted, or IoThread::DirectFlushScope deferred: runs unless the link
   // reconnected since.
   void FlushScheduled(uint64_t gen);
@@ -75,7 +78,7 @@ class UpstreamLink {
     ReplySink* sink;
     uint64_t tag;
     uint64_t sent_ms;
-    bool blocking;
+    Patience patience;
     Internal internal = Internal::kExpectOk;
     uint32_t len = 0;       // request bytes (to hand back requests when the link dies)
     bool retained = false;  // its bytes are in retained_
@@ -102,8 +105,13 @@ class UpstreamLink {
   // Health evidence (stall_board.h): since when requests have waited here without a reply.
   size_t stall_slot_;
   uint64_t waiting_since_ms_ = 0;
-  // Publishes whether requests wait unanswered; `progressed`: a reply just came.
-  void UpdateWaiting(bool progressed);
+  // Publishes whether requests wait unanswered; `progressed`: a reply (or part of one) just came;
+  // `restart`: a long write just ended, so the wait for its reply starts now.
+  void UpdateWaiting(bool progressed, bool restart = false);
+  // Long-running requests (Patience::kLong) in pending_, published to the stall board while > 0.
+  uint32_t long_pending_ = 0;
+  uint64_t last_reply_ms_ = 0;  // steady clock, from the io thread's batch stamp
+  void CountLong(int delta);
   std::string last_error_;
   boost::asio::ip::tcp::socket socket_;
   RingQueue<Pending> pending_;

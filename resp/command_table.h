@@ -37,6 +37,13 @@ enum CommandFlag : uint32_t {
   kCmdContainer = 1u << 20,
   // respite: learned from upstream's COMMAND reply at run time (a module command, a newer Redis).
   kCmdLearned = 1u << 21,
+  // respite: runs a script or function (EVAL*, FCALL*). Upstream answers other connections -BUSY
+  // while it runs too long, so it needs a connection of its own (router.cpp).
+  kCmdRunsScript = 1u << 22,
+  // respite: may keep upstream from answering anyone for a long time (scripts, DEBUG, KEYS,
+  // FLUSHALL, SAVE, ...). While one is in flight, upstream's silence is explained, not a sign of
+  // death (health_monitor.h, "slow is not dead").
+  kCmdMayRunLong = 1u << 23,
 };
 
 struct CommandSpec {

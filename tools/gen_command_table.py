@@ -45,8 +45,17 @@ FLAGS = {
     "no_multi": "kCmdNoMulti",
     "allow_busy": "kCmdAllowBusy",
 }
+# respite's own flags (resp/command_table.h), by command: what Redis' COMMAND does not say.
+RESPITE_FLAGS = {
+    # Scripts and functions: a connection of their own upstream, and slow is not dead.
+    **{name: ["kCmdRunsScript", "kCmdMayRunLong"]
+       for name in ("eval", "eval_ro", "evalsha", "evalsha_ro", "fcall", "fcall_ro")},
+    # Commands that can keep Redis from answering anyone for a long time.
+    **{name: ["kCmdMayRunLong"]
+       for name in ("debug", "keys", "flushall", "flushdb", "save", "migrate")},
+}
 # Emit flags in the header's bit order so rows are stable and easy to compare.
-FLAG_ORDER = list(FLAGS.values())
+FLAG_ORDER = list(FLAGS.values()) + ["kCmdContainer", "kCmdRunsScript", "kCmdMayRunLong"]
 
 
 class RespError(Exception):
@@ -238,6 +247,7 @@ def rows_from(entry, parent, out):
     subs = entry[9] if len(entry) > 9 and isinstance(entry[9], list) else []
     if subs:
         consts.add("kCmdContainer")
+    consts.update(RESPITE_FLAGS.get(name, []))
     ordered = [c for c in FLAG_ORDER if c in consts] + sorted(consts - set(FLAG_ORDER))
     out.append((name, arity, ordered, first, last, step))
     for sub in subs:

@@ -30,8 +30,31 @@ TEST(Router, ASessionsRouterAnswersAsAFreshOneWhateverCameBefore) {
 }
 
 TEST(Router, StatelessCommandsShareTheUpstreamLink) {
-  for (auto name : {"GET", "set", "Incr", "EVAL", "publish", "ping", "config", "nosuchcmd"}) {
+  for (auto name : {"GET", "set", "Incr", "publish", "ping", "config", "nosuchcmd"}) {
     EXPECT_EQ(Classify({name, "x"}).kind, RouteKind::kShared) << name;
+    EXPECT_FALSE(Classify({name, "x"}).long_running) << name;
+  }
+}
+
+TEST(Router, ScriptsRunOnALinkOfTheirOwnAndMayRunLong) {
+  // While a script runs past busy-reply-threshold, Redis answers every other connection -BUSY:
+  // other clients must not queue behind it on a shared link.
+  for (auto name : {"EVAL", "evalsha", "EVAL_RO", "evalsha_ro", "fcall", "FCALL_RO"}) {
+    const Route route = Classify({name, "x", "0"});
+    EXPECT_EQ(route.kind, RouteKind::kDedicated) << name;
+    EXPECT_TRUE(route.long_running) << name;
+    EXPECT_FALSE(route.blocking) << name;
+  }
+  // SCRIPT KILL and FUNCTION KILL must not wait for a dedicated link: they stay shared.
+  EXPECT_EQ(Classify({"SCRIPT", "KILL"}).kind, RouteKind::kShared);
+  EXPECT_EQ(Classify({"FUNCTION", "KILL"}).kind, RouteKind::kShared);
+}
+
+TEST(Router, CommandsThatCanKeepUpstreamBusyAreMarkedLongButStayShared) {
+  for (auto name : {"DEBUG", "keys", "FLUSHALL", "flushdb", "SAVE", "migrate"}) {
+    const Route route = Classify({name, "x"});
+    EXPECT_TRUE(route.long_running) << name;
+    EXPECT_EQ(route.kind, RouteKind::kShared) << name;
   }
 }
 

@@ -199,7 +199,8 @@ TEST(ParseCommandReply, FixtureYieldsBuiltinTable) {
     const CommandSpec& want = builtin[i];
     ASSERT_EQ(got.name, want.name);
     EXPECT_EQ(got.arity, want.arity) << want.name;
-    EXPECT_EQ(got.flags, want.flags) << want.name;
+    // respite's own flags are not in Redis' reply (tools/gen_command_table.py adds them).
+    EXPECT_EQ(got.flags, want.flags & ~(kCmdRunsScript | kCmdMayRunLong)) << want.name;
     EXPECT_EQ(got.first_key, want.first_key) << want.name;
     EXPECT_EQ(got.last_key, want.last_key) << want.name;
     EXPECT_EQ(got.key_step, want.key_step) << want.name;
