@@ -699,6 +699,23 @@ void ClientSession::RunLocal(const Route& route, const Command& cmd) {
         w.Integer(static_cast<int64_t>(id_));
       }
       break;
+    case LocalCommand::kUnsubscribeNothing: {
+      // Redis confirms each name (or, with none given, a null one) with a count of 0.
+      std::string kind(cmd.argv[0]);
+      for (char& c : kind) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      const size_t confirmations = std::max<size_t>(1, cmd.argv.size() - 1);
+      for (size_t i = 0; i < confirmations; ++i) {
+        w.PushHeader(3);
+        w.Bulk(kind);
+        if (cmd.argv.size() > 1) {
+          w.Bulk(cmd.argv[i + 1]);
+        } else {
+          w.Null();
+        }
+        w.Integer(0);
+      }
+      break;
+    }
     case LocalCommand::kClientReply:
       ClientReply(cmd, &reply);
       if (reply.empty()) return;  // OFF and SKIP are not answered

@@ -34,6 +34,9 @@ struct Specs {
   const CommandSpec* subscribe;
   const CommandSpec* psubscribe;
   const CommandSpec* ssubscribe;
+  const CommandSpec* unsubscribe;
+  const CommandSpec* punsubscribe;
+  const CommandSpec* sunsubscribe;
   const CommandSpec* monitor;
   const CommandSpec* wait;
   const CommandSpec* waitaof;
@@ -58,6 +61,9 @@ struct Specs {
       s.subscribe = t.Find("subscribe");
       s.psubscribe = t.Find("psubscribe");
       s.ssubscribe = t.Find("ssubscribe");
+      s.unsubscribe = t.Find("unsubscribe");
+      s.punsubscribe = t.Find("punsubscribe");
+      s.sunsubscribe = t.Find("sunsubscribe");
       s.monitor = t.Find("monitor");
       s.wait = t.Find("wait");
       s.waitaof = t.Find("waitaof");  // absent before Redis 7.2
@@ -168,6 +174,12 @@ Route Router::Classify(const SessionView& session, std::span<const std::string_v
   if (spec == nullptr && !session.in_multi && IEquals(argv[0], "respite")) {
     route.kind = RouteKind::kLocal;
     route.local = LocalCommand::kRespite;
+    return route;
+  }
+  if (!session.relay && !session.in_multi &&
+      (spec == s.unsubscribe || spec == s.punsubscribe || spec == s.sunsubscribe)) {
+    route.kind = RouteKind::kLocal;
+    route.local = LocalCommand::kUnsubscribeNothing;
     return route;
   }
   if (spec == s.info) {

@@ -27,6 +27,9 @@ enum class LocalCommand {
   kClientReply,
   kRefuseWrite,  // a write while serving locally read-only
   kRespite,      // RESPITE STATUS|MODE|SYNC|JOURNAL ... (admin_commands.h)
+  // UNSUBSCRIBE, PUNSUBSCRIBE or SUNSUBSCRIBE from a client subscribed to nothing: one
+  // confirmation per argument (Redis' own answer), which a shared link could not match back.
+  kUnsubscribeNothing,
 };
 
 enum class RouteKind {

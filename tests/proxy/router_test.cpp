@@ -50,6 +50,20 @@ TEST(Router, ScriptsRunOnALinkOfTheirOwnAndMayRunLong) {
   EXPECT_EQ(Classify({"FUNCTION", "KILL"}).kind, RouteKind::kShared);
 }
 
+TEST(Router, UnsubscribeFromAClientSubscribedToNothingIsAnsweredByRespite) {
+  // Its several confirmations could not be matched back on a shared link.
+  for (auto name : {"UNSUBSCRIBE", "punsubscribe", "SUnsubscribe"}) {
+    EXPECT_EQ(Classify({name, "a", "b"}).local, LocalCommand::kUnsubscribeNothing) << name;
+    EXPECT_EQ(Classify({name}).local, LocalCommand::kUnsubscribeNothing) << name;
+    SessionView relay;
+    relay.relay = true;
+    EXPECT_EQ(Classify({name, "a"}, relay).kind, RouteKind::kRelay) << name;
+    SessionView multi;
+    multi.in_multi = true;
+    EXPECT_EQ(Classify({name, "a"}, multi).kind, RouteKind::kDedicated) << name;
+  }
+}
+
 TEST(Router, CommandsThatCanKeepUpstreamBusyAreMarkedLongButStayShared) {
   for (auto name : {"DEBUG", "keys", "FLUSHALL", "flushdb", "SAVE", "migrate"}) {
     const Route route = Classify({name, "x"});
