@@ -95,6 +95,13 @@ ClientSession::ClientSession(IoThread& io, tcp::socket socket, uint64_t id)
       authenticated_(io.config().requirepass.empty()),
       warm_writes_(io.config().fallback.warm == "writes") {
   boost::system::error_code ignored;
+  created_ms_ = io.NowMs();
+  const auto endpoint_text = [](const tcp::endpoint& e) {
+    return e.address().to_string() + ":" + std::to_string(e.port());
+  };
+  addr_ = endpoint_text(socket_.remote_endpoint(ignored));
+  laddr_ = endpoint_text(socket_.local_endpoint(ignored));
+  fd_ = static_cast<int>(socket_.native_handle());
   socket_.set_option(tcp::no_delay(true), ignored);
   // Writes are tried directly first (Flush); they must never block the io thread.
   socket_.non_blocking(true, ignored);
@@ -255,6 +262,13 @@ ClientSession::Step ClientSession::Dispatch(const Command& cmd) {
                          relay_,         in_multi_,
                          local,          local && failover.WritesRefused()};
   const Route route = router_.Classify(view, cmd.argv);
+  last_spec_ = route.spec;
+  if (route.spec != nullptr && route.spec->Has(resp::kCmdContainer) && cmd.argv.size() > 1) {
+    last_sub_.assign(cmd.argv[1]);
+    for (char& c : last_sub_) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (in_multi_ && !route.ends_multi) ++multi_queued_;
+  if (route.begins_multi) multi_queued_ = 0;
   io_.metrics().Count(route.kind == RouteKind::kStore   ? CommandPath::kLocal
                       : route.kind == RouteKind::kLocal ? CommandPath::kProxy
                                                         : CommandPath::kForward,
@@ -280,7 +294,12 @@ ClientSession::Step ClientSession::Forward(const Route& route, const Command& cm
     }
     const bool discard = reply_mode_ != ReplyMode::kOn;
     if (reply_mode_ == ReplyMode::kSkip) reply_mode_ = ReplyMode::kOn;
-    SubmitToStore(cmd, replies_.Reserve(discard, MetaFor(CommandPath::kLocal, route.info)));
+    const uint64_t tag = replies_.Reserve(discard, MetaFor(CommandPath::kLocal, route.info));
+    SubmitToStore(cmd, tag);
+    if (route.spec != nullptr && route.spec->Has(resp::kCmdBlocking) && !in_multi_) {
+      blocked_tag_ = tag;
+      blocked_locally_ = true;
+    }
     return Step::kNext;
   }
   if (multi_broken_ || (watch_broken_ && route.ends_multi)) return BrokenTransaction(route);
@@ -376,6 +395,10 @@ void ClientSession::SendOn(UpstreamLink* link, const Command& cmd, uint64_t tag,
                            Patience patience) {
   ++inflight_;
   inflight_link_ = link;
+  if (patience == Patience::kBlocking) {
+    blocked_tag_ = tag;
+    blocked_locally_ = false;
+  }
   if (cmd.is_inline) {
     scratch_.clear();
     resp::AppendCommandRange(&scratch_, cmd.argv);
@@ -415,6 +438,7 @@ void ClientSession::SubmitToStore(const Command& cmd, uint64_t tag, int64_t wait
 
 void ClientSession::OnStoreReply(uint64_t tag, std::string_view reply) {
   --inflight_;
+  if (tag == blocked_tag_) blocked_tag_ = 0;
   if (!closed_ && !reply.empty()) {
     Finish(tag, reply);
     ScheduleFlush();
@@ -460,6 +484,8 @@ void ClientSession::ReissueUpstream(uint64_t tag, std::string_view request) {
   UpstreamLink* link = EnsureDedicated();
   ++inflight_;
   inflight_link_ = link;
+  blocked_tag_ = tag;
+  blocked_locally_ = false;
   link->Send(request, this, tag, Patience::kBlocking);
   Wake();
 }
@@ -487,6 +513,7 @@ void ClientSession::MaybeReleaseDedicated() {
 
 void ClientSession::OnReply(uint64_t tag, std::string_view reply) {
   --inflight_;
+  if (tag == blocked_tag_) blocked_tag_ = 0;
   if (!mirror_pending_.empty()) MirrorIfPending(tag, reply);
   if (closed_) return;
   Finish(tag, reply);
@@ -498,6 +525,7 @@ void ClientSession::OnReply(uint64_t tag, std::string_view reply) {
 void ClientSession::OnRequestFailed(uint64_t tag, std::string_view error, std::string_view request,
                                     bool sent) {
   --inflight_;
+  if (tag == blocked_tag_) blocked_tag_ = 0;
   if (!mirror_pending_.empty()) MirrorIfPending(tag, "-");  // never mirrored: outcome unknown
   if (!closed_ && !request.empty() && !relay_ && io_.server().serve_locally()) {
     // Upstream is down. A request that never reached it runs locally, in its place in the order;
@@ -692,6 +720,22 @@ void ClientSession::RunLocal(const Route& route, const Command& cmd) {
         w.Bulk(name_);
       }
       break;
+    case LocalCommand::kClientList:
+      ClientList(cmd);
+      return;
+    case LocalCommand::kClientInfo:
+      if (cmd.argv.size() != 2) {
+        w.Error(ArityError("client|info"));
+      } else {
+        w.Verbatim("txt", DescribeForList(io_.NowMs()));
+      }
+      break;
+    case LocalCommand::kClientKill:
+      ClientKill(cmd);
+      return;
+    case LocalCommand::kClientUnblock:
+      ClientUnblock(cmd);
+      return;
     case LocalCommand::kClientId:
       if (cmd.argv.size() != 2) {
         w.Error(ArityError("client|id"));

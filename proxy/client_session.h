@@ -33,6 +33,7 @@ class LocalStore;
 namespace respite::proxy {
 
 class IoThread;
+struct DirectoryVisit;
 
 class ClientSession final : public ReplySink {
  public:
@@ -83,6 +84,17 @@ class ClientSession final : public ReplySink {
   void Hello(const resp::Command& cmd, std::string* reply);
   void Select(const resp::Command& cmd, std::string* reply, bool forward_too);
   void ClientReply(const resp::Command& cmd, std::string* reply);
+
+  // CLIENT LIST, INFO, KILL and UNBLOCK about respite's own clients (client_commands.cpp).
+  void ClientList(const resp::Command& cmd);
+  void ClientKill(const resp::Command& cmd);
+  void ClientUnblock(const resp::Command& cmd);
+  // This client as one CLIENT LIST line (with its newline), in Redis' format.
+  std::string DescribeForList(uint64_t now_ms) const;
+  // Runs a command about every client: `visit` on each io thread, then the reply `done` builds
+  // (empty: `done` forwarded or submitted the request as `tag` itself) on this session's thread.
+  void RunOnAllClients(std::function<DirectoryVisit(IoThread&)> visit,
+                       std::function<std::string(std::vector<DirectoryVisit>&, uint64_t tag)> done);
   void ResetState();
   Step BrokenTransaction(const Route& route);
   boost::asio::awaitable<void> WaitWake();
@@ -184,6 +196,18 @@ class ClientSession final : public ReplySink {
   std::string info_reply_;        // an INFO reply with respite's section added
   uint64_t read_started_ns_ = 0;  // when the commands being dispatched were read
   uint64_t last_active_ms_ = 0;
+
+  // For CLIENT LIST and INFO: when it connected, from where, and the last command it sent.
+  uint64_t created_ms_ = 0;
+  std::string addr_, laddr_;
+  int fd_ = -1;
+  const resp::CommandSpec* last_spec_ = nullptr;
+  std::string last_sub_;  // a container's subcommand ("list" of "client|list"), lower case
+  int multi_queued_ = 0;  // commands queued since MULTI
+  // The reply slot of a blocking command waiting now (upstream or on the local store), 0: none;
+  // CLIENT UNBLOCK ends its wait.
+  uint64_t blocked_tag_ = 0;
+  bool blocked_locally_ = false;
 };
 
 }  // namespace respite::proxy

@@ -86,6 +86,8 @@ class IoThread {
   void AddSession(ClientSession* session);
   void RemoveSession(ClientSession* session);
   size_t session_count() const { return sessions_.size(); }
+  // This thread's clients (on this thread only; a session removes itself when it ends).
+  const std::vector<ClientSession*>& sessions() const { return sessions_; }
 
   // Held while handling one read (a client's requests, a batch of upstream replies, a batch of
   // store replies). With one client on this thread there is nothing to batch with, so the

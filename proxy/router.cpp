@@ -89,6 +89,18 @@ Route ClassifyClient(const SessionView& session, std::span<const std::string_vie
   } else if (IEquals(sub, "reply")) {
     route.kind = RouteKind::kLocal;
     route.local = LocalCommand::kClientReply;
+  } else if (IEquals(sub, "list")) {
+    route.kind = RouteKind::kLocal;
+    route.local = LocalCommand::kClientList;
+  } else if (IEquals(sub, "info")) {
+    route.kind = RouteKind::kLocal;
+    route.local = LocalCommand::kClientInfo;
+  } else if (IEquals(sub, "kill") && argv.size() >= 3) {
+    route.kind = RouteKind::kLocal;
+    route.local = LocalCommand::kClientKill;
+  } else if (IEquals(sub, "unblock") && (argv.size() == 3 || argv.size() == 4)) {
+    route.kind = RouteKind::kLocal;
+    route.local = LocalCommand::kClientUnblock;
   } else if (IEquals(sub, "tracking")) {
     // Invalidation messages arrive on the tracking connection itself (RESP3 push).
     route.kind = RouteKind::kRelay;

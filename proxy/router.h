@@ -25,6 +25,10 @@ enum class LocalCommand {
   kClientGetName,
   kClientId,
   kClientReply,
+  kClientList,  // CLIENT LIST, CLIENT INFO, CLIENT KILL, CLIENT UNBLOCK: about respite's own
+  kClientInfo,  // clients, with respite's ids (client_commands.cpp)
+  kClientKill,
+  kClientUnblock,
   kRefuseWrite,  // a write while serving locally read-only
   kRespite,      // RESPITE STATUS|MODE|SYNC|JOURNAL ... (admin_commands.h)
   // UNSUBSCRIBE, PUNSUBSCRIBE or SUNSUBSCRIBE from a client subscribed to nothing: one

@@ -54,6 +54,7 @@ class Server {
   StallBoard& stall_board() { return stall_board_; }
   uint32_t clients() const { return clients_.load(std::memory_order_relaxed); }
   uint32_t io_thread_count() const { return static_cast<uint32_t>(threads_.size()); }
+  IoThread& io_thread(size_t i) { return *threads_[i]; }
   bool shutting_down() const { return shutting_down_.load(std::memory_order_relaxed); }
 
   // Admission control for max_clients. Thread-safe.

@@ -13,6 +13,7 @@
 #include "proxy/client_session.h"
 #include "proxy/io_thread.h"
 #include "resp/command_encoder.h"
+#include "resp/reply_writer.h"
 #include "storage/clock.h"
 #include "storage/engine.h"
 #include "storage/journal.h"
@@ -161,11 +162,35 @@ void StoreExecutor::ForgetSession(const std::shared_ptr<storage::LocalSession>& 
   store_->EnableModifiedTracking(!parked_.empty());
 }
 
+void StoreExecutor::Unblock(Request& request) {
+  for (auto it = parked_.begin(); it != parked_.end(); ++it) {
+    if (it->request.session != request.unblock) continue;
+    std::string reply;
+    if (request.unblock_with_error) {
+      resp::ReplyWriter(&reply).Error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    } else {
+      storage::LocalStore::WriteBlockTimeout(Lower(it->request.argv[0]),
+                                             it->request.session->protocol, &reply);
+    }
+    Complete(it->request, std::move(reply));
+    parked_.erase(it);
+    store_->EnableModifiedTracking(!parked_.empty());
+    Complete(request, ":1\r\n");
+    return;
+  }
+  Complete(request, ":0\r\n");
+}
+
 void StoreExecutor::RunBatch(std::vector<Request>& all) {
   // Tasks and forgets run alone, in queue order; the commands between two of them form one group.
-  const auto alone = [](const Request& r) { return r.task || r.forget; };
+  const auto alone = [](const Request& r) { return r.task || r.forget || r.unblock; };
   size_t begin = 0;
   while (begin < all.size()) {
+    if (all[begin].unblock) {
+      Unblock(all[begin]);
+      ++begin;
+      continue;
+    }
     if (all[begin].forget) {
       ForgetSession(all[begin].session);
       ++begin;

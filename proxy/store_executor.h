@@ -65,6 +65,11 @@ class StoreExecutor {
     // command (completed with an empty reply, so the caller can release what it holds). Queued
     // after the session's last command, so none of them can run after it.
     bool forget = false;
+    // Instead of a command: CLIENT UNBLOCK of the client whose store session this is. Its parked
+    // blocking command is answered as if it timed out (or with -UNBLOCKED when
+    // `unblock_with_error`); this request's reply is :1, or :0 when nothing of it was parked.
+    std::shared_ptr<storage::LocalSession> unblock;
+    bool unblock_with_error = false;
   };
 
   StoreExecutor(std::unique_ptr<storage::LocalStore> store, const storage::Clock* clock,
@@ -114,6 +119,7 @@ class StoreExecutor {
   void RunGroup(std::span<Request> batch);
   bool TryRun(Request& request, std::string* reply);
   void ForgetSession(const std::shared_ptr<storage::LocalSession>& session);
+  void Unblock(Request& request);
   // Retries parked clients when keys changed (or always, with `force`).
   void WakeParked(bool force);
   // Hands a reply to its request's destination (batched per io thread until Deliver()).

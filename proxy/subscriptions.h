@@ -20,6 +20,9 @@ class Subscriptions {
   // Whether the session can be kept across an upstream outage.
   bool resubscribable() const { return !unrebuildable_ && count() > 0; }
   size_t count() const { return channels_.size() + patterns_.size() + shard_.size(); }
+  size_t channels() const { return channels_.size(); }
+  size_t patterns() const { return patterns_.size(); }
+  size_t shard_channels() const { return shard_.size(); }
 
   // Appends the commands that restore every subscription; returns how many confirmation
   // messages upstream will send back for them.

@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <charconv>
 
 #include "proxy/errors.h"
 #include "proxy/failover.h"
@@ -162,6 +163,10 @@ void UpstreamLink::Connect() {
             internal.push_back({nullptr, 0, now, Patience::kNormal, Internal::kLearnCommands});
           }
         }
+        if (kind_ == Kind::kDedicated) {
+          resp::AppendCommand(&hello, {"CLIENT", "ID"});
+          internal.push_back({nullptr, 0, now, Patience::kNormal, Internal::kClientId});
+        }
         out_.insert(0, hello);
         for (auto it = internal.rbegin(); it != internal.rend(); ++it) pending_.push_front(*it);
         state_ = State::kReady;
@@ -255,6 +260,10 @@ void UpstreamLink::HandleInternal(const Pending& p, std::string_view reply) {
       io_.server().ReleaseCommandLearning();
       return;  // COMMAND may be renamed or denied by ACL: the built-in table is enough
     }
+    if (p.internal == Internal::kClientId) {
+      upstream_client_id_ = 0;  // denied by an ACL, renamed, or -BUSY: CLIENT UNBLOCK cannot reach
+      return;
+    }
     std::string text(reply.substr(1, reply.size() - 3));
     if (!SetupErrorMeansDown(text)) {
       // Upstream is alive and said no (-BUSY while a script runs, an out-of-range SELECT): the
@@ -267,6 +276,14 @@ void UpstreamLink::HandleInternal(const Pending& p, std::string_view reply) {
     spdlog::error("upstream rejected connection setup: {}", text);
     Fail("upstream rejected connection setup: " + text,
          std::string(errors::kUpstreamUnavailable) + text);
+    return;
+  }
+  if (p.internal == Internal::kClientId) {
+    uint64_t id = 0;
+    if (reply.size() > 3 && reply[0] == ':') {
+      std::from_chars(reply.data() + 1, reply.data() + reply.size() - 2, id);
+    }
+    upstream_client_id_ = id;
     return;
   }
   if (p.internal == Internal::kHelloVersion) {
@@ -415,6 +432,7 @@ void UpstreamLink::Fail(std::string_view reason, std::string_view client_error,
   in_ = IoBuffer();
   scanner_.Reset();
   relay_ = false;
+  upstream_client_id_ = 0;
   last_error_ = std::string(reason);
   std::string error(client_error);
   if (connecting) {

@@ -56,6 +56,9 @@ class UpstreamLink {
   bool relay() const { return relay_; }
 
   Kind kind() const { return kind_; }
+  // Dedicated links: upstream's own id for this connection (CLIENT ID at connect), 0 if unknown.
+  // CLIENT UNBLOCK of a respite client blocked here names this id upstream.
+  uint64_t upstream_client_id() const { return upstream_client_id_; }
   int db() const { return db_; }
   int protocol() const { return protocol_; }
   size_t pending() const { return pending_.size(); }
@@ -73,7 +76,7 @@ class UpstreamLink {
  private:
   enum class State { kIdle, kConnecting, kReady, kClosed };
   // What to do with the reply to a request respite sent for itself (sink == nullptr).
-  enum class Internal : uint8_t { kExpectOk, kHelloVersion, kLearnCommands };
+  enum class Internal : uint8_t { kExpectOk, kHelloVersion, kLearnCommands, kClientId };
   struct Pending {
     ReplySink* sink;
     uint64_t tag;
@@ -128,6 +131,7 @@ class UpstreamLink {
   resp::ReplyScanner scanner_;
   ReplySink* owner_ = nullptr;
   bool relay_ = false;
+  uint64_t upstream_client_id_ = 0;
 };
 
 }  // namespace respite::proxy

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -93,6 +94,133 @@ TEST_F(ForwardIdentityTest, UnsubscribeWithoutSubscriptionsAnswersLikeRedis) {
   stop.store(true);
   noisy.join();
   EXPECT_EQ(wrong, 0);
+}
+
+// The keys of a CLIENT LIST line ("id addr laddr ..."), in order.
+std::string KeysOf(const std::string& line) {
+  std::string keys;
+  size_t at = 0;
+  while (at < line.size()) {
+    const size_t eq = line.find('=', at);
+    if (eq == std::string::npos) break;
+    keys += line.substr(at, eq - at) + " ";
+    const size_t space = line.find(' ', eq);
+    if (space == std::string::npos) break;
+    at = space + 1;
+  }
+  return keys;
+}
+
+std::string Text(const Reply& r) { return r && r->str ? std::string(r->str, r->len) : ""; }
+
+long long IdOf(Client& c) {
+  Reply r = c.Command({"CLIENT", "ID"});
+  return r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+}
+
+// CLIENT LIST and INFO describe respite's clients, with the ids CLIENT ID gave, in Redis' format.
+TEST_F(ForwardIdentityTest, ClientListAndInfoDescribeRespitesOwnClients) {
+  Client a = respite_->Connect();
+  Client b = respite_->Connect();
+  ASSERT_TRUE(b.Command({"CLIENT", "SETNAME", "worker-b"}).IsStatus("OK"));
+  ASSERT_TRUE(b.Command({"SELECT", "3"}).IsStatus("OK"));
+  const long long id_a = IdOf(a), id_b = IdOf(b);
+  ASSERT_GT(id_a, 0);
+  ASSERT_NE(id_a, id_b);
+
+  const std::string list = Text(a.Command({"CLIENT", "LIST"}));
+  EXPECT_NE(list.find("id=" + std::to_string(id_a) + " "), std::string::npos) << list;
+  EXPECT_NE(list.find("id=" + std::to_string(id_b) + " "), std::string::npos) << list;
+  EXPECT_NE(list.find(" name=worker-b "), std::string::npos) << list;
+  EXPECT_NE(list.find(" db=3 "), std::string::npos) << list;
+  EXPECT_NE(list.find(" cmd=client|list "), std::string::npos) << list;
+  EXPECT_NE(list.find(" laddr=127.0.0.1:" + std::to_string(respite_->port()) + " "),
+            std::string::npos)
+      << list;
+
+  // Same fields in the same order as Redis' own.
+  Client direct = redis_->Connect();
+  const std::string redis_line = Text(direct.Command({"CLIENT", "INFO"}));
+  const std::string info = Text(a.Command({"CLIENT", "INFO"}));
+  EXPECT_EQ(KeysOf(info), KeysOf(redis_line)) << info << "\n" << redis_line;
+  EXPECT_EQ(info.rfind("id=" + std::to_string(id_a) + " ", 0), 0u) << info;
+  EXPECT_EQ(info.back(), '\n');
+
+  const std::string only_b = Text(a.Command({"CLIENT", "LIST", "ID", std::to_string(id_b)}));
+  EXPECT_EQ(only_b.rfind("id=" + std::to_string(id_b) + " ", 0), 0u) << only_b;
+  EXPECT_EQ(std::count(only_b.begin(), only_b.end(), '\n'), 1);
+  EXPECT_TRUE(a.Command({"CLIENT", "LIST", "TYPE", "pubsub"}).IsString(""));
+  EXPECT_TRUE(a.Command({"CLIENT", "LIST", "TYPE", "bogus"})
+                  .IsErrorPrefix("ERR Unknown client type 'bogus'"));
+  EXPECT_TRUE(a.Command({"CLIENT", "LIST", "ID", "x"}).IsErrorPrefix("ERR Invalid client ID"));
+}
+
+// CLIENT KILL closes respite's clients by respite's id or address, with Redis' replies.
+TEST_F(ForwardIdentityTest, ClientKillClosesRespitesClients) {
+  Client a = respite_->Connect();
+  Client b = respite_->Connect();
+  Client c = respite_->Connect();
+  const long long id_b = IdOf(b);
+  EXPECT_TRUE(a.Command({"CLIENT", "KILL", "ID", std::to_string(id_b)}).IsInteger(1));
+  EXPECT_FALSE(b.Command({"PING"})) << "the killed client still answers";
+  EXPECT_TRUE(a.Command({"CLIENT", "KILL", "ID", std::to_string(id_b)}).IsInteger(0));
+
+  // The old form, by the address CLIENT LIST shows.
+  const std::string info_c = Text(c.Command({"CLIENT", "INFO"}));
+  const size_t at = info_c.find(" addr=") + 6;
+  const std::string addr_c = info_c.substr(at, info_c.find(' ', at) - at);
+  EXPECT_TRUE(a.Command({"CLIENT", "KILL", addr_c}).IsStatus("OK"));
+  EXPECT_FALSE(c.Command({"PING"}));
+  EXPECT_TRUE(a.Command({"CLIENT", "KILL", addr_c}).IsErrorPrefix("ERR No such client"));
+
+  // SKIPME: by default the asking client is spared; with SKIPME no it is answered, then closed.
+  const long long id_a = IdOf(a);
+  EXPECT_TRUE(a.Command({"CLIENT", "KILL", "ID", std::to_string(id_a)}).IsInteger(0));
+  EXPECT_TRUE(a.Command({"CLIENT", "KILL", "ID", "abc"})
+                  .IsErrorPrefix("ERR client-id should be greater than 0"));
+  EXPECT_TRUE(a.Command({"CLIENT", "KILL", "ID", "1", "bogus", "x"}).IsErrorPrefix("ERR syntax"));
+  EXPECT_TRUE(
+      a.Command({"CLIENT", "KILL", "ID", std::to_string(id_a), "SKIPME", "no"}).IsInteger(1));
+  EXPECT_FALSE(a.Command({"PING"}));
+}
+
+// CLIENT UNBLOCK with respite's id ends a BLPOP waiting upstream (as a timeout, or with
+// -UNBLOCKED) and one waiting on the local store; a client that waits for nothing gives 0.
+TEST_F(ForwardIdentityTest, ClientUnblockEndsTheWaitUpstreamAndLocally) {
+  Client admin = respite_->Connect();
+  for (const bool local : {false, true}) {
+    if (local) {
+      ASSERT_TRUE(admin.Command({"RESPITE", "MODE", "LOCAL"}).IsStatus("OK"));
+    }
+    for (const char* mode : {"TIMEOUT", "ERROR"}) {
+      Client waiter = respite_->Connect(10s);
+      const long long id = IdOf(waiter);
+      EXPECT_TRUE(admin.Command({"CLIENT", "UNBLOCK", std::to_string(id)}).IsInteger(0));
+      waiter.Append({"BLPOP", "nothing", "0"});
+      ASSERT_TRUE(waiter.Flush());
+      // Until it waits (upstream: its dedicated link is blocked; locally: parked).
+      Reply unblocked;
+      ASSERT_TRUE(WaitFor(
+          [&] {
+            unblocked = admin.Command({"CLIENT", "UNBLOCK", std::to_string(id), mode});
+            return unblocked.IsInteger(1);
+          },
+          5s))
+          << (local ? "local " : "upstream ") << mode << ": " << unblocked.Describe();
+      Reply popped = waiter.GetReply();
+      if (std::string(mode) == "TIMEOUT") {
+        EXPECT_TRUE(popped.IsNil()) << popped.Describe();
+      } else {
+        EXPECT_TRUE(popped.IsErrorPrefix("UNBLOCKED client unblocked via CLIENT UNBLOCK"))
+            << popped.Describe();
+      }
+      EXPECT_TRUE(waiter.Command({"PING"}).IsStatus("PONG"));
+    }
+  }
+  EXPECT_TRUE(admin.Command({"CLIENT", "UNBLOCK", "x"})
+                  .IsErrorPrefix("ERR value is not an integer or out of range"));
+  EXPECT_TRUE(admin.Command({"CLIENT", "UNBLOCK", "1", "later"})
+                  .IsErrorPrefix("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"));
 }
 
 }  // namespace

@@ -82,7 +82,16 @@ TEST(Router, ConnectionStateCommandsAreAnsweredLocally) {
   EXPECT_EQ(Classify({"CLIENT", "GETNAME"}).local, LocalCommand::kClientGetName);
   EXPECT_EQ(Classify({"client", "id"}).local, LocalCommand::kClientId);
   EXPECT_EQ(Classify({"client", "reply", "off"}).local, LocalCommand::kClientReply);
-  EXPECT_EQ(Classify({"client", "list"}).kind, RouteKind::kShared);
+  // About respite's own clients, with respite's ids.
+  EXPECT_EQ(Classify({"client", "list"}).local, LocalCommand::kClientList);
+  EXPECT_EQ(Classify({"CLIENT", "INFO"}).local, LocalCommand::kClientInfo);
+  EXPECT_EQ(Classify({"client", "kill", "id", "3"}).local, LocalCommand::kClientKill);
+  EXPECT_EQ(Classify({"client", "unblock", "3"}).local, LocalCommand::kClientUnblock);
+  EXPECT_EQ(Classify({"client", "unblock", "3", "error"}).local, LocalCommand::kClientUnblock);
+  // Wrong arity is upstream's to answer, in Redis' words.
+  EXPECT_EQ(Classify({"client", "kill"}).kind, RouteKind::kShared);
+  EXPECT_EQ(Classify({"client", "unblock", "1", "2", "3"}).kind, RouteKind::kShared);
+  EXPECT_EQ(Classify({"client", "pause", "10"}).kind, RouteKind::kShared);
 }
 
 TEST(Router, TransactionsAndBlockingCommandsGetADedicatedLink) {

@@ -209,7 +209,10 @@ run_unit() {  # unit target dir
     port=$RESPITE_PORT
   fi
   local args=(--host 127.0.0.1 --port "$port" --single "$unit" --tags "$DENY_TAGS"
-              --ignore-encoding --ignore-digest --timeout "$TEST_TIMEOUT")
+              --ignore-encoding --ignore-digest --timeout "$TEST_TIMEOUT"
+              # The test server's own port (baseport - 32): spread, so two runs at once (CI and a
+              # developer's) do not both pick the same free one.
+              --baseport $((21111 + (RANDOM % 300) * 64)))
   [[ "${RESPITE_SUITE_DURABLE:-0}" == 1 ]] && args+=(--durable)
   # shellcheck disable=SC2206
   [[ -n "${RESPITE_SUITE_EXTRA:-}" ]] && args+=(${RESPITE_SUITE_EXTRA})
