@@ -14,6 +14,7 @@
 #include "proxy/client_session.h"
 #include "proxy/io_thread.h"
 #include "proxy/server.h"
+#include "proxy/session_text.h"
 #include "proxy/store_executor.h"
 #include "proxy/upstream_link.h"
 #include "resp/command_encoder.h"
@@ -21,34 +22,12 @@
 
 namespace respite::proxy {
 
+using namespace session_text;
+
 namespace {
 
 // Marks requests in flight on the client directory (the barrier compares targets).
 const char kDirectoryTarget = 0;
-
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-std::optional<long long> ParseInteger(std::string_view s) {
-  long long v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
-  return v;
-}
-
-std::string Error(std::string_view message) {
-  std::string out;
-  resp::ReplyWriter(&out).Error(message);
-  return out;
-}
 
 // Redis' client types; respite's clients are "normal" or "pubsub".
 enum class ClientType { kAny, kNormal, kPubSub, kNone };
@@ -108,7 +87,7 @@ std::string ClientSession::DescribeForList(uint64_t now_ms) const {
   line += " tot-mem=" + std::to_string(in_.size() + in_.WritableBytes() + out_bytes);
   line += out_bytes > 0 ? " events=rw" : " events=r";
   line += " cmd=" + cmd;
-  line += " user=default redir=-1";
+  line += " user=" + io_.server().users().Name(user_) + " redir=-1";
   line += " resp=" + std::to_string(protocol_);
   line += '\n';
   return line;
@@ -142,22 +121,22 @@ void ClientSession::ClientList(const resp::Command& cmd) {
   if (argv.size() == 4 && IEquals(argv[2], "type")) {
     const std::optional<ClientType> type = ParseType(argv[3]);
     if (!type) {
-      CompleteLocal(Error("ERR Unknown client type '" + std::string(argv[3]) + "'"));
+      CompleteLocal(ErrorReply("ERR Unknown client type '" + std::string(argv[3]) + "'"));
       return;
     }
     filter->type = *type;
   } else if (argv.size() > 3 && IEquals(argv[2], "id")) {
     for (size_t i = 3; i < argv.size(); ++i) {
-      const std::optional<long long> id = ParseInteger(argv[i]);
-      if (!id) {
-        CompleteLocal(Error("ERR Invalid client ID"));
+      long long id = 0;
+      if (!ParseInt(argv[i], &id)) {
+        CompleteLocal(ErrorReply("ERR Invalid client ID"));
         return;
       }
-      if (*id > 0) filter->ids.push_back(static_cast<uint64_t>(*id));
+      if (id > 0) filter->ids.push_back(static_cast<uint64_t>(id));
     }
     if (filter->ids.empty()) filter->type = ClientType::kNone;
   } else if (argv.size() != 2) {
-    CompleteLocal(Error("ERR syntax error"));
+    CompleteLocal(ErrorReply("ERR syntax error"));
     return;
   }
   const int protocol = protocol_;
@@ -197,21 +176,21 @@ void ClientSession::ClientKill(const resp::Command& cmd) {
     bool skipme = true;
     for (size_t i = 2; i < argv.size(); i += 2) {
       if (i + 1 >= argv.size()) {
-        CompleteLocal(Error("ERR syntax error"));
+        CompleteLocal(ErrorReply("ERR syntax error"));
         return;
       }
       const std::string_view option = argv[i], value = argv[i + 1];
       if (IEquals(option, "id")) {
-        const std::optional<long long> id = ParseInteger(value);
-        if (!id || *id < 1) {
-          CompleteLocal(Error("ERR client-id should be greater than 0"));
+        long long id = 0;
+        if (!ParseInt(value, &id) || id < 1) {
+          CompleteLocal(ErrorReply("ERR client-id should be greater than 0"));
           return;
         }
-        filter->ids = {static_cast<uint64_t>(*id)};
+        filter->ids = {static_cast<uint64_t>(id)};
       } else if (IEquals(option, "type")) {
         const std::optional<ClientType> type = ParseType(value);
         if (!type) {
-          CompleteLocal(Error("ERR Unknown client type '" + std::string(value) + "'"));
+          CompleteLocal(ErrorReply("ERR Unknown client type '" + std::string(value) + "'"));
           return;
         }
         filter->type = *type;
@@ -227,11 +206,11 @@ void ClientSession::ClientKill(const resp::Command& cmd) {
         } else if (IEquals(value, "no")) {
           skipme = false;
         } else {
-          CompleteLocal(Error("ERR syntax error"));
+          CompleteLocal(ErrorReply("ERR syntax error"));
           return;
         }
       } else {
-        CompleteLocal(Error("ERR syntax error"));
+        CompleteLocal(ErrorReply("ERR syntax error"));
         return;
       }
     }
@@ -254,7 +233,7 @@ void ClientSession::ClientKill(const resp::Command& cmd) {
           if (!filter->ids.empty() && s->id_ != filter->ids[0]) continue;
           if (filter->addr && s->addr_ != *filter->addr) continue;
           if (filter->laddr && s->laddr_ != *filter->laddr) continue;
-          if (filter->user && *filter->user != "default") continue;
+          if (filter->user && *filter->user != io.server().users().Name(s->user_)) continue;
           ++visit.matched;
           if (s->id_ == self) {
             s->close_after_replies_ = true;  // Redis answers first, then closes
@@ -267,7 +246,8 @@ void ClientSession::ClientKill(const resp::Command& cmd) {
       [old_form](std::vector<DirectoryVisit>& results, uint64_t) {
         uint64_t killed = 0;
         for (const DirectoryVisit& v : results) killed += v.matched;
-        if (old_form) return killed == 0 ? Error("ERR No such client") : std::string("+OK\r\n");
+        if (old_form)
+          return killed == 0 ? ErrorReply("ERR No such client") : std::string("+OK\r\n");
         return ":" + std::to_string(killed) + "\r\n";
       });
 }
@@ -279,16 +259,16 @@ void ClientSession::ClientUnblock(const resp::Command& cmd) {
     if (IEquals(argv[3], "error")) {
       with_error = true;
     } else if (!IEquals(argv[3], "timeout")) {
-      CompleteLocal(Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"));
+      CompleteLocal(ErrorReply("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"));
       return;
     }
   }
-  const std::optional<long long> target = ParseInteger(argv[2]);
-  if (!target) {
-    CompleteLocal(Error("ERR value is not an integer or out of range"));
+  long long target = 0;
+  if (!ParseInt(argv[2], &target)) {
+    CompleteLocal(ErrorReply("ERR value is not an integer or out of range"));
     return;
   }
-  const auto id = static_cast<uint64_t>(*target);
+  const auto id = static_cast<uint64_t>(target);
   RunOnAllClients(
       [id](IoThread& io) {
         DirectoryVisit visit;
@@ -310,7 +290,7 @@ void ClientSession::ClientUnblock(const resp::Command& cmd) {
             resp::AppendCommand(&scratch_,
                                 {"CLIENT", "UNBLOCK", std::to_string(v.upstream_client_id),
                                  with_error ? "ERROR" : "TIMEOUT"});
-            UpstreamLink& link = io_.SharedLink(0, protocol_);
+            UpstreamLink& link = io_.SharedLink(0, protocol_, user_);
             ++inflight_;
             inflight_link_ = &link;
             link.Send(scratch_, this, tag);

@@ -17,6 +17,7 @@
 #include "proxy/failover.h"
 #include "proxy/io_thread.h"
 #include "proxy/server.h"
+#include "proxy/session_text.h"
 #include "proxy/status_report.h"
 #include "proxy/store_executor.h"
 #include "proxy/upstream_link.h"
@@ -28,6 +29,7 @@ namespace respite::proxy {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 using resp::Command;
+using namespace session_text;
 
 namespace {
 
@@ -39,42 +41,6 @@ constexpr uint64_t kBackpressureReplies = 64 * 1024;
 
 // Marks requests in flight on the local store (the barrier compares targets).
 const char kStoreTarget = 0;
-
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != b[i]) return false;
-  }
-  return true;
-}
-
-bool ParseInt(std::string_view s, long long* out) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && p == s.data() + s.size() && !s.empty();
-}
-
-bool SecretEquals(std::string_view a, const std::string& b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
-std::string ErrorReply(std::string_view message) {
-  std::string out;
-  resp::ReplyWriter(&out).Error(message);
-  return out;
-}
-
-std::string ArityError(std::string_view command) {
-  std::string lower(command);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return "ERR wrong number of arguments for '" + lower + "' command";
-}
-
-bool ValidClientName(std::string_view name) {
-  for (char c : name) {
-    if (c < '!' || c > '~') return false;  // Redis refuses spaces, newlines, control bytes
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -202,6 +168,7 @@ asio::awaitable<void> ClientSession::Run() {
     forget.forget = true;
     io_.SubmitToStore(std::move(forget));
   }
+  SetUser(0);
   io_.RemoveSession(this);
   Release();
 }
@@ -264,8 +231,7 @@ ClientSession::Step ClientSession::Dispatch(const Command& cmd) {
   const Route route = router_.Classify(view, cmd.argv);
   last_spec_ = route.spec;
   if (route.spec != nullptr && route.spec->Has(resp::kCmdContainer) && cmd.argv.size() > 1) {
-    last_sub_.assign(cmd.argv[1]);
-    for (char& c : last_sub_) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    last_sub_ = Lower(cmd.argv[1]);
   }
   if (in_multi_ && !route.ends_multi) ++multi_queued_;
   if (route.begins_multi) multi_queued_ = 0;
@@ -275,6 +241,11 @@ ClientSession::Step ClientSession::Dispatch(const Command& cmd) {
                       route.spec);
   if (route.kind != RouteKind::kLocal) return Forward(route, cmd);
   if (route.local == LocalCommand::kReset && inflight_ > 0) return Step::kWait;
+  // An ACL user's login runs upstream, after what this client has in flight.
+  if ((route.local == LocalCommand::kAuth || route.local == LocalCommand::kHello) &&
+      inflight_ > 0 && NeedsUpstreamLogin(cmd)) {
+    return Step::kWait;
+  }
   RunLocal(route, cmd);
   return close_after_replies_ ? Step::kStop : Step::kNext;
 }
@@ -305,7 +276,7 @@ ClientSession::Step ClientSession::Forward(const Route& route, const Command& cm
   if (multi_broken_ || (watch_broken_ && route.ends_multi)) return BrokenTransaction(route);
 
   UpstreamLink* target =
-      route.kind == RouteKind::kShared ? &io_.SharedLink(db_, protocol_) : dedicated_;
+      route.kind == RouteKind::kShared ? &io_.SharedLink(db_, protocol_, user_) : dedicated_;
   // One link at a time: upstream must run this client's commands in the order it sent them.
   if (inflight_ > 0 && inflight_link_ != target) return Step::kWait;
   if (target == nullptr) target = EnsureDedicated();
@@ -493,7 +464,11 @@ void ClientSession::ReissueUpstream(uint64_t tag, std::string_view request) {
 UpstreamLink* ClientSession::EnsureDedicated() {
   if (dedicated_ != nullptr) return dedicated_;
   dedicated_ = io_.AcquireDedicated(this);
-  // Restore the state this client has set up on respite.
+  // Restore the state this client has set up on respite: the ACL user first.
+  std::string user_name, user_password;
+  if (user_ != 0 && io_.server().users().Credentials(user_, &user_name, &user_password)) {
+    SendInternal(dedicated_, {"AUTH", user_name, user_password});
+  }
   if (db_ != 0) SendInternal(dedicated_, {"SELECT", std::to_string(db_)});
   if (protocol_ == 3) SendInternal(dedicated_, {"HELLO", "3"});
   if (!name_.empty()) SendInternal(dedicated_, {"CLIENT", "SETNAME", name_});
@@ -514,6 +489,17 @@ void ClientSession::MaybeReleaseDedicated() {
 void ClientSession::OnReply(uint64_t tag, std::string_view reply) {
   --inflight_;
   if (tag == blocked_tag_) blocked_tag_ = 0;
+  if (pending_login_ && tag == pending_login_->tag) {
+    if (closed_) {
+      pending_login_.reset();
+      return;
+    }
+    FinishLogin(reply);
+    ScheduleFlush();
+    MaybeReleaseDedicated();
+    Wake();
+    return;
+  }
   if (!mirror_pending_.empty()) MirrorIfPending(tag, reply);
   if (closed_) return;
   Finish(tag, reply);
@@ -526,6 +512,16 @@ void ClientSession::OnRequestFailed(uint64_t tag, std::string_view error, std::s
                                     bool sent) {
   --inflight_;
   if (tag == blocked_tag_) blocked_tag_ = 0;
+  if (pending_login_ && tag == pending_login_->tag) {
+    // Not checked upstream: the client may try again (locally, if upstream is down now).
+    pending_login_.reset();
+    if (!closed_) {
+      Finish(tag, ErrorReply(error));
+      ScheduleFlush();
+    }
+    Wake();
+    return;
+  }
   if (!mirror_pending_.empty()) MirrorIfPending(tag, "-");  // never mirrored: outcome unknown
   if (!closed_ && !request.empty() && !relay_ && io_.server().serve_locally()) {
     // Upstream is down. A request that never reached it runs locally, in its place in the order;
@@ -677,10 +673,10 @@ void ClientSession::RunLocal(const Route& route, const Command& cmd) {
       w.Error(errors::kReadOnlyFallback);
       break;
     case LocalCommand::kAuth:
-      Auth(cmd, &reply);
+      if (!Auth(cmd, &reply)) return;
       break;
     case LocalCommand::kHello:
-      Hello(cmd, &reply);
+      if (!Hello(cmd, &reply)) return;
       break;
     case LocalCommand::kSelect:
       Select(cmd, &reply, dedicated_ != nullptr);
@@ -745,8 +741,7 @@ void ClientSession::RunLocal(const Route& route, const Command& cmd) {
       break;
     case LocalCommand::kUnsubscribeNothing: {
       // Redis confirms each name (or, with none given, a null one) with a count of 0.
-      std::string kind(cmd.argv[0]);
-      for (char& c : kind) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      const std::string kind = Lower(cmd.argv[0]);
       const size_t confirmations = std::max<size_t>(1, cmd.argv.size() - 1);
       for (size_t i = 0; i < confirmations; ++i) {
         w.PushHeader(3);
@@ -778,104 +773,6 @@ void ClientSession::RunLocal(const Route& route, const Command& cmd) {
     }
   }
   CompleteLocal(reply);
-}
-
-void ClientSession::Auth(const Command& cmd, std::string* reply) {
-  resp::ReplyWriter w(reply, protocol_);
-  if (cmd.argv.size() < 2 || cmd.argv.size() > 3) {
-    w.Error(ArityError("auth"));
-    return;
-  }
-  const std::string& pass = io_.config().requirepass;
-  if (cmd.argv.size() == 2 && pass.empty()) {
-    w.Error(errors::kAuthNotConfigured);
-    return;
-  }
-  const bool user_ok = cmd.argv.size() == 2 || IEquals(cmd.argv[1], "default");
-  // With no password configured the default user takes any password, as in Redis.
-  if (user_ok && (pass.empty() || SecretEquals(cmd.argv.back(), pass))) {
-    authenticated_ = true;
-    w.Ok();
-  } else {
-    w.Error(errors::kWrongPass);
-  }
-}
-
-void ClientSession::Hello(const Command& cmd, std::string* reply) {
-  resp::ReplyWriter w(reply, protocol_);
-  long long version = protocol_;
-  if (cmd.argv.size() >= 2) {
-    if (!ParseInt(cmd.argv[1], &version)) {
-      w.Error("ERR Protocol version is not an integer or out of range");
-      return;
-    }
-    if (version < 2 || version > 3) {
-      w.Error(errors::kProtoUnsupported);
-      return;
-    }
-  }
-  std::string_view user, pass, name;
-  bool has_auth = false, has_name = false;
-  for (size_t i = 2; i < cmd.argv.size(); ++i) {
-    const size_t left = cmd.argv.size() - i - 1;
-    if (IEquals(cmd.argv[i], "auth") && left >= 2) {
-      user = cmd.argv[i + 1];
-      pass = cmd.argv[i + 2];
-      has_auth = true;
-      i += 2;
-    } else if (IEquals(cmd.argv[i], "setname") && left >= 1) {
-      name = cmd.argv[i + 1];
-      has_name = true;
-      i += 1;
-    } else {
-      w.Error("ERR Syntax error in HELLO option '" + std::string(cmd.argv[i]) + "'");
-      return;
-    }
-  }
-  if (has_auth) {
-    const std::string& expected = io_.config().requirepass;
-    if (!IEquals(user, "default") || (!expected.empty() && !SecretEquals(pass, expected))) {
-      w.Error(errors::kWrongPass);
-      return;
-    }
-    authenticated_ = true;
-  }
-  if (!authenticated_) {
-    w.Error(
-        "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
-        "AUTH <user> <pass> option can be used to authenticate the client and select the RESP "
-        "protocol version at the same time");
-    return;
-  }
-  if (has_name) {
-    if (!ValidClientName(name)) {
-      w.Error("ERR Client names cannot contain spaces, newlines or special characters.");
-      return;
-    }
-    name_.assign(name);
-    if (dedicated_ != nullptr) SendInternal(dedicated_, {"CLIENT", "SETNAME", name});
-  }
-  if (version != protocol_) {
-    protocol_ = static_cast<int>(version);
-    if (dedicated_ != nullptr) SendInternal(dedicated_, {"HELLO", std::to_string(version)});
-  }
-  reply->clear();
-  resp::ReplyWriter m(reply, protocol_);
-  m.MapHeader(7);
-  m.Bulk("server");
-  m.Bulk("redis");
-  m.Bulk("version");
-  m.Bulk(io_.server().UpstreamVersion());
-  m.Bulk("proto");
-  m.Integer(protocol_);
-  m.Bulk("id");
-  m.Integer(static_cast<int64_t>(id_));
-  m.Bulk("mode");
-  m.Bulk("standalone");
-  m.Bulk("role");
-  m.Bulk("master");
-  m.Bulk("modules");
-  m.ArrayHeader(0);
 }
 
 void ClientSession::Select(const Command& cmd, std::string* reply, bool forward_too) {
@@ -916,6 +813,7 @@ void ClientSession::ResetState() {
   protocol_ = 2;
   name_.clear();
   authenticated_ = io_.config().requirepass.empty();
+  SetUser(0);
   in_multi_ = watching_ = sticky_ = relay_ = false;
   multi_broken_ = watch_broken_ = false;
   reply_mode_ = ReplyMode::kOn;

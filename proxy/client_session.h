@@ -12,6 +12,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -80,8 +81,18 @@ class ClientSession final : public ReplySink {
   Step Dispatch(const resp::Command& cmd);
   Step Forward(const Route& route, const resp::Command& cmd);
   void RunLocal(const Route& route, const resp::Command& cmd);
-  void Auth(const resp::Command& cmd, std::string* reply);
-  void Hello(const resp::Command& cmd, std::string* reply);
+  // AUTH and HELLO (client_login.cpp). False when the reply comes later: an ACL user's login
+  // goes to upstream first. `login_done`: upstream (or, while it is down, respite) accepted it.
+  bool Auth(const resp::Command& cmd, std::string* reply);
+  bool Hello(const resp::Command& cmd, std::string* reply, bool login_done = false);
+  // Whether `cmd` (AUTH or HELLO) logs in as an ACL user other than default.
+  static bool NeedsUpstreamLogin(const resp::Command& cmd);
+  void StartLogin(const resp::Command& cmd, std::string_view user, std::string_view password,
+                  bool hello);
+  // The reply to the login's AUTH upstream.
+  void FinishLogin(std::string_view reply);
+  // The ACL user this client runs as (user_registry.h); 0: default.
+  void SetUser(uint32_t user);
   void Select(const resp::Command& cmd, std::string* reply, bool forward_too);
   void ClientReply(const resp::Command& cmd, std::string* reply);
 
@@ -148,6 +159,13 @@ class ClientSession final : public ReplySink {
   int protocol_ = 2;
   std::string name_;
   bool authenticated_ = true;
+  uint32_t user_ = 0;  // an ACL user logged in upstream (user_registry.h); 0: default
+  struct PendingLogin {
+    uint64_t tag = 0;
+    std::string user, password;
+    std::vector<std::string> hello;  // the HELLO to answer once logged in (empty: AUTH)
+  };
+  std::optional<PendingLogin> pending_login_;
   bool in_multi_ = false;
   bool watching_ = false;
   uint64_t multi_tag_ = 0;    // the reply slot of the MULTI that opened the transaction

@@ -106,12 +106,7 @@ void IoThread::Tick() {
     if (ec) return;
     const uint64_t now = NowMs();
     coarse_now_ms_ = now;
-    for (auto& by_db : shared_) {
-      for (auto& link : by_db) {
-        if (link) link->CheckTimeout(now);
-      }
-    }
-    for (auto& link : dedicated_) link->CheckTimeout(now);
+    ForEachLink([now](UpstreamLink& link) { link.CheckTimeout(now); });
     // Copy: a check may close a session, which removes itself from the list.
     std::vector<ClientSession*> sessions = sessions_;
     for (ClientSession* s : sessions) s->CheckIdle(now);
@@ -123,12 +118,7 @@ void IoThread::Tick() {
         for (ClientSession* s : sessions) s->ForceClose();
       }
       if (sessions_.empty()) {
-        for (auto& by_db : shared_) {
-          for (auto& link : by_db) {
-            if (link) link->Close("shutting down");
-          }
-        }
-        for (auto& link : dedicated_) link->Close("shutting down");
+        ForEachLink([](UpstreamLink& link) { link.Close("shutting down"); });
         return;  // no more ticks: the loop ends once the closes have run
       }
     }
@@ -150,7 +140,26 @@ void IoThread::Shutdown() {
   for (ClientSession* s : sessions) s->BeginShutdown();
 }
 
-UpstreamLink& IoThread::SharedLink(int db, int protocol) {
+void IoThread::ForEachLink(const std::function<void(UpstreamLink&)>& f) {
+  for (auto& by_db : shared_) {
+    for (auto& link : by_db) {
+      if (link) f(*link);
+    }
+  }
+  for (auto& link : user_shared_) f(*link);
+  for (auto& link : dedicated_) f(*link);
+}
+
+UpstreamLink& IoThread::SharedLink(int db, int protocol, uint32_t user) {
+  if (user != 0) {
+    // ACL users are few: a list is enough.
+    for (auto& link : user_shared_) {
+      if (link->user() == user && link->db() == db && link->protocol() == protocol) return *link;
+    }
+    user_shared_.push_back(
+        std::make_unique<UpstreamLink>(*this, UpstreamLink::Kind::kShared, db, protocol, user));
+    return *user_shared_.back();
+  }
   auto& slot = shared_[static_cast<size_t>(db)][protocol == 3 ? 1 : 0];
   if (!slot)
     slot = std::make_unique<UpstreamLink>(*this, UpstreamLink::Kind::kShared, db, protocol);
@@ -218,12 +227,7 @@ void IoThread::FlushDirtyClients(std::vector<ClientSession*>* scratch) {
 
 void IoThread::PostCloseUpstreamLinks(std::string reason) {
   asio::post(context_, [this, reason = std::move(reason)] {
-    for (auto& by_db : shared_) {
-      for (auto& link : by_db) {
-        if (link) link->Close(reason);
-      }
-    }
-    for (auto& link : dedicated_) link->Close(reason);
+    ForEachLink([&reason](UpstreamLink& link) { link.Close(reason); });
   });
 }
 

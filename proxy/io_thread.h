@@ -10,6 +10,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <memory>
 #include <string>
@@ -55,8 +56,9 @@ class IoThread {
   // The same, as of the last tick (100 ms granularity): cheap enough to stamp every request.
   uint64_t CoarseNowMs();
 
-  // The shared link for clients of `db` speaking `protocol`; created on first use.
-  UpstreamLink& SharedLink(int db, int protocol);
+  // The shared link for clients of `db` speaking `protocol` (and logged in upstream as ACL user
+  // `user`, 0: the upstream URL's user); created on first use.
+  UpstreamLink& SharedLink(int db, int protocol, uint32_t user = 0);
   // Leases a dedicated link to `owner` (a pooled idle one when there is one). The owner restores
   // its connection state on it before its own requests.
   UpstreamLink* AcquireDedicated(ReplySink* owner);
@@ -113,6 +115,8 @@ class IoThread {
  private:
   void Accept();
   void Tick();
+  // Every upstream link of this thread: shared, ACL users' shared, dedicated.
+  void ForEachLink(const std::function<void(UpstreamLink&)>& f);
   void Shutdown();
   void FlushStoreOutbox();
   void EndDirectFlush();
@@ -129,6 +133,7 @@ class IoThread {
   CommandMetrics* metrics_;
   uint64_t batch_now_ns_ = 0;
   std::array<std::array<std::unique_ptr<UpstreamLink>, 2>, 16> shared_;
+  std::vector<std::unique_ptr<UpstreamLink>> user_shared_;
   // Every dedicated link ever made here; links are reused, never destroyed while running, because
   // their coroutines may still hold them after a close.
   std::vector<std::unique_ptr<UpstreamLink>> dedicated_;

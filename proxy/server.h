@@ -10,6 +10,7 @@
 
 #include "config/config.h"
 #include "proxy/stall_board.h"
+#include "proxy/user_registry.h"
 #include "storage/clock.h"
 
 namespace respite::proxy {
@@ -52,6 +53,7 @@ class Server {
 
   Metrics& metrics() { return *metrics_; }
   StallBoard& stall_board() { return stall_board_; }
+  UserRegistry& users() { return users_; }
   uint32_t clients() const { return clients_.load(std::memory_order_relaxed); }
   uint32_t io_thread_count() const { return static_cast<uint32_t>(threads_.size()); }
   IoThread& io_thread(size_t i) { return *threads_[i]; }
@@ -80,6 +82,7 @@ class Server {
   std::unique_ptr<StoreExecutor> store_;
   std::unique_ptr<Metrics> metrics_;
   StallBoard stall_board_;
+  UserRegistry users_;
   std::unique_ptr<Failover> failover_;
   std::unique_ptr<AdminServer> admin_;
   std::atomic<bool> shutting_down_{false};

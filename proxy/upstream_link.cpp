@@ -45,11 +45,12 @@ bool SetupErrorMeansDown(std::string_view error) {
 }
 }  // namespace
 
-UpstreamLink::UpstreamLink(IoThread& io, Kind kind, int db, int protocol)
+UpstreamLink::UpstreamLink(IoThread& io, Kind kind, int db, int protocol, uint32_t user)
     : io_(io),
       kind_(kind),
       db_(db),
       protocol_(protocol),
+      user_(user),
       stall_slot_(io.server().stall_board().Claim()),
       socket_(io.context()) {}
 
@@ -142,7 +143,17 @@ void UpstreamLink::Connect() {
         std::string hello;
         std::vector<Pending> internal;
         const uint64_t now = io_.NowMs();
-        if (!up.parsed.password.empty()) {
+        std::string user_name, user_password;
+        if (user_ != 0) {
+          // A user's link: its clients logged in upstream as that user.
+          if (!io_.server().users().Credentials(user_, &user_name, &user_password)) {
+            Fail("no client of ACL user " + io_.server().users().Name(user_) + " is connected", {},
+                 /*upstream_fault=*/false);
+            co_return;
+          }
+          resp::AppendCommand(&hello, {"AUTH", user_name, user_password});
+          internal.push_back({nullptr, 0, now, Patience::kNormal});
+        } else if (!up.parsed.password.empty()) {
           if (up.parsed.user.empty()) {
             resp::AppendCommand(&hello, {"AUTH", up.parsed.password});
           } else {
@@ -265,7 +276,8 @@ void UpstreamLink::HandleInternal(const Pending& p, std::string_view reply) {
       return;
     }
     std::string text(reply.substr(1, reply.size() - 3));
-    if (!SetupErrorMeansDown(text)) {
+    // A user's link refused (its password changed upstream): that user's problem, not upstream's.
+    if (!SetupErrorMeansDown(text) || user_ != 0) {
       // Upstream is alive and said no (-BUSY while a script runs, an out-of-range SELECT): the
       // requests behind the setup get what upstream said, as they would from Redis, and the next
       // request connects again. Redis read them in the same turn and answered each the same way.

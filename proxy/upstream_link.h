@@ -26,8 +26,10 @@ class UpstreamLink {
   enum class Kind { kShared, kDedicated };
 
   // `db` and `protocol` (2 or 3) are set up in the connection handshake (shared links only; a
-  // dedicated link's owner sends its own state).
-  UpstreamLink(IoThread& io, Kind kind, int db, int protocol);
+  // dedicated link's owner sends its own state). `user`: a shared link of an ACL user respite's
+  // clients logged in as (user_registry.h) authenticates as that user; 0: with the upstream
+  // URL's credentials.
+  UpstreamLink(IoThread& io, Kind kind, int db, int protocol, uint32_t user = 0);
   ~UpstreamLink();
   UpstreamLink(const UpstreamLink&) = delete;
   UpstreamLink& operator=(const UpstreamLink&) = delete;
@@ -61,6 +63,7 @@ class UpstreamLink {
   uint64_t upstream_client_id() const { return upstream_client_id_; }
   int db() const { return db_; }
   int protocol() const { return protocol_; }
+  uint32_t user() const { return user_; }
   size_t pending() const { return pending_.size(); }
   bool connected() const { return state_ == State::kReady; }
   // True when the link failed and has not reconnected; its requests fail fast.
@@ -102,6 +105,7 @@ class UpstreamLink {
   Kind kind_;
   int db_;
   int protocol_;
+  uint32_t user_;
   State state_ = State::kIdle;
   uint64_t generation_ = 0;  // bumped on every close, so stale callbacks can tell
   uint64_t down_until_ms_ = 0;

@@ -223,5 +223,62 @@ TEST_F(ForwardIdentityTest, ClientUnblockEndsTheWaitUpstreamAndLocally) {
                   .IsErrorPrefix("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"));
 }
 
+// An ACL user created upstream logs in through respite: upstream checks the password, the user's
+// commands (shared, dedicated and scripts) run upstream as that user with Redis' own refusals,
+// and while upstream is down a user who logged in before may log in again.
+TEST_F(ForwardIdentityTest, AclUserLogsInThroughRespiteAndRunsAsThatUser) {
+  Client direct = redis_->Connect();
+  ASSERT_TRUE(
+      direct.Command({"ACL", "SETUSER", "app", "on", ">pw", "~app:*", "+@all"}).IsStatus("OK"));
+  Client as_app_direct = redis_->Connect();
+  ASSERT_TRUE(as_app_direct.Command({"AUTH", "app", "pw"}).IsStatus("OK"));
+
+  Client c = respite_->Connect();
+  Reply wrong = c.Command({"AUTH", "app", "nope"});
+  EXPECT_EQ(wrong.Describe(), direct.Command({"AUTH", "app", "nope"}).Describe());
+  EXPECT_TRUE(wrong.IsErrorPrefix("WRONGPASS")) << wrong.Describe();
+  ASSERT_TRUE(c.Command({"AUTH", "app", "pw"}).IsStatus("OK"));
+  EXPECT_TRUE(c.Command({"ACL", "WHOAMI"}).IsString("app"));
+  EXPECT_TRUE(c.Command({"SET", "app:1", "x"}).IsStatus("OK"));
+  // Refused by upstream, in Redis' words: on the shared link, in a script, and blocking.
+  const std::vector<std::vector<std::string>> refused = {
+      {"SET", "other", "x"},
+      {"EVAL", "return redis.call('get', KEYS[1])", "1", "other"},
+      {"BLPOP", "other", "1"}};
+  for (const auto& argv : refused) {
+    Reply through = c.Command(argv);
+    EXPECT_TRUE(through.IsErrorPrefix("NOPERM")) << argv[0] << ": " << through.Describe();
+    EXPECT_EQ(through.Describe(), as_app_direct.Command(argv).Describe()) << argv[0];
+  }
+  EXPECT_TRUE(c.Command({"EVAL", "return redis.call('get', KEYS[1])", "1", "app:1"}).IsString("x"));
+  EXPECT_TRUE(direct.Command({"EXISTS", "other"}).IsInteger(0));
+
+  // HELLO 3 AUTH on another client; CLIENT LIST names the user; other clients stay default.
+  RawConnection hello(respite_->port());
+  auto map = hello.Command({"HELLO", "3", "AUTH", "app", "pw", "SETNAME", "h"});
+  ASSERT_TRUE(map);
+  ASSERT_NE(map->Find("proto"), nullptr) << map->Describe();
+  EXPECT_EQ(map->Find("proto")->Describe(), "(integer) 3");
+  auto whoami = hello.Command({"ACL", "WHOAMI"});
+  ASSERT_TRUE(whoami);
+  EXPECT_EQ(whoami->Describe(), "\"app\"");
+  Client plain = respite_->Connect();
+  EXPECT_TRUE(plain.Command({"ACL", "WHOAMI"}).IsString("default"));
+  EXPECT_TRUE(plain.Command({"SET", "other", "y"}).IsStatus("OK"));
+  const std::string list = Text(plain.Command({"CLIENT", "LIST"}));
+  EXPECT_NE(list.find(" name=h "), std::string::npos) << list;
+  EXPECT_NE(list.find(" user=app "), std::string::npos) << list;
+  // AUTH back to default.
+  EXPECT_TRUE(c.Command({"AUTH", "default", "anything"}).IsStatus("OK"));
+  EXPECT_TRUE(c.Command({"ACL", "WHOAMI"}).IsString("default"));
+
+  // Upstream down (mode pinned local): a user who logged in before logs in again, others not.
+  ASSERT_TRUE(plain.Command({"RESPITE", "MODE", "LOCAL"}).IsStatus("OK"));
+  Client later = respite_->Connect();
+  EXPECT_TRUE(later.Command({"AUTH", "app", "nope"}).IsErrorPrefix("WRONGPASS"));
+  EXPECT_TRUE(later.Command({"AUTH", "ghost", "pw"}).IsErrorPrefix("WRONGPASS"));
+  EXPECT_TRUE(later.Command({"AUTH", "app", "pw"}).IsStatus("OK"));
+}
+
 }  // namespace
 }  // namespace respite::test
