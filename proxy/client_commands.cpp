@@ -53,7 +53,7 @@ struct Filter {
 
 std::string ClientSession::DescribeForList(uint64_t now_ms) const {
   std::string flags;
-  if (blocked_tag_ != 0) flags += 'b';
+  if (blocked_tag_ != kNoTag) flags += 'b';
   if (relay_ && subscriptions_.count() > 0) flags += 'P';
   if (in_multi_) flags += 'x';
   if (flags.empty()) flags = "N";
@@ -273,7 +273,7 @@ void ClientSession::ClientUnblock(const resp::Command& cmd) {
       [id](IoThread& io) {
         DirectoryVisit visit;
         for (ClientSession* s : io.sessions()) {
-          if (s->id_ != id || s->closed_ || s->blocked_tag_ == 0) continue;
+          if (s->id_ != id || s->closed_ || s->blocked_tag_ == kNoTag) continue;
           if (s->blocked_locally_) {
             visit.blocked_locally = s->local_session_;
           } else if (s->dedicated_ != nullptr) {

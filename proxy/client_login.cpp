@@ -177,11 +177,11 @@ bool ClientSession::Hello(const Command& cmd, std::string* reply, bool login_don
       return true;
     }
     name_.assign(name);
-    if (dedicated_ != nullptr) SendInternal(dedicated_, {"CLIENT", "SETNAME", name});
+    if (dedicated_ != nullptr) SyncDedicated();
   }
   if (version != protocol_) {
     protocol_ = static_cast<int>(version);
-    if (dedicated_ != nullptr) SendInternal(dedicated_, {"HELLO", std::to_string(version)});
+    if (dedicated_ != nullptr) SyncDedicated();
   }
   reply->clear();
   resp::ReplyWriter m(reply, protocol_);

@@ -22,6 +22,7 @@
 #include "proxy/store_executor.h"
 #include "proxy/upstream_link.h"
 #include "resp/command_encoder.h"
+#include "resp/reply_scanner.h"
 #include "resp/reply_writer.h"
 
 namespace respite::proxy {
@@ -32,6 +33,30 @@ using resp::Command;
 using namespace session_text;
 
 namespace {
+
+// Whether a command forwarded on a dedicated link may leave the connection in a state respite
+// does not track (UpstreamLink::ConnState): it is then RESET before it is pooled.
+// An array reply without its first element (EXEC's, when respite queued a SELECT first); any
+// other reply (an error, a null array) as it is.
+std::string DropFirstElement(std::string_view reply) {
+  long long count = 0;
+  const size_t header = reply.find("\r\n");
+  if (reply.empty() || reply[0] != '*' || header == std::string_view::npos ||
+      !ParseInt(reply.substr(1, header - 1), &count) || count < 1) {
+    return std::string(reply);
+  }
+  std::string_view rest = reply.substr(header + 2);
+  resp::ReplyScanner scanner;
+  if (scanner.Scan(rest) != resp::ScanStatus::kReply) return std::string(reply);
+  return "*" + std::to_string(count - 1) + "\r\n" + std::string(rest.substr(scanner.reply_len()));
+}
+
+bool ChangesConnectionState(const Route& route) {
+  if (route.spec == nullptr || route.local == LocalCommand::kSelect) return true;
+  static constexpr std::string_view kNames[] = {"hello",    "client",    "auth",  "reset",
+                                                "readonly", "readwrite", "asking"};
+  return std::find(std::begin(kNames), std::end(kNames), route.spec->name) != std::end(kNames);
+}
 
 // Stop reading a client's requests while this much of its output waits to be written, or this
 // many of its replies are outstanding: a client that pipelines without reading cannot grow
@@ -156,12 +181,7 @@ asio::awaitable<void> ClientSession::Run() {
     co_await WaitWake();
   }
   CloseSocket();
-  if (dedicated_ != nullptr) {
-    UpstreamLink* link = dedicated_;
-    dedicated_ = nullptr;
-    link->SetOwner(nullptr);
-    io_.ReleaseDedicated(link);
-  }
+  ReleaseDedicatedLink();
   if (local_session_ != nullptr && io_.server().store() != nullptr) {
     StoreExecutor::Request forget;
     forget.session = local_session_;
@@ -279,7 +299,7 @@ ClientSession::Step ClientSession::Forward(const Route& route, const Command& cm
       route.kind == RouteKind::kShared ? &io_.SharedLink(db_, protocol_, user_) : dedicated_;
   // One link at a time: upstream must run this client's commands in the order it sent them.
   if (inflight_ > 0 && inflight_link_ != target) return Step::kWait;
-  if (target == nullptr) target = EnsureDedicated();
+  if (target == nullptr) target = EnsureDedicated(/*select_in_multi=*/route.begins_multi);
 
   if (route.kind == RouteKind::kRelay) {
     if (!relay_) {
@@ -315,7 +335,12 @@ ClientSession::Step ClientSession::Forward(const Route& route, const Command& cm
     multi_local_ = false;
     multi_tag_ = tag;
   }
-  if (route.ends_multi) in_multi_ = watching_ = false;
+  if (route.ends_multi) {
+    in_multi_ = watching_ = false;
+    // EXEC's array then starts with the reply to respite's own SELECT: drop it.
+    if (select_in_multi_ && route.spec->name == "exec") exec_strip_tag_ = tag;
+    select_in_multi_ = false;
+  }
   if (route.begins_watch) watching_ = true;
   if (route.ends_watch) watching_ = false;
   if (route.sticky) sticky_ = true;
@@ -327,6 +352,15 @@ ClientSession::Step ClientSession::Forward(const Route& route, const Command& cm
          route.blocking       ? Patience::kBlocking
          : route.long_running ? Patience::kLong
                               : Patience::kNormal);
+  if (target == dedicated_ && ChangesConnectionState(route)) dedicated_->SetDirty(true);
+  if (route.begins_multi && select_in_multi_) {
+    // The db goes inside the transaction (EnsureDedicated): upstream takes MULTI even while a
+    // script keeps it busy, where a SELECT before it would be refused with -BUSY.
+    scratch_.clear();
+    resp::AppendCommand(&scratch_, {"SELECT", std::to_string(db_)});
+    dedicated_->SendInternalBatch(scratch_, 1, /*any_reply=*/true);
+    dedicated_->SetDirty(true);  // in that db only if EXEC runs
+  }
   return Step::kNext;
 }
 
@@ -344,7 +378,7 @@ ClientSession::Step ClientSession::BrokenTransaction(const Route& route) {
     CompleteLocal(is_exec ? ErrorReply("EXECABORT Transaction discarded because of previous "
                                        "errors.")
                           : std::string("+OK\r\n"));
-    multi_broken_ = watch_broken_ = in_multi_ = watching_ = false;
+    multi_broken_ = watch_broken_ = in_multi_ = watching_ = select_in_multi_ = false;
     return Step::kNext;
   }
   // WATCH was lost: treat the watched keys as touched.
@@ -409,7 +443,7 @@ void ClientSession::SubmitToStore(const Command& cmd, uint64_t tag, int64_t wait
 
 void ClientSession::OnStoreReply(uint64_t tag, std::string_view reply) {
   --inflight_;
-  if (tag == blocked_tag_) blocked_tag_ = 0;
+  if (tag == blocked_tag_) blocked_tag_ = kNoTag;
   if (!closed_ && !reply.empty()) {
     Finish(tag, reply);
     ScheduleFlush();
@@ -461,34 +495,68 @@ void ClientSession::ReissueUpstream(uint64_t tag, std::string_view request) {
   Wake();
 }
 
-UpstreamLink* ClientSession::EnsureDedicated() {
+UpstreamLink* ClientSession::EnsureDedicated(bool select_in_multi) {
   if (dedicated_ != nullptr) return dedicated_;
-  dedicated_ = io_.AcquireDedicated(this);
-  // Restore the state this client has set up on respite: the ACL user first.
+  dedicated_ = io_.AcquireDedicated(this, WantedConnState());
+  select_in_multi_ = select_in_multi && dedicated_->conn_state().db != db_;
+  SyncDedicated();
+  return dedicated_;
+}
+
+UpstreamLink::ConnState ClientSession::WantedConnState() const {
+  return UpstreamLink::ConnState{db_, protocol_, user_, name_};
+}
+
+void ClientSession::SyncDedicated() {
+  // Bring the connection to the state this client has set up on respite, sending only what
+  // differs (a pooled link often has it already). A client logs in as an ACL user keeping its db,
+  // as in Redis: that user need not be allowed SELECT or HELLO, so the user comes last.
+  UpstreamLink::ConnState& state = dedicated_->conn_state();
+  if (state.user != user_ && state.user != 0) io_.ResetLink(dedicated_);  // back to respite's user
+  if (state.db != db_ && !select_in_multi_) {
+    SendInternal(dedicated_, {"SELECT", std::to_string(db_)});
+  }
+  if (state.protocol != protocol_) SendInternal(dedicated_, {"HELLO", std::to_string(protocol_)});
+  if (state.name != name_) SendInternal(dedicated_, {"CLIENT", "SETNAME", name_});
   std::string user_name, user_password;
-  if (user_ != 0 && io_.server().users().Credentials(user_, &user_name, &user_password)) {
+  if (state.user != user_ && user_ != 0 &&
+      io_.server().users().Credentials(user_, &user_name, &user_password)) {
     SendInternal(dedicated_, {"AUTH", user_name, user_password});
   }
-  if (db_ != 0) SendInternal(dedicated_, {"SELECT", std::to_string(db_)});
-  if (protocol_ == 3) SendInternal(dedicated_, {"HELLO", "3"});
-  if (!name_.empty()) SendInternal(dedicated_, {"CLIENT", "SETNAME", name_});
-  return dedicated_;
+  state = WantedConnState();
 }
 
 void ClientSession::MaybeReleaseDedicated() {
   if (dedicated_ == nullptr || relay_ || sticky_ || in_multi_ || watching_ || inflight_ > 0) {
     return;
   }
+  inflight_link_ = nullptr;
+  ReleaseDedicatedLink();
+}
+
+void ClientSession::ReleaseDedicatedLink() {
+  if (dedicated_ == nullptr) return;
   UpstreamLink* link = dedicated_;
   dedicated_ = nullptr;
-  inflight_link_ = nullptr;
   link->SetOwner(nullptr);
+  // A transaction or WATCH still open upstream: RESET before anyone else uses it.
+  if (in_multi_ || watching_ || select_in_multi_) link->SetDirty(true);
   io_.ReleaseDedicated(link);
 }
 
 void ClientSession::OnReply(uint64_t tag, std::string_view reply) {
   --inflight_;
-  if (tag == blocked_tag_) blocked_tag_ = 0;
+  if (tag == blocked_tag_) blocked_tag_ = kNoTag;
+  if (tag == exec_strip_tag_) {
+    exec_strip_tag_ = kNoTag;
+    if (!closed_) {
+      Finish(tag, DropFirstElement(reply));
+      ScheduleFlush();
+    }
+    MaybeReleaseDedicated();
+    Wake();
+    return;
+  }
   if (pending_login_ && tag == pending_login_->tag) {
     if (closed_) {
       pending_login_.reset();
@@ -511,7 +579,8 @@ void ClientSession::OnReply(uint64_t tag, std::string_view reply) {
 void ClientSession::OnRequestFailed(uint64_t tag, std::string_view error, std::string_view request,
                                     bool sent) {
   --inflight_;
-  if (tag == blocked_tag_) blocked_tag_ = 0;
+  if (tag == blocked_tag_) blocked_tag_ = kNoTag;
+  if (tag == exec_strip_tag_) exec_strip_tag_ = kNoTag;
   if (pending_login_ && tag == pending_login_->tag) {
     // Not checked upstream: the client may try again (locally, if upstream is down now).
     pending_login_.reset();
@@ -541,7 +610,7 @@ void ClientSession::OnRequestFailed(uint64_t tag, std::string_view error, std::s
     }
   }
   // A MULTI that upstream never answered opened no transaction.
-  if (in_multi_ && tag == multi_tag_) in_multi_ = false;
+  if (in_multi_ && tag == multi_tag_) in_multi_ = select_in_multi_ = false;
   if (closed_) return;
   Finish(tag, ErrorReply(error));
   ScheduleFlush();
@@ -686,12 +755,7 @@ void ClientSession::RunLocal(const Route& route, const Command& cmd) {
       close_after_replies_ = true;
       break;
     case LocalCommand::kReset:
-      if (dedicated_ != nullptr) {
-        UpstreamLink* link = dedicated_;
-        dedicated_ = nullptr;
-        link->SetOwner(nullptr);
-        io_.ReleaseDedicated(link);
-      }
+      ReleaseDedicatedLink();
       ResetState();
       reply.clear();
       resp::ReplyWriter(&reply, protocol_).SimpleString("RESET");
@@ -703,7 +767,7 @@ void ClientSession::RunLocal(const Route& route, const Command& cmd) {
         w.Error("ERR Client names cannot contain spaces, newlines or special characters.");
       } else {
         name_.assign(cmd.argv[2]);
-        if (dedicated_ != nullptr) SendInternal(dedicated_, {"CLIENT", "SETNAME", cmd.argv[2]});
+        if (dedicated_ != nullptr) SyncDedicated();
         w.Ok();
       }
       break;
@@ -786,7 +850,7 @@ void ClientSession::Select(const Command& cmd, std::string* reply, bool forward_
     w.Error(errors::kDbOutOfRange);
   } else {
     db_ = static_cast<int>(db);
-    if (forward_too) SendInternal(dedicated_, {"SELECT", cmd.argv[1]});
+    if (forward_too) SyncDedicated();
     w.Ok();
   }
 }
@@ -814,7 +878,7 @@ void ClientSession::ResetState() {
   name_.clear();
   authenticated_ = io_.config().requirepass.empty();
   SetUser(0);
-  in_multi_ = watching_ = sticky_ = relay_ = false;
+  in_multi_ = watching_ = sticky_ = relay_ = select_in_multi_ = false;
   multi_broken_ = watch_broken_ = false;
   reply_mode_ = ReplyMode::kOn;
   inflight_link_ = nullptr;

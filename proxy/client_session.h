@@ -24,6 +24,7 @@
 #include "proxy/reply_sink.h"
 #include "proxy/router.h"
 #include "proxy/subscriptions.h"
+#include "proxy/upstream_link.h"
 #include "resp/request_parser.h"
 #include "storage/local_session.h"
 
@@ -126,8 +127,14 @@ class ClientSession final : public ReplySink {
   // `waited_ms`: how long a blocking command already waited upstream (see StoreExecutor).
   void SubmitToStore(const resp::Command& cmd, uint64_t tag, int64_t waited_ms = 0);
 
-  UpstreamLink* EnsureDedicated();
+  // `select_in_multi`: for a MULTI, a db to restore goes inside the transaction, not before it.
+  UpstreamLink* EnsureDedicated(bool select_in_multi = false);
+  // The connection state this client wants on a dedicated link, and sending what differs.
+  UpstreamLink::ConnState WantedConnState() const;
+  void SyncDedicated();
   void MaybeReleaseDedicated();
+  // Gives the dedicated link back (marked dirty when a transaction or WATCH is open on it).
+  void ReleaseDedicatedLink();
   void CompleteLocal(std::string_view reply);
   void Deliver(uint64_t tag, std::string_view reply);
   bool OutputBacklogged() const;
@@ -176,6 +183,11 @@ class ClientSession final : public ReplySink {
   bool multi_broken_ = false;
   bool watch_broken_ = false;
   bool sticky_ = false;
+  // The transaction's db was restored by a SELECT respite queued right after MULTI, so EXEC's
+  // reply (the tag) carries its reply first.
+  bool select_in_multi_ = false;
+  static constexpr uint64_t kNoTag = UINT64_MAX;
+  uint64_t exec_strip_tag_ = kNoTag;
   enum class ReplyMode { kOn, kOff, kSkip } reply_mode_ = ReplyMode::kOn;
 
   // Forwarded requests without a reply yet, and the link they went to. A session never has
@@ -222,9 +234,9 @@ class ClientSession final : public ReplySink {
   const resp::CommandSpec* last_spec_ = nullptr;
   std::string last_sub_;  // a container's subcommand ("list" of "client|list"), lower case
   int multi_queued_ = 0;  // commands queued since MULTI
-  // The reply slot of a blocking command waiting now (upstream or on the local store), 0: none;
-  // CLIENT UNBLOCK ends its wait.
-  uint64_t blocked_tag_ = 0;
+  // The reply slot of a blocking command waiting now (upstream or on the local store), kNoTag:
+  // none; CLIENT UNBLOCK ends its wait.
+  uint64_t blocked_tag_ = UINT64_MAX;
   bool blocked_locally_ = false;
 };
 

@@ -166,11 +166,14 @@ UpstreamLink& IoThread::SharedLink(int db, int protocol, uint32_t user) {
   return *slot;
 }
 
-UpstreamLink* IoThread::AcquireDedicated(ReplySink* owner) {
+UpstreamLink* IoThread::AcquireDedicated(ReplySink* owner, const UpstreamLink::ConnState& wanted) {
   UpstreamLink* link;
   if (!idle_dedicated_.empty()) {
-    link = idle_dedicated_.back();
-    idle_dedicated_.pop_back();
+    auto it = std::find_if(idle_dedicated_.rbegin(), idle_dedicated_.rend(),
+                           [&](UpstreamLink* l) { return l->conn_state() == wanted; });
+    auto chosen = it == idle_dedicated_.rend() ? idle_dedicated_.end() - 1 : std::next(it).base();
+    link = *chosen;
+    idle_dedicated_.erase(chosen);
   } else {
     dedicated_.push_back(
         std::make_unique<UpstreamLink>(*this, UpstreamLink::Kind::kDedicated, 0, 2));
@@ -180,6 +183,24 @@ UpstreamLink* IoThread::AcquireDedicated(ReplySink* owner) {
   return link;
 }
 
+void IoThread::ResetLink(UpstreamLink* link) {
+  // RESET drops MULTI, WATCH, db, name and protocol; it also logs the connection out, so
+  // authenticate again.
+  std::string request;
+  resp::AppendCommand(&request, {"RESET"});
+  const auto& url = config_.upstream.parsed;
+  if (!url.password.empty()) {
+    if (url.user.empty()) {
+      resp::AppendCommand(&request, {"AUTH", url.password});
+    } else {
+      resp::AppendCommand(&request, {"AUTH", url.user, url.password});
+    }
+  }
+  link->SendInternalBatch(request, url.password.empty() ? 1 : 2);
+  link->conn_state() = UpstreamLink::ConnState{};
+  link->SetDirty(false);
+}
+
 void IoThread::ReleaseDedicated(UpstreamLink* link) {
   link->SetOwner(nullptr);
   // A link still blocked upstream (BLPOP) or subscribed can only be freed by closing it.
@@ -187,20 +208,8 @@ void IoThread::ReleaseDedicated(UpstreamLink* link) {
                         !shutting_down_ && idle_dedicated_.size() < config_.upstream.pool_idle;
   if (!reusable) {
     link->Close("released");
-  } else {
-    // RESET drops MULTI, WATCH, db, name and protocol; it also logs the connection out, so
-    // authenticate again.
-    std::string request;
-    resp::AppendCommand(&request, {"RESET"});
-    const auto& url = config_.upstream.parsed;
-    if (!url.password.empty()) {
-      if (url.user.empty()) {
-        resp::AppendCommand(&request, {"AUTH", url.password});
-      } else {
-        resp::AppendCommand(&request, {"AUTH", url.user, url.password});
-      }
-    }
-    link->SendInternalBatch(request, url.password.empty() ? 1 : 2);
+  } else if (link->dirty()) {
+    ResetLink(link);
   }
   link->SetRelay(false);
   idle_dedicated_.push_back(link);

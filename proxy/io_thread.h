@@ -19,6 +19,7 @@
 #include "config/config.h"
 #include "proxy/store_executor.h"
 #include "proxy/time_util.h"
+#include "proxy/upstream_link.h"
 
 namespace respite::proxy {
 
@@ -59,12 +60,16 @@ class IoThread {
   // The shared link for clients of `db` speaking `protocol` (and logged in upstream as ACL user
   // `user`, 0: the upstream URL's user); created on first use.
   UpstreamLink& SharedLink(int db, int protocol, uint32_t user = 0);
-  // Leases a dedicated link to `owner` (a pooled idle one when there is one). The owner restores
-  // its connection state on it before its own requests.
-  UpstreamLink* AcquireDedicated(ReplySink* owner);
-  // Gives a lease back. A link with no requests in flight is RESET and pooled (or closed when the
-  // pool is full); one with requests in flight (a blocked BLPOP) is closed.
+  // Leases a dedicated link to `owner`: a pooled idle one already in state `wanted` when there is
+  // one, else another pooled one, else a new one. The owner brings it to its own connection state
+  // (its conn_state()) before its own requests.
+  UpstreamLink* AcquireDedicated(ReplySink* owner, const UpstreamLink::ConnState& wanted = {});
+  // Gives a lease back. A link with no requests in flight is pooled in the state it is in (RESET
+  // first when dirty), or closed when the pool is full; one with requests in flight (a blocked
+  // BLPOP) is closed.
   void ReleaseDedicated(UpstreamLink* link);
+  // Queues RESET (and respite's own AUTH) on `link`: its connection state is the default again.
+  void ResetLink(UpstreamLink* link);
 
   // Queues a client whose replies are ready; every queued client is flushed once at the end of
   // this turn of the event loop (one post for all of them). The caller holds a reference that

@@ -86,11 +86,12 @@ void UpstreamLink::SendUntracked(std::string_view request) {
   EnsureConnected();
 }
 
-void UpstreamLink::SendInternalBatch(std::string_view requests, size_t count) {
+void UpstreamLink::SendInternalBatch(std::string_view requests, size_t count, bool any_reply) {
   const uint64_t now = io_.CoarseNowMs();
   // Only the first carries the length: the requests are handed back whole, never split.
   for (size_t i = 0; i < count; ++i) {
-    pending_.push_back(Pending{nullptr, 0, now, Patience::kNormal, Internal::kExpectOk,
+    pending_.push_back(Pending{nullptr, 0, now, Patience::kNormal,
+                               any_reply ? Internal::kAnyReply : Internal::kExpectOk,
                                i == 0 ? static_cast<uint32_t>(requests.size()) : 0u});
   }
   out_.append(requests);
@@ -144,16 +145,12 @@ void UpstreamLink::Connect() {
         std::vector<Pending> internal;
         const uint64_t now = io_.NowMs();
         std::string user_name, user_password;
-        if (user_ != 0) {
-          // A user's link: its clients logged in upstream as that user.
-          if (!io_.server().users().Credentials(user_, &user_name, &user_password)) {
-            Fail("no client of ACL user " + io_.server().users().Name(user_) + " is connected", {},
-                 /*upstream_fault=*/false);
-            co_return;
-          }
-          resp::AppendCommand(&hello, {"AUTH", user_name, user_password});
-          internal.push_back({nullptr, 0, now, Patience::kNormal});
-        } else if (!up.parsed.password.empty()) {
+        if (user_ != 0 && !io_.server().users().Credentials(user_, &user_name, &user_password)) {
+          Fail("no client of ACL user " + io_.server().users().Name(user_) + " is connected", {},
+               /*upstream_fault=*/false);
+          co_return;
+        }
+        if (!up.parsed.password.empty()) {
           if (up.parsed.user.empty()) {
             resp::AppendCommand(&hello, {"AUTH", up.parsed.password});
           } else {
@@ -177,6 +174,13 @@ void UpstreamLink::Connect() {
         if (kind_ == Kind::kDedicated) {
           resp::AppendCommand(&hello, {"CLIENT", "ID"});
           internal.push_back({nullptr, 0, now, Patience::kNormal, Internal::kClientId});
+        }
+        if (user_ != 0) {
+          // A user's link, set up as respite's own user first: its clients logged in upstream as
+          // that user, which need not be allowed HELLO or SELECT (as in Redis, where a client
+          // keeps its db when it logs in).
+          resp::AppendCommand(&hello, {"AUTH", user_name, user_password});
+          internal.push_back({nullptr, 0, now, Patience::kNormal});
         }
         out_.insert(0, hello);
         for (auto it = internal.rbegin(); it != internal.rend(); ++it) pending_.push_front(*it);
@@ -266,6 +270,7 @@ void UpstreamLink::Deliver(std::string_view reply, char type) {
 }
 
 void UpstreamLink::HandleInternal(const Pending& p, std::string_view reply) {
+  if (p.internal == Internal::kAnyReply) return;
   if (!reply.empty() && reply[0] == '-') {
     if (p.internal == Internal::kLearnCommands) {
       io_.server().ReleaseCommandLearning();
@@ -445,6 +450,8 @@ void UpstreamLink::Fail(std::string_view reason, std::string_view client_error,
   scanner_.Reset();
   relay_ = false;
   upstream_client_id_ = 0;
+  conn_state_ = ConnState{};
+  dirty_ = false;
   last_error_ = std::string(reason);
   std::string error(client_error);
   if (connecting) {

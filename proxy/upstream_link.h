@@ -48,8 +48,8 @@ class UpstreamLink {
   // Relay mode: queues a request whose replies (any number) go to the owner's OnRelay.
   void SendUntracked(std::string_view request);
   // Queues `count` requests of respite's own whose replies must not be errors (else the link
-  // fails).
-  void SendInternalBatch(std::string_view requests, size_t count);
+  // fails), or, with `any_reply`, whose replies are dropped whatever they are.
+  void SendInternalBatch(std::string_view requests, size_t count, bool any_reply = false);
 
   // Dedicated links: the client that leases it (notified by OnLinkClosed), and relay mode.
   void SetOwner(ReplySink* owner) { owner_ = owner; }
@@ -58,6 +58,21 @@ class UpstreamLink {
   bool relay() const { return relay_; }
 
   Kind kind() const { return kind_; }
+  // Dedicated links: the connection state respite set up upstream for its owners. Kept while the
+  // link is pooled, so that a next owner in the same state restores nothing (no SELECT upstream
+  // counts, none refused with -BUSY while a script runs). Defaults on a new connection.
+  struct ConnState {
+    int db = 0;
+    int protocol = 2;
+    uint32_t user = 0;  // user_registry.h; 0: the upstream URL's
+    std::string name;
+    bool operator==(const ConnState&) const = default;
+  };
+  ConnState& conn_state() { return conn_state_; }
+  // An owner sent something that may change the connection's state in ways not tracked above
+  // (SELECT inside MULTI, an unknown command): RESET it before anyone else uses it.
+  void SetDirty(bool dirty) { dirty_ = dirty; }
+  bool dirty() const { return dirty_; }
   // Dedicated links: upstream's own id for this connection (CLIENT ID at connect), 0 if unknown.
   // CLIENT UNBLOCK of a respite client blocked here names this id upstream.
   uint64_t upstream_client_id() const { return upstream_client_id_; }
@@ -79,7 +94,7 @@ class UpstreamLink {
  private:
   enum class State { kIdle, kConnecting, kReady, kClosed };
   // What to do with the reply to a request respite sent for itself (sink == nullptr).
-  enum class Internal : uint8_t { kExpectOk, kHelloVersion, kLearnCommands, kClientId };
+  enum class Internal : uint8_t { kExpectOk, kHelloVersion, kLearnCommands, kClientId, kAnyReply };
   struct Pending {
     ReplySink* sink;
     uint64_t tag;
@@ -136,6 +151,8 @@ class UpstreamLink {
   ReplySink* owner_ = nullptr;
   bool relay_ = false;
   uint64_t upstream_client_id_ = 0;
+  ConnState conn_state_;
+  bool dirty_ = false;
 };
 
 }  // namespace respite::proxy

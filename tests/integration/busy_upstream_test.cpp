@@ -193,6 +193,61 @@ TEST_F(BusyUpstreamTest, DebugSleepForSecondsIsWaitedOutNotFailedOver) {
   ExpectRedisRepliesAndNoFailover({});
 }
 
+// MULTI while a script keeps upstream busy, from a client in another db: upstream takes MULTI
+// (respite restores the db inside the transaction, not with a SELECT that would be refused),
+// refuses the INCR with -BUSY, and EXEC aborts; nothing of it runs. As from Redis.
+TEST_F(BusyUpstreamTest, MultiDuringABusyScriptIsAcceptedThenAbortedAsInRedis) {
+  ASSERT_NO_FATAL_FAILURE(StartStack({"--busy-reply-threshold", "100"}));
+  Client direct = redis_->Connect();
+  ASSERT_TRUE(direct.Command({"SELECT", "9"}).IsStatus("OK"));
+  ASSERT_TRUE(direct.Command({"SET", "xx", "1"}).IsStatus("OK"));
+  Client scripter = respite_->Connect(10s);
+  scripter.Append({"EVAL", "while true do end", "0"});
+  ASSERT_TRUE(scripter.Flush());
+  std::this_thread::sleep_for(300ms);
+  Client c = respite_->Connect(10s);
+  ASSERT_TRUE(c.Command({"SELECT", "9"}).IsStatus("OK"));
+  Reply multi = c.Command({"MULTI"});
+  EXPECT_TRUE(multi.IsStatus("OK")) << multi.Describe();
+  EXPECT_TRUE(c.Command({"INCR", "xx"}).IsErrorPrefix("BUSY"));
+  Client killer = respite_->Connect(10s);
+  EXPECT_TRUE(killer.Command({"SCRIPT", "KILL"}).IsStatus("OK"));
+  EXPECT_TRUE(scripter.GetReply().IsErrorPrefix("ERR Script killed"));
+  std::this_thread::sleep_for(200ms);
+  EXPECT_TRUE(c.Command({"INCR", "xx"}).IsStatus("QUEUED"));
+  Reply exec = c.Command({"EXEC"});
+  EXPECT_TRUE(exec.IsErrorPrefix("EXECABORT")) << exec.Describe();
+  EXPECT_TRUE(direct.Command({"GET", "xx"}).IsString("1"));
+  EXPECT_TRUE(c.Command({"PING", "asdf"}).IsString("asdf"));
+  // A transaction that runs: its reply is the client's commands' alone, in db 9.
+  ASSERT_TRUE(c.Command({"MULTI"}).IsStatus("OK"));
+  EXPECT_TRUE(c.Command({"INCR", "xx"}).IsStatus("QUEUED"));
+  EXPECT_EQ(c.Command({"EXEC"}).Describe(), "[(integer) 2]");
+  EXPECT_TRUE(direct.Command({"GET", "xx"}).IsString("2"));
+  const std::string log = ReadFile(respite_->process().log_path());
+  EXPECT_EQ(log.find("serving locally"), std::string::npos) << log;
+}
+
+// Scripts of a client in db 9 reuse a pooled upstream connection already in db 9: upstream counts
+// no SELECT for them (Redis' scripting unit reads cmdstat_select).
+TEST_F(BusyUpstreamTest, PooledConnectionsInTheClientsDbNeedNoSelect) {
+  ASSERT_NO_FATAL_FAILURE(StartStack({}));
+  Client c = respite_->Connect(10s);
+  ASSERT_TRUE(c.Command({"SELECT", "9"}).IsStatus("OK"));
+  ASSERT_TRUE(c.Command({"EVAL", "return 1", "0"}).IsInteger(1));  // pools a link in db 9
+  Client direct = redis_->Connect();
+  ASSERT_TRUE(direct.Command({"CONFIG", "RESETSTAT"}).IsStatus("OK"));
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(
+        c.Command({"EVAL", "return redis.call('incr', KEYS[1])", "1", "n"}).IsInteger(i + 1));
+  }
+  Reply stats = direct.Command({"INFO", "commandstats"});
+  ASSERT_TRUE(stats);
+  const std::string text(stats->str, stats->len);
+  EXPECT_EQ(text.find("cmdstat_select"), std::string::npos) << text;
+  EXPECT_NE(text.find("cmdstat_eval:calls=5"), std::string::npos) << text;
+}
+
 // A hung upstream (SIGSTOP) with nothing long in flight is still found within the usual silence.
 TEST_F(BusyUpstreamTest, HungUpstreamWithoutLongCommandsIsStillFoundFast) {
   ASSERT_NO_FATAL_FAILURE(StartStack({}));
