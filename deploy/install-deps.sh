@@ -14,8 +14,8 @@ packages=(
   libgtest-dev libgmock-dev libssl-dev libcli11-dev
   # real peers for tests and benchmarks
   redis-server redis-tools nutcracker haproxy
-  # test helpers
-  procps iproute2 tmux curl python3 bsdutils
+  # test helpers (tcl and dpkg-dev: Redis' own test suite, fetched with apt-get source)
+  procps iproute2 tmux curl python3 bsdutils tcl dpkg-dev
 )
 
 missing=()

@@ -3,7 +3,7 @@
 # again under AddressSanitizer + UndefinedBehaviorSanitizer, and each libFuzzer target for a
 # bounded time. Exits non-zero on the first failure.
 #   usage: tools/test.sh            (everything; what CI runs)
-#          RESPITE_TEST_QUICK=1 tools/test.sh   (release build and tests only)
+#          RESPITE_TEST_QUICK=1 tools/test.sh   (release build, its tests and Redis' suite only)
 #          RESPITE_TEST_TSAN=1 tools/test.sh    (also the concurrency tests under ThreadSanitizer:
 #                                                about 15 more minutes on 2 cores, so not in CI)
 set -euo pipefail
@@ -17,6 +17,11 @@ step "release build"
 tools/build.sh
 step "release tests"
 (cd build && ctest --output-on-failure --timeout 600 -j1)
+step "Redis' own test suite through respite (unit/multi, scripting, pubsub, type/list)"
+# Redis 7.0.15's TCL suite from Debian's source package, against redis-server and through respite
+# in front of one, compared unit by unit (tests/redis-suite/run.sh; RESPITE_SUITE=full for all
+# 27 units, recorded in bench/RESULTS.md).
+RESPITE_SUITE=ci tests/redis-suite/run.sh
 
 if [ "${RESPITE_TEST_QUICK:-0}" = 1 ]; then exit 0; fi
 
