@@ -1,10 +1,10 @@
 #include "proxy/router.h"
 
-#include <strings.h>
-
 #include <algorithm>
 #include <cstring>
 #include <iterator>
+
+#include "resp/ascii.h"
 
 namespace respite::proxy {
 
@@ -13,9 +13,7 @@ namespace {
 using resp::CommandSpec;
 using resp::CommandTable;
 
-bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
+bool IEquals(std::string_view a, std::string_view b) { return resp::EqualsIgnoreCase(a, b); }
 
 // The built-in commands routing cares about, looked up once so that classification compares
 // pointers instead of names.

@@ -9,27 +9,14 @@
 #include <string>
 #include <string_view>
 
+#include "resp/ascii.h"
 #include "resp/reply_writer.h"
 
 namespace respite::proxy::session_text {
 
-// Case-insensitive equality.
-inline bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-inline std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+using resp::EqualsIgnoreCase;
+inline bool IEquals(std::string_view a, std::string_view b) { return EqualsIgnoreCase(a, b); }
+inline std::string Lower(std::string_view s) { return resp::AsciiLower(s); }
 
 // A whole decimal integer, as Redis reads one.
 inline bool ParseInt(std::string_view s, long long* out) {

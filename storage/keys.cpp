@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "resp/ascii.h"
 #include "storage/command_context.h"
 #include "storage/glob.h"
 #include "storage/keyspace.h"
@@ -43,16 +44,7 @@ constexpr int kRandomTries = 100;
 // Steps walked forward after a random seek, so keys after small gaps can be picked too.
 constexpr uint64_t kRandomWalk = 16;
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
+using resp::EqualsIgnoreCase;
 
 bool Lookup(CommandContext& ctx, int db, std::string_view key, MetaValue* meta) {
   if (Status s = ctx.ks.Lookup(db, key, meta); !s.ok()) {

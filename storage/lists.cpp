@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "resp/ascii.h"
 #include "storage/blocking.h"
 #include "storage/command_context.h"
 #include "storage/keyspace.h"
@@ -28,12 +29,7 @@
 namespace respite::storage {
 namespace {
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
+using resp::EqualsIgnoreCase;
 
 std::string PosField(uint64_t pos) {
   std::string field;

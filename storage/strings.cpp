@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "resp/ascii.h"
 #include "storage/command_context.h"
 #include "storage/keyspace.h"
 #include "storage/numbers.h"
@@ -20,16 +21,7 @@ namespace {
 // Redis' proto-max-bulk-len default: no string may grow beyond it.
 constexpr uint64_t kMaxStringBytes = 512ull << 20;
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
+using resp::EqualsIgnoreCase;
 
 // Looks `key` up for a string command: true with *meta (type kNone when missing); false after
 // replying WRONGTYPE or a storage failure.

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "resp/ascii.h"
 #include "storage/command_context.h"
 #include "storage/encoding.h"
 #include "storage/keyspace.h"
@@ -25,8 +26,7 @@ struct Entry {
   double score = 0;
 };
 
-// ASCII case-insensitive equality (option names).
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+using resp::EqualsIgnoreCase;
 
 // The command changed data: journal it (write handlers start with ctx.NoJournal()).
 inline void Changed(CommandContext& ctx) { ctx.journal_none = false; }

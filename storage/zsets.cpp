@@ -40,13 +40,6 @@ constexpr std::string_view kSkiplistMark = "s";
 
 }  // namespace
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 bool Lookup(CommandContext& ctx, std::string_view key, MetaValue* meta) {
   return LookupOfType(ctx, key, Type::kZSet, meta);
 }
