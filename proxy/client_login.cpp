@@ -7,6 +7,7 @@
 #include "proxy/client_session.h"
 #include "proxy/errors.h"
 #include "proxy/io_thread.h"
+#include "proxy/metrics.h"
 #include "proxy/server.h"
 #include "proxy/session_text.h"
 #include "proxy/upstream_link.h"
@@ -47,6 +48,7 @@ void ClientSession::StartLogin(const Command& cmd, std::string_view user, std::s
         resp::ReplyWriter(&reply, protocol_).Ok();
       }
     } else {
+      io_.server().metrics().CountAuthFailure();
       resp::ReplyWriter(&reply, protocol_).Error(errors::kWrongPass);
     }
     CompleteLocal(reply);
@@ -72,6 +74,7 @@ void ClientSession::FinishLogin(std::string_view reply) {
   PendingLogin login = std::move(*pending_login_);
   pending_login_.reset();
   if (reply != "+OK\r\n") {
+    io_.server().metrics().CountAuthFailure();
     Finish(login.tag, reply);  // upstream's own error (WRONGPASS ...)
     return;
   }
@@ -109,6 +112,7 @@ bool ClientSession::Auth(const Command& cmd, std::string* reply) {
     authenticated_ = true;
     w.Ok();
   } else {
+    io_.server().metrics().CountAuthFailure();
     w.Error(errors::kWrongPass);
   }
   return true;
@@ -158,6 +162,7 @@ bool ClientSession::Hello(const Command& cmd, std::string* reply, bool login_don
   } else if (has_auth) {
     const std::string& expected = io_.config().requirepass;
     if (!expected.empty() && !SecretEquals(pass, expected)) {
+      io_.server().metrics().CountAuthFailure();
       w.Error(errors::kWrongPass);
       return true;
     }

@@ -83,10 +83,17 @@ class Metrics {
 
   void CountConnection() { connections_total_.fetch_add(1, std::memory_order_relaxed); }
   uint64_t connections_total() const { return connections_total_.load(std::memory_order_relaxed); }
+  // Logins refused: a wrong requirepass, or an ACL user's password refused upstream (or, while
+  // upstream is down, not the one that logged in before).
+  void CountAuthFailure() { auth_failures_total_.fetch_add(1, std::memory_order_relaxed); }
+  uint64_t auth_failures_total() const {
+    return auth_failures_total_.load(std::memory_order_relaxed);
+  }
 
  private:
   std::vector<std::unique_ptr<CommandMetrics>> threads_;
   std::atomic<uint64_t> connections_total_{0};
+  std::atomic<uint64_t> auth_failures_total_{0};
 };
 
 }  // namespace respite::proxy

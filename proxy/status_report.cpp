@@ -85,6 +85,7 @@ StatusSnapshot CollectStatus(Server& server) {
   }
   s.clients = server.clients();
   s.connections_total = server.metrics().connections_total();
+  s.auth_failures_total = server.metrics().auth_failures_total();
   s.io_threads = server.io_thread_count();
   s.config_summary = config::SettingsSummary(config);
   return s;
@@ -186,6 +187,7 @@ std::string RenderStatusJson(const StatusSnapshot& s) {
   open("clients");
   num("connected", static_cast<double>(s.clients));
   num("connections_total", static_cast<double>(s.connections_total));
+  num("auth_failures_total", static_cast<double>(s.auth_failures_total));
   j += '}';
   open("config");
   size_t start = 0;
@@ -265,6 +267,9 @@ std::string RenderPrometheus(const StatusSnapshot& s, Server& server) {
   sample("respite_clients", static_cast<double>(s.clients));
   help("respite_connections_total", "counter", "Client connections accepted since start.");
   sample("respite_connections_total", static_cast<double>(s.connections_total));
+  help("respite_auth_failures_total", "counter",
+       "Logins refused (requirepass, or an ACL user's password refused upstream).");
+  sample("respite_auth_failures_total", static_cast<double>(s.auth_failures_total));
 
   auto histogram = [&](const std::string& name, const std::string& labels,
                        const Histogram::Snapshot& h) {

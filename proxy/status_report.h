@@ -43,7 +43,7 @@ struct StatusSnapshot {
   bool cursor_alarm = false;
 
   uint64_t store_bytes = 0;
-  uint64_t clients = 0, connections_total = 0, parked_clients = 0;
+  uint64_t clients = 0, connections_total = 0, parked_clients = 0, auth_failures_total = 0;
   uint32_t io_threads = 0;
   std::string config_summary;  // "key: value" lines, secrets redacted
 };

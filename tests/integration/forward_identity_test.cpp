@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tests/support/client.h"
+#include "tests/support/http_client.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/respite_process.h"
 #include "tests/support/wait.h"
@@ -237,6 +238,10 @@ TEST_F(ForwardIdentityTest, AclUserLogsInThroughRespiteAndRunsAsThatUser) {
   Reply wrong = c.Command({"AUTH", "app", "nope"});
   EXPECT_EQ(wrong.Describe(), direct.Command({"AUTH", "app", "nope"}).Describe());
   EXPECT_TRUE(wrong.IsErrorPrefix("WRONGPASS")) << wrong.Describe();
+  // A refused login counts.
+  EXPECT_NE(HttpRequest(respite_->admin_port(), "GET", "/metrics")
+                .body.find("\nrespite_auth_failures_total 1\n"),
+            std::string::npos);
   ASSERT_TRUE(c.Command({"AUTH", "app", "pw"}).IsStatus("OK"));
   EXPECT_TRUE(c.Command({"ACL", "WHOAMI"}).IsString("app"));
   EXPECT_TRUE(c.Command({"SET", "app:1", "x"}).IsStatus("OK"));
