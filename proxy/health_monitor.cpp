@@ -97,9 +97,17 @@ HealthMonitor::Verdict HealthMonitor::Check(BlockingClient& client, std::string*
 void HealthMonitor::SetGrace(uint64_t busy_threshold_ms) {
   // Past the threshold upstream answers -BUSY (a sign of life), but only from its next event loop
   // turn: allow the silence a check needs on top.
-  stalls_->SetGraceMs(std::max<uint64_t>(config_.health.long_command_grace_ms, busy_threshold_ms) +
-                      uint64_t{config_.health.timeout_ms} *
-                          std::max<uint32_t>(1, config_.health.unhealthy_after));
+  const uint64_t grace =
+      std::max<uint64_t>(config_.health.long_command_grace_ms, busy_threshold_ms) +
+      uint64_t{config_.health.timeout_ms} * std::max<uint32_t>(1, config_.health.unhealthy_after);
+  if (grace == stalls_->grace_ms()) return;
+  if (stalls_->grace_ms() != 0) {
+    spdlog::info(
+        "upstream busy-reply-threshold {} ms: a long command in flight explains up to {} ms "
+        "of upstream silence",
+        busy_threshold_ms, grace);
+  }
+  stalls_->SetGraceMs(grace);
 }
 
 bool HealthMonitor::LearnBusyThreshold(BlockingClient& client, std::string* reason) {

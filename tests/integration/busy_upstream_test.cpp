@@ -48,7 +48,7 @@ class BusyUpstreamTest : public ::testing::Test {
     }
   }
 
-  void StartStack(std::vector<std::string> redis_args) {
+  void StartStack(std::vector<std::string> redis_args, std::vector<std::string> respite_env = {}) {
     RedisOptions redis_options;
     redis_options.extra_args = std::move(redis_args);
     redis_ = std::make_unique<RedisServer>(std::move(redis_options));
@@ -58,6 +58,7 @@ class BusyUpstreamTest : public ::testing::Test {
     options.log_level = "info";
     options.env = {"RESPITE_HEALTH_INTERVAL_MS=100", "RESPITE_HEALTH_TIMEOUT_MS=100",
                    "RESPITE_HEALTH_UNHEALTHY_AFTER=2", "RESPITE_UPSTREAM_REQUEST_TIMEOUT_MS=300"};
+    options.env.insert(options.env.end(), respite_env.begin(), respite_env.end());
     respite_ = std::make_unique<RespiteProcess>(options);
     ASSERT_EQ(respite_->Start(), "");
   }
@@ -266,6 +267,44 @@ TEST_F(BusyUpstreamTest, HungUpstreamWithoutLongCommandsIsStillFoundFast) {
   ASSERT_TRUE(local) << "respite did not notice a stopped upstream within 5 s";
   // Two checks of 100 ms plus the check interval, with room for a loaded machine.
   EXPECT_LT(took, 2s);
+}
+
+// The stated bound: a Redis that hangs while a long command of respite's clients is in flight is
+// found once the grace is over (max(long_command_grace_ms, busy-reply-threshold) + timeout x
+// unhealthy_after = max(1000, 500) + 200 ms here), not before.
+TEST_F(BusyUpstreamTest, HungUpstreamWithALongCommandInFlightIsFoundAfterTheGrace) {
+  ASSERT_NO_FATAL_FAILURE(
+      StartStack({"--enable-debug-command", "yes", "--busy-reply-threshold", "500"},
+                 {"RESPITE_HEALTH_LONG_COMMAND_GRACE_MS=1000"}));
+  // The health connection reads upstream's threshold when it connects.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return ReadFile(respite_->process().log_path())
+                   .find(
+                       "busy-reply-threshold 500 ms: a long command in flight explains up to "
+                       "1200 ms") != std::string::npos;
+      },
+      5s))
+      << ReadFile(respite_->process().log_path());
+  Client writer = respite_->Connect(10s);
+  ASSERT_TRUE(writer.Command({"SET", "k", "v"}).IsStatus("OK"));
+  Client sleeper = respite_->Connect(10s);
+  sleeper.Append({"DEBUG", "SLEEP", "30"});
+  const auto start = Clock::now();
+  ASSERT_TRUE(sleeper.Flush());
+  std::this_thread::sleep_for(100ms);
+  redis_->Pause();  // hung for good while DEBUG is in flight
+  const bool local = WaitFor(
+      [&] {
+        return ReadFile(respite_->process().log_path()).find("serving locally") !=
+               std::string::npos;
+      },
+      10s);
+  const auto took = Clock::now() - start;
+  redis_->Resume();
+  ASSERT_TRUE(local) << "respite never noticed the hung upstream";
+  EXPECT_GE(took, 1100ms) << "failed over inside the grace";
+  EXPECT_LT(took, 3s) << "found long after the stated bound of 1.2 s";
 }
 
 }  // namespace
