@@ -32,6 +32,9 @@ bool ClientSession::NeedsUpstreamLogin(const Command& cmd) {
 void ClientSession::SetUser(uint32_t user) {
   if (user_ != 0) io_.server().users().Leave(user_);
   user_ = user;
+  // A dedicated link held now (sticky, or mid-login) runs as the new user from here on; a
+  // subscriber's link takes no commands of respite's (their replies would mix with messages).
+  if (dedicated_ != nullptr && !relay_) SyncDedicated();
 }
 
 void ClientSession::StartLogin(const Command& cmd, std::string_view user, std::string_view password,
@@ -78,7 +81,10 @@ void ClientSession::FinishLogin(std::string_view reply) {
     Finish(login.tag, reply);  // upstream's own error (WRONGPASS ...)
     return;
   }
-  SetUser(io_.server().users().Join(login.user, login.password));
+  const uint32_t user = io_.server().users().Join(login.user, login.password);
+  // The login's own AUTH ran on the dedicated link: it is that user's already.
+  if (dedicated_ != nullptr) dedicated_->conn_state().user = user;
+  SetUser(user);
   authenticated_ = true;
   if (login.hello.empty()) {
     Finish(login.tag, reply);

@@ -244,6 +244,11 @@ TEST_F(ForwardIdentityTest, AclUserLogsInThroughRespiteAndRunsAsThatUser) {
             std::string::npos);
   ASSERT_TRUE(c.Command({"AUTH", "app", "pw"}).IsStatus("OK"));
   EXPECT_TRUE(c.Command({"ACL", "WHOAMI"}).IsString("app"));
+  // The upstream connection the login ran on goes back to the pool as the user's: a default
+  // client's script taking a pooled connection next still runs as default.
+  Client other_default = respite_->Connect();
+  EXPECT_TRUE(other_default.Command({"EVAL", "return redis.call('set', KEYS[1], 'z')", "1", "o2"})
+                  .IsStatus("OK"));
   EXPECT_TRUE(c.Command({"SET", "app:1", "x"}).IsStatus("OK"));
   // Refused by upstream, in Redis' words: on the shared link, in a script, and blocking.
   const std::vector<std::vector<std::string>> refused = {
