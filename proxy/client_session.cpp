@@ -780,6 +780,9 @@ void ClientSession::RunLocal(const Route& route, const Command& cmd) {
         w.Bulk(name_);
       }
       break;
+    case LocalCommand::kAclWhoami:
+      w.Bulk(io_.server().users().Name(user_));
+      break;
     case LocalCommand::kClientList:
       ClientList(cmd);
       return;

@@ -24,6 +24,7 @@ struct Specs {
   const CommandSpec* quit;
   const CommandSpec* reset;
   const CommandSpec* client;
+  const CommandSpec* acl;
   const CommandSpec* multi;
   const CommandSpec* exec;
   const CommandSpec* discard;
@@ -51,6 +52,7 @@ struct Specs {
       s.reset = t.Find("reset");
       s.info = t.Find("info");
       s.client = t.Find("client");
+      s.acl = t.Find("acl");
       s.multi = t.Find("multi");
       s.exec = t.Find("exec");
       s.discard = t.Find("discard");
@@ -212,6 +214,11 @@ Route Router::Classify(const SessionView& session, std::span<const std::string_v
     if (spec == s.client) {
       Route c = ClassifyClient(session, argv, route);
       if (c.kind == RouteKind::kLocal) return c;
+    }
+    if (spec == s.acl && argv.size() == 2 && IEquals(argv[1], "whoami")) {
+      route.kind = RouteKind::kLocal;
+      route.local = LocalCommand::kAclWhoami;
+      return route;
     }
     if (session.refuse_writes && spec != nullptr && spec->Has(resp::kCmdWrite)) {
       route.kind = RouteKind::kLocal;

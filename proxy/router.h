@@ -29,6 +29,7 @@ enum class LocalCommand {
   kClientInfo,  // clients, with respite's ids (client_commands.cpp)
   kClientKill,
   kClientUnblock,
+  kAclWhoami,    // while serving locally: the user this client logged in as
   kRefuseWrite,  // a write while serving locally read-only
   kRespite,      // RESPITE STATUS|MODE|SYNC|JOURNAL ... (admin_commands.h)
   // UNSUBSCRIBE, PUNSUBSCRIBE or SUNSUBSCRIBE from a client subscribed to nothing: one

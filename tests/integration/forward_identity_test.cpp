@@ -288,6 +288,8 @@ TEST_F(ForwardIdentityTest, AclUserLogsInThroughRespiteAndRunsAsThatUser) {
   EXPECT_TRUE(later.Command({"AUTH", "app", "nope"}).IsErrorPrefix("WRONGPASS"));
   EXPECT_TRUE(later.Command({"AUTH", "ghost", "pw"}).IsErrorPrefix("WRONGPASS"));
   EXPECT_TRUE(later.Command({"AUTH", "app", "pw"}).IsStatus("OK"));
+  EXPECT_TRUE(later.Command({"ACL", "WHOAMI"}).IsString("app"));
+  EXPECT_TRUE(plain.Command({"ACL", "WHOAMI"}).IsString("default"));
 }
 
 }  // namespace

@@ -50,6 +50,14 @@ TEST(Router, ScriptsRunOnALinkOfTheirOwnAndMayRunLong) {
   EXPECT_EQ(Classify({"FUNCTION", "KILL"}).kind, RouteKind::kShared);
 }
 
+TEST(Router, AclWhoamiIsAnsweredByRespiteOnlyWhileServingLocally) {
+  EXPECT_EQ(Classify({"ACL", "WHOAMI"}).kind, RouteKind::kShared);  // upstream knows the user
+  SessionView local;
+  local.serve_locally = true;
+  EXPECT_EQ(Classify({"acl", "whoami"}, local).local, LocalCommand::kAclWhoami);
+  EXPECT_EQ(Classify({"acl", "users"}, local).kind, RouteKind::kStore);
+}
+
 TEST(Router, UnsubscribeFromAClientSubscribedToNothingIsAnsweredByRespite) {
   // Its several confirmations could not be matched back on a shared link.
   for (auto name : {"UNSUBSCRIBE", "punsubscribe", "SUnsubscribe"}) {
