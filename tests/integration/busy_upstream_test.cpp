@@ -95,6 +95,16 @@ class BusyUpstreamTest : public ::testing::Test {
     }
   }
 
+  // Whether respite logs that it serves locally (it failed over) within `timeout`.
+  bool WaitLoggedLocal(std::chrono::milliseconds timeout) {
+    return WaitFor(
+        [&] {
+          return ReadFile(respite_->process().log_path()).find("serving locally") !=
+                 std::string::npos;
+        },
+        timeout);
+  }
+
   void StopWriters() {
     stop_.store(true);
     for (std::thread& t : writers_) t.join();
@@ -256,12 +266,7 @@ TEST_F(BusyUpstreamTest, HungUpstreamWithoutLongCommandsIsStillFoundFast) {
   ASSERT_TRUE(c.Command({"SET", "k", "v"}).IsStatus("OK"));
   redis_->Pause();
   const auto start = Clock::now();
-  const bool local = WaitFor(
-      [&] {
-        return ReadFile(respite_->process().log_path()).find("serving locally") !=
-               std::string::npos;
-      },
-      5s);
+  const bool local = WaitLoggedLocal(5s);
   const auto took = Clock::now() - start;
   redis_->Resume();
   ASSERT_TRUE(local) << "respite did not notice a stopped upstream within 5 s";
@@ -294,12 +299,7 @@ TEST_F(BusyUpstreamTest, HungUpstreamWithALongCommandInFlightIsFoundAfterTheGrac
   ASSERT_TRUE(sleeper.Flush());
   std::this_thread::sleep_for(100ms);
   redis_->Pause();  // hung for good while DEBUG is in flight
-  const bool local = WaitFor(
-      [&] {
-        return ReadFile(respite_->process().log_path()).find("serving locally") !=
-               std::string::npos;
-      },
-      10s);
+  const bool local = WaitLoggedLocal(10s);
   const auto took = Clock::now() - start;
   redis_->Resume();
   ASSERT_TRUE(local) << "respite never noticed the hung upstream";
