@@ -3,11 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 
 #include "proxy/blocking_client.h"
 #include "proxy/failover.h"
 #include "proxy/stall_board.h"
+#include "resp/command_encoder.h"
 
 namespace respite::proxy {
 
@@ -113,28 +115,28 @@ void HealthMonitor::SetGrace(uint64_t busy_threshold_ms) {
 bool HealthMonitor::LearnBusyThreshold(BlockingClient& client, std::string* reason) {
   if (stalls_ == nullptr) return true;
   for (std::string_view name : kBusyThresholdNames) {
-    std::string request = "*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$";
-    request += std::to_string(name.size()) + "\r\n";
-    request += name;
-    request += "\r\n";
+    std::string request;
+    resp::AppendCommand(&request, {"CONFIG", "GET", name});
     std::string reply;
     if (!client.Call(request, config_.health.timeout_ms, &reply, reason)) {
       client.Close();  // a late reply must not be read as the PING's
       return false;
     }
-    // A two-element array (RESP2) or map (RESP3): the name, then the value in ms. An error (CONFIG
-    // renamed or denied, upstream busy) or an empty one (an unknown name) leaves the grace as is.
+    // A two-element array (this connection speaks RESP2): the name, then the value in ms. An error
+    // (CONFIG renamed or denied, upstream busy) or an empty one (an unknown name) leaves the grace
+    // as is.
     std::vector<std::string_view> fields;
     if (!SplitArray(reply, &fields) || fields.size() != 2) continue;
-    std::string_view value = fields[1];
+    std::string_view value = fields[1];  // $<len>\r\n<ms>\r\n
     const size_t start = value.find("\r\n");
-    if (value.empty() || value[0] != '$' || start == std::string_view::npos) return true;
-    value = value.substr(start + 2);
     uint64_t ms = 0;
-    for (char c : value.substr(0, value.find('\r'))) {
-      if (c < '0' || c > '9') return true;
-      ms = ms * 10 + static_cast<uint64_t>(c - '0');
+    if (value.empty() || value[0] != '$' || start == std::string_view::npos ||
+        start + 4 > value.size()) {
+      return true;  // a null or malformed value: keep the grace
     }
+    const char* digits = value.data() + start + 2;
+    const char* end = value.data() + value.size() - 2;
+    if (auto [p, ec] = std::from_chars(digits, end, ms); ec != std::errc() || p != end) return true;
     SetGrace(ms);
     return true;
   }

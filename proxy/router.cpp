@@ -77,31 +77,31 @@ Route ClassifyClient(const SessionView& session, std::span<const std::string_vie
                      Route route) {
   if (argv.size() < 2) return route;  // arity error: upstream says so
   const std::string_view sub = argv[1];
-  if (IEquals(sub, "setname")) {
+  // Subcommands respite answers itself: (name, argument counts allowed or 0 for any, command).
+  // Other arities are upstream's to refuse, in Redis' words.
+  struct Answered {
+    std::string_view name;
+    size_t min_args, max_args;
+    LocalCommand local;
+  };
+  static constexpr Answered kAnswered[] = {
+      {"setname", 0, 0, LocalCommand::kClientSetName},
+      {"getname", 0, 0, LocalCommand::kClientGetName},
+      {"id", 0, 0, LocalCommand::kClientId},
+      {"reply", 0, 0, LocalCommand::kClientReply},
+      {"list", 0, 0, LocalCommand::kClientList},
+      {"info", 0, 0, LocalCommand::kClientInfo},
+      {"kill", 3, 0, LocalCommand::kClientKill},
+      {"unblock", 3, 4, LocalCommand::kClientUnblock},
+  };
+  for (const Answered& a : kAnswered) {
+    if (!IEquals(sub, a.name)) continue;
+    if (argv.size() < a.min_args || (a.max_args != 0 && argv.size() > a.max_args)) return route;
     route.kind = RouteKind::kLocal;
-    route.local = LocalCommand::kClientSetName;
-  } else if (IEquals(sub, "getname")) {
-    route.kind = RouteKind::kLocal;
-    route.local = LocalCommand::kClientGetName;
-  } else if (IEquals(sub, "id")) {
-    route.kind = RouteKind::kLocal;
-    route.local = LocalCommand::kClientId;
-  } else if (IEquals(sub, "reply")) {
-    route.kind = RouteKind::kLocal;
-    route.local = LocalCommand::kClientReply;
-  } else if (IEquals(sub, "list")) {
-    route.kind = RouteKind::kLocal;
-    route.local = LocalCommand::kClientList;
-  } else if (IEquals(sub, "info")) {
-    route.kind = RouteKind::kLocal;
-    route.local = LocalCommand::kClientInfo;
-  } else if (IEquals(sub, "kill") && argv.size() >= 3) {
-    route.kind = RouteKind::kLocal;
-    route.local = LocalCommand::kClientKill;
-  } else if (IEquals(sub, "unblock") && (argv.size() == 3 || argv.size() == 4)) {
-    route.kind = RouteKind::kLocal;
-    route.local = LocalCommand::kClientUnblock;
-  } else if (IEquals(sub, "tracking")) {
+    route.local = a.local;
+    return route;
+  }
+  if (IEquals(sub, "tracking")) {
     // Invalidation messages arrive on the tracking connection itself (RESP3 push).
     route.kind = RouteKind::kRelay;
     route.sticky = true;
