@@ -12,6 +12,8 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libhiredis-dev librocksdb-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libssl-dev libcli11-dev
+  # Lua scripting on the local store: Lua 5.1 with cjson and bitop, as Redis embeds them
+  liblua5.1-0-dev lua-cjson-dev lua-bitop-dev
   # real peers for tests and benchmarks
   redis-server redis-tools nutcracker haproxy
   # test helpers (tcl and dpkg-dev: Redis' own test suite, fetched with apt-get source)

@@ -21,9 +21,11 @@
 #include "proxy/status_report.h"
 #include "proxy/store_executor.h"
 #include "proxy/upstream_link.h"
+#include "resp/ascii.h"
 #include "resp/command_encoder.h"
 #include "resp/reply_scanner.h"
 #include "resp/reply_writer.h"
+#include "storage/scripting/script_runner.h"
 
 namespace respite::proxy {
 
@@ -259,6 +261,13 @@ ClientSession::Step ClientSession::Dispatch(const Command& cmd) {
                       : route.kind == RouteKind::kLocal ? CommandPath::kProxy
                                                         : CommandPath::kForward,
                       route.spec);
+  if (route.kind == RouteKind::kStore) {
+    std::string busy;
+    if (ScriptBusyReply(route, cmd, &busy)) {
+      CompleteLocal(busy);
+      return Step::kNext;
+    }
+  }
   if (route.kind != RouteKind::kLocal) return Forward(route, cmd);
   if (route.local == LocalCommand::kReset && inflight_ > 0) return Step::kWait;
   // An ACL user's login runs upstream, after what this client has in flight.
@@ -268,6 +277,41 @@ ClientSession::Step ClientSession::Dispatch(const Command& cmd) {
   }
   RunLocal(route, cmd);
   return close_after_replies_ ? Step::kStop : Step::kNext;
+}
+
+bool ClientSession::ScriptBusyReply(const Route& route, const Command& cmd, std::string* reply) {
+  StoreExecutor* store = io_.server().store();
+  if (store == nullptr || route.spec == nullptr) return false;
+  storage::ScriptControl& script = store->script_control();
+  if (!script.busy.load(std::memory_order_relaxed)) return false;
+  resp::ReplyWriter w(reply, protocol_);
+  const bool kill = cmd.argv.size() == 2 && resp::EqualsIgnoreCase(cmd.argv[1], "kill");
+  if (kill && route.spec->name == "script") {
+    if (script.wrote.load()) {
+      w.Error(
+          "UNKILLABLE Sorry the script already executed write commands against the dataset. You "
+          "can either wait the script termination or kill the server in a hard way using the "
+          "SHUTDOWN NOSAVE command.");
+    } else {
+      script.kill.store(true);
+      w.Ok();
+    }
+    return true;
+  }
+  if (route.spec->Has(resp::kCmdAllowBusy) && !(kill && route.spec->name == "function")) {
+    return false;
+  }
+  w.Error(errors::kBusyScript);
+  return true;
+}
+
+void ClientSession::RememberScript(const resp::CommandSpec& spec, const resp::Command& cmd) {
+  if ((spec.name == "eval" || spec.name == "eval_ro") && cmd.argv.size() >= 2) {
+    io_.RememberScript(cmd.argv[1]);
+  } else if (spec.name == "script" && cmd.argv.size() == 3 &&
+             resp::EqualsIgnoreCase(cmd.argv[1], "load")) {
+    io_.RememberScript(cmd.argv[2]);
+  }
 }
 
 ClientSession::Step ClientSession::Forward(const Route& route, const Command& cmd) {
@@ -294,6 +338,7 @@ ClientSession::Step ClientSession::Forward(const Route& route, const Command& cm
     return Step::kNext;
   }
   if (multi_broken_ || (watch_broken_ && route.ends_multi)) return BrokenTransaction(route);
+  if (route.spec != nullptr) RememberScript(*route.spec, cmd);
 
   UpstreamLink* target =
       route.kind == RouteKind::kShared ? &io_.SharedLink(db_, protocol_, user_) : dedicated_;

@@ -18,6 +18,7 @@
 #include "proxy/server.h"
 #include "proxy/upstream_link.h"
 #include "resp/command_encoder.h"
+#include "storage/local_store.h"
 
 namespace respite::proxy {
 
@@ -245,6 +246,21 @@ void IoThread::SubmitToStore(StoreExecutor::Request request) {
   if (direct_flush_ || store_flush_posted_) return;
   store_flush_posted_ = true;
   asio::post(context_, [this] { FlushStoreOutbox(); });
+}
+
+void IoThread::RememberScript(std::string_view body) {
+  constexpr size_t kMaxRemembered = 4096;
+  if (!remembered_scripts_.insert(std::hash<std::string_view>()(body)).second) return;
+  if (remembered_scripts_.size() > kMaxRemembered) remembered_scripts_.clear();
+  StoreExecutor::Request request;
+  request.task = [body = std::string(body)](storage::LocalStore& store) {
+    store.BeginGroup();
+    store.scripts().Remember(body);
+    if (storage::Status s = store.EndGroup(); !s.ok()) {
+      spdlog::warn("local store: remembering a script failed: {}", s.ToString());
+    }
+  };
+  SubmitToStore(std::move(request));
 }
 
 void IoThread::FlushStoreOutbox() {

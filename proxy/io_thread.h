@@ -14,6 +14,7 @@
 #include <future>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "config/config.h"
@@ -80,6 +81,10 @@ class IoThread {
   // reach the store together (one lock and one wake-up for the batch, and a bigger group commit).
   // Order is kept: a session's requests reach the store in the order it queued them.
   void SubmitToStore(StoreExecutor::Request request);
+
+  // A script body forwarded upstream (EVAL, SCRIPT LOAD): handed to the local store once, to be
+  // remembered there so EVALSHA of it works during an outage.
+  void RememberScript(std::string_view body);
 
   // From any thread: closes every upstream link of this thread (their requests fail or, when
   // never sent, run locally).
@@ -152,6 +157,9 @@ class IoThread {
   std::vector<ClientSession*> direct_flushing_;
   std::vector<StoreExecutor::Request> store_outbox_;
   bool store_flush_posted_ = false;
+  // Hashes of the script bodies this thread already handed to the store (bounded: cleared when
+  // full, which only costs the store a lookup per script seen again).
+  std::unordered_set<size_t> remembered_scripts_;
   bool shutting_down_ = false;
   uint64_t coarse_now_ms_ = 0;
   uint64_t shutdown_deadline_ms_ = 0;

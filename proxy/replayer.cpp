@@ -191,6 +191,26 @@ bool Replayer::Prepare(BlockingClient& client, std::string* error) {
   return true;
 }
 
+bool Replayer::LoadScripts(BlockingClient& client, std::string* error) {
+  const std::vector<std::string> bodies =
+      store_.Call([](LocalStore& s) { return s.scripts().Bodies(); });
+  const uint32_t timeout = config_.upstream.request_timeout_ms;
+  constexpr size_t kPipeline = 64;
+  std::string request, reply;
+  for (size_t begin = 0; begin < bodies.size(); begin += kPipeline) {
+    const size_t end = std::min(bodies.size(), begin + kPipeline);
+    request.clear();
+    for (size_t i = begin; i < end; ++i)
+      resp::AppendCommand(&request, {"SCRIPT", "LOAD", bodies[i]});
+    if (!client.Send(request, timeout, error)) return false;
+    for (size_t i = begin; i < end; ++i) {
+      if (!client.Read(timeout, &reply, error)) return false;
+    }
+  }
+  if (!bodies.empty()) spdlog::info("loaded {} scripts upstream before the cutover", bodies.size());
+  return true;
+}
+
 Replayer::Outcome Replayer::Drain(BlockingClient& client, std::string* error) {
   if (!Prepare(client, error)) return Outcome::kFailed;
   const auto started = std::chrono::steady_clock::now();
@@ -250,6 +270,9 @@ Replayer::Outcome Replayer::Drain(BlockingClient& client, std::string* error) {
     replayed += slice.entries.size();
     slice = std::move(ahead);
   }
+
+  // Clients are paused: scripts loaded during the outage go upstream before they switch back.
+  if (!LoadScripts(client, error)) return Outcome::kFailed;
 
   const auto now = std::chrono::steady_clock::now();
   const auto total_ms =

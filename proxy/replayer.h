@@ -69,6 +69,9 @@ class Replayer {
   // Connects, fences the previous replay connection, reads upstream's cursor and drops what it
   // already has. False (with *error) when upstream cannot be used.
   bool Prepare(BlockingClient& client, std::string* error);
+  // Loads every script the local store knows upstream (SCRIPT LOAD, pipelined), so that an app's
+  // EVALSHA after the cutover does not meet NOSCRIPT. Upstream's error replies are ignored.
+  bool LoadScripts(BlockingClient& client, std::string* error);
   // Replays what the journal holds while forwarding (see RequestForwardDrain).
   bool DrainWhileForwarding(BlockingClient& client, std::string* error);
   // Sends one batch; returns false on a failure that the breaker must hear about.

@@ -143,6 +143,12 @@ bool Server::OpenStore() {
     spdlog::error("cannot open the local store in {}: {}", options.dir, opened.status().ToString());
     return false;
   }
+  // redis.log from scripts, at Redis' levels (debug, verbose, notice, warning).
+  opened.value()->SetScriptLog([](int level, std::string_view message) {
+    static constexpr spdlog::level::level_enum kLevels[] = {
+        spdlog::level::debug, spdlog::level::debug, spdlog::level::info, spdlog::level::warn};
+    spdlog::log(kLevels[level], "script: {}", message);
+  });
   store_ = std::make_unique<StoreExecutor>(std::move(opened).value(), &clock_,
                                            options.fsync == storage::Fsync::kEverySec);
   spdlog::info("local store open in {} (fsync {})", options.dir, config_.storage.fsync);

@@ -52,7 +52,10 @@ int64_t BlockTimeoutMs(const std::vector<std::string>& argv) {
 
 StoreExecutor::StoreExecutor(std::unique_ptr<storage::LocalStore> store,
                              const storage::Clock* clock, bool fsync_everysec)
-    : store_(std::move(store)), clock_(clock), fsync_everysec_(fsync_everysec) {
+    : store_(std::move(store)),
+      clock_(clock),
+      fsync_everysec_(fsync_everysec),
+      script_control_(&store_->scripts().control()) {
   thread_ = std::thread([this] { Loop(); });
 }
 

@@ -28,6 +28,7 @@
 namespace respite::storage {
 class LocalStore;
 class Clock;
+struct ScriptControl;
 }  // namespace respite::storage
 
 namespace respite::proxy {
@@ -108,6 +109,10 @@ class StoreExecutor {
   };
   const Stats& stats() const { return stats_; }
 
+  // The script running on the store, for io threads: -BUSY past busy-reply-threshold, and
+  // SCRIPT KILL without waiting behind it. Thread-safe (atomics).
+  storage::ScriptControl& script_control() { return *script_control_; }
+
  private:
   struct Parked {
     Request request;
@@ -147,6 +152,7 @@ class StoreExecutor {
   std::vector<std::pair<IoThread*, std::vector<Completed>>> outbox_;
   std::vector<std::string_view> argv_views_;  // TryRun's argv, reused
   Stats stats_;
+  storage::ScriptControl* script_control_;
   std::thread thread_;
 };
 

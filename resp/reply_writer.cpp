@@ -120,6 +120,16 @@ void ReplyWriter::Boolean(bool v) {
   }
 }
 
+void ReplyWriter::BigNumber(std::string_view digits) {
+  if (protocol_ != 3) {
+    Bulk(digits);
+    return;
+  }
+  out_->push_back('(');
+  out_->append(digits);
+  out_->append("\r\n");
+}
+
 void ReplyWriter::Verbatim(std::string_view format, std::string_view s) {
   if (protocol_ != 3) {
     Bulk(s);

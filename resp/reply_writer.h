@@ -31,6 +31,7 @@ class ReplyWriter {
   void Double(double v);       // RESP3 ,v; RESP2 bulk string, formatted as Redis does
   void Boolean(bool v);        // RESP3 #t/#f; RESP2 :1/:0
   void Verbatim(std::string_view format, std::string_view s);  // RESP3 =; RESP2 bulk
+  void BigNumber(std::string_view digits);                     // RESP3 (; RESP2 bulk
   // Appends bytes that are already RESP (a relayed reply).
   void Raw(std::string_view bytes) { out_->append(bytes); }
 

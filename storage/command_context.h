@@ -15,6 +15,7 @@
 namespace respite::storage {
 
 struct LocalSession;
+class ScriptRunner;
 
 struct CommandContext {
   CommandContext(std::span<const std::string_view> argv_in, resp::ReplyWriter& out_in,
@@ -26,6 +27,7 @@ struct CommandContext {
   Keyspace& ks;
   LocalSession& session;
   int db;  // the session's selected db when the command runs
+  ScriptRunner* scripts = nullptr;  // EVAL, SCRIPT: the store's Lua engine
 
   // Journal hook (failover stage). A write command that changed data records the command that
   // reproduces the effect the client observed: relative TTLs made absolute (PEXPIREAT, SET ..
@@ -74,5 +76,6 @@ std::span<const LocalCommandDef> ListCommands();
 std::span<const LocalCommandDef> SetCommands();
 std::span<const LocalCommandDef> ZSetCommands();
 std::span<const LocalCommandDef> ServerCommands();
+std::span<const LocalCommandDef> ScriptCommands();
 
 }  // namespace respite::storage

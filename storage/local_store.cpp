@@ -30,7 +30,7 @@ class Registry {
  private:
   Registry() {
     for (auto rows : {StringCommands(), KeyCommands(), HashCommands(), ListCommands(),
-                      SetCommands(), ZSetCommands(), ServerCommands()}) {
+                      SetCommands(), ZSetCommands(), ServerCommands(), ScriptCommands()}) {
       for (const LocalCommandDef& row : rows) handlers_.emplace(row.name, row.handler);
     }
   }
@@ -123,13 +123,17 @@ Result<std::unique_ptr<LocalStore>> LocalStore::Open(const EngineOptions& option
   auto journal = Journal::Open(*store->engine_, options.dir + "/journal.key", journal_limits);
   if (!journal.ok()) return journal.status();
   store->journal_ = std::move(journal).value();
+  store->scripts_ =
+      std::make_unique<ScriptRunner>(static_cast<ScriptCaller&>(*store), *store->engine_);
+  if (Status s = store->scripts_->Load(); !s.ok()) return s;
   return store;
 }
 
 LocalStore::LocalStore(std::unique_ptr<Engine> engine, const Clock* clock, size_t key_cache_bytes)
     : engine_(std::move(engine)),
       clock_(clock),
-      keyspace_(std::make_unique<Keyspace>(*engine_, *clock_, key_cache_bytes)) {}
+      script_clock_(clock),
+      keyspace_(std::make_unique<Keyspace>(*engine_, script_clock_, key_cache_bytes)) {}
 
 LocalStore::~LocalStore() = default;
 
@@ -254,6 +258,7 @@ bool LocalStore::Run(LocalSession& session, std::span<const std::string_view> ar
   }
   const uint64_t writes_before = keyspace_->write_count();
   CommandContext ctx{argv, w, *keyspace_, session, session.db};
+  ctx.scripts = scripts_.get();
   handler(ctx);
   if (ctx.would_block) {
     if (in_exec) {
@@ -423,5 +428,46 @@ void LocalStore::WriteBlockTimeout(std::string_view /*command*/, int protocol, s
 }
 
 Status LocalStore::SyncWal() { return engine_->SyncWal(); }
+
+bool LocalStore::CallFromScript(LocalSession& session, std::span<const std::string_view> argv,
+                                bool read_only, bool* wrote, std::string* out) {
+  resp::ReplyWriter w(out, session.protocol);
+  const CommandTable& table = CommandTable::Instance();
+  const CommandSpec* spec = table.Find(argv[0]);
+  if (spec != nullptr && spec->Has(resp::kCmdContainer) && argv.size() >= 2) {
+    spec = table.Find(argv[0], argv[1]);
+  }
+  if (spec == nullptr) {
+    w.Error("ERR Unknown Redis command called from script");
+    return true;
+  }
+  if (!spec->ArityOk(argv.size())) {
+    w.Error("ERR Wrong number of args calling Redis command from script");
+    return true;
+  }
+  if (spec->Has(resp::kCmdNoScript)) {
+    w.Error("ERR This Redis command is not allowed from script");
+    return true;
+  }
+  if (spec->Has(resp::kCmdWrite)) {
+    if (read_only) {
+      w.Error("ERR Write commands are not allowed from read-only scripts.");
+      return true;
+    }
+    *wrote = true;  // from now on SCRIPT KILL cannot stop it, as in Redis
+  }
+  // As inside EXEC: blocking commands do not block.
+  return Run(session, argv, out, /*in_exec=*/true);
+}
+
+void LocalStore::FreezeClock(bool frozen) { script_clock_.Freeze(frozen); }
+
+void LocalStore::ScriptLog(int level, std::string_view message) {
+  if (script_log_) script_log_(level, message);
+}
+
+bool LocalStore::KnowsCommand(std::string_view name) const {
+  return CommandTable::Instance().Find(name) != nullptr;
+}
 
 }  // namespace respite::storage

@@ -4,6 +4,7 @@
 // unknown and unavailable commands), and runs MULTI/EXEC/DISCARD/WATCH/UNWATCH atomically.
 // Thread: not thread-safe; one store executor calls it (every command is atomic, as in Redis).
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -15,6 +16,7 @@
 #include "storage/engine.h"
 #include "storage/journal.h"
 #include "storage/local_session.h"
+#include "storage/scripting/script_runner.h"
 #include "storage/status.h"
 
 namespace respite::storage {
@@ -22,7 +24,7 @@ namespace respite::storage {
 class Keyspace;
 struct CommandContext;
 
-class LocalStore {
+class LocalStore final : private ScriptCaller {
  public:
   // Opens (or creates) the store in options.dir, with its journal (HMAC key in
   // options.dir/journal.key). `clock` must outlive the store.
@@ -65,6 +67,13 @@ class LocalStore {
   size_t ExpireCycle(size_t hint_budget, size_t walk_budget);
   Status SyncWal();
 
+  // The Lua engine (scripts seen while forwarding are remembered through it).
+  ScriptRunner& scripts() { return *scripts_; }
+  // Where redis.log goes (level 0 debug .. 3 warning). Default: nowhere.
+  void SetScriptLog(std::function<void(int, std::string_view)> log) {
+    script_log_ = std::move(log);
+  }
+
   Journal& journal() { return *journal_; }
   Keyspace& keyspace() { return *keyspace_; }
   Engine& engine() { return *engine_; }
@@ -78,9 +87,32 @@ class LocalStore {
   void Watch(LocalSession& session, std::span<const std::string_view> argv, std::string* out);
   void Unwatch(LocalSession& session);
   void NoteModified();
+  // ScriptCaller: what redis.call reaches.
+  bool CallFromScript(LocalSession& session, std::span<const std::string_view> argv, bool read_only,
+                      bool* wrote, std::string* out) override;
+  void FreezeClock(bool frozen) override;
+  void ScriptLog(int level, std::string_view message) override;
+  bool KnowsCommand(std::string_view name) const override;
+
+  // The clock keys expire by: the real one, except that it stands still while a script runs.
+  class ScriptClock final : public Clock {
+   public:
+    explicit ScriptClock(const Clock* base) : base_(base) {}
+    int64_t NowMs() const override { return frozen_ ? frozen_ms_ : base_->NowMs(); }
+    void Freeze(bool on) {
+      frozen_ms_ = base_->NowMs();
+      frozen_ = on;
+    }
+
+   private:
+    const Clock* base_;
+    bool frozen_ = false;
+    int64_t frozen_ms_ = 0;
+  };
 
   std::unique_ptr<Engine> engine_;
   const Clock* clock_;
+  ScriptClock script_clock_;
   std::unique_ptr<Keyspace> keyspace_;
   bool grouping_ = false;
   bool external_tracking_ = false;
@@ -93,6 +125,8 @@ class LocalStore {
   bool last_would_block_ = false;
   bool journaling_ = true;  // of the command running now
   std::unique_ptr<Journal> journal_;
+  std::unique_ptr<ScriptRunner> scripts_;
+  std::function<void(int, std::string_view)> script_log_;
 };
 
 }  // namespace respite::storage

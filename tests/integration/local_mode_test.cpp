@@ -403,12 +403,29 @@ TEST_F(LocalModeTest, Hello3SwitchesRepliesToResp3) {
   EXPECT_EQ(describe({"ZSCORE", "r3:z", "a"}), "\"1.5\"");
 }
 
+// ---- scripts ----
+
+TEST_F(LocalModeTest, ScriptsRunOnTheLocalStore) {
+  Client c = Connect();
+  EXPECT_EQ(c.Command({"EVAL", "return redis.call('incrby', KEYS[1], ARGV[1])", "1", "ev:n", "5"})
+                .Describe(),
+            "(integer) 5");
+  Reply loaded = c.Command({"SCRIPT", "LOAD", "return redis.call('get', KEYS[1])"});
+  ASSERT_TRUE(loaded && loaded->type == REDIS_REPLY_STRING) << loaded.Describe();
+  const std::string sha(loaded->str, loaded->len);
+  EXPECT_EQ(c.Command({"EVALSHA", sha, "1", "ev:n"}).Describe(), "\"5\"");
+  // A command the store cannot run yet fails the script with the store's error.
+  EXPECT_TRUE(c.Command({"EVAL", "return redis.call('publish', 'c', 'm')", "0"})
+                  .IsErrorPrefix("ERR publish is not available while upstream Redis is unreachable "
+                                 "script: "));
+}
+
 // ---- what the store cannot do ----
 
-TEST_F(LocalModeTest, EvalIsRefusedWithTheUnavailableError) {
+TEST_F(LocalModeTest, PublishIsRefusedWithTheUnavailableError) {
   Client c = Connect();
-  EXPECT_EQ(c.Command({"EVAL", "return 1", "0"}).Describe(),
-            "-ERR eval is not available while upstream Redis is unreachable");
+  EXPECT_EQ(c.Command({"PUBLISH", "c", "m"}).Describe(),
+            "-ERR publish is not available while upstream Redis is unreachable");
   // The connection stays usable.
   EXPECT_EQ(c.Command({"PING"}).Describe(), "+PONG");
 }

@@ -1,0 +1,60 @@
+#pragma once
+// Shared by the scripting engine's files (not part of the public header): the Lua headers, the
+// state of the script that is running, and the conversions between RESP and Lua values.
+// Lua is Debian's liblua5.1-c++: lua_error throws a C++ exception, so destructors run on errors.
+// Thread: the store executor only.
+
+extern "C" {
+#include <lua5.1/lauxlib.h>
+#include <lua5.1/lua.h>
+#include <lua5.1/lualib.h>
+}
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "resp/reply_writer.h"
+#include "storage/local_session.h"
+#include "storage/scripting/script_runner.h"
+
+namespace respite::storage::scripting {
+
+// The script that is running (reachable from Lua's C functions through the registry).
+struct RunContext {
+  ScriptCaller* caller = nullptr;
+  ScriptControl* control = nullptr;
+  LocalSession session;    // the script's db and protocol (redis.setresp)
+  bool read_only = false;  // EVAL_RO, or a no-writes shebang flag: writes are refused
+  bool wrote = false;
+  bool store_failed = false;  // the store rolled back: the script stops
+  int64_t started_ms = 0;     // steady clock
+  std::string reply;          // redis.call's reply buffer, reused
+};
+
+// A sandboxed state as Redis 7.0 gives scripts: base (without dofile, loadfile, print, setfenv,
+// getfenv, newproxy), table, string, math (Redis' random), cjson, bit, struct, cmsgpack and the
+// redis library; globals read-only, and reading a missing global is an error.
+lua_State* NewSandbox();
+void SetRunContext(lua_State* lua, RunContext* run);
+RunContext* GetRunContext(lua_State* lua);
+// Sets a global (KEYS, ARGV) past the read-only protection. Pops the value.
+void SetProtectedGlobal(lua_State* lua, const char* name);
+// Pushes the error handler scripts run under (adds source and line, as Redis' does).
+void PushErrorHandler(lua_State* lua);
+// Registers the redis library into the table on top of the stack (lua_redis_api.cpp).
+void RegisterRedisApi(lua_State* lua);
+
+// Pushes Redis' error table {err = "CODE message"} for an error text with or without its "-",
+// as Redis' luaPushErrorBuff does (no code: "ERR"; CR/LF trimmed at both ends).
+void PushErrorTable(lua_State* lua, std::string_view error);
+// Converts one RESP reply (complete, as the store wrote it) into a Lua value on the stack.
+// Returns the bytes consumed.
+size_t PushReply(lua_State* lua, std::string_view reply);
+// Writes the Lua value on top of the stack as a reply (and pops it). `script_protocol` is the
+// script's redis.setresp: with 2, booleans are :1 and null.
+void WriteLuaValue(lua_State* lua, int script_protocol, resp::ReplyWriter& out);
+
+std::string Sha1Hex(std::string_view data);
+
+}  // namespace respite::storage::scripting

@@ -1,0 +1,393 @@
+#include "storage/scripting/script_runner.h"
+
+#include <chrono>
+#include <unordered_map>
+
+#include "storage/command_context.h"
+#include "storage/engine.h"
+#include "storage/numbers.h"
+#include "storage/scripting/lua_internal.h"
+
+namespace respite::storage {
+
+namespace {
+
+using scripting::RunContext;
+
+// Persisted bodies: kDefault "script:<sha>" -> body.
+constexpr std::string_view kScriptPrefix = "script:";
+constexpr std::string_view kScriptPrefixEnd = "script;";
+
+constexpr std::string_view kNoScript = "NOSCRIPT No matching script. Please use EVAL.";
+// Instructions between two looks at the clock and at SCRIPT KILL (Redis uses the same count).
+constexpr int kHookInstructions = 100000;
+// A garbage-collection step every this many scripts, as Redis does.
+constexpr int kGcPeriod = 50;
+
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// Shebang flags (EVAL scripts that start with "#!lua").
+struct ScriptFlags {
+  bool shebang = false;  // without one a script runs in Redis' compatibility mode
+  bool no_writes = false;
+};
+
+// Parses the "#!lua flags=..." line as Redis 7.0 does. On success *body_offset is where the code
+// to compile starts (the line's newline is kept, so line numbers do not move).
+bool ParseShebang(std::string_view body, ScriptFlags* flags, size_t* body_offset,
+                  std::string* error) {
+  *flags = {};
+  *body_offset = 0;
+  if (!body.starts_with("#!")) return true;
+  const size_t end = body.find('\n');
+  if (end == std::string_view::npos) {
+    *error = "ERR Invalid script shebang";
+    return false;
+  }
+  flags->shebang = true;
+  *body_offset = end;
+  std::string_view line = body.substr(0, end);
+  bool first = true;
+  while (!line.empty()) {
+    const size_t space = line.find(' ');
+    const std::string_view part = line.substr(0, space);
+    line = space == std::string_view::npos ? std::string_view() : line.substr(space + 1);
+    if (part.empty()) continue;
+    if (first) {
+      first = false;
+      if (part != "#!lua") {
+        *error = "ERR Unexpected engine in script shebang: " + std::string(part);
+        return false;
+      }
+      continue;
+    }
+    if (!part.starts_with("flags=")) {
+      *error = "ERR Unknown lua shebang option: " + std::string(part);
+      return false;
+    }
+    std::string_view list = part.substr(6);
+    while (!list.empty()) {
+      const size_t comma = list.find(',');
+      const std::string_view flag = list.substr(0, comma);
+      list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+      if (flag == "no-writes") {
+        flags->no_writes = true;
+      } else if (flag != "allow-oom" && flag != "allow-stale" && flag != "no-cluster" &&
+                 flag != "allow-cross-slot-keys") {
+        *error = "ERR Unexpected flag in script shebang: " + std::string(flag);
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+void Hook(lua_State* lua, lua_Debug*) {
+  RunContext* run = scripting::GetRunContext(lua);
+  if (run == nullptr) return;
+  ScriptControl& control = *run->control;
+  if (!control.busy.load(std::memory_order_relaxed) &&
+      SteadyMs() - run->started_ms >= control.busy_threshold_ms.load(std::memory_order_relaxed)) {
+    control.busy.store(true);
+    run->caller->ScriptLog(3, "Slow script detected: still in execution after " +
+                                  std::to_string(SteadyMs() - run->started_ms) +
+                                  " milliseconds. You can try killing the script using the SCRIPT "
+                                  "KILL command.");
+  }
+  if (control.kill.load(std::memory_order_relaxed) && !run->wrote) {
+    // Raised again at every line, so a script cannot pcall its way past it.
+    lua_sethook(lua, Hook, LUA_MASKLINE, 0);
+    scripting::PushErrorTable(lua, "Script killed by user with SCRIPT KILL...");
+    lua_error(lua);
+  }
+}
+
+}  // namespace
+
+struct ScriptRunner::Impl {
+  struct Script {
+    std::string body;
+    ScriptFlags flags;
+    bool compiled = false;  // its function is in the state's registry table of scripts
+  };
+
+  Impl(ScriptCaller& c, Engine& e, ScriptLimits l) : caller(c), engine(e), limits(l) { Reset(); }
+  ~Impl() {
+    if (lua != nullptr) lua_close(lua);
+  }
+
+  void Reset() {
+    if (lua != nullptr) lua_close(lua);
+    lua = scripting::NewSandbox();
+    for (auto& [sha, script] : scripts) script.compiled = false;
+  }
+
+  // Adds a script to the cache (compiling it first when `compile`), persisting it. Returns null
+  // with *error set when it does not compile.
+  Script* Add(std::string_view body, const std::string& sha, std::string* error) {
+    auto it = scripts.find(sha);
+    if (it != scripts.end()) return &it->second;
+    Script script;
+    script.body = std::string(body);
+    size_t offset = 0;
+    if (!ParseShebang(body, &script.flags, &offset, error)) return nullptr;
+    if (!Compile(sha, body.substr(offset), error)) return nullptr;
+    script.compiled = true;
+    engine.Put(Family::kDefault, std::string(kScriptPrefix) + sha, body);
+    bytes += body.size();
+    return &scripts.emplace(sha, std::move(script)).first->second;
+  }
+
+  // Compiles `code` into the registry table of scripts under `sha`.
+  bool Compile(const std::string& sha, std::string_view code, std::string* error) {
+    if (luaL_loadbuffer(lua, code.data(), code.size(), "@user_script") != 0) {
+      size_t len = 0;
+      const char* msg = lua_tolstring(lua, -1, &len);
+      *error = "ERR Error compiling script (new function): " +
+               std::string(msg == nullptr ? "" : std::string_view(msg, len));
+      lua_pop(lua, 1);
+      return false;
+    }
+    lua_setfield(lua, LUA_REGISTRYINDEX, ("f_" + sha).c_str());
+    return true;
+  }
+
+  bool EnsureCompiled(const std::string& sha, Script& script, std::string* error) {
+    if (script.compiled) return true;
+    size_t offset = 0;
+    ScriptFlags flags;
+    if (!ParseShebang(script.body, &flags, &offset, error)) return false;
+    if (!Compile(sha, std::string_view(script.body).substr(offset), error)) return false;
+    script.flags = flags;
+    script.compiled = true;
+    return true;
+  }
+
+  void Run(CommandContext& ctx, const std::string& sha, bool read_only, int64_t numkeys,
+           ScriptControl& control);
+
+  ScriptCaller& caller;
+  Engine& engine;
+  ScriptLimits limits;
+  lua_State* lua = nullptr;
+  std::unordered_map<std::string, Script> scripts;
+  uint64_t bytes = 0;
+  int runs = 0;
+};
+
+void ScriptRunner::Impl::Run(CommandContext& ctx, const std::string& sha, bool read_only,
+                             int64_t numkeys, ScriptControl& control) {
+  // KEYS and ARGV.
+  lua_createtable(lua, static_cast<int>(numkeys), 0);
+  for (int64_t i = 0; i < numkeys; ++i) {
+    const std::string_view key = ctx.argv[3 + i];
+    lua_pushlstring(lua, key.data(), key.size());
+    lua_rawseti(lua, -2, static_cast<int>(i + 1));
+  }
+  scripting::SetProtectedGlobal(lua, "KEYS");
+  const size_t nargs = ctx.argv.size() - 3 - static_cast<size_t>(numkeys);
+  lua_createtable(lua, static_cast<int>(nargs), 0);
+  for (size_t i = 0; i < nargs; ++i) {
+    const std::string_view arg = ctx.argv[3 + static_cast<size_t>(numkeys) + i];
+    lua_pushlstring(lua, arg.data(), arg.size());
+    lua_rawseti(lua, -2, static_cast<int>(i + 1));
+  }
+  scripting::SetProtectedGlobal(lua, "ARGV");
+
+  RunContext run;
+  run.caller = &caller;
+  run.control = &control;
+  run.session.db = ctx.db;
+  run.session.protocol = 2;
+  run.read_only = read_only;
+  run.started_ms = SteadyMs();
+  scripting::SetRunContext(lua, &run);
+  control.kill.store(false);
+  control.wrote.store(false);
+  control.busy.store(false);
+  control.running.store(true);
+  lua_sethook(lua, Hook, LUA_MASKCOUNT, kHookInstructions);
+  caller.FreezeClock(true);
+
+  scripting::PushErrorHandler(lua);
+  lua_getfield(lua, LUA_REGISTRYINDEX, ("f_" + sha).c_str());
+  const int status = lua_pcall(lua, 0, 1, -2);
+
+  caller.FreezeClock(false);
+  lua_sethook(lua, nullptr, 0, 0);
+  control.running.store(false);
+  control.busy.store(false);
+  control.kill.store(false);
+  scripting::SetRunContext(lua, nullptr);
+
+  if (run.store_failed) {
+    ctx.failed = true;
+    std::string_view text = run.reply;
+    while (!text.empty() && (text.back() == '\r' || text.back() == '\n')) text.remove_suffix(1);
+    if (text.starts_with('-')) text.remove_prefix(1);
+    ctx.out.Error(text);
+  } else if (status == 0) {
+    scripting::WriteLuaValue(lua, run.session.protocol, ctx.out);
+  } else if (lua_istable(lua, -1)) {
+    // "-<err>" plus where it happened, when the error handler could tell.
+    lua_getfield(lua, -1, "err");
+    size_t len = 0;
+    const char* err = lua_tolstring(lua, -1, &len);
+    std::string message = err == nullptr ? "ERR unknown error" : std::string(err, len);
+    lua_getfield(lua, -2, "source");
+    lua_getfield(lua, -3, "line");
+    const char* source = lua_tostring(lua, -2);
+    const char* line = lua_tostring(lua, -1);
+    if (source != nullptr && line != nullptr) {
+      message += " script: " + sha + ", on " + source + ":" + line + ".";
+    }
+    ctx.out.Error(message);
+  } else {
+    const char* msg = lua_tostring(lua, -1);
+    std::string text = msg == nullptr ? "execution failure" : std::string(msg);
+    if (text.size() > 100) text.resize(100);
+    ctx.out.Error("ERR Error running script " + sha + ", " + text);
+  }
+  lua_settop(lua, 0);
+  if (++runs % kGcPeriod == 0) lua_gc(lua, LUA_GCSTEP, 1);
+}
+
+ScriptRunner::ScriptRunner(ScriptCaller& caller, Engine& engine, ScriptLimits limits)
+    : impl_(std::make_unique<Impl>(caller, engine, limits)) {}
+
+ScriptRunner::~ScriptRunner() = default;
+
+Status ScriptRunner::Load() {
+  auto it = impl_->engine.NewIterator(Family::kDefault, std::string(kScriptPrefix),
+                                      std::string(kScriptPrefixEnd));
+  for (it->Seek(kScriptPrefix); it->Valid(); it->Next()) {
+    const std::string sha(it->key().substr(kScriptPrefix.size()));
+    Impl::Script script;
+    script.body = std::string(it->value());
+    impl_->bytes += script.body.size();
+    impl_->scripts.emplace(sha, std::move(script));
+  }
+  return it->status();
+}
+
+void ScriptRunner::Eval(CommandContext& ctx, bool by_sha, bool read_only) {
+  int64_t numkeys = 0;
+  if (!ParseInt64(ctx.argv[2], &numkeys)) {
+    ctx.NotInteger();
+    return;
+  }
+  if (numkeys > static_cast<int64_t>(ctx.argv.size()) - 3) {
+    ctx.out.Error("ERR Number of keys can't be greater than number of args");
+    return;
+  }
+  if (numkeys < 0) {
+    ctx.out.Error("ERR Number of keys can't be negative");
+    return;
+  }
+  std::string sha;
+  Impl::Script* script = nullptr;
+  std::string error;
+  if (by_sha) {
+    if (ctx.argv[1].size() != 40) {
+      ctx.out.Error(kNoScript);
+      return;
+    }
+    sha = Lower(ctx.argv[1]);
+    auto it = impl_->scripts.find(sha);
+    if (it == impl_->scripts.end()) {
+      ctx.out.Error(kNoScript);
+      return;
+    }
+    script = &it->second;
+    if (!impl_->EnsureCompiled(sha, *script, &error)) {
+      // Remembered from forwarded traffic, where upstream refused it too.
+      ctx.out.Error(kNoScript);
+      return;
+    }
+  } else {
+    sha = scripting::Sha1Hex(ctx.argv[1]);
+    auto it = impl_->scripts.find(sha);
+    script = it != impl_->scripts.end() ? &it->second : impl_->Add(ctx.argv[1], sha, &error);
+    if (script == nullptr || !impl_->EnsureCompiled(sha, *script, &error)) {
+      ctx.out.Error(error);
+      return;
+    }
+  }
+  if (read_only && script->flags.shebang && !script->flags.no_writes) {
+    ctx.out.Error("ERR Can not execute a script with write flag using *_ro command.");
+    return;
+  }
+  impl_->Run(ctx, sha, read_only || script->flags.no_writes, numkeys, control_);
+}
+
+void ScriptRunner::ScriptLoad(CommandContext& ctx) {
+  const std::string sha = scripting::Sha1Hex(ctx.argv[2]);
+  std::string error;
+  Impl::Script* script = impl_->Add(ctx.argv[2], sha, &error);
+  if (script == nullptr || !impl_->EnsureCompiled(sha, *script, &error)) {
+    ctx.out.Error(error);
+    return;
+  }
+  ctx.out.Bulk(sha);
+}
+
+void ScriptRunner::ScriptExists(CommandContext& ctx) {
+  ctx.out.ArrayHeader(ctx.argv.size() - 2);
+  for (size_t i = 2; i < ctx.argv.size(); ++i) {
+    ctx.out.Integer(impl_->scripts.count(Lower(ctx.argv[i])) != 0 ? 1 : 0);
+  }
+}
+
+void ScriptRunner::ScriptFlush(CommandContext& ctx) {
+  if (ctx.argv.size() > 3 ||
+      (ctx.argv.size() == 3 && Lower(ctx.argv[2]) != "sync" && Lower(ctx.argv[2]) != "async")) {
+    ctx.out.Error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
+    return;
+  }
+  for (const auto& [sha, script] : impl_->scripts) {
+    impl_->engine.Delete(Family::kDefault, std::string(kScriptPrefix) + sha);
+  }
+  impl_->scripts.clear();
+  impl_->bytes = 0;
+  impl_->Reset();
+  ctx.out.Ok();
+}
+
+void ScriptRunner::ScriptKill(CommandContext& ctx) {
+  // A script past busy-reply-threshold is killed from the io threads (control().kill); here,
+  // queued behind any script, there is none running.
+  ctx.out.Error("NOTBUSY No scripts in execution right now.");
+}
+
+std::string ScriptRunner::Remember(std::string_view body) {
+  const std::string sha = scripting::Sha1Hex(body);
+  if (impl_->scripts.count(sha) != 0) return sha;
+  if (impl_->bytes + body.size() > impl_->limits.remembered_bytes) return sha;
+  Impl::Script script;
+  script.body = std::string(body);
+  impl_->engine.Put(Family::kDefault, std::string(kScriptPrefix) + sha, body);
+  impl_->bytes += body.size();
+  impl_->scripts.emplace(sha, std::move(script));
+  return sha;
+}
+
+std::vector<std::string> ScriptRunner::Bodies() const {
+  std::vector<std::string> out;
+  out.reserve(impl_->scripts.size());
+  for (const auto& [sha, script] : impl_->scripts) out.push_back(script.body);
+  return out;
+}
+
+}  // namespace respite::storage

@@ -1,0 +1,91 @@
+#pragma once
+// Lua scripting on the local store, as Redis 7.0 runs it: EVAL, EVALSHA, their _RO forms and
+// SCRIPT. A script runs on the store thread as one unit; its redis.call enters the same command
+// handlers a client's command does (through ScriptCaller), so its writes are journaled as the
+// commands it ran, as one group. Scripts are cached by SHA1 and persisted in the store, so an
+// EVALSHA works after a restart and for scripts first seen while forwarding.
+// This header does not include Lua (pimpl). Thread: the store executor only, except
+// ScriptControl, which other threads read and signal.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/status.h"
+
+namespace respite::storage {
+
+class Engine;
+struct CommandContext;
+struct LocalSession;
+
+// What redis.call reaches: the store's dispatcher.
+class ScriptCaller {
+ public:
+  virtual ~ScriptCaller() = default;
+  // Runs one command for a script in `session` (the script's db and protocol) and appends its
+  // reply to *out: Redis' error replies for commands a script may not run (unknown, wrong arity,
+  // not allowed from scripts, a write from a read-only script). Returns false when the store
+  // failed and rolled back the pending batch: the script must stop.
+  virtual bool CallFromScript(LocalSession& session, std::span<const std::string_view> argv,
+                              bool read_only, bool* wrote, std::string* out) = 0;
+  // Time stands still for the script's duration, as in Redis (keys do not expire mid-script).
+  virtual void FreezeClock(bool frozen) = 0;
+  // redis.log (levels 0 debug .. 3 warning).
+  virtual void ScriptLog(int level, std::string_view message) = 0;
+  // Whether `name` is a command (redis.acl_check_cmd).
+  virtual bool KnowsCommand(std::string_view name) const = 0;
+};
+
+// A script in progress, as the io threads see it: they answer -BUSY past the threshold and take
+// SCRIPT KILL without queueing behind the script.
+struct ScriptControl {
+  std::atomic<bool> running{false};
+  std::atomic<bool> busy{false};   // running longer than busy_threshold_ms
+  std::atomic<bool> wrote{false};  // the running script has written (it cannot be killed)
+  std::atomic<bool> kill{false};   // SCRIPT KILL asked for
+  std::atomic<int64_t> busy_threshold_ms{5000};
+};
+
+struct ScriptLimits {
+  // Bytes of script bodies remembered from forwarded traffic (scripts run or loaded locally are
+  // always kept, as Redis keeps them). Default: 16 MB.
+  uint64_t remembered_bytes = 16ull << 20;
+};
+
+class ScriptRunner {
+ public:
+  ScriptRunner(ScriptCaller& caller, Engine& engine, ScriptLimits limits = {});
+  ~ScriptRunner();
+  ScriptRunner(const ScriptRunner&) = delete;
+  ScriptRunner& operator=(const ScriptRunner&) = delete;
+
+  // Reads the cached script bodies back from the store (call once after opening).
+  Status Load();
+
+  // Command handlers (arity already checked).
+  void Eval(CommandContext& ctx, bool by_sha, bool read_only);
+  void ScriptLoad(CommandContext& ctx);
+  void ScriptExists(CommandContext& ctx);
+  void ScriptFlush(CommandContext& ctx);
+  void ScriptKill(CommandContext& ctx);
+
+  // A script seen while forwarding (an EVAL body, SCRIPT LOAD): cached and persisted (within
+  // ScriptLimits::remembered_bytes) so EVALSHA of it works during an outage. Returns its SHA1.
+  std::string Remember(std::string_view body);
+  // Every cached body, for loading upstream before clients are switched back to it.
+  std::vector<std::string> Bodies() const;
+
+  ScriptControl& control() { return control_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  ScriptControl control_;
+};
+
+}  // namespace respite::storage
