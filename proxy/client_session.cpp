@@ -286,7 +286,9 @@ bool ClientSession::ScriptBusyReply(const Route& route, const Command& cmd, std:
   if (!script.busy.load(std::memory_order_relaxed)) return false;
   resp::ReplyWriter w(reply, protocol_);
   const bool kill = cmd.argv.size() == 2 && resp::EqualsIgnoreCase(cmd.argv[1], "kill");
-  if (kill && route.spec->name == "script") {
+  const bool function = script.function.load();
+  // SCRIPT KILL stops an EVAL, FUNCTION KILL a function; the other one gets -BUSY.
+  if (kill && route.spec->name == (function ? "function" : "script")) {
     if (script.wrote.load()) {
       w.Error(
           "UNKILLABLE Sorry the script already executed write commands against the dataset. You "
@@ -298,10 +300,8 @@ bool ClientSession::ScriptBusyReply(const Route& route, const Command& cmd, std:
     }
     return true;
   }
-  if (route.spec->Has(resp::kCmdAllowBusy) && !(kill && route.spec->name == "function")) {
-    return false;
-  }
-  w.Error(errors::kBusyScript);
+  if (route.spec->Has(resp::kCmdAllowBusy) && !kill) return false;
+  w.Error(function ? errors::kBusyFunction : errors::kBusyScript);
   return true;
 }
 
@@ -311,6 +311,9 @@ void ClientSession::RememberScript(const resp::CommandSpec& spec, const resp::Co
   } else if (spec.name == "script" && cmd.argv.size() == 3 &&
              resp::EqualsIgnoreCase(cmd.argv[1], "load")) {
     io_.RememberScript(cmd.argv[2]);
+  } else if (spec.name == "function" && cmd.argv.size() >= 3 &&
+             resp::EqualsIgnoreCase(cmd.argv[1], "load")) {
+    io_.RememberScript(cmd.argv.back(), /*library=*/true);
   }
 }
 

@@ -19,6 +19,8 @@ inline constexpr std::string_view kNotInteger = "ERR value is not an integer or 
 inline constexpr std::string_view kMaxClients = "ERR max number of clients reached";
 inline constexpr std::string_view kBusyScript =
     "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+inline constexpr std::string_view kBusyFunction =
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
 inline constexpr std::string_view kProtoUnsupported = "NOPROTO unsupported protocol version";
 inline constexpr std::string_view kReadOnlyFallback =
     "READONLY upstream Redis is unreachable and respite serves reads only (fallback.mode "

@@ -248,14 +248,18 @@ void IoThread::SubmitToStore(StoreExecutor::Request request) {
   asio::post(context_, [this] { FlushStoreOutbox(); });
 }
 
-void IoThread::RememberScript(std::string_view body) {
+void IoThread::RememberScript(std::string_view body, bool library) {
   constexpr size_t kMaxRemembered = 4096;
-  if (!remembered_scripts_.insert(std::hash<std::string_view>()(body)).second) return;
+  if (!remembered_scripts_.insert(std::hash<std::string_view>()(body) + library).second) return;
   if (remembered_scripts_.size() > kMaxRemembered) remembered_scripts_.clear();
   StoreExecutor::Request request;
-  request.task = [body = std::string(body)](storage::LocalStore& store) {
+  request.task = [body = std::string(body), library](storage::LocalStore& store) {
     store.BeginGroup();
-    store.scripts().Remember(body);
+    if (library) {
+      store.scripts().RememberLibrary(body);
+    } else {
+      store.scripts().Remember(body);
+    }
     if (storage::Status s = store.EndGroup(); !s.ok()) {
       spdlog::warn("local store: remembering a script failed: {}", s.ToString());
     }

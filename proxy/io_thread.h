@@ -82,9 +82,10 @@ class IoThread {
   // Order is kept: a session's requests reach the store in the order it queued them.
   void SubmitToStore(StoreExecutor::Request request);
 
-  // A script body forwarded upstream (EVAL, SCRIPT LOAD): handed to the local store once, to be
-  // remembered there so EVALSHA of it works during an outage.
-  void RememberScript(std::string_view body);
+  // A script body forwarded upstream (EVAL, SCRIPT LOAD; with `library`, FUNCTION LOAD's code):
+  // handed to the local store once, to be remembered there so EVALSHA (FCALL) of it works
+  // during an outage.
+  void RememberScript(std::string_view body, bool library = false);
 
   // From any thread: closes every upstream link of this thread (their requests fail or, when
   // never sent, run locally).

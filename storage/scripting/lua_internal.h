@@ -11,10 +11,12 @@ extern "C" {
 }
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
 #include "resp/reply_writer.h"
+#include "storage/command_context.h"
 #include "storage/local_session.h"
 #include "storage/scripting/script_runner.h"
 
@@ -34,8 +36,12 @@ struct RunContext {
 
 // A sandboxed state as Redis 7.0 gives scripts: base (without dofile, loadfile, print, setfenv,
 // getfenv, newproxy), table, string, math (Redis' random), cjson, bit, struct, cmsgpack and the
-// redis library; globals read-only, and reading a missing global is an error.
-lua_State* NewSandbox();
+// redis library; globals read-only, and reading a missing global is an error. With
+// `register_function`, also the globals FUNCTION LOAD's code runs with (see SetLoadGlobals).
+lua_State* NewSandbox(lua_CFunction register_function = nullptr);
+// Switches the globals between what FUNCTION LOAD's code sees (only redis.register_function,
+// redis.log and the version fields) and what scripts see.
+void SetLoadGlobals(lua_State* lua, bool loading);
 void SetRunContext(lua_State* lua, RunContext* run);
 RunContext* GetRunContext(lua_State* lua);
 // Sets a global (KEYS, ARGV) past the read-only protection. Pops the value.
@@ -56,5 +62,13 @@ size_t PushReply(lua_State* lua, std::string_view reply);
 void WriteLuaValue(lua_State* lua, int script_protocol, resp::ReplyWriter& out);
 
 std::string Sha1Hex(std::string_view data);
+
+// Pushes a Lua array of strings (KEYS, ARGV, a function's keys and args).
+void PushStringTable(lua_State* lua, std::span<const std::string_view> items);
+// Runs the function on the stack (pushed right after the error handler, `nargs` arguments above
+// it) as one script: SCRIPT KILL and busy checks every 100,000 instructions, the clock frozen.
+// Writes its result, or Redis' error reply naming `name`, to ctx.out; clears the stack.
+void RunScript(lua_State* lua, int nargs, RunContext& run, std::string_view name,
+               CommandContext& ctx);
 
 }  // namespace respite::storage::scripting

@@ -24,6 +24,7 @@ char kRunContextKey;
 char kHiddenGlobalsKey;
 char kToStringKey;
 char kRandomStateKey;
+char kLoadGlobalsKey;
 
 // Globals scripts may see; everything else the libraries define is removed (DESIGN: sandbox).
 constexpr const char* kAllowedGlobals[] = {
@@ -184,9 +185,42 @@ void MakeReadonlyView(lua_State* lua) {
   lua_replace(lua, -2);
 }
 
+
+// The globals FUNCTION LOAD's code sees: a redis table with register_function, log and the
+// version fields only; any other name is a missing global.
+void InstallLoadGlobals(lua_State* lua, lua_CFunction register_function) {
+  lua_newtable(lua);  // the load-time redis table
+  lua_pushcfunction(lua, register_function);
+  lua_setfield(lua, -2, "register_function");
+  lua_newtable(lua);
+  RegisterRedisApi(lua);
+  for (const char* name : {"log", "LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING",
+                           "REDIS_VERSION", "REDIS_VERSION_NUM"}) {
+    lua_getfield(lua, -1, name);
+    lua_setfield(lua, -3, name);
+  }
+  lua_pop(lua, 1);
+  lua_newtable(lua);
+  lua_pushcfunction(lua, MissingGlobalError);
+  lua_setfield(lua, -2, "__index");
+  lua_setmetatable(lua, -2);
+  MakeReadonlyView(lua);
+
+  lua_newtable(lua);  // the load-time globals
+  lua_insert(lua, -2);
+  lua_setfield(lua, -2, "redis");
+  lua_newtable(lua);
+  lua_pushcfunction(lua, MissingGlobalError);
+  lua_setfield(lua, -2, "__index");
+  lua_setmetatable(lua, -2);
+  lua_pushlightuserdata(lua, &kLoadGlobalsKey);
+  lua_insert(lua, -2);
+  lua_rawset(lua, LUA_REGISTRYINDEX);
+}
+
 }  // namespace
 
-lua_State* NewSandbox() {
+lua_State* NewSandbox(lua_CFunction register_function) {
   lua_State* lua = luaL_newstate();
   OpenLibrary(lua, "", luaopen_base);
   OpenLibrary(lua, LUA_TABLIBNAME, luaopen_table);
@@ -251,7 +285,16 @@ lua_State* NewSandbox() {
   lua_pushvalue(lua, globals);
   lua_replace(lua, LUA_GLOBALSINDEX);
   lua_settop(lua, 0);
+  if (register_function != nullptr) InstallLoadGlobals(lua, register_function);
   return lua;
+}
+
+void SetLoadGlobals(lua_State* lua, bool loading) {
+  lua_getmetatable(lua, LUA_GLOBALSINDEX);
+  lua_pushlightuserdata(lua, loading ? &kLoadGlobalsKey : &kHiddenGlobalsKey);
+  lua_rawget(lua, LUA_REGISTRYINDEX);
+  lua_setfield(lua, -2, "__index");
+  lua_pop(lua, 1);
 }
 
 void SetRunContext(lua_State* lua, RunContext* run) {

@@ -1,4 +1,5 @@
-// The scripting family's registration table: EVAL, EVALSHA, their _RO forms and SCRIPT.
+// The scripting family's registration table: EVAL, EVALSHA, their _RO forms, SCRIPT, FUNCTION
+// and FCALL.
 
 #include "storage/command_context.h"
 #include "storage/scripting/script_runner.h"
@@ -15,6 +16,14 @@ void ScriptLoad(CommandContext& ctx) { ctx.scripts->ScriptLoad(ctx); }
 void ScriptExists(CommandContext& ctx) { ctx.scripts->ScriptExists(ctx); }
 void ScriptFlush(CommandContext& ctx) { ctx.scripts->ScriptFlush(ctx); }
 void ScriptKill(CommandContext& ctx) { ctx.scripts->ScriptKill(ctx); }
+void FunctionLoad(CommandContext& ctx) { ctx.scripts->FunctionLoad(ctx); }
+void FunctionList(CommandContext& ctx) { ctx.scripts->FunctionList(ctx); }
+void FunctionDelete(CommandContext& ctx) { ctx.scripts->FunctionDelete(ctx); }
+void FunctionFlush(CommandContext& ctx) { ctx.scripts->FunctionFlush(ctx); }
+void FunctionStats(CommandContext& ctx) { ctx.scripts->FunctionStats(ctx); }
+void FunctionKill(CommandContext& ctx) { ctx.scripts->FunctionKill(ctx); }
+void Fcall(CommandContext& ctx) { ctx.scripts->Fcall(ctx, /*read_only=*/false); }
+void FcallRo(CommandContext& ctx) { ctx.scripts->Fcall(ctx, true); }
 
 constexpr LocalCommandDef kRows[] = {
     {"eval", &Eval},
@@ -25,6 +34,14 @@ constexpr LocalCommandDef kRows[] = {
     {"script|exists", &ScriptExists},
     {"script|flush", &ScriptFlush},
     {"script|kill", &ScriptKill},
+    {"function|load", &FunctionLoad},
+    {"function|list", &FunctionList},
+    {"function|delete", &FunctionDelete},
+    {"function|flush", &FunctionFlush},
+    {"function|stats", &FunctionStats},
+    {"function|kill", &FunctionKill},
+    {"fcall", &Fcall},
+    {"fcall_ro", &FcallRo},
 };
 
 }  // namespace

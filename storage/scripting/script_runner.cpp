@@ -6,13 +6,13 @@
 #include "storage/command_context.h"
 #include "storage/engine.h"
 #include "storage/numbers.h"
+#include "storage/scripting/functions.h"
 #include "storage/scripting/lua_internal.h"
 
 namespace respite::storage {
 
 namespace {
 
-using scripting::RunContext;
 
 // Persisted bodies: kDefault "script:<sha>" -> body.
 constexpr std::string_view kScriptPrefix = "script:";
@@ -94,8 +94,14 @@ bool ParseShebang(std::string_view body, ScriptFlags* flags, size_t* body_offset
   return true;
 }
 
+}  // namespace
+
+namespace scripting {
+
+namespace {
+
 void Hook(lua_State* lua, lua_Debug*) {
-  RunContext* run = scripting::GetRunContext(lua);
+  RunContext* run = GetRunContext(lua);
   if (run == nullptr) return;
   ScriptControl& control = *run->control;
   if (!control.busy.load(std::memory_order_relaxed) &&
@@ -109,12 +115,76 @@ void Hook(lua_State* lua, lua_Debug*) {
   if (control.kill.load(std::memory_order_relaxed) && !run->wrote) {
     // Raised again at every line, so a script cannot pcall its way past it.
     lua_sethook(lua, Hook, LUA_MASKLINE, 0);
-    scripting::PushErrorTable(lua, "Script killed by user with SCRIPT KILL...");
+    PushErrorTable(lua, "Script killed by user with SCRIPT KILL...");
     lua_error(lua);
   }
 }
 
 }  // namespace
+
+void PushStringTable(lua_State* lua, std::span<const std::string_view> items) {
+  lua_createtable(lua, static_cast<int>(items.size()), 0);
+  for (size_t i = 0; i < items.size(); ++i) {
+    lua_pushlstring(lua, items[i].data(), items[i].size());
+    lua_rawseti(lua, -2, static_cast<int>(i + 1));
+  }
+}
+
+void RunScript(lua_State* lua, int nargs, RunContext& run, std::string_view name,
+               CommandContext& ctx) {
+  ScriptControl& control = *run.control;
+  run.session.db = ctx.db;
+  run.session.protocol = 2;
+  run.started_ms = SteadyMs();
+  SetRunContext(lua, &run);
+  control.kill.store(false);
+  control.wrote.store(false);
+  control.busy.store(false);
+  control.running.store(true);
+  lua_sethook(lua, Hook, LUA_MASKCOUNT, kHookInstructions);
+  run.caller->FreezeClock(true);
+
+  const int status = lua_pcall(lua, nargs, 1, -2 - nargs);
+
+  run.caller->FreezeClock(false);
+  lua_sethook(lua, nullptr, 0, 0);
+  control.running.store(false);
+  control.busy.store(false);
+  control.kill.store(false);
+  SetRunContext(lua, nullptr);
+
+  if (run.store_failed) {
+    ctx.failed = true;
+    std::string_view text = run.reply;
+    while (!text.empty() && (text.back() == '\r' || text.back() == '\n')) text.remove_suffix(1);
+    if (text.starts_with('-')) text.remove_prefix(1);
+    ctx.out.Error(text);
+  } else if (status == 0) {
+    WriteLuaValue(lua, run.session.protocol, ctx.out);
+  } else if (lua_istable(lua, -1)) {
+    // "-<err>" plus where it happened, when the error handler could tell.
+    lua_getfield(lua, -1, "err");
+    size_t len = 0;
+    const char* err = lua_tolstring(lua, -1, &len);
+    std::string message = err == nullptr ? "ERR unknown error" : std::string(err, len);
+    lua_getfield(lua, -2, "source");
+    lua_getfield(lua, -3, "line");
+    const char* source = lua_tostring(lua, -2);
+    const char* line = lua_tostring(lua, -1);
+    if (source != nullptr && line != nullptr) {
+      message += " script: " + std::string(name) + ", on " + source + ":" + line + ".";
+    }
+    ctx.out.Error(message);
+  } else {
+    const char* msg = lua_tostring(lua, -1);
+    std::string text = msg == nullptr ? "execution failure" : std::string(msg);
+    if (text.size() > 100) text.resize(100);
+    ctx.out.Error("ERR Error running script " + std::string(name) + ", " + text);
+  }
+  lua_settop(lua, 0);
+}
+
+}  // namespace scripting
 
 struct ScriptRunner::Impl {
   struct Script {
@@ -190,82 +260,25 @@ struct ScriptRunner::Impl {
 void ScriptRunner::Impl::Run(CommandContext& ctx, const std::string& sha, bool read_only,
                              int64_t numkeys, ScriptControl& control) {
   // KEYS and ARGV.
-  lua_createtable(lua, static_cast<int>(numkeys), 0);
-  for (int64_t i = 0; i < numkeys; ++i) {
-    const std::string_view key = ctx.argv[3 + i];
-    lua_pushlstring(lua, key.data(), key.size());
-    lua_rawseti(lua, -2, static_cast<int>(i + 1));
-  }
+  const size_t nkeys = static_cast<size_t>(numkeys);
+  scripting::PushStringTable(lua, ctx.argv.subspan(3, nkeys));
   scripting::SetProtectedGlobal(lua, "KEYS");
-  const size_t nargs = ctx.argv.size() - 3 - static_cast<size_t>(numkeys);
-  lua_createtable(lua, static_cast<int>(nargs), 0);
-  for (size_t i = 0; i < nargs; ++i) {
-    const std::string_view arg = ctx.argv[3 + static_cast<size_t>(numkeys) + i];
-    lua_pushlstring(lua, arg.data(), arg.size());
-    lua_rawseti(lua, -2, static_cast<int>(i + 1));
-  }
+  scripting::PushStringTable(lua, ctx.argv.subspan(3 + nkeys));
   scripting::SetProtectedGlobal(lua, "ARGV");
-
-  RunContext run;
-  run.caller = &caller;
-  run.control = &control;
-  run.session.db = ctx.db;
-  run.session.protocol = 2;
-  run.read_only = read_only;
-  run.started_ms = SteadyMs();
-  scripting::SetRunContext(lua, &run);
-  control.kill.store(false);
-  control.wrote.store(false);
-  control.busy.store(false);
-  control.running.store(true);
-  lua_sethook(lua, Hook, LUA_MASKCOUNT, kHookInstructions);
-  caller.FreezeClock(true);
 
   scripting::PushErrorHandler(lua);
   lua_getfield(lua, LUA_REGISTRYINDEX, ("f_" + sha).c_str());
-  const int status = lua_pcall(lua, 0, 1, -2);
-
-  caller.FreezeClock(false);
-  lua_sethook(lua, nullptr, 0, 0);
-  control.running.store(false);
-  control.busy.store(false);
-  control.kill.store(false);
-  scripting::SetRunContext(lua, nullptr);
-
-  if (run.store_failed) {
-    ctx.failed = true;
-    std::string_view text = run.reply;
-    while (!text.empty() && (text.back() == '\r' || text.back() == '\n')) text.remove_suffix(1);
-    if (text.starts_with('-')) text.remove_prefix(1);
-    ctx.out.Error(text);
-  } else if (status == 0) {
-    scripting::WriteLuaValue(lua, run.session.protocol, ctx.out);
-  } else if (lua_istable(lua, -1)) {
-    // "-<err>" plus where it happened, when the error handler could tell.
-    lua_getfield(lua, -1, "err");
-    size_t len = 0;
-    const char* err = lua_tolstring(lua, -1, &len);
-    std::string message = err == nullptr ? "ERR unknown error" : std::string(err, len);
-    lua_getfield(lua, -2, "source");
-    lua_getfield(lua, -3, "line");
-    const char* source = lua_tostring(lua, -2);
-    const char* line = lua_tostring(lua, -1);
-    if (source != nullptr && line != nullptr) {
-      message += " script: " + sha + ", on " + source + ":" + line + ".";
-    }
-    ctx.out.Error(message);
-  } else {
-    const char* msg = lua_tostring(lua, -1);
-    std::string text = msg == nullptr ? "execution failure" : std::string(msg);
-    if (text.size() > 100) text.resize(100);
-    ctx.out.Error("ERR Error running script " + sha + ", " + text);
-  }
-  lua_settop(lua, 0);
+  scripting::RunContext run;
+  run.caller = &caller;
+  run.control = &control;
+  run.read_only = read_only;
+  scripting::RunScript(lua, 0, run, sha, ctx);
   if (++runs % kGcPeriod == 0) lua_gc(lua, LUA_GCSTEP, 1);
 }
 
 ScriptRunner::ScriptRunner(ScriptCaller& caller, Engine& engine, ScriptLimits limits)
-    : impl_(std::make_unique<Impl>(caller, engine, limits)) {}
+    : impl_(std::make_unique<Impl>(caller, engine, limits)),
+      functions_(std::make_unique<Functions>(caller, engine)) {}
 
 ScriptRunner::~ScriptRunner() = default;
 
@@ -279,7 +292,8 @@ Status ScriptRunner::Load() {
     impl_->bytes += script.body.size();
     impl_->scripts.emplace(sha, std::move(script));
   }
-  return it->status();
+  if (Status s = it->status(); !s.ok()) return s;
+  return functions_->LoadPersisted();
 }
 
 void ScriptRunner::Eval(CommandContext& ctx, bool by_sha, bool read_only) {

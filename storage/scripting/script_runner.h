@@ -47,7 +47,8 @@ struct ScriptControl {
   std::atomic<bool> running{false};
   std::atomic<bool> busy{false};   // running longer than busy_threshold_ms
   std::atomic<bool> wrote{false};  // the running script has written (it cannot be killed)
-  std::atomic<bool> kill{false};   // SCRIPT KILL asked for
+  std::atomic<bool> kill{false};   // SCRIPT KILL (or FUNCTION KILL) asked for
+  std::atomic<bool> function{false};  // the running script is a function (FCALL), not an EVAL
   std::atomic<int64_t> busy_threshold_ms{5000};
 };
 
@@ -64,7 +65,8 @@ class ScriptRunner {
   ScriptRunner(const ScriptRunner&) = delete;
   ScriptRunner& operator=(const ScriptRunner&) = delete;
 
-  // Reads the cached script bodies back from the store (call once after opening).
+  // Reads the cached script bodies and function libraries back from the store (once, after
+  // opening).
   Status Load();
 
   // Command handlers (arity already checked).
@@ -73,6 +75,18 @@ class ScriptRunner {
   void ScriptExists(CommandContext& ctx);
   void ScriptFlush(CommandContext& ctx);
   void ScriptKill(CommandContext& ctx);
+  // Functions (functions.cpp): FUNCTION LOAD/LIST/DELETE/FLUSH/STATS/KILL, FCALL, FCALL_RO.
+  // Libraries are persisted in the store; LOAD, DELETE and FLUSH done here are journaled as
+  // themselves (LOAD as LOAD REPLACE, so replaying it over a library upstream kept converges).
+  void FunctionLoad(CommandContext& ctx);
+  void FunctionList(CommandContext& ctx);
+  void FunctionDelete(CommandContext& ctx);
+  void FunctionFlush(CommandContext& ctx);
+  void FunctionStats(CommandContext& ctx);
+  void FunctionKill(CommandContext& ctx);
+  void Fcall(CommandContext& ctx, bool read_only);
+  // A library loaded upstream while forwarding (FUNCTION LOAD seen there): kept, not journaled.
+  void RememberLibrary(std::string_view code);
 
   // A script seen while forwarding (an EVAL body, SCRIPT LOAD): cached and persisted (within
   // ScriptLimits::remembered_bytes) so EVALSHA of it works during an outage. Returns its SHA1.
@@ -82,9 +96,13 @@ class ScriptRunner {
 
   ScriptControl& control() { return control_; }
 
+  struct Functions;  // functions.h (internal to the scripting engine)
+
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  std::unique_ptr<Functions> functions_;
   ScriptControl control_;
 };
 

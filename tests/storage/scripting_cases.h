@@ -203,4 +203,100 @@ inline const std::vector<std::vector<std::string>>& ScriptingCases() {
   return cases;
 }
 
+// Functions: FUNCTION LOAD/LIST/DELETE/FLUSH/STATS and FCALL. FUNCTION LIST is only asked while
+// one library is loaded (Redis lists libraries in hash order).
+inline const std::vector<std::vector<std::string>>& FunctionCases() {
+  static const std::vector<std::vector<std::string>> cases = {
+      {"FUNCTION", "FLUSH"},
+      {"FUNCTION", "LOAD", "return 1"},
+      {"FUNCTION", "LOAD", "#!lua"},
+      {"FUNCTION", "LOAD", "#!lua\nreturn 1"},
+      {"FUNCTION", "LOAD", "#!lua name=\nreturn 1"},
+      {"FUNCTION", "LOAD", "#!lua name=a-b\nreturn 1"},
+      {"FUNCTION", "LOAD", "#!lua name=x foo=bar\nreturn 1"},
+      {"FUNCTION", "LOAD", "#!lua name=x name=y\nreturn 1"},
+      {"FUNCTION", "LOAD", "#!js name=x\nreturn 1"},
+      {"FUNCTION", "LOAD", "#!lua name=x\nreturn 1"},
+      {"FUNCTION", "LOAD", "#!lua name=x\nreturn +"},
+      {"FUNCTION", "LOAD", "#!lua name=x\nerror('at load')"},
+      {"FUNCTION", "LOAD", "#!lua name=x\nredis.call('ping')"},
+      {"FUNCTION", "LOAD", "#!lua name=x\nreturn string.len('a')"},
+      {"FUNCTION", "LOAD", "#!lua name=x\nredis.register_function('f')"},
+      {"FUNCTION", "LOAD", "#!lua name=x\nredis.register_function('f', 1)"},
+      {"FUNCTION", "LOAD", "#!lua name=x\nredis.register_function(1, function() end)"},
+      {"FUNCTION", "DELETE", "x"},
+      {"FUNCTION", "LOAD", "#!lua name=x\nredis.register_function('a-b', function() end)"},
+      {"FUNCTION", "LOAD", "#!lua name=x\nredis.register_function{function_name='f'}"},
+      {"FUNCTION", "LOAD", "#!lua name=x\nredis.register_function{callback=function() end}"},
+      {"FUNCTION", "LOAD",
+       "#!lua name=x\nredis.register_function{function_name='f', callback=function() end, "
+       "flags={'bogus'}}"},
+      {"FUNCTION", "LOAD",
+       "#!lua name=x\nredis.register_function{function_name='f', callback=function() end, "
+       "other=1}"},
+      {"FUNCTION", "LOAD",
+       "#!lua name=x\nredis.register_function('f', function() end)\n"
+       "redis.register_function('f', function() end)"},
+      {"FUNCTION", "LOAD", "BOGUS", "#!lua name=x\nreturn 1"},
+      {"FUNCTION", "LOAD", "REPLACE"},
+      {"FUNCTION", "LOAD",
+       "#!lua name=solo\nredis.register_function{function_name='only', callback=function() "
+       "return 1 end, flags={'allow-cross-slot-keys', 'NO-WRITES', 'no-cluster', 'allow-oom'}, "
+       "description='the one'}"},
+      {"FUNCTION", "LIST"},
+      {"FUNCTION", "LIST", "WITHCODE"},
+      {"FUNCTION", "LIST", "LIBRARYNAME", "so*"},
+      {"FUNCTION", "LIST", "WITHCODE", "LIBRARYNAME", "SOLO"},
+      {"FUNCTION", "LIST", "LIBRARYNAME", "nomatch*"},
+      {"FUNCTION", "LIST", "LIBRARYNAME"},
+      {"FUNCTION", "LIST", "BOGUS"},
+      {"FUNCTION", "LIST", "WITHCODE", "WITHCODE"},
+      {"FUNCTION", "STATS"},
+      {"FCALL_RO", "only", "0"},
+      {"FUNCTION", "DELETE", "solo"},
+      {"FUNCTION", "LOAD",
+       "#!lua name=lib1\n"
+       "redis.register_function('incr_by', function(keys, args) return redis.call('incrby', "
+       "keys[1], args[1]) end)\n"
+       "redis.register_function{function_name='get_ro', callback=function(keys) return "
+       "redis.call('get', keys[1]) end, flags={'no-writes'}, description='reads'}\n"
+       "redis.register_function('fails', function() return redis.call('nosuch') end)\n"
+       "redis.register_function('writes', function(keys) return redis.call('set', keys[1], 'x') "
+       "end)\n"
+       "redis.register_function{function_name='ro_writes', callback=function(keys) return "
+       "redis.call('set', keys[1], 'x') end, flags={'no-writes', 'allow-stale'}}"},
+      {"FUNCTION", "LOAD",
+       "#!lua name=lib1\nredis.register_function('other', function() return 1 end)"},
+      {"FUNCTION", "LOAD",
+       "#!lua name=lib2\nredis.register_function('incr_by', function() return 1 end)"},
+      {"FUNCTION", "STATS"},
+      {"FCALL", "incr_by", "1", "counter", "5"},
+      {"FCALL", "INCR_BY", "1", "counter", "5"},
+      {"FCALL", "get_ro", "1", "counter"},
+      {"FCALL_RO", "get_ro", "1", "counter"},
+      {"FCALL_RO", "incr_by", "1", "counter", "5"},
+      {"FCALL", "fails", "0"},
+      {"FCALL", "ro_writes", "1", "k"},
+      {"FCALL", "nosuch", "0"},
+      {"FCALL", "incr_by", "x"},
+      {"FCALL", "incr_by", "-1"},
+      {"FCALL", "incr_by", "3", "a"},
+      {"EVAL", "return redis.call('fcall', 'incr_by', 1, 'counter', 1)", "0"},
+      {"EVAL", "return redis.call('function', 'stats')", "0"},
+      {"FUNCTION", "LOAD", "REPLACE",
+       "#!lua name=lib1\nredis.register_function('v2', function() return 'v2' end)"},
+      {"FCALL", "incr_by", "1", "counter", "5"},
+      {"FCALL", "v2", "0"},
+      {"FUNCTION", "DELETE", "lib1"},
+      {"FUNCTION", "DELETE", "lib1"},
+      {"FCALL", "v2", "0"},
+      {"FUNCTION", "STATS"},
+      {"FUNCTION", "FLUSH", "bogus"},
+      {"FUNCTION", "FLUSH", "ASYNC"},
+      {"FUNCTION", "LIST"},
+      {"FUNCTION", "KILL"},
+  };
+  return cases;
+}
+
 }  // namespace respite::storage::testing

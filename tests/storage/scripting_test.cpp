@@ -68,6 +68,7 @@ class ScriptingDiffTest : public ::testing::TestWithParam<int> {
     local_.session.protocol = GetParam();
     Both({"FLUSHALL"});
     Both({"SCRIPT", "FLUSH"});
+    Both({"FUNCTION", "FLUSH"});
   }
 
   // Runs argv on both sides; records a failure when the replies differ.
@@ -89,6 +90,10 @@ std::string ScriptingDiffTest::start_error_;
 
 TEST_P(ScriptingDiffTest, FixedCasesMatchRedis) {
   for (const Strings& argv : testing::ScriptingCases()) Both(argv);
+}
+
+TEST_P(ScriptingDiffTest, FunctionCasesMatchRedis) {
+  for (const Strings& argv : testing::FunctionCases()) Both(argv);
 }
 
 TEST_P(ScriptingDiffTest, LibraryCasesMatchRedis) {
@@ -358,6 +363,33 @@ TEST(ScriptingStoreTest, ScriptKillStopsAScriptThatHasNotWritten) {
             ":2\r\n");
   late_killer.join();
   EXPECT_TRUE(asked.load());
+}
+
+TEST(ScriptingStoreTest, FunctionsArePersistedAndJournaledAsThemselves) {
+  StoreHarness h;
+  const std::string code =
+      "#!lua name=lib\nredis.register_function('bump', function(keys, args) return "
+      "redis.call('incrby', keys[1], args[1]) end)";
+  EXPECT_EQ(h.Run({"FUNCTION", "LOAD", code}), "$3\r\nlib\r\n");
+  ASSERT_EQ(h.store->last_journal().size(), 1u);
+  EXPECT_EQ(h.store->last_journal()[0], (Strings{"FUNCTION", "LOAD", "REPLACE", code}));
+  EXPECT_EQ(h.Run({"FCALL", "bump", "1", "n", "3"}), ":3\r\n");
+  ASSERT_EQ(h.store->last_journal().size(), 1u);
+  EXPECT_EQ(h.store->last_journal()[0], (Strings{"INCRBY", "n", "3"}));
+  h.Reopen();
+  EXPECT_EQ(h.Run({"FCALL", "bump", "1", "n", "4"}), ":7\r\n");
+  EXPECT_EQ(h.Run({"FUNCTION", "DELETE", "lib"}), "+OK\r\n");
+  EXPECT_EQ(h.store->last_journal()[0], (Strings{"FUNCTION", "DELETE", "lib"}));
+  h.Reopen();
+  EXPECT_EQ(h.Run({"FCALL", "bump", "1", "n", "4"}), "-ERR Function not found\r\n");
+  EXPECT_EQ(h.Run({"FUNCTION", "FLUSH"}), "+OK\r\n");
+  EXPECT_EQ(h.store->last_journal()[0], (Strings{"FUNCTION", "FLUSH"}));
+  // A library seen while forwarding is kept (not journaled: upstream has it).
+  h.store->BeginGroup();
+  h.store->scripts().RememberLibrary(code);
+  ASSERT_TRUE(h.store->EndGroup().ok());
+  h.Reopen();
+  EXPECT_EQ(h.Run({"FCALL", "bump", "1", "n", "1"}), ":8\r\n");
 }
 
 TEST(ScriptingStoreTest, ScriptKillWithoutAScript) {

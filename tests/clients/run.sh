@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Real client libraries through respite across a real outage: redis-py's Lock (Debian's
+# python3-redis) and Redlock on ioredis (npm, pinned by package-lock.json) lock, update two
+# counters and unlock in a loop for CLIENTS_SECONDS, while the Redis behind respite is SIGKILLed at
+# KILL_AT and restarted on the same port and AOF dir at RESTART_AT. Passes when both clients saw no
+# error and no lost update, and Redis itself ends with exactly what they were acknowledged.
+#   usage: tests/clients/run.sh
+# Environment: RESPITE_BIN (default <repo>/build/respite), PYTHON (default /usr/bin/python3,
+# where python3-redis installs), CLIENTS_SECONDS (12), KILL_AT (3), RESTART_AT (7),
+# CLIENTS_WARM (respite's fallback.warm, writes), CLIENTS_OUT (logs; default a temp dir, removed
+# on success).
+set -uo pipefail
+export LC_ALL=C
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+RESPITE_BIN=${RESPITE_BIN:-$HERE/../../build/respite}
+PYTHON=${PYTHON:-/usr/bin/python3}
+SECONDS_TOTAL=${CLIENTS_SECONDS:-12}
+KILL_AT=${KILL_AT:-3}
+RESTART_AT=${RESTART_AT:-7}
+OUT=${CLIENTS_OUT:-$(mktemp -d /tmp/respite-clients.XXXXXX)}
+mkdir -p "$OUT"
+
+log() { echo "clients: $*" >&2; }
+fail() { log "FAIL: $*"; log "logs in $OUT"; exit 1; }
+
+PIDS=()
+cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null
+  done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+wait_ping() {  # port pid what
+  for _ in $(seq 100); do
+    [[ $(redis-cli -p "$1" ping 2>/dev/null) == PONG ]] && return 0
+    kill -0 "$2" 2>/dev/null || fail "$3 exited during startup"
+    sleep 0.05
+  done
+  fail "$3 on port $1 did not answer PING"
+}
+status() { curl -s "http://127.0.0.1:$ADMIN_PORT/status"; }
+field() {  # json-path... : prints the value at that path of /status
+  status | "$PYTHON" -c 'import json,sys; v=json.load(sys.stdin)
+for k in sys.argv[1:]: v=v[k]
+print(v)' "$@" 2>/dev/null
+}
+
+# ------------------------------------------------------------------ prerequisites
+[[ -x "$RESPITE_BIN" ]] || fail "respite binary $RESPITE_BIN missing (build it, or set RESPITE_BIN)"
+for c in redis-server redis-cli node npm curl; do
+  command -v "$c" >/dev/null || fail "$c not found (deploy/install-deps.sh)"
+done
+"$PYTHON" -c 'import redis' 2>/dev/null || fail "$PYTHON cannot import redis (apt-get install python3-redis)"
+# npm ci only when package-lock.json changed since the last install (node_modules is the cache).
+if ! cmp -s "$HERE/package-lock.json" "$HERE/node_modules/.respite-installed-lock" 2>/dev/null; then
+  log "npm ci"
+  (cd "$HERE" && npm ci --ignore-scripts --no-audit --no-fund </dev/null >"$OUT/npm-ci.log" 2>&1) ||
+    { cat "$OUT/npm-ci.log" >&2; fail "npm ci"; }
+  cp "$HERE/package-lock.json" "$HERE/node_modules/.respite-installed-lock"
+fi
+log "redis-py $("$PYTHON" -c 'import redis; print(redis.__version__)'), node $(node --version)," \
+  "$(cd "$HERE" && node -p 'const l=require("./package-lock.json").packages;
+    ["redlock","ioredis"].map(n=>n+" "+l["node_modules/"+n].version).join(", ")')"
+
+# ------------------------------------------------------------------ redis and respite
+REDIS_PORT=$(free_port)
+# appendfsync always: every write a client was told about is on disk before the reply, so
+# SIGKILL loses none of them and the final comparison is exact.
+start_redis() {
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$OUT/redis" --save '' \
+    --appendonly yes --appendfsync always --logfile "$OUT/redis.log" --daemonize no &
+  REDIS_PID=$!
+  PIDS+=("$REDIS_PID")
+  wait_ping "$REDIS_PORT" "$REDIS_PID" redis-server
+}
+mkdir -p "$OUT/redis"
+start_redis
+
+RESPITE_PORT=$(free_port)
+ADMIN_PORT=$(free_port)
+# Failover within about 0.2 s, failback 0.2 s after Redis answers. fallback.warm=writes: the
+# counters, written before the outage, must be readable locally during it (read-modify-write).
+RESPITE_HEALTH_INTERVAL_MS=100 RESPITE_HEALTH_TIMEOUT_MS=100 RESPITE_HEALTH_UNHEALTHY_AFTER=2 \
+  RESPITE_HEALTH_HEALTHY_AFTER=2 RESPITE_BREAKER_BACKOFF_BASE_MS=50 \
+  RESPITE_BREAKER_BACKOFF_MAX_MS=500 RESPITE_FALLBACK_WARM=${CLIENTS_WARM:-writes} \
+  "$RESPITE_BIN" --listen "127.0.0.1:$RESPITE_PORT" --admin "127.0.0.1:$ADMIN_PORT" \
+  --upstream "redis://127.0.0.1:$REDIS_PORT" --data-dir "$OUT/respite-data" --log-level info \
+  >"$OUT/respite.log" 2>&1 &
+RESPITE_PID=$!
+PIDS+=("$RESPITE_PID")
+wait_ping "$RESPITE_PORT" "$RESPITE_PID" respite
+
+# ------------------------------------------------------------------ clients and the outage
+start_ms=$(date +%s%3N)
+at() {  # whole seconds since the clients started: sleeps until then
+  local left=$(($1 * 1000 - ($(date +%s%3N) - start_ms)))
+  ((left <= 0)) || sleep "$((left / 1000)).$(printf %03d $((left % 1000)))"
+}
+"$PYTHON" "$HERE/redis_py_lock_outage.py" "$RESPITE_PORT" "$SECONDS_TOTAL" "clients:py:" \
+  >"$OUT/py.json" 2>"$OUT/py.err" &
+PY_PID=$!
+node "$HERE/redlock_outage.mjs" "$RESPITE_PORT" "$SECONDS_TOTAL" "clients:node:" \
+  >"$OUT/node.json" 2>"$OUT/node.err" &
+NODE_PID=$!
+PIDS+=("$PY_PID" "$NODE_PID")
+
+at "$KILL_AT"
+log "t=${KILL_AT}s: SIGKILL redis-server (pid $REDIS_PID)"
+kill -9 "$REDIS_PID"
+wait "$REDIS_PID" 2>/dev/null
+sleep 0.5
+log "respite state after the kill: $(field state)"
+at "$RESTART_AT"
+log "t=${RESTART_AT}s: restart redis-server on port $REDIS_PORT (same AOF)"
+start_redis
+
+wait "$PY_PID"; py_rc=$?
+wait "$NODE_PID"; node_rc=$?
+
+# Forwarding again with an empty journal, so Redis holds everything the clients were told.
+for _ in $(seq 100); do
+  [[ $(field state) == forward && $(field journal entries) == 0 ]] && break
+  sleep 0.1
+done
+state=$(field state)
+entries=$(field journal entries)
+
+# ------------------------------------------------------------------ verdict
+problems=()
+[[ $state == forward ]] || problems+=("respite did not return to forward (state: $state)")
+[[ $entries == 0 ]] || problems+=("journal not drained ($entries entries left)")
+grep -q '^PONG$' <(redis-cli -p "$REDIS_PORT" ping) || problems+=("upstream gone at the end")
+check_client() {  # name rc json-file prefix
+  local name=$1 rc=$2 json=$3 prefix=$4 summary want_rmw want_incr maybe_incr n_unknown
+  local got_rmw got_incr lock
+  summary=$(tail -1 "$json")
+  if [[ -z $summary ]]; then
+    problems+=("$name exited $rc with no summary: $(tail -5 "${json%.json}.err")")
+    return
+  fi
+  # The report on stderr; "rmw incrs incrs_unknown unknown_count" on stdout.
+  read -r want_rmw want_incr maybe_incr n_unknown < <("$PYTHON" -c 'import json,sys
+s = json.loads(sys.argv[1]); err = sys.stderr
+print("clients: %s: %d cycles, %d increments, %d errors, %d lost updates, %d outcomes unknown,"
+      " longest gap between cycles %.3f s" % (sys.argv[2], s["cycles"], s["incrs"],
+      s["error_count"], s["lost"], len(s["unknown"]), s["max_gap_s"]), file=err)
+for kind, items in (("error", s["errors"]), ("unknown outcome", s["unknown"])):
+    groups = {}  # the same error, repeated: one line with its count and first and last time
+    for e in items: groups.setdefault((e["what"], e["error"]), []).append(e["t"])
+    for (what, text), ts in groups.items():
+        print("    %s %dx t=%s..%ss %s: %s" % (kind, len(ts), ts[0], ts[-1], what, text[:300]),
+              file=err)
+print(s["rmw"], s["incrs"], s["incrs_unknown"], len(s["unknown"]))' "$summary" "$name")
+  ((rc == 0)) || problems+=("$name exited $rc (errors or lost updates above)")
+  # One connection per client, so at most one command is cut off by the kill.
+  ((n_unknown <= 1)) || problems+=("$name: $n_unknown commands with an unknown outcome (at most 1)")
+  got_rmw=$(redis-cli -p "$REDIS_PORT" get "${prefix}rmw")
+  got_incr=$(redis-cli -p "$REDIS_PORT" get "${prefix}incr")
+  lock=$(redis-cli -p "$REDIS_PORT" exists "${prefix}lock")
+  log "$name on Redis: rmw=$got_rmw (last written $want_rmw)," \
+    "incr=$got_incr (acknowledged $want_incr, $maybe_incr unknown), lock held: $lock"
+  [[ $got_rmw == "$want_rmw" ]] ||
+    problems+=("$name: Redis has rmw=$got_rmw, the client last wrote $want_rmw")
+  [[ $got_incr =~ ^[0-9]+$ ]] && ((got_incr >= want_incr && got_incr <= want_incr + maybe_incr)) ||
+    problems+=("$name: Redis has incr=$got_incr, the client got $want_incr INCRs acknowledged")
+  [[ $lock == 0 ]] || problems+=("$name: the lock is still held on Redis after the last release")
+}
+check_client redis-py-lock "$py_rc" "$OUT/py.json" "clients:py:"
+check_client node-redlock "$node_rc" "$OUT/node.json" "clients:node:"
+log "respite state changes:"
+grep -E 'upstream|replay|forwarding|locally' "$OUT/respite.log" | tail -8 | sed 's/^/    /' >&2
+
+if ((${#problems[@]})); then
+  for p in "${problems[@]}"; do log "  - $p"; done
+  fail "client libraries through an outage (${#problems[@]} problems)"
+fi
+log "PASS: redis-py Lock and node Redlock through an upstream outage, no errors, no lost updates"
+[[ -n ${CLIENTS_OUT:-} ]] || rm -rf "$OUT"
