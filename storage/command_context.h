@@ -16,6 +16,7 @@ namespace respite::storage {
 
 struct LocalSession;
 class ScriptRunner;
+class LocalConfig;
 
 struct CommandContext {
   CommandContext(std::span<const std::string_view> argv_in, resp::ReplyWriter& out_in,
@@ -28,6 +29,7 @@ struct CommandContext {
   LocalSession& session;
   int db;  // the session's selected db when the command runs
   ScriptRunner* scripts = nullptr;  // EVAL, SCRIPT: the store's Lua engine
+  LocalConfig* config = nullptr;    // CONFIG GET/SET
 
   // Journal hook (failover stage). A write command that changed data records the command that
   // reproduces the effect the client observed: relative TTLs made absolute (PEXPIREAT, SET ..

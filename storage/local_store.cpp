@@ -7,6 +7,7 @@
 #include "resp/reply_writer.h"
 #include "storage/command_context.h"
 #include "storage/keyspace.h"
+#include "storage/local_config.h"
 
 namespace respite::storage {
 
@@ -133,7 +134,8 @@ LocalStore::LocalStore(std::unique_ptr<Engine> engine, const Clock* clock, size_
     : engine_(std::move(engine)),
       clock_(clock),
       script_clock_(clock),
-      keyspace_(std::make_unique<Keyspace>(*engine_, script_clock_, key_cache_bytes)) {}
+      keyspace_(std::make_unique<Keyspace>(*engine_, script_clock_, key_cache_bytes)),
+      config_(std::make_unique<LocalConfig>()) {}
 
 LocalStore::~LocalStore() = default;
 
@@ -259,6 +261,7 @@ bool LocalStore::Run(LocalSession& session, std::span<const std::string_view> ar
   const uint64_t writes_before = keyspace_->write_count();
   CommandContext ctx{argv, w, *keyspace_, session, session.db};
   ctx.scripts = scripts_.get();
+  ctx.config = config_.get();
   handler(ctx);
   if (ctx.would_block) {
     if (in_exec) {

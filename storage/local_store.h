@@ -22,6 +22,7 @@
 namespace respite::storage {
 
 class Keyspace;
+class LocalConfig;
 struct CommandContext;
 
 class LocalStore final : private ScriptCaller {
@@ -126,6 +127,7 @@ class LocalStore final : private ScriptCaller {
   bool journaling_ = true;  // of the command running now
   std::unique_ptr<Journal> journal_;
   std::unique_ptr<ScriptRunner> scripts_;
+  std::unique_ptr<LocalConfig> config_;
   std::function<void(int, std::string_view)> script_log_;
 };
 

@@ -7,6 +7,7 @@
 #include "resp/command_table.h"
 #include "storage/command_context.h"
 #include "storage/glob.h"
+#include "storage/local_config.h"
 #include "storage/local_session.h"
 #include "storage/numbers.h"
 
@@ -64,39 +65,8 @@ void Info(CommandContext& ctx) {
   ctx.out.Verbatim("txt", text);
 }
 
-// The configuration a client library may ask for at connect time, with Redis' defaults.
-struct ConfigEntry {
-  std::string_view name;
-  std::string_view value;
-};
-constexpr ConfigEntry kConfig[] = {
-    {"appendonly", "no"},
-    {"databases", "16"},
-    {"maxclients", "10000"},
-    {"maxmemory", "0"},
-    {"maxmemory-policy", "noeviction"},
-    {"notify-keyspace-events", ""},
-    {"proto-max-bulk-len", "536870912"},
-    {"save", ""},
-    {"timeout", "0"},
-};
-
-void ConfigGet(CommandContext& ctx) {
-  std::vector<const ConfigEntry*> matched;
-  for (const ConfigEntry& e : kConfig) {
-    for (size_t i = 2; i < ctx.argv.size(); ++i) {
-      if (GlobMatch(ctx.argv[i], e.name, /*nocase=*/true)) {
-        matched.push_back(&e);
-        break;
-      }
-    }
-  }
-  ctx.out.MapHeader(matched.size());
-  for (const ConfigEntry* e : matched) {
-    ctx.out.Bulk(e->name);
-    ctx.out.Bulk(e->value);
-  }
-}
+void ConfigGet(CommandContext& ctx) { ctx.config->Get(ctx); }
+void ConfigSet(CommandContext& ctx) { ctx.config->Set(ctx); }
 
 void WriteCommandInfo(resp::ReplyWriter& out, const resp::CommandSpec& spec) {
   static const std::pair<uint32_t, std::string_view> kFlagNames[] = {
@@ -189,6 +159,7 @@ std::span<const LocalCommandDef> ServerCommands() {
       {"command|info", &CommandInfo},
       {"command|list", &CommandList},
       {"config|get", &ConfigGet},
+      {"config|set", &ConfigSet},
       {"echo", &Echo},
       {"info", &Info},
       {"ping", &Ping},

@@ -39,8 +39,8 @@ constexpr FlagName kFlags[] = {{kFlagNoWrites, "no-writes"},
 bool ValidName(std::string_view name) {
   if (name.empty()) return false;
   for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     if (!ok) return false;
   }
   return true;
@@ -130,8 +130,9 @@ int RegisterFunction(lua_State* lua) {
     while (lua_next(lua, 1) != 0) {
       if (!lua_isstring(lua, -2)) {
         if (have_callback) luaL_unref(lua, LUA_REGISTRYINDEX, f.ref);
-        return RaiseError(lua, "named argument key given to redis.register_function is not a "
-                               "string");
+        return RaiseError(lua,
+                          "named argument key given to redis.register_function is not a "
+                          "string");
       }
       const std::string key = Lower(StringAt(lua, -2));
       const char* error = nullptr;
@@ -245,8 +246,7 @@ ScriptRunner::Functions::Functions(ScriptCaller& c, Engine& e)
 
 ScriptRunner::Functions::~Functions() { lua_close(lua); }
 
-std::string ScriptRunner::Functions::Load(std::string_view code, bool replace,
-                                          std::string* error) {
+std::string ScriptRunner::Functions::Load(std::string_view code, bool replace, std::string* error) {
   // "#!<engine> name=<library>" and the code after that line.
   if (!code.starts_with("#!")) {
     *error = "ERR Missing library metadata";

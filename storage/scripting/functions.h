@@ -18,7 +18,7 @@ struct ScriptRunner::Functions {
     std::string name;
     bool has_description = false;
     std::string description;
-    uint32_t flags = 0;  // kFlag* bits
+    uint32_t flags = 0;   // kFlag* bits
     int ref = LUA_NOREF;  // the callback, in the registry
   };
   struct Library {

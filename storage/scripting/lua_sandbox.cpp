@@ -185,7 +185,6 @@ void MakeReadonlyView(lua_State* lua) {
   lua_replace(lua, -2);
 }
 
-
 // The globals FUNCTION LOAD's code sees: a redis table with register_function, log and the
 // version fields only; any other name is a missing global.
 void InstallLoadGlobals(lua_State* lua, lua_CFunction register_function) {

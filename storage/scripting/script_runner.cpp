@@ -13,7 +13,6 @@ namespace respite::storage {
 
 namespace {
 
-
 // Persisted bodies: kDefault "script:<sha>" -> body.
 constexpr std::string_view kScriptPrefix = "script:";
 constexpr std::string_view kScriptPrefixEnd = "script;";

@@ -45,9 +45,9 @@ class ScriptCaller {
 // SCRIPT KILL without queueing behind the script.
 struct ScriptControl {
   std::atomic<bool> running{false};
-  std::atomic<bool> busy{false};   // running longer than busy_threshold_ms
-  std::atomic<bool> wrote{false};  // the running script has written (it cannot be killed)
-  std::atomic<bool> kill{false};   // SCRIPT KILL (or FUNCTION KILL) asked for
+  std::atomic<bool> busy{false};      // running longer than busy_threshold_ms
+  std::atomic<bool> wrote{false};     // the running script has written (it cannot be killed)
+  std::atomic<bool> kill{false};      // SCRIPT KILL (or FUNCTION KILL) asked for
   std::atomic<bool> function{false};  // the running script is a function (FCALL), not an EVAL
   std::atomic<int64_t> busy_threshold_ms{5000};
 };
@@ -97,7 +97,6 @@ class ScriptRunner {
   ScriptControl& control() { return control_; }
 
   struct Functions;  // functions.h (internal to the scripting engine)
-
 
  private:
   struct Impl;

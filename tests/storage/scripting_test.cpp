@@ -1,5 +1,6 @@
 // Lua scripting on the local store. Differential: fixed cases (scripting_cases.h), the library
-// cases (scripting_lib_cases.h: cmsgpack, struct, cjson, bit) and seeded random scripts run against
+// cases (scripting_lib_cases.h: cmsgpack, struct, cjson, bit), CONFIG GET/SET (which scripts'
+// busy-reply-threshold goes through) and seeded random scripts run against
 // a real redis-server and LocalStore, replies compared byte for byte in RESP2 and RESP3. Then what
 // only the store has: journaling a script as its effects (one group), the script cache persisted
 // across a restart and remembered from forwarded traffic, frozen time, and SCRIPT KILL.
@@ -94,6 +95,58 @@ TEST_P(ScriptingDiffTest, FixedCasesMatchRedis) {
 
 TEST_P(ScriptingDiffTest, FunctionCasesMatchRedis) {
   for (const Strings& argv : testing::FunctionCases()) Both(argv);
+}
+
+// CONFIG GET/SET of the parameters the store remembers (scripts need busy-reply-threshold;
+// apps and Redis' suite set the others). Each case is followed by a GET, and defaults are put
+// back at the end.
+TEST_P(ScriptingDiffTest, ConfigCasesMatchRedis) {
+  const std::vector<Strings> cases = {
+      {"CONFIG", "SET", "busy-reply-threshold", "100"},
+      {"CONFIG", "GET", "busy-reply-threshold"},
+      {"CONFIG", "GET", "lua-time-limit"},
+      {"CONFIG", "SET", "lua-time-limit", "5000"},
+      {"CONFIG", "GET", "busy-reply-threshold"},
+      {"CONFIG", "SET", "busy-reply-threshold", "x"},
+      {"CONFIG", "SET", "busy-reply-threshold", "-1"},
+      {"CONFIG", "SET", "hash-max-ziplist-entries", "16"},
+      {"CONFIG", "GET", "hash-max-listpack-entries"},
+      {"CONFIG", "SET", "hash-max-listpack-value", "1kb"},
+      {"CONFIG", "GET", "hash-max-listpack-value"},
+      {"CONFIG", "SET", "hash-max-listpack-value", "1k"},
+      {"CONFIG", "GET", "hash-max-listpack-value"},
+      {"CONFIG", "SET", "hash-max-listpack-value", "1x"},
+      {"CONFIG", "SET", "list-max-listpack-size", "-3"},
+      {"CONFIG", "GET", "list-max-ziplist-size"},
+      {"CONFIG", "SET", "maxmemory-policy", "ALLKEYS-LRU"},
+      {"CONFIG", "GET", "maxmemory-policy"},
+      {"CONFIG", "SET", "maxmemory-policy", "bogus"},
+      {"CONFIG", "SET", "appendonly", "maybe"},
+      {"CONFIG", "SET", "notify-keyspace-events", "KEA"},
+      {"CONFIG", "GET", "notify-keyspace-events"},
+      {"CONFIG", "SET", "notify-keyspace-events", "Elg$shzxetd"},
+      {"CONFIG", "GET", "notify-keyspace-events"},
+      {"CONFIG", "SET", "notify-keyspace-events", "Kx"},
+      {"CONFIG", "GET", "notify-keyspace-events"},
+      {"CONFIG", "SET", "notify-keyspace-events", "Q"},
+      {"CONFIG", "SET", "save", "900 1 300"},
+      {"CONFIG", "SET", "databases", "4"},
+      {"CONFIG", "SET", "nosuch", "1"},
+      {"CONFIG", "SET", "maxmemory", "1mb", "maxmemory", "2mb"},
+      {"CONFIG", "SET", "maxmemory", "1mb", "timeout"},
+      {"CONFIG", "SET", "timeout", "5", "maxmemory-policy", "bad"},
+      {"CONFIG", "GET", "timeout"},
+      {"CONFIG", "SET", "maxmemory", "10mb", "timeout", "7"},
+      {"CONFIG", "GET", "maxmemory"},
+      {"CONFIG", "GET", "timeout"},
+      {"CONFIG", "SET", "proto-max-bulk-len", "100"},
+      {"CONFIG", "GET", "set-max-intset-entries"},
+      {"CONFIG", "GET", "nosuch*"},
+      {"CONFIG", "SET", "busy-reply-threshold", "5000", "hash-max-listpack-entries", "512",
+       "hash-max-listpack-value", "64", "list-max-listpack-size", "-2", "maxmemory-policy",
+       "noeviction", "notify-keyspace-events", "", "maxmemory", "0", "timeout", "0"},
+  };
+  for (const Strings& argv : cases) Both(argv);
 }
 
 TEST_P(ScriptingDiffTest, LibraryCasesMatchRedis) {
