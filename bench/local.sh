@@ -7,7 +7,9 @@
 #   -n / N=              requests per redis-benchmark run, every row (default: N_P1 / N_P16)
 #   N_P1=20000 N_P16=50000   requests per run for -P 1 and -P 16
 #   -r / ROUNDS=5        rounds; each round runs every target once, target order rotated per round
-#   TESTS="set get incr lpush lpop sadd hset zadd lrange_100"   one redis-benchmark run per test
+#   TESTS="set get incr lpush lpop sadd hset zadd lrange_100 evalsha"   one redis-benchmark run per
+#                        test; evalsha: EVALSHA of a token bucket (INCRBY + PEXPIRE) loaded with
+#                        SCRIPT LOAD on each target first
 #   TARGETS="redis everysec always"   CLIENTS=50  PIPELINES="1 16"  DATA_SIZE=64
 #   KEYSPACE=100000      -r for redis-benchmark (random keys/members); 0 = one fixed key per test
 #   RESPITE_BIN=path     respite binary (default: build/respite)
@@ -31,7 +33,11 @@ while getopts "n:r:h" opt; do
 done
 N_P1=${N:-${N_P1:-20000}}
 N_P16=${N:-${N_P16:-50000}}
-TESTS=${TESTS:-"set get incr lpush lpop sadd hset zadd lrange_100"}
+TESTS=${TESTS:-"set get incr lpush lpop sadd hset zadd lrange_100 evalsha"}
+# The evalsha test's script: a token bucket, as rate limiters run it (one EVALSHA per request).
+TOKEN_BUCKET="local n = redis.call('incrby', KEYS[1], ARGV[1])
+if n == tonumber(ARGV[1]) then redis.call('pexpire', KEYS[1], ARGV[2]) end
+return n"
 TARGETS=${TARGETS:-"redis everysec always"}
 CLIENTS=${CLIENTS:-50}
 PIPELINES=${PIPELINES:-"1 16"}
@@ -124,6 +130,7 @@ for target in $TARGETS; do
     exit 1
   fi
   ACTIVE+=("$target")
+  SHA=$(redis-cli -h 127.0.0.1 -p "${PORT[$target]}" SCRIPT LOAD "$TOKEN_BUCKET")
 done
 
 RANDOM_KEYS=()
@@ -148,9 +155,11 @@ for round in $(seq 1 "$ROUNDS"); do
       n=$N_P1
       if [ "$p" != 1 ]; then n=$N_P16; fi
       for test in $TESTS; do
+        what=(-t "$test")
+        if [ "$test" = evalsha ]; then what=(EVALSHA "$SHA" 1 "bucket:__rand_int__" 1 60000); fi
         cpu_before=$(cpu_seconds "${PID[$target]}")
         if ! out=$(redis-benchmark -h 127.0.0.1 -p "${PORT[$target]}" -c "$CLIENTS" -P "$p" \
-          -n "$n" -d "$DATA_SIZE" "${RANDOM_KEYS[@]}" -t "$test" --csv 2>"$WORK/bench.err"); then
+          -n "$n" -d "$DATA_SIZE" "${RANDOM_KEYS[@]}" --csv "${what[@]}" 2>"$WORK/bench.err"); then
           echo "$target $test -P $p: $(tr '\n' ' ' <"$WORK/bench.err")" >>"$ERRORS"
           echo "$round,$target,${test^^},$CLIENTS,$p,$n,error,,," >>"$CSV"
           continue
