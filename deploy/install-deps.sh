@@ -18,7 +18,12 @@ packages=(
   redis-server redis-tools nutcracker haproxy
   # test helpers (tcl and dpkg-dev: Redis' own test suite, fetched with apt-get source)
   procps iproute2 tmux curl python3 bsdutils tcl dpkg-dev
+  # real client libraries through an outage (tests/clients): redis-py, and Node.js for Redlock
+  python3-redis nodejs
 )
+# npm installs tests/clients' pinned packages. A Node.js that bundles its own npm (NodeSource's
+# nodejs, which conflicts with Debian's npm) will do.
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

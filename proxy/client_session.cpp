@@ -373,8 +373,14 @@ ClientSession::Step ClientSession::Forward(const Route& route, const Command& cm
   const bool discard = reply_mode_ != ReplyMode::kOn;
   if (reply_mode_ == ReplyMode::kSkip) reply_mode_ = ReplyMode::kOn;
   const uint64_t tag = replies_.Reserve(discard, MetaFor(CommandPath::kForward, route.info));
-  if (warm_writes_ && route.spec != nullptr && route.spec->Has(resp::kCmdWrite) &&
-      !route.blocking && !in_multi_ && !route.begins_multi && !route.ends_multi) {
+  // Scripts that may write (EVAL, EVALSHA, FCALL) are mirrored too: run again on the store, they
+  // keep it in step (a lock a script released upstream is released here as well).
+  const bool mirrored =
+      route.spec != nullptr &&
+      (route.spec->Has(resp::kCmdWrite) ||
+       (route.spec->Has(resp::kCmdRunsScript) && !route.spec->Has(resp::kCmdReadOnly)));
+  if (warm_writes_ && mirrored && !route.blocking && !in_multi_ && !route.begins_multi &&
+      !route.ends_multi) {
     mirror_pending_.push_back(
         MirrorPending{tag, db_, std::vector<std::string>(cmd.argv.begin(), cmd.argv.end())});
   }

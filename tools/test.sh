@@ -22,6 +22,10 @@ step "Redis' own test suite through respite (unit/multi, scripting, pubsub, type
 # in front of one, compared unit by unit (tests/redis-suite/run.sh; RESPITE_SUITE=full for all
 # 27 units, recorded in bench/RESULTS.md).
 RESPITE_SUITE=ci tests/redis-suite/run.sh
+step "client libraries through an outage (redis-py Lock, node redlock)"
+# redis-py's Lock and Redlock (npm, pinned by tests/clients/package-lock.json) lock and count
+# through respite while its Redis is SIGKILLed and restarted: no errors, no lost updates.
+tests/clients/run.sh
 
 if [ "${RESPITE_TEST_QUICK:-0}" = 1 ]; then exit 0; fi
 

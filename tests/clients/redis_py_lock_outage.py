@@ -22,10 +22,23 @@ errors, unknown = [], []  # what an app would see, with when (s since start)
 
 
 def note(what, e):
+    global held_until
     text = e if isinstance(e, str) else f"{type(e).__name__}: {e}"
-    (unknown if str(e).startswith("TRYAGAIN") else errors).append(
-        {"t": round(time.monotonic() - t0, 3), "what": what, "error": text})
+    entry = {"t": round(time.monotonic() - t0, 3), "what": what, "error": text}
+    if str(e).startswith("TRYAGAIN"):
+        unknown.append(entry)
+        # A release or extend of unknown outcome may have left the lock held until its TTL ends:
+        # an acquire refused until then is waiting, as Redis itself would refuse it.
+        if what in ("release", "extend", "reacquire"):
+            held_until = time.monotonic() + 5.5
+    elif what == "acquire" and time.monotonic() < held_until:
+        waited.append(entry)
+    else:
+        errors.append(entry)
 
+
+held_until = 0.0
+waited = []
 
 # Defaults: no retries, so a dropped connection raises instead of being retried quietly.
 r = redis.Redis(host="127.0.0.1", port=port, socket_timeout=5)
@@ -75,5 +88,6 @@ while time.monotonic() - t0 < seconds:
 
 print(json.dumps({"client": "redis-py-lock", "cycles": cycles, "rmw": rmw, "incrs": incrs,
                   "incrs_unknown": incrs_maybe, "lost": lost, "max_gap_s": round(max_gap, 3),
-                  "error_count": len(errors), "errors": errors[:200], "unknown": unknown}))
+                  "error_count": len(errors), "waited_for_unknown_release": len(waited),
+                  "errors": errors[:200], "unknown": unknown}))
 sys.exit(0 if not errors and not lost else 1)

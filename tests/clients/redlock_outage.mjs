@@ -16,10 +16,23 @@ const lockKey = `${prefix}lock`, rmwKey = `${prefix}rmw`, incrKey = `${prefix}in
 const ttlMs = 5000;
 
 const t0 = Date.now();
-const errors = [], unknown = [];  // what an app would see, with when (s since start)
+const errors = [], unknown = [], waited = [];  // what an app would see, with when (s since start)
 const isTryAgain = (e) => String(e?.message ?? e).startsWith("TRYAGAIN");
-const note = (what, e) =>
-  (isTryAgain(e) ? unknown : errors).push({ t: (Date.now() - t0) / 1000, what, error: String(e) });
+// A release (or extend) whose outcome is unknown may have left the lock held: until its TTL ends
+// an acquire may be refused, as Redis itself would refuse it. Those refusals are waiting, not
+// errors; any other refusal is one.
+let heldUntil = 0;
+const note = (what, e) => {
+  const entry = { t: (Date.now() - t0) / 1000, what, error: String(e) };
+  if (isTryAgain(e)) {
+    unknown.push(entry);
+    if (what === "release" || what === "extend") heldUntil = Date.now() + ttlMs + 500;
+  } else if (what === "acquire" && Date.now() < heldUntil) {
+    waited.push(entry);
+  } else {
+    errors.push(entry);
+  }
+};
 
 // No offline queue: a dropped connection must show as an error, not be papered over.
 const redis = new Redis({ port, host: "127.0.0.1", enableOfflineQueue: false, lazyConnect: true });
@@ -28,10 +41,10 @@ redis.on("reconnecting", () => note("connection", "reconnecting"));
 await redis.connect();
 // retryCount 0: one client, so any refusal is a failure, not contention to wait out (Redlock's
 // retries would hide it). Redlock throws a generic ExecutionError and emits the cause, so keep
-// the cause of the operation in progress.
+// the operation's first cause (a failed acquire then runs the release script, which emits again).
 const redlock = new Redlock([redis], { retryCount: 0 });
 let cause = null;
-redlock.on("error", (e) => { cause = e; });
+redlock.on("error", (e) => { cause ??= e; });
 async function locking(what, op) {
   cause = null;
   try {
@@ -78,5 +91,6 @@ while (Date.now() - t0 < seconds * 1000) {
 redis.disconnect();
 console.log(JSON.stringify({ client: "node-redlock", cycles, rmw, incrs, incrs_unknown: incrsMaybe,
                              lost, max_gap_s: maxGap / 1000, error_count: errors.length,
+                             waited_for_unknown_release: waited.length,
                              errors: errors.slice(0, 200), unknown }));
 process.exit(errors.length === 0 && lost === 0 ? 0 : 1);

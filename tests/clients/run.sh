@@ -6,15 +6,18 @@
 # error and no lost update, and Redis itself ends with exactly what they were acknowledged.
 #   usage: tests/clients/run.sh
 # Environment: RESPITE_BIN (default <repo>/build/respite), PYTHON (default /usr/bin/python3,
-# where python3-redis installs), CLIENTS_SECONDS (12), KILL_AT (3), RESTART_AT (7),
-# CLIENTS_WARM (respite's fallback.warm, writes), CLIENTS_OUT (logs; default a temp dir, removed
-# on success).
+# where python3-redis installs), NODE (node), CLIENTS_SECONDS (12), KILL_AT (3), RESTART_AT (7),
+# CLIENTS_WARM (respite's fallback.warm, writes), CLIENTS_STRICT (1: fail on the TRYAGAIN below
+# too), CLIENTS_OUT (logs; default a temp dir, removed on success).
+# The one error tolerated: README documents that a command in flight when Redis dies gets
+# `-TRYAGAIN ... the outcome is unknown`; each client has one connection, so at most one per client.
 set -uo pipefail
 export LC_ALL=C
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RESPITE_BIN=${RESPITE_BIN:-$HERE/../../build/respite}
 PYTHON=${PYTHON:-/usr/bin/python3}
+NODE=${NODE:-node}
 SECONDS_TOTAL=${CLIENTS_SECONDS:-12}
 KILL_AT=${KILL_AT:-3}
 RESTART_AT=${RESTART_AT:-7}
@@ -25,9 +28,9 @@ log() { echo "clients: $*" >&2; }
 fail() { log "FAIL: $*"; log "logs in $OUT"; exit 1; }
 
 PIDS=()
-cleanup() {
+cleanup() {  # respite first, so it does not log the Redis going away
   local p
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  for p in ${RESPITE_PID:-} "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${PIDS[@]}"; do
     for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$p" 2>/dev/null
@@ -56,7 +59,7 @@ print(v)' "$@" 2>/dev/null
 
 # ------------------------------------------------------------------ prerequisites
 [[ -x "$RESPITE_BIN" ]] || fail "respite binary $RESPITE_BIN missing (build it, or set RESPITE_BIN)"
-for c in redis-server redis-cli node npm curl; do
+for c in redis-server redis-cli "$NODE" npm curl timeout; do
   command -v "$c" >/dev/null || fail "$c not found (deploy/install-deps.sh)"
 done
 "$PYTHON" -c 'import redis' 2>/dev/null || fail "$PYTHON cannot import redis (apt-get install python3-redis)"
@@ -67,9 +70,9 @@ if ! cmp -s "$HERE/package-lock.json" "$HERE/node_modules/.respite-installed-loc
     { cat "$OUT/npm-ci.log" >&2; fail "npm ci"; }
   cp "$HERE/package-lock.json" "$HERE/node_modules/.respite-installed-lock"
 fi
-log "redis-py $("$PYTHON" -c 'import redis; print(redis.__version__)'), node $(node --version)," \
-  "$(cd "$HERE" && node -p 'const l=require("./package-lock.json").packages;
-    ["redlock","ioredis"].map(n=>n+" "+l["node_modules/"+n].version).join(", ")')"
+log "redis-py $("$PYTHON" -c 'import redis; print(redis.__version__)'), node $("$NODE" --version)," \
+  "$("$NODE" -p 'const l=require(process.argv[1]).packages;
+    ["redlock","ioredis"].map(n=>n+" "+l["node_modules/"+n].version).join(", ")' "$HERE/package-lock.json")"
 
 # ------------------------------------------------------------------ redis and respite
 REDIS_PORT=$(free_port)
@@ -100,23 +103,30 @@ PIDS+=("$RESPITE_PID")
 wait_ping "$RESPITE_PORT" "$RESPITE_PID" respite
 
 # ------------------------------------------------------------------ clients and the outage
-start_ms=$(date +%s%3N)
-at() {  # whole seconds since the clients started: sleeps until then
+at() {  # whole seconds since both clients were running: sleeps until then
   local left=$(($1 * 1000 - ($(date +%s%3N) - start_ms)))
   ((left <= 0)) || sleep "$((left / 1000)).$(printf %03d $((left % 1000)))"
 }
-"$PYTHON" "$HERE/redis_py_lock_outage.py" "$RESPITE_PORT" "$SECONDS_TOTAL" "clients:py:" \
+# A deadline on the clients too: a request respite never answers must fail the run, not hang it.
+limit=$((SECONDS_TOTAL + 60))
+timeout -k 5 "$limit" "$PYTHON" "$HERE/redis_py_lock_outage.py" "$RESPITE_PORT" "$SECONDS_TOTAL" "clients:py:" \
   >"$OUT/py.json" 2>"$OUT/py.err" &
 PY_PID=$!
-node "$HERE/redlock_outage.mjs" "$RESPITE_PORT" "$SECONDS_TOTAL" "clients:node:" \
+timeout -k 5 "$limit" "$NODE" "$HERE/redlock_outage.mjs" "$RESPITE_PORT" "$SECONDS_TOTAL" "clients:node:" \
   >"$OUT/node.json" 2>"$OUT/node.err" &
 NODE_PID=$!
 PIDS+=("$PY_PID" "$NODE_PID")
+# The timeline starts once both have counted on Redis (start-up takes a while on a busy machine).
+for _ in $(seq 200); do
+  (($(redis-cli -p "$REDIS_PORT" get clients:py:incr) + 0 > 0 &&
+    $(redis-cli -p "$REDIS_PORT" get clients:node:incr) + 0 > 0)) 2>/dev/null && break
+  sleep 0.05
+done
+start_ms=$(date +%s%3N)
 
 at "$KILL_AT"
 log "t=${KILL_AT}s: SIGKILL redis-server (pid $REDIS_PID)"
-kill -9 "$REDIS_PID"
-wait "$REDIS_PID" 2>/dev/null
+{ kill -9 "$REDIS_PID"; wait "$REDIS_PID"; } 2>/dev/null  # quiet: no "Killed" job notice
 sleep 0.5
 log "respite state after the kill: $(field state)"
 at "$RESTART_AT"
@@ -136,6 +146,7 @@ entries=$(field journal entries)
 
 # ------------------------------------------------------------------ verdict
 problems=()
+kill -0 "$RESPITE_PID" 2>/dev/null || problems+=("respite exited during the run (see its log)")
 [[ $state == forward ]] || problems+=("respite did not return to forward (state: $state)")
 [[ $entries == 0 ]] || problems+=("journal not drained ($entries entries left)")
 grep -q '^PONG$' <(redis-cli -p "$REDIS_PORT" ping) || problems+=("upstream gone at the end")
@@ -151,8 +162,10 @@ check_client() {  # name rc json-file prefix
   read -r want_rmw want_incr maybe_incr n_unknown < <("$PYTHON" -c 'import json,sys
 s = json.loads(sys.argv[1]); err = sys.stderr
 print("clients: %s: %d cycles, %d increments, %d errors, %d lost updates, %d outcomes unknown,"
+      " %d acquires refused while a lock of unknown state ran out its TTL,"
       " longest gap between cycles %.3f s" % (sys.argv[2], s["cycles"], s["incrs"],
-      s["error_count"], s["lost"], len(s["unknown"]), s["max_gap_s"]), file=err)
+      s["error_count"], s["lost"], len(s["unknown"]), s.get("waited_for_unknown_release", 0),
+      s["max_gap_s"]), file=err)
 for kind, items in (("error", s["errors"]), ("unknown outcome", s["unknown"])):
     groups = {}  # the same error, repeated: one line with its count and first and last time
     for e in items: groups.setdefault((e["what"], e["error"]), []).append(e["t"])
@@ -161,8 +174,10 @@ for kind, items in (("error", s["errors"]), ("unknown outcome", s["unknown"])):
               file=err)
 print(s["rmw"], s["incrs"], s["incrs_unknown"], len(s["unknown"]))' "$summary" "$name")
   ((rc == 0)) || problems+=("$name exited $rc (errors or lost updates above)")
-  # One connection per client, so at most one command is cut off by the kill.
-  ((n_unknown <= 1)) || problems+=("$name: $n_unknown commands with an unknown outcome (at most 1)")
+  local most=1
+  [[ ${CLIENTS_STRICT:-0} == 1 ]] && most=0
+  ((n_unknown <= most)) ||
+    problems+=("$name: $n_unknown commands with an unknown outcome (at most $most)")
   got_rmw=$(redis-cli -p "$REDIS_PORT" get "${prefix}rmw")
   got_incr=$(redis-cli -p "$REDIS_PORT" get "${prefix}incr")
   lock=$(redis-cli -p "$REDIS_PORT" exists "${prefix}lock")
