@@ -19,6 +19,15 @@
 #   RESPITE_SUITE_DURABLE  1: pass --durable (an exception fails the test instead of
 #                          aborting the unit)
 #   RESPITE_SUITE_EXTRA    extra runtest arguments (e.g. "--only /SUBSCRIBE --verbose")
+#   RESPITE_SUITE_SKIPFILE tests respite skips (runtest --skipfile; redis still runs them): a
+#                          file in local-skip.txt's format ("# reason" lines, then exact test
+#                          names), or "none". Default: tests/redis-suite/local-skip.txt in LOCAL
+#                          mode, none otherwise. (A --skipfile in RESPITE_SUITE_EXTRA replaces it.)
+#
+# LOCAL mode (RESPITE_ARGS has "--mode local", or RESPITE_MODE=local): respite serves from its
+# local store with the upstream unreachable (no redis-server is started behind it; it points at
+# 127.0.0.1:1), and skips the tests in local-skip.txt that need commands the local store does not
+# serve yet; the list is printed, and the comparison with redis counts only the tests respite ran.
 #
 # Exit status: 0 when respite matches redis in every unit (or, with a single target,
 # when that target passes every unit), 1 otherwise, 2 on setup errors.
@@ -52,6 +61,26 @@ else
     *) echo "run.sh: RESPITE_SUITE must be ci or full, not '$SUITE'" >&2; exit 2 ;;
   esac
 fi
+
+LOCAL=0
+# shellcheck disable=SC2086
+set -- ${RESPITE_ARGS:-}
+while (($#)); do
+  case "$1" in
+    --mode=local) LOCAL=1 ;;
+    --mode=*) LOCAL=0 ;;
+    --mode) [[ "${2:-}" == local ]] && LOCAL=1 || LOCAL=0; shift ;;
+  esac
+  shift
+done
+# respite reads RESPITE_MODE itself when no --mode flag says otherwise.
+if [[ " ${RESPITE_ARGS:-} " != *" --mode"* && "${RESPITE_MODE:-}" == local ]]; then LOCAL=1; fi
+# A port nothing listens on: the upstream respite cannot reach in LOCAL mode.
+LOCAL_UPSTREAM_PORT=1
+
+SKIPFILE=${RESPITE_SUITE_SKIPFILE:-}
+if [[ -z "$SKIPFILE" && $LOCAL == 1 ]]; then SKIPFILE=$REPO_ROOT/tests/redis-suite/local-skip.txt; fi
+[[ "$SKIPFILE" == none ]] && SKIPFILE=
 
 # Tests that need things an external server behind a proxy cannot give.
 DENY_TAGS="-needs:debug -needs:repl -needs:config-maxmemory -needs:config-resetstat -needs:reset -needs:save -needs:pfdebug"
@@ -124,6 +153,29 @@ mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 log "logs in $OUT"
 
+# ---------------------------------------------------------------- the skip list (respite only)
+# $OUT/skip-names: the names alone, for runtest --skipfile; $OUT/skip-reasons: "REASON<TAB>NAME".
+SKIP_COUNT=0
+if [[ -n "$SKIPFILE" && " $TARGETS " == *" respite "* ]]; then
+  [[ -r "$SKIPFILE" ]] || { log "skip file $SKIPFILE not readable"; exit 2; }
+  awk '{ sub(/\r$/, "") }
+       /^##/ { next }
+       /^#/ { reason = $0; sub(/^#[ \t]*/, "", reason); next }
+       /^[ \t]*$/ { reason = ""; next }
+       { print (reason == "" ? "(no reason given)" : reason) "\t" $0 }' "$SKIPFILE" >"$OUT/skip-reasons"
+  cut -f2- "$OUT/skip-reasons" >"$OUT/skip-names"
+  SKIP_COUNT=$(grep -c . "$OUT/skip-names")
+  mode="LOCAL mode: "; [[ $LOCAL == 1 ]] || mode=""
+  log "${mode}respite skips $SKIP_COUNT tests listed in $SKIPFILE (redis runs them all):"
+  cut -f1 "$OUT/skip-reasons" | sort | uniq -c | sort -k1,1nr -k2 | sed 's/^/run.sh:   /' >&2
+  log "skipped tests:"
+  awk -F'\t' '$1 != last { print "run.sh:   # " $1; last = $1 } { print "run.sh:     " $2 }' \
+    "$OUT/skip-reasons" >&2
+fi
+if [[ $LOCAL == 1 ]]; then
+  log "LOCAL mode: respite serves from its local store, upstream redis://127.0.0.1:$LOCAL_UPSTREAM_PORT (unreachable)"
+fi
+
 # ---------------------------------------------------------------- processes
 PIDS=()
 cleanup() {
@@ -195,16 +247,25 @@ start_respite() {  # dir upstream_port -> sets RESPITE_PORT RESPITE_PID
 }
 
 # ---------------------------------------------------------------- one unit, one target
-# Writes $dir/result: "ok err exc state secs" with state done|aborted|hung|nostart,
+# Writes $dir/result: "ok err exc state secs skip" with state done|aborted|hung|nostart and skip
+# the tests the skip list kept from running,
 # and $dir/errs: one "NAME<TAB>MESSAGE" line per failed test.
 run_unit() {  # unit target dir
-  local unit=$1 target=$2 dir=$3 port rc start secs state
+  local unit=$1 target=$2 dir=$3 port rc start secs state with_redis=1
   mkdir -p "$dir"
-  if ! start_redis "$dir"; then echo "0 0 0 nostart 0" >"$dir/result"; : >"$dir/errs"; return; fi
-  port=$REDIS_PORT
+  # LOCAL mode: respite alone, its upstream unreachable.
+  [[ "$target" == respite && $LOCAL == 1 ]] && with_redis=0
+  if ((with_redis)) && ! start_redis "$dir"; then
+    echo "0 0 0 nostart 0 0" >"$dir/result"; : >"$dir/errs"; return
+  fi
+  port=${REDIS_PORT:-}
   if [[ "$target" == respite ]]; then
-    if ! start_respite "$dir" "$REDIS_PORT"; then
-      echo "0 0 0 nostart 0" >"$dir/result"; : >"$dir/errs"; stop_pid "$REDIS_PID"; return
+    local up=$LOCAL_UPSTREAM_PORT
+    ((with_redis)) && up=$REDIS_PORT
+    if ! start_respite "$dir" "$up"; then
+      echo "0 0 0 nostart 0 0" >"$dir/result"; : >"$dir/errs"
+      ((with_redis)) && stop_pid "$REDIS_PID"
+      return
     fi
     port=$RESPITE_PORT
   fi
@@ -214,6 +275,7 @@ run_unit() {  # unit target dir
               # developer's) do not both pick the same free one.
               --baseport $((21111 + (RANDOM % 300) * 64)))
   [[ "${RESPITE_SUITE_DURABLE:-0}" == 1 ]] && args+=(--durable)
+  [[ "$target" == respite && $SKIP_COUNT -gt 0 ]] && args+=(--skipfile "$OUT/skip-names")
   # shellcheck disable=SC2206
   [[ -n "${RESPITE_SUITE_EXTRA:-}" ]] && args+=(${RESPITE_SUITE_EXTRA})
   echo "./runtest ${args[*]}" >"$dir/command"
@@ -227,12 +289,17 @@ run_unit() {  # unit target dir
     curl -s "http://127.0.0.1:$(cat "$dir/admin.port")/status" >"$dir/respite-status.json" 2>/dev/null
     stop_pid "$RESPITE_PID"
   fi
-  stop_pid "$REDIS_PID"
+  ((with_redis)) && stop_pid "$REDIS_PID"
 
-  local L=$dir/runtest.log ok err exc
+  local L=$dir/runtest.log ok err exc skip
   ok=$(grep -c '^\[ok\]: ' "$L")
   err=$(grep -c '^\[err\]: ' "$L")
   exc=$(grep -c '^\[exception\]: ' "$L")
+  # Tests the skip list kept from running (runtest prints "[skip]: NAME").
+  skip=0
+  if [[ "$target" == respite && $SKIP_COUNT -gt 0 ]]; then
+    skip=$(sed -n 's/^\[skip\]: //p' "$L" | grep -cxF -f "$OUT/skip-names")
+  fi
   if [[ $rc -eq 124 || $rc -eq 137 ]] || grep -q '^\[TIMEOUT\]' "$L"; then
     state=hung
   elif grep -q 'All tests passed without errors' "$L" || grep -q '^ *The End$' "$L"; then
@@ -240,7 +307,7 @@ run_unit() {  # unit target dir
   else
     state=aborted
   fi
-  echo "$ok $err $exc $state $secs" >"$dir/result"
+  echo "$ok $err $exc $state $secs $skip" >"$dir/result"
   awk '/^\[err\]: /{name=substr($0,8); sub(/ in tests\/unit\/[^ ]*\.tcl$/,"",name);
                      getline msg; print name "\t" msg}' "$L" >"$dir/errs"
   if [[ $state == hung ]]; then
@@ -253,7 +320,7 @@ run_unit() {  # unit target dir
       grep '^\[ok\]: ' "$L" | tail -1 | sed 's/^\[ok\]: /HUNG, last test passed: /'
     } >>"$dir/errs"
   fi
-  if [[ "$target" == respite ]]; then
+  if [[ "$target" == respite && $LOCAL == 0 ]]; then
     # A healthy upstream never goes down during the suite: a failover here is respite's mistake.
     grep -h 'upstream down\|serving locally' "$dir/respite.log" | sed 's/^/FAILOVER: /' >>"$dir/errs"
   fi
@@ -271,16 +338,18 @@ for unit in $UNITS; do
     log "$unit against $target ..."
     run_unit "$unit" "$target" "$dir"
     RES[$unit,$target]=$(cat "$dir/result")
-    read -r ok err exc state secs <<<"${RES[$unit,$target]}"
-    log "$unit against $target: $ok ok, $err err, $exc exception, $state, ${secs}s"
+    read -r ok err exc state secs skip <<<"${RES[$unit,$target]}"
+    skipped=""; ((${skip:-0})) && skipped=" $skip skipped,"
+    log "$unit against $target: $ok ok, $err err, $exc exception,$skipped $state, ${secs}s"
   done
 done
 
-fmt() {  # "ok err exc state secs" -> "ok/err (state, secs)"
+fmt() {  # "ok err exc state secs skip" -> "ok/err [skip N] [+exc] [STATE] secs"
   [[ -z "$1" ]] && { echo "-"; return; }
-  local ok err exc state secs s
-  read -r ok err exc state secs <<<"$1"
+  local ok err exc state secs skip s
+  read -r ok err exc state secs skip <<<"$1"
   s="$ok/$err"
+  ((${skip:-0})) && s+=" skip $skip"
   ((exc)) && s+=" +exc"
   [[ $state != "done" ]] && s+=" ${state^^}"
   echo "$s ${secs}s"
@@ -295,8 +364,13 @@ for unit in $UNITS; do
   r=${RES[$unit,redis]:-} p=${RES[$unit,respite]:-}
   status=PASS why=()
   if [[ -n "$r" && -n "$p" ]]; then
-    read -r rok _ rexc rstate _ <<<"$r"
-    read -r pok _ pexc pstate _ <<<"$p"
+    read -r rok _ rexc rstate _ _ <<<"$r"
+    read -r pok _ pexc pstate _ pskip <<<"$p"
+    if ((${pskip:-0})); then
+      # Compare only the tests respite ran: redis' passes of tests respite skipped do not count.
+      rok=$(sed -n 's/^\[ok\]: \(.*\) ([0-9]* ms)$/\1/p' "$OUT/$safe/redis/runtest.log" |
+            grep -cvxF -f <(sed -n 's/^\[skip\]: //p' "$OUT/$safe/respite/runtest.log"))
+    fi
     [[ $pstate != "$rstate" ]] && why+=("respite $pstate, redis $rstate")
     ((pexc > rexc)) && why+=("exception")
     ((pok < rok)) && why+=("$((rok - pok)) fewer passed")
@@ -316,7 +390,7 @@ for unit in $UNITS; do
   else
     one=${r:-$p}
     t=redis; [[ -z "$r" ]] && t=respite
-    read -r _ oerr oexc ostate _ <<<"$one"
+    read -r _ oerr oexc ostate _ _ <<<"$one"
     if ((oerr || oexc)) || [[ $ostate != "done" ]] || grep -q '^FAILOVER: ' "$OUT/$safe/$t/errs"; then
       status="FAIL ($oerr failed, $oexc exceptions, $ostate)"
       report+="== $unit ($t)"$'\n'
@@ -334,6 +408,11 @@ if [[ -n "$report" ]]; then
     echo "failures:"
   fi
   printf '%s' "$report" | sed 's/\t/: /'
+fi
+if ((SKIP_COUNT)); then
+  echo
+  echo "respite skipped $SKIP_COUNT tests listed in $SKIPFILE (redis ran them; not compared):"
+  cut -f1 "$OUT/skip-reasons" | sort | uniq -c | sort -k1,1nr -k2 | sed 's/^ */  /'
 fi
 echo
 echo "logs: $OUT"
