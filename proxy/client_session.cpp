@@ -16,6 +16,7 @@
 #include "proxy/errors.h"
 #include "proxy/failover.h"
 #include "proxy/io_thread.h"
+#include "proxy/script_busy.h"
 #include "proxy/server.h"
 #include "proxy/session_text.h"
 #include "proxy/status_report.h"
@@ -263,7 +264,7 @@ ClientSession::Step ClientSession::Dispatch(const Command& cmd) {
                       route.spec);
   if (route.kind == RouteKind::kStore) {
     std::string busy;
-    if (ScriptBusyReply(route, cmd, &busy)) {
+    if (ScriptBusyReply(cmd, &busy)) {
       CompleteLocal(busy);
       return Step::kNext;
     }
@@ -279,30 +280,9 @@ ClientSession::Step ClientSession::Dispatch(const Command& cmd) {
   return close_after_replies_ ? Step::kStop : Step::kNext;
 }
 
-bool ClientSession::ScriptBusyReply(const Route& route, const Command& cmd, std::string* reply) {
+bool ClientSession::ScriptBusyReply(const Command& cmd, std::string* reply) {
   StoreExecutor* store = io_.server().store();
-  if (store == nullptr || route.spec == nullptr) return false;
-  storage::ScriptControl& script = store->script_control();
-  if (!script.busy.load(std::memory_order_relaxed)) return false;
-  resp::ReplyWriter w(reply, protocol_);
-  const bool kill = cmd.argv.size() == 2 && resp::EqualsIgnoreCase(cmd.argv[1], "kill");
-  const bool function = script.function.load();
-  // SCRIPT KILL stops an EVAL, FUNCTION KILL a function; the other one gets -BUSY.
-  if (kill && route.spec->name == (function ? "function" : "script")) {
-    if (script.wrote.load()) {
-      w.Error(
-          "UNKILLABLE Sorry the script already executed write commands against the dataset. You "
-          "can either wait the script termination or kill the server in a hard way using the "
-          "SHUTDOWN NOSAVE command.");
-    } else {
-      script.kill.store(true);
-      w.Ok();
-    }
-    return true;
-  }
-  if (route.spec->Has(resp::kCmdAllowBusy) && !kill) return false;
-  w.Error(function ? errors::kBusyFunction : errors::kBusyScript);
-  return true;
+  return store != nullptr && BusyScriptReply(store->script_control(), cmd.argv, protocol_, reply);
 }
 
 void ClientSession::RememberScript(const resp::CommandSpec& spec, const resp::Command& cmd) {

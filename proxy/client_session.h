@@ -82,7 +82,7 @@ class ClientSession final : public ReplySink {
   Step Dispatch(const resp::Command& cmd);
   // While a local script runs past busy-reply-threshold: -BUSY, or SCRIPT KILL done at once.
   // False when the command goes to the store as usual.
-  bool ScriptBusyReply(const Route& route, const resp::Command& cmd, std::string* reply);
+  bool ScriptBusyReply(const resp::Command& cmd, std::string* reply);
   // Scripts forwarded upstream are remembered by the local store (EVALSHA during an outage).
   void RememberScript(const resp::CommandSpec& spec, const resp::Command& cmd);
   Step Forward(const Route& route, const resp::Command& cmd);

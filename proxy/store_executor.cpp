@@ -12,12 +12,15 @@
 
 #include "proxy/client_session.h"
 #include "proxy/io_thread.h"
+#include "proxy/script_busy.h"
 #include "resp/command_encoder.h"
+#include "resp/command_table.h"
 #include "resp/reply_writer.h"
 #include "storage/clock.h"
 #include "storage/engine.h"
 #include "storage/journal.h"
 #include "storage/local_store.h"
+#include "storage/scripting/script_runner.h"
 
 namespace respite::proxy {
 
@@ -35,6 +38,16 @@ std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
+}
+
+// MULTI/EXEC/DISCARD/WATCH/UNWATCH and blocking commands wait for the store even while a script
+// is busy: answering them out of turn would leave the store's view of the client behind.
+bool InTransactionOrBlocking(const StoreExecutor::Request& r) {
+  const resp::CommandSpec* spec = resp::CommandTable::Instance().Find(r.argv[0]);
+  if (spec == nullptr) return false;
+  const std::string_view name = spec->name;
+  return spec->Has(resp::kCmdBlocking) || name == "multi" || name == "exec" || name == "discard" ||
+         name == "watch" || name == "unwatch";
 }
 
 // The timeout argument of a blocking command, in ms (0 = forever). The command already ran once,
@@ -56,6 +69,7 @@ StoreExecutor::StoreExecutor(std::unique_ptr<storage::LocalStore> store,
       clock_(clock),
       fsync_everysec_(fsync_everysec),
       script_control_(&store_->scripts().control()) {
+  script_control_->while_busy = [this] { AnswerQueuedWhileBusy(); };
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -215,11 +229,16 @@ void StoreExecutor::RunGroup(std::span<Request> batch) {
   std::vector<std::string> replies(batch.size());
   std::vector<bool> parked(batch.size(), false);
   store_->BeginGroup();
+  running_group_ = batch;
   for (size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].answered) continue;
+    running_index_ = i;
     if (!TryRun(batch[i], &replies[i])) parked[i] = true;
   }
+  running_group_ = {};
   storage::Status s = store_->EndGroup();
   for (size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].answered) continue;
     if (parked[i] && batch[i].mirror) parked[i] = false;  // a mirrored pop found nothing: done
     if (parked[i]) {
       Parked p{std::move(batch[i]), {}};
@@ -238,6 +257,52 @@ void StoreExecutor::RunGroup(std::span<Request> batch) {
   store_->EnableModifiedTracking(!parked_.empty());
   // A client parked by this batch may already be served by a later command of the same batch.
   WakeParked(/*force=*/std::find(parked.begin(), parked.end(), true) != parked.end());
+}
+
+void StoreExecutor::AnswerQueuedWhileBusy() {
+  // Under the queue's lock: the commands answered now are taken out, the others keep their
+  // order. Transactions and blocking commands keep their place (their order matters to the
+  // store's state for the client).
+  std::vector<std::string_view> views;
+  // The client running the script waits for it, as in Redis: its next commands run after it.
+  const storage::LocalSession* runner = running_index_ < running_group_.size()
+                                            ? running_group_[running_index_].session.get()
+                                            : nullptr;
+  const auto answer = [&](Request& r, std::string* reply) {
+    const bool plain = !r.task && !r.forget && !r.unblock && !r.mirror && !r.answered &&
+                       r.session.get() != runner && r.client != nullptr && !r.argv.empty() &&
+                       !r.session->in_multi && !InTransactionOrBlocking(r);
+    if (!plain) return false;
+    views.assign(r.argv.begin(), r.argv.end());
+    return BusyScriptReply(*script_control_, views, r.protocol, reply);
+  };
+  size_t count = 0;
+  // Behind the script in its own group...
+  for (size_t i = running_index_ + 1; i < running_group_.size(); ++i) {
+    std::string reply;
+    if (answer(running_group_[i], &reply)) {
+      Complete(running_group_[i], std::move(reply));
+      running_group_[i].answered = true;
+      ++count;
+    }
+  }
+  // ...and queued since.
+  std::vector<std::pair<Request, std::string>> answered;
+  {
+    std::lock_guard lock(mu_);
+    std::vector<Request> kept;
+    for (Request& r : queue_) {
+      std::string reply;
+      if (answer(r, &reply)) {
+        answered.emplace_back(std::move(r), std::move(reply));
+      } else {
+        kept.push_back(std::move(r));
+      }
+    }
+    queue_.swap(kept);
+  }
+  for (auto& [request, reply] : answered) Complete(request, std::move(reply));
+  if (count > 0 || !answered.empty()) Deliver();
 }
 
 void StoreExecutor::Complete(Request& request, std::string reply, bool reissue) {

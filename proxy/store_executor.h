@@ -71,6 +71,8 @@ class StoreExecutor {
     // `unblock_with_error`); this request's reply is :1, or :0 when nothing of it was parked.
     std::shared_ptr<storage::LocalSession> unblock;
     bool unblock_with_error = false;
+    // Set by the executor: answered -BUSY while a script ran before its turn (do not run it).
+    bool answered = false;
   };
 
   StoreExecutor(std::unique_ptr<storage::LocalStore> store, const storage::Clock* clock,
@@ -132,6 +134,10 @@ class StoreExecutor {
   void Deliver();
   void ExpireParked(int64_t now_ms, bool all = false);
   void PublishStats(bool with_size);
+  // From inside a script past busy-reply-threshold (store thread): answers the client commands
+  // queued behind it -BUSY, except those Redis lets through (allow-busy) and those whose order
+  // matters to the store (transactions, blocking commands).
+  void AnswerQueuedWhileBusy();
 
   std::unique_ptr<storage::LocalStore> store_;
   const storage::Clock* clock_;
@@ -151,6 +157,10 @@ class StoreExecutor {
   };
   std::vector<std::pair<IoThread*, std::vector<Completed>>> outbox_;
   std::vector<std::string_view> argv_views_;  // TryRun's argv, reused
+  // The group RunGroup is running and the index of the request running now: a busy script's
+  // drain also answers the requests of its own group that wait behind it.
+  std::span<Request> running_group_;
+  size_t running_index_ = 0;
   Stats stats_;
   storage::ScriptControl* script_control_;
   std::thread thread_;

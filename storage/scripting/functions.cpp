@@ -257,27 +257,25 @@ std::string ScriptRunner::Functions::Load(std::string_view code, bool replace, s
     *error = "ERR Invalid library metadata";
     return {};
   }
-  std::vector<std::string_view> parts;
-  std::string_view line = code.substr(0, line_end);
-  while (!line.empty()) {
-    const size_t space = line.find_first_of(" \t");
-    if (space != 0) parts.push_back(line.substr(0, space));
-    line = space == std::string_view::npos ? std::string_view() : line.substr(space + 1);
+  std::vector<std::string> parts;
+  if (!scripting::SplitArgs(code.substr(0, line_end), &parts) || parts.empty()) {
+    *error = "ERR Invalid library metadata";
+    return {};
   }
-  const std::string engine_name(parts[0].substr(2));
+  const std::string engine_name = parts[0].substr(2);
   std::string name;
   bool have_name = false;
   for (size_t i = 1; i < parts.size(); ++i) {
-    if (parts[i].size() >= 5 && Lower(parts[i].substr(0, 5)) == "name=") {
+    if (parts[i].size() >= 5 && Lower(std::string_view(parts[i]).substr(0, 5)) == "name=") {
       if (have_name) {
         *error = "ERR Invalid metadata value, name argument was given multiple times";
         return {};
       }
-      name = std::string(parts[i].substr(5));
+      name = parts[i].substr(5);
       have_name = true;
       continue;
     }
-    *error = "ERR Invalid metadata value given: " + std::string(parts[i]);
+    *error = "ERR Invalid metadata value given: " + parts[i];
     return {};
   }
   if (!have_name) {
@@ -301,7 +299,7 @@ std::string ScriptRunner::Functions::Load(std::string_view code, bool replace, s
   library.name = name;
   library.code = std::string(code);
   const std::string_view body = code.substr(line_end);
-  if (luaL_loadbuffer(lua, body.data(), body.size(), "@user_function") != 0) {
+  if (scripting::LoadText(lua, body, "@user_function") != 0) {
     *error = "ERR Error compiling function: " + StringAt(lua, -1);
     lua_settop(lua, 0);
     return {};
@@ -374,6 +372,15 @@ Status ScriptRunner::Functions::LoadPersisted() {
   return Status::Ok();
 }
 
+void ScriptRunner::CountFunctions() {
+  int64_t count = 0;
+  for (const auto& [name, library] : functions_->libraries) {
+    count += static_cast<int64_t>(library.functions.size());
+  }
+  control_.libraries.store(static_cast<int64_t>(functions_->libraries.size()));
+  control_.functions.store(count);
+}
+
 void ScriptRunner::FunctionLoad(CommandContext& ctx) {
   bool replace = false;
   size_t pos = 2;
@@ -394,6 +401,7 @@ void ScriptRunner::FunctionLoad(CommandContext& ctx) {
     ctx.out.Error(error);
     return;
   }
+  CountFunctions();
   ctx.JournalAs({"FUNCTION", "LOAD", "REPLACE", std::string(ctx.argv[pos])});
   ctx.out.Bulk(name);
 }
@@ -466,17 +474,23 @@ void ScriptRunner::FunctionDelete(CommandContext& ctx) {
     return;
   }
   functions_->Delete(name);
+  CountFunctions();
   ctx.JournalAs({"FUNCTION", "DELETE", name});
   ctx.out.Ok();
 }
 
 void ScriptRunner::FunctionFlush(CommandContext& ctx) {
-  if (ctx.argv.size() > 3 ||
-      (ctx.argv.size() == 3 && Lower(ctx.argv[2]) != "sync" && Lower(ctx.argv[2]) != "async")) {
+  if (ctx.argv.size() > 3) {
+    ctx.out.Error("ERR unknown subcommand or wrong number of arguments for '" +
+                  std::string(ctx.argv[1]) + "'. Try FUNCTION HELP.");
+    return;
+  }
+  if (ctx.argv.size() == 3 && Lower(ctx.argv[2]) != "sync" && Lower(ctx.argv[2]) != "async") {
     ctx.out.Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
     return;
   }
   functions_->Flush();
+  CountFunctions();
   ctx.JournalAs({"FUNCTION", "FLUSH"});
   ctx.out.Ok();
 }
@@ -545,6 +559,14 @@ void ScriptRunner::Fcall(CommandContext& ctx, bool read_only) {
   run.control = &control_;
   run.read_only = no_writes;
   control_.function.store(true);
+  {
+    std::lock_guard lock(control_.mu);
+    control_.name = function->name;
+    control_.command.assign(ctx.argv.begin(), ctx.argv.end());
+    control_.started_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now().time_since_epoch())
+                              .count();
+  }
   scripting::RunScript(lua, 2, run, function->name, ctx);
   control_.function.store(false);
 }
@@ -552,6 +574,7 @@ void ScriptRunner::Fcall(CommandContext& ctx, bool read_only) {
 void ScriptRunner::RememberLibrary(std::string_view code) {
   std::string error;
   functions_->Load(code, /*replace=*/true, &error);
+  CountFunctions();
 }
 
 }  // namespace respite::storage

@@ -14,6 +14,7 @@ extern "C" {
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "resp/reply_writer.h"
 #include "storage/command_context.h"
@@ -46,6 +47,17 @@ void SetRunContext(lua_State* lua, RunContext* run);
 RunContext* GetRunContext(lua_State* lua);
 // Sets a global (KEYS, ARGV) past the read-only protection. Pops the value.
 void SetProtectedGlobal(lua_State* lua, const char* name);
+// Guards Redis builds into its Lua (lua_guards.cpp): text-only loading, safe unpack and
+// bit.tohex, and setmetatable/getmetatable/rawset that respect read-only tables. Call after the
+// libraries are open, before the globals are assembled.
+void InstallGuards(lua_State* lua);
+// luaL_loadbuffer for text only: bytecode fails to parse, as in Redis.
+int LoadText(lua_State* lua, std::string_view code, const char* chunk_name);
+// Pushes a read-only view of the table at `index` (reads go through, writes fail); the view, its
+// metatable and the table are marked protected.
+void PushReadonlyView(lua_State* lua, int index);
+// Marks the table at `index` as one scripts may not setmetatable or rawset.
+void MarkProtected(lua_State* lua, int index);
 // Pushes the error handler scripts run under (adds source and line, as Redis' does).
 void PushErrorHandler(lua_State* lua);
 // Registers the redis library into the table on top of the stack (lua_redis_api.cpp).
@@ -62,6 +74,10 @@ size_t PushReply(lua_State* lua, std::string_view reply);
 void WriteLuaValue(lua_State* lua, int script_protocol, resp::ReplyWriter& out);
 
 std::string Sha1Hex(std::string_view data);
+
+// Splits a shebang line into words as Redis' sdssplitargs does (quotes and escapes). False on
+// unbalanced quotes, or a closing quote not followed by a blank.
+bool SplitArgs(std::string_view line, std::vector<std::string>* words);
 
 // Pushes a Lua array of strings (KEYS, ARGV, a function's keys and args).
 void PushStringTable(lua_State* lua, std::span<const std::string_view> items);

@@ -175,13 +175,7 @@ void OpenLibrary(lua_State* lua, const char* name, lua_CFunction open) {
 
 // Replaces the table on top of the stack by a read-only view of it.
 void MakeReadonlyView(lua_State* lua) {
-  lua_newtable(lua);  // the view
-  lua_newtable(lua);  // its metatable
-  lua_pushvalue(lua, -3);
-  lua_setfield(lua, -2, "__index");
-  lua_pushcfunction(lua, ReadonlyError);
-  lua_setfield(lua, -2, "__newindex");
-  lua_setmetatable(lua, -2);
+  PushReadonlyView(lua, -1);
   lua_replace(lua, -2);
 }
 
@@ -212,6 +206,7 @@ void InstallLoadGlobals(lua_State* lua, lua_CFunction register_function) {
   lua_pushcfunction(lua, MissingGlobalError);
   lua_setfield(lua, -2, "__index");
   lua_setmetatable(lua, -2);
+  MarkProtected(lua, -1);
   lua_pushlightuserdata(lua, &kLoadGlobalsKey);
   lua_insert(lua, -2);
   lua_rawset(lua, LUA_REGISTRYINDEX);
@@ -242,6 +237,7 @@ lua_State* NewSandbox(lua_CFunction register_function) {
 
   lua_pushcfunction(lua, RedisStylePcall);
   lua_setglobal(lua, "pcall");
+  InstallGuards(lua);
 
   lua_newtable(lua);
   RegisterRedisApi(lua);
@@ -264,7 +260,17 @@ lua_State* NewSandbox(lua_CFunction register_function) {
   lua_newtable(lua);
   lua_pushcfunction(lua, MissingGlobalError);
   lua_setfield(lua, -2, "__index");
+  MarkProtected(lua, -1);
   lua_setmetatable(lua, hidden);
+  MarkProtected(lua, hidden);
+
+  // Strings' methods come from the read-only view of the string library.
+  lua_pushstring(lua, "");
+  lua_getmetatable(lua, -1);
+  lua_getfield(lua, hidden, "string");
+  lua_setfield(lua, -2, "__index");
+  MarkProtected(lua, -1);
+  lua_pop(lua, 2);
 
   // The globals table scripts get: empty, reads go to the hidden table, writes are refused.
   lua_newtable(lua);
@@ -274,7 +280,9 @@ lua_State* NewSandbox(lua_CFunction register_function) {
   lua_setfield(lua, -2, "__index");
   lua_pushcfunction(lua, ReadonlyError);
   lua_setfield(lua, -2, "__newindex");
+  MarkProtected(lua, -1);
   lua_setmetatable(lua, globals);
+  MarkProtected(lua, globals);
   lua_pushvalue(lua, globals);
   lua_setfield(lua, hidden, "_G");
 

@@ -57,26 +57,22 @@ bool ParseShebang(std::string_view body, ScriptFlags* flags, size_t* body_offset
   }
   flags->shebang = true;
   *body_offset = end;
-  std::string_view line = body.substr(0, end);
-  bool first = true;
-  while (!line.empty()) {
-    const size_t space = line.find(' ');
-    const std::string_view part = line.substr(0, space);
-    line = space == std::string_view::npos ? std::string_view() : line.substr(space + 1);
-    if (part.empty()) continue;
-    if (first) {
-      first = false;
-      if (part != "#!lua") {
-        *error = "ERR Unexpected engine in script shebang: " + std::string(part);
-        return false;
-      }
-      continue;
-    }
+  std::vector<std::string> parts;
+  if (!scripting::SplitArgs(body.substr(0, end), &parts) || parts.empty()) {
+    *error = "ERR Invalid engine in script shebang";
+    return false;
+  }
+  if (parts[0] != "#!lua") {
+    *error = "ERR Unexpected engine in script shebang: " + parts[0];
+    return false;
+  }
+  for (size_t i = 1; i < parts.size(); ++i) {
+    const std::string& part = parts[i];
     if (!part.starts_with("flags=")) {
-      *error = "ERR Unknown lua shebang option: " + std::string(part);
+      *error = "ERR Unknown lua shebang option: " + part;
       return false;
     }
-    std::string_view list = part.substr(6);
+    std::string_view list = std::string_view(part).substr(6);
     while (!list.empty()) {
       const size_t comma = list.find(',');
       const std::string_view flag = list.substr(0, comma);
@@ -111,6 +107,7 @@ void Hook(lua_State* lua, lua_Debug*) {
                                   " milliseconds. You can try killing the script using the SCRIPT "
                                   "KILL command.");
   }
+  if (control.busy.load(std::memory_order_relaxed) && control.while_busy) control.while_busy();
   if (control.kill.load(std::memory_order_relaxed) && !run->wrote) {
     // Raised again at every line, so a script cannot pcall its way past it.
     lua_sethook(lua, Hook, LUA_MASKLINE, 0);
@@ -221,7 +218,7 @@ struct ScriptRunner::Impl {
 
   // Compiles `code` into the registry table of scripts under `sha`.
   bool Compile(const std::string& sha, std::string_view code, std::string* error) {
-    if (luaL_loadbuffer(lua, code.data(), code.size(), "@user_script") != 0) {
+    if (scripting::LoadText(lua, code, "@user_script") != 0) {
       size_t len = 0;
       const char* msg = lua_tolstring(lua, -1, &len);
       *error = "ERR Error compiling script (new function): " +
@@ -292,7 +289,9 @@ Status ScriptRunner::Load() {
     impl_->scripts.emplace(sha, std::move(script));
   }
   if (Status s = it->status(); !s.ok()) return s;
-  return functions_->LoadPersisted();
+  Status loaded = functions_->LoadPersisted();
+  CountFunctions();
+  return loaded;
 }
 
 void ScriptRunner::Eval(CommandContext& ctx, bool by_sha, bool read_only) {

@@ -9,7 +9,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -50,6 +52,17 @@ struct ScriptControl {
   std::atomic<bool> kill{false};      // SCRIPT KILL (or FUNCTION KILL) asked for
   std::atomic<bool> function{false};  // the running script is a function (FCALL), not an EVAL
   std::atomic<int64_t> busy_threshold_ms{5000};
+  // FUNCTION STATS while a function is busy: what runs (under mu) and the library counts.
+  std::mutex mu;
+  std::string name;
+  std::vector<std::string> command;
+  int64_t started_ms = 0;  // steady clock
+  std::atomic<int64_t> libraries{0};
+  std::atomic<int64_t> functions{0};
+  // Called on the store thread, inside the script, about every millisecond once it is busy: the
+  // executor answers the commands queued behind it -BUSY there, as Redis does. Set once at
+  // start-up.
+  std::function<void()> while_busy;
 };
 
 struct ScriptLimits {
@@ -99,6 +112,8 @@ class ScriptRunner {
   struct Functions;  // functions.h (internal to the scripting engine)
 
  private:
+  void CountFunctions();  // into control_ (FUNCTION STATS while busy)
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::unique_ptr<Functions> functions_;

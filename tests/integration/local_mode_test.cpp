@@ -420,6 +420,52 @@ TEST_F(LocalModeTest, ScriptsRunOnTheLocalStore) {
                                  "script: "));
 }
 
+TEST_F(LocalModeTest, LongScriptAnswersBusyAndScriptKillStopsIt) {
+  Client setup = Connect();
+  ASSERT_TRUE(setup.Command({"CONFIG", "SET", "busy-reply-threshold", "100"}).IsStatus("OK"));
+  Client runner = Connect(20s);
+  runner.Append({"EVAL", "local i = 0 while true do i = i + 1 end", "0"});
+  ASSERT_TRUE(runner.Flush());
+  Client other = Connect();
+  // Past the threshold, other clients get Redis' -BUSY at once instead of waiting behind it.
+  Reply busy;
+  const auto deadline = Clock::now() + 10s;
+  do {
+    std::this_thread::sleep_for(20ms);
+    busy = other.Command({"GET", "k"});
+  } while (!busy.IsErrorPrefix("BUSY") && Clock::now() < deadline);
+  EXPECT_EQ(busy.Describe(),
+            "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN "
+            "NOSAVE.");
+  EXPECT_EQ(other.Command({"FUNCTION", "KILL"}).Describe(),
+            "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN "
+            "NOSAVE.");
+  EXPECT_TRUE(other.Command({"SCRIPT", "KILL"}).IsStatus("OK"));
+  Reply killed = runner.GetReply();
+  EXPECT_TRUE(killed.IsErrorPrefix("ERR Script killed by user with SCRIPT KILL... script: "))
+      << killed.Describe();
+  EXPECT_TRUE(other.Command({"SET", "k", "v"}).IsStatus("OK"));
+
+  // One that wrote cannot be killed; it runs to its end.
+  runner.Append({"EVAL",
+                 "redis.call('set', KEYS[1], 'x') local i = 0 while i < 150000000 do i = i + 1 "
+                 "end return redis.call('get', KEYS[1])",
+                 "1", "w"});
+  ASSERT_TRUE(runner.Flush());
+  Reply unkillable;
+  const auto deadline2 = Clock::now() + 10s;
+  do {
+    std::this_thread::sleep_for(20ms);
+    unkillable = other.Command({"SCRIPT", "KILL"});
+  } while (unkillable.IsErrorPrefix("NOTBUSY") && Clock::now() < deadline2);
+  EXPECT_TRUE(
+      unkillable.IsErrorPrefix("UNKILLABLE Sorry the script already executed write "
+                               "commands against the dataset."))
+      << unkillable.Describe();
+  EXPECT_TRUE(runner.GetReply().IsString("x"));
+  EXPECT_TRUE(setup.Command({"CONFIG", "SET", "busy-reply-threshold", "5000"}).IsStatus("OK"));
+}
+
 // ---- what the store cannot do ----
 
 TEST_F(LocalModeTest, PublishIsRefusedWithTheUnavailableError) {
