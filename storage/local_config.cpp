@@ -171,14 +171,14 @@ bool Validate(const Param& p, std::string_view value, std::string* normalized, s
       // Redis answers its canonical form: A stands for g$lshzxetd.
       std::string out;
       constexpr std::string_view kAll = "g$lshzxetd";
-      bool all = seen['A'];
+      bool all = seen[static_cast<unsigned char>('A')];
       if (!all) {
         all = true;
         for (char c : kAll) all &= seen[static_cast<unsigned char>(c)];
       }
       if (all) {
         out = "A";
-        if (seen['n']) out += 'n';
+        if (seen[static_cast<unsigned char>('n')]) out += 'n';
       } else {
         for (char c : std::string_view("g$lshzxetdn")) {
           if (seen[static_cast<unsigned char>(c)]) out += c;

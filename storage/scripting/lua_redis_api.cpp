@@ -4,6 +4,7 @@
 
 #include <openssl/evp.h>
 
+#include <climits>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -22,6 +23,12 @@ constexpr int kReplNone = 0;
 constexpr int kReplAof = 1;
 constexpr int kReplReplica = 2;
 constexpr int kReplAll = 3;
+
+// (int)d as Redis' x86 build computes it: NaN and values out of range give INT_MIN.
+int NumberToInt(lua_Number d) {
+  if (!(d > -2147483649.0 && d < 2147483648.0)) return INT_MIN;
+  return static_cast<int>(d);
+}
 
 // Pushes Redis' error table for `text` and raises it.
 int RaiseError(lua_State* lua, std::string_view text) {
@@ -115,7 +122,7 @@ int Log(lua_State* lua) {
   const int argc = lua_gettop(lua);
   if (argc < 2) return RaiseError(lua, "redis.log() requires two arguments or more.");
   if (!lua_isnumber(lua, 1)) return RaiseError(lua, "First argument must be a number (log level).");
-  const int level = static_cast<int>(lua_tonumber(lua, 1));
+  const int level = NumberToInt(lua_tonumber(lua, 1));
   if (level < kLogDebug || level > kLogWarning) return RaiseError(lua, "Invalid debug level.");
   std::string message;
   for (int i = 2; i <= argc; ++i) {
@@ -136,7 +143,7 @@ int SetResp(lua_State* lua) {
     return RaiseError(lua, "redis.setresp can only be called inside a script invocation");
   }
   if (lua_gettop(lua) != 1) return RaiseError(lua, "redis.setresp() requires one argument.");
-  const int resp = static_cast<int>(lua_tonumber(lua, -1));
+  const int resp = NumberToInt(lua_tonumber(lua, -1));
   if (resp != 2 && resp != 3) return RaiseError(lua, "RESP version must be 2 or 3.");
   run->session.protocol = resp;
   return 0;
@@ -149,7 +156,7 @@ int SetRepl(lua_State* lua) {
     return RaiseError(lua, "redis.set_repl can only be called inside a script invocation");
   }
   if (lua_gettop(lua) != 1) return RaiseError(lua, "redis.set_repl() requires two arguments.");
-  const int flags = static_cast<int>(lua_tonumber(lua, -1));
+  const int flags = NumberToInt(lua_tonumber(lua, -1));
   if ((flags & ~kReplAll) != 0) {
     return RaiseError(lua,
                       "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or "
