@@ -10,6 +10,7 @@
 #include "storage/local_config.h"
 #include "storage/local_session.h"
 #include "storage/numbers.h"
+#include "storage/scripting/script_runner.h"
 
 namespace respite::storage {
 
@@ -55,6 +56,8 @@ void Info(CommandContext& ctx) {
   text += "redis_version:" + std::string(kCompatibleVersion) + "\r\n";
   text += "redis_mode:standalone\r\n";
   text += "respite_local_store:1\r\n";
+  text += "\r\n# Memory\r\n";
+  text += "number_of_cached_scripts:" + std::to_string(ctx.scripts->cached_scripts()) + "\r\n";
   text += "\r\n# Keyspace\r\n";
   for (int db = 0; db < kDatabases; ++db) {
     const uint64_t n = ctx.ks.KeyCount(db);

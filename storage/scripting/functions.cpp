@@ -336,7 +336,7 @@ std::string ScriptRunner::Functions::Load(std::string_view code, bool replace, s
   }
   Delete(name);
   for (const Function& f : library.functions) function_library[Lower(f.name)] = name;
-  engine.Put(Family::kDefault, std::string(kLibraryPrefix) + name, code);
+  if (persist) engine.Put(Family::kDefault, std::string(kLibraryPrefix) + name, code);
   libraries.emplace(name, std::move(library));
   return name;
 }
@@ -348,7 +348,7 @@ void ScriptRunner::Functions::Delete(const std::string& name) {
     luaL_unref(lua, LUA_REGISTRYINDEX, f.ref);
     function_library.erase(Lower(f.name));
   }
-  engine.Delete(Family::kDefault, std::string(kLibraryPrefix) + name);
+  if (persist) engine.Delete(Family::kDefault, std::string(kLibraryPrefix) + name);
   libraries.erase(it);
 }
 

@@ -38,10 +38,14 @@ struct ScriptRunner::Functions {
 
   ScriptCaller& caller;
   Engine& engine;
+  bool persist = true;  // false: a scratch set (FUNCTION RESTORE checks a payload in one)
   lua_State* lua = nullptr;
   std::map<std::string, Library> libraries;  // by name (case-sensitive, as Redis)
   // Lower-cased function name -> its library (FCALL finds names case-insensitively).
   std::unordered_map<std::string, std::string> function_library;
 };
+
+// The CRC-64 (Jones) that ends a FUNCTION DUMP payload, as Redis computes it.
+uint64_t DumpCrc64(std::string_view data);
 
 }  // namespace respite::storage

@@ -22,6 +22,8 @@ void FunctionDelete(CommandContext& ctx) { ctx.scripts->FunctionDelete(ctx); }
 void FunctionFlush(CommandContext& ctx) { ctx.scripts->FunctionFlush(ctx); }
 void FunctionStats(CommandContext& ctx) { ctx.scripts->FunctionStats(ctx); }
 void FunctionKill(CommandContext& ctx) { ctx.scripts->FunctionKill(ctx); }
+void FunctionDump(CommandContext& ctx) { ctx.scripts->FunctionDump(ctx); }
+void FunctionRestore(CommandContext& ctx) { ctx.scripts->FunctionRestore(ctx); }
 void Fcall(CommandContext& ctx) { ctx.scripts->Fcall(ctx, /*read_only=*/false); }
 void FcallRo(CommandContext& ctx) { ctx.scripts->Fcall(ctx, true); }
 
@@ -40,6 +42,8 @@ constexpr LocalCommandDef kRows[] = {
     {"function|flush", &FunctionFlush},
     {"function|stats", &FunctionStats},
     {"function|kill", &FunctionKill},
+    {"function|dump", &FunctionDump},
+    {"function|restore", &FunctionRestore},
     {"fcall", &Fcall},
     {"fcall_ro", &FcallRo},
 };

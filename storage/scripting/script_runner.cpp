@@ -395,6 +395,8 @@ std::string ScriptRunner::Remember(std::string_view body) {
   return sha;
 }
 
+size_t ScriptRunner::cached_scripts() const { return impl_->scripts.size(); }
+
 std::vector<std::string> ScriptRunner::Bodies() const {
   std::vector<std::string> out;
   out.reserve(impl_->scripts.size());

@@ -88,7 +88,8 @@ class ScriptRunner {
   void ScriptExists(CommandContext& ctx);
   void ScriptFlush(CommandContext& ctx);
   void ScriptKill(CommandContext& ctx);
-  // Functions (functions.cpp): FUNCTION LOAD/LIST/DELETE/FLUSH/STATS/KILL, FCALL, FCALL_RO.
+  // Functions (functions.cpp): FUNCTION LOAD/LIST/DELETE/FLUSH/STATS/KILL/DUMP/RESTORE, FCALL,
+  // FCALL_RO.
   // Libraries are persisted in the store; LOAD, DELETE and FLUSH done here are journaled as
   // themselves (LOAD as LOAD REPLACE, so replaying it over a library upstream kept converges).
   void FunctionLoad(CommandContext& ctx);
@@ -97,6 +98,8 @@ class ScriptRunner {
   void FunctionFlush(CommandContext& ctx);
   void FunctionStats(CommandContext& ctx);
   void FunctionKill(CommandContext& ctx);
+  void FunctionDump(CommandContext& ctx);     // functions_dump.cpp
+  void FunctionRestore(CommandContext& ctx);  // journaled as itself
   void Fcall(CommandContext& ctx, bool read_only);
   // A library loaded upstream while forwarding (FUNCTION LOAD seen there): kept, not journaled.
   void RememberLibrary(std::string_view code);
@@ -104,6 +107,8 @@ class ScriptRunner {
   // A script seen while forwarding (an EVAL body, SCRIPT LOAD): cached and persisted (within
   // ScriptLimits::remembered_bytes) so EVALSHA of it works during an outage. Returns its SHA1.
   std::string Remember(std::string_view body);
+  // Scripts in the cache (INFO's number_of_cached_scripts).
+  size_t cached_scripts() const;
   // Every cached body, for loading upstream before clients are switched back to it.
   std::vector<std::string> Bodies() const;
 

@@ -2,7 +2,8 @@
 // script can write and every long one can be killed), and the bytes scripts hand to cmsgpack,
 // struct and cjson. No crash, no sanitizer report, and every reply is one well-formed RESP reply.
 // Input: a kind byte, a NUL, then the payload ('e' body; 'm' msgpack; 's' struct format, NUL,
-// data; 'j' JSON). Scripts running past 50 ms are killed, as SCRIPT KILL would.
+// data; 'j' JSON; 'r' a FUNCTION RESTORE payload, given a valid footer so its body is parsed).
+// Scripts running past 50 ms are killed, as SCRIPT KILL would.
 
 #include <cstdint>
 #include <cstdlib>
@@ -14,6 +15,7 @@
 #include "resp/reply_scanner.h"
 #include "storage/clock.h"
 #include "storage/local_store.h"
+#include "storage/scripting/functions.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace respite::fuzz {
@@ -81,6 +83,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
            payload},
           protocol);
       break;
+    case 'r': {
+      std::string dump = payload + std::string("\x0a\x00", 2);
+      const uint64_t crc = respite::storage::DumpCrc64(dump);
+      for (int i = 0; i < 8; ++i) dump.push_back(static_cast<char>(crc >> (8 * i)));
+      Run({"FUNCTION", "RESTORE", dump, "FLUSH"}, protocol);
+      Run({"FUNCTION", "DUMP"}, protocol);
+      break;
+    }
     default:
       break;
   }

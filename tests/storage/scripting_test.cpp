@@ -149,6 +149,50 @@ TEST_P(ScriptingDiffTest, ConfigCasesMatchRedis) {
   for (const Strings& argv : cases) Both(argv);
 }
 
+// The bulk string of a "$len\r\n...\r\n" reply.
+std::string BulkOf(const std::string& reply) {
+  const size_t start = reply.find("\r\n") + 2;
+  return reply.substr(start, reply.size() - start - 2);
+}
+
+// FUNCTION DUMP payloads move both ways: Redis' (its code LZF-compressed) restores here, and ours
+// restores in Redis; RESTORE's policies and errors match.
+TEST_P(ScriptingDiffTest, FunctionDumpAndRestoreMatchRedis) {
+  const std::string long_lib = "#!lua name=big\n" + std::string(200, '-') +
+                               "\nredis.register_function('big', function() return 'big' end)\n" +
+                               std::string(100, '-');
+  Both({"FUNCTION", "LOAD", long_lib});
+  Both({"FUNCTION", "LOAD",
+        "#!lua name=small\nredis.register_function('s', function() return 1 end)"});
+  const std::string from_redis = BulkOf(redis_side_->Run({"FUNCTION", "DUMP"}));
+  const std::string from_local = BulkOf(local_.Run({"FUNCTION", "DUMP"}));
+  for (const std::string& payload : {from_redis, from_local}) {
+    Both({"FUNCTION", "DELETE", "small"});
+    Both({"FUNCTION", "RESTORE", payload});  // APPEND: library big exists
+    Both({"FUNCTION", "RESTORE", payload, "REPLACE"});
+    Both({"FUNCTION", "FLUSH"});
+    Both({"FUNCTION", "RESTORE", payload});
+    Both({"FCALL", "big", "0"});
+    Both({"FCALL", "s", "0"});
+    Both({"FUNCTION", "LIST", "LIBRARYNAME", "big", "WITHCODE"});
+    Both({"FUNCTION", "LOAD", "#!lua name=other\nredis.register_function('s', function() end)"});
+    Both({"FUNCTION", "DELETE", "small"});
+    Both({"FUNCTION", "LOAD", "#!lua name=other\nredis.register_function('s', function() end)"});
+    Both({"FUNCTION", "RESTORE", payload, "REPLACE"});  // function s collides with library other
+    Both({"FUNCTION", "RESTORE", payload, "FLUSH"});
+    Both({"FUNCTION", "STATS"});
+  }
+  std::string corrupt = from_redis;
+  corrupt[corrupt.size() / 2] ^= 1;
+  Both({"FUNCTION", "RESTORE", corrupt});
+  Both({"FUNCTION", "RESTORE", "short"});
+  Both({"FUNCTION", "RESTORE", from_redis, "BOGUS"});
+  Both({"FUNCTION", "RESTORE", from_redis, "FLUSH", "x"});
+  Both({"FUNCTION", "FLUSH"});
+  Both({"FUNCTION", "RESTORE", BulkOf(redis_side_->Run({"FUNCTION", "DUMP"}))});
+  Both({"FUNCTION", "DUMP"});
+}
+
 TEST_P(ScriptingDiffTest, LibraryCasesMatchRedis) {
   for (std::string_view body : testing::kLibScriptCases) {
     Both({"EVAL", std::string(body), "0"});
