@@ -20,16 +20,16 @@ class ReplyWriter {
   // `message` is the full text without '-', e.g. "ERR unknown command" or "WRONGTYPE ...".
   // CR and LF in it are replaced by spaces, as Redis does.
   void Error(std::string_view message);
-  void Integer(int64_t v);     // :v
+  void Integer(int64_t v);        // :v
   void Bulk(std::string_view s);  // $len s
-  void Null();                 // RESP2 $-1, RESP3 _
-  void NullArray();            // RESP2 *-1, RESP3 _
-  void ArrayHeader(size_t n);  // *n
-  void MapHeader(size_t n);    // RESP3 %n; RESP2 *2n (n pairs follow)
-  void SetHeader(size_t n);    // RESP3 ~n; RESP2 *n
-  void PushHeader(size_t n);   // RESP3 >n; RESP2 *n
-  void Double(double v);       // RESP3 ,v; RESP2 bulk string, formatted as Redis does
-  void Boolean(bool v);        // RESP3 #t/#f; RESP2 :1/:0
+  void Null();                    // RESP2 $-1, RESP3 _
+  void NullArray();               // RESP2 *-1, RESP3 _
+  void ArrayHeader(size_t n);     // *n
+  void MapHeader(size_t n);       // RESP3 %n; RESP2 *2n (n pairs follow)
+  void SetHeader(size_t n);       // RESP3 ~n; RESP2 *n
+  void PushHeader(size_t n);      // RESP3 >n; RESP2 *n
+  void Double(double v);          // RESP3 ,v; RESP2 bulk string, formatted as Redis does
+  void Boolean(bool v);           // RESP3 #t/#f; RESP2 :1/:0
   void Verbatim(std::string_view format, std::string_view s);  // RESP3 =; RESP2 bulk
   void BigNumber(std::string_view digits);                     // RESP3 (; RESP2 bulk
   // Appends bytes that are already RESP (a relayed reply).

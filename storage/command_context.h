@@ -27,7 +27,7 @@ struct CommandContext {
   resp::ReplyWriter& out;
   Keyspace& ks;
   LocalSession& session;
-  int db;  // the session's selected db when the command runs
+  int db;                           // the session's selected db when the command runs
   ScriptRunner* scripts = nullptr;  // EVAL, SCRIPT: the store's Lua engine
   LocalConfig* config = nullptr;    // CONFIG GET/SET
 

@@ -4,6 +4,7 @@
 #include <climits>
 #include <vector>
 
+#include "resp/ascii.h"
 #include "storage/glob.h"
 #include "storage/scripting/script_runner.h"
 
@@ -51,20 +52,11 @@ constexpr Param kParams[] = {
     {"databases", "", Type::kImmutable, "16"},
 };
 
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
 const Param* Find(std::string_view name) {
   for (const Param& p : kParams) {
-    if (EqualsNoCase(p.name, name) || (!p.alias.empty() && EqualsNoCase(p.alias, name))) return &p;
+    if (resp::EqualsIgnoreCase(p.name, name) ||
+        (!p.alias.empty() && resp::EqualsIgnoreCase(p.alias, name)))
+      return &p;
   }
   return nullptr;
 }
@@ -116,8 +108,8 @@ constexpr std::string_view kEventClasses = "Ag$lshzxeKEtmdn";
 bool Validate(const Param& p, std::string_view value, std::string* normalized, std::string* error) {
   switch (p.type) {
     case Type::kBool:
-      if (EqualsNoCase(value, "yes") || EqualsNoCase(value, "no")) {
-        *normalized = EqualsNoCase(value, "yes") ? "yes" : "no";
+      if (resp::EqualsIgnoreCase(value, "yes") || resp::EqualsIgnoreCase(value, "no")) {
+        *normalized = resp::EqualsIgnoreCase(value, "yes") ? "yes" : "no";
         return true;
       }
       *error = "argument must be 'yes' or 'no'";
@@ -150,7 +142,7 @@ bool Validate(const Param& p, std::string_view value, std::string* normalized, s
       while (!rest.empty()) {
         const size_t comma = rest.find(", ");
         const std::string_view choice = rest.substr(0, comma);
-        if (EqualsNoCase(choice, value)) {
+        if (resp::EqualsIgnoreCase(choice, value)) {
           *normalized = std::string(choice);
           return true;
         }

@@ -7,10 +7,10 @@
 #include <chrono>
 #include <cstring>
 
+#include "resp/ascii.h"
 #include "storage/command_context.h"
 #include "storage/engine.h"
 #include "storage/glob.h"
-#include "storage/numbers.h"
 
 namespace respite::storage {
 
@@ -44,14 +44,6 @@ bool ValidName(std::string_view name) {
     if (!ok) return false;
   }
   return true;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 int64_t SteadyMs() {
@@ -134,7 +126,7 @@ int RegisterFunction(lua_State* lua) {
                           "named argument key given to redis.register_function is not a "
                           "string");
       }
-      const std::string key = Lower(StringAt(lua, -2));
+      const std::string key = resp::AsciiLower(StringAt(lua, -2));
       const char* error = nullptr;
       if (key == "function_name") {
         if (lua_isstring(lua, -1)) {
@@ -173,7 +165,7 @@ int RegisterFunction(lua_State* lua) {
             }
             bool found = false;
             if (lua_isstring(lua, -1)) {
-              const std::string flag = Lower(StringAt(lua, -1));
+              const std::string flag = resp::AsciiLower(StringAt(lua, -1));
               for (const FlagName& known : kFlags) {
                 if (flag == known.name) {
                   f.flags |= known.bit;
@@ -266,7 +258,8 @@ std::string ScriptRunner::Functions::Load(std::string_view code, bool replace, s
   std::string name;
   bool have_name = false;
   for (size_t i = 1; i < parts.size(); ++i) {
-    if (parts[i].size() >= 5 && Lower(std::string_view(parts[i]).substr(0, 5)) == "name=") {
+    if (parts[i].size() >= 5 &&
+        resp::AsciiLower(std::string_view(parts[i]).substr(0, 5)) == "name=") {
       if (have_name) {
         *error = "ERR Invalid metadata value, name argument was given multiple times";
         return {};
@@ -286,7 +279,7 @@ std::string ScriptRunner::Functions::Load(std::string_view code, bool replace, s
     *error = "ERR " + std::string(kBadName);
     return {};
   }
-  if (Lower(engine_name) != "lua") {
+  if (resp::AsciiLower(engine_name) != "lua") {
     *error = "ERR Engine '" + engine_name + "' not found";
     return {};
   }
@@ -327,7 +320,7 @@ std::string ScriptRunner::Functions::Load(std::string_view code, bool replace, s
     return {};
   }
   for (const Function& f : library.functions) {
-    auto it = function_library.find(Lower(f.name));
+    auto it = function_library.find(resp::AsciiLower(f.name));
     if (it != function_library.end() && it->second != name) {
       *error = "ERR Function " + f.name + " already exists";
       drop();
@@ -335,7 +328,7 @@ std::string ScriptRunner::Functions::Load(std::string_view code, bool replace, s
     }
   }
   Delete(name);
-  for (const Function& f : library.functions) function_library[Lower(f.name)] = name;
+  for (const Function& f : library.functions) function_library[resp::AsciiLower(f.name)] = name;
   if (persist) engine.Put(Family::kDefault, std::string(kLibraryPrefix) + name, code);
   libraries.emplace(name, std::move(library));
   return name;
@@ -346,7 +339,7 @@ void ScriptRunner::Functions::Delete(const std::string& name) {
   if (it == libraries.end()) return;
   for (const Function& f : it->second.functions) {
     luaL_unref(lua, LUA_REGISTRYINDEX, f.ref);
-    function_library.erase(Lower(f.name));
+    function_library.erase(resp::AsciiLower(f.name));
   }
   if (persist) engine.Delete(Family::kDefault, std::string(kLibraryPrefix) + name);
   libraries.erase(it);
@@ -385,7 +378,7 @@ void ScriptRunner::FunctionLoad(CommandContext& ctx) {
   bool replace = false;
   size_t pos = 2;
   for (; pos + 1 < ctx.argv.size(); ++pos) {
-    if (Lower(ctx.argv[pos]) != "replace") {
+    if (resp::AsciiLower(ctx.argv[pos]) != "replace") {
       ctx.out.Error("ERR Unknown option given: " + std::string(ctx.argv[pos]));
       return;
     }
@@ -411,7 +404,7 @@ void ScriptRunner::FunctionList(CommandContext& ctx) {
   bool have_pattern = false;
   std::string_view pattern;
   for (size_t i = 2; i < ctx.argv.size(); ++i) {
-    const std::string arg = Lower(ctx.argv[i]);
+    const std::string arg = resp::AsciiLower(ctx.argv[i]);
     if (!with_code && arg == "withcode") {
       with_code = true;
       continue;
@@ -485,7 +478,8 @@ void ScriptRunner::FunctionFlush(CommandContext& ctx) {
                   std::string(ctx.argv[1]) + "'. Try FUNCTION HELP.");
     return;
   }
-  if (ctx.argv.size() == 3 && Lower(ctx.argv[2]) != "sync" && Lower(ctx.argv[2]) != "async") {
+  if (ctx.argv.size() == 3 && resp::AsciiLower(ctx.argv[2]) != "sync" &&
+      resp::AsciiLower(ctx.argv[2]) != "async") {
     ctx.out.Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
     return;
   }
@@ -520,7 +514,7 @@ void ScriptRunner::FunctionKill(CommandContext& ctx) {
 }
 
 void ScriptRunner::Fcall(CommandContext& ctx, bool read_only) {
-  auto it = functions_->function_library.find(Lower(ctx.argv[1]));
+  auto it = functions_->function_library.find(resp::AsciiLower(ctx.argv[1]));
   if (it == functions_->function_library.end()) {
     ctx.out.Error("ERR Function not found");
     return;
@@ -528,21 +522,10 @@ void ScriptRunner::Fcall(CommandContext& ctx, bool read_only) {
   const Functions::Library& library = functions_->libraries.at(it->second);
   const Functions::Function* function = nullptr;
   for (const Functions::Function& f : library.functions) {
-    if (Lower(f.name) == it->first) function = &f;
+    if (resp::AsciiLower(f.name) == it->first) function = &f;
   }
   int64_t numkeys = 0;
-  if (!ParseInt64(ctx.argv[2], &numkeys)) {
-    ctx.out.Error("ERR Bad number of keys provided");
-    return;
-  }
-  if (numkeys > static_cast<int64_t>(ctx.argv.size()) - 3) {
-    ctx.out.Error("ERR Number of keys can't be greater than number of args");
-    return;
-  }
-  if (numkeys < 0) {
-    ctx.out.Error("ERR Number of keys can't be negative");
-    return;
-  }
+  if (!scripting::ParseNumKeys(ctx, "ERR Bad number of keys provided", &numkeys)) return;
   const bool no_writes = (function->flags & kFlagNoWrites) != 0;
   if (read_only && !no_writes) {
     ctx.out.Error("ERR Can not execute a script with write flag using *_ro command.");

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "resp/ascii.h"
 #include "storage/command_context.h"
 #include "storage/scripting/functions.h"
 
@@ -160,14 +161,6 @@ class RdbReader {
   size_t pos_ = 0;
 };
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 }  // namespace
 
 void ScriptRunner::FunctionDump(CommandContext& ctx) {
@@ -192,7 +185,7 @@ void ScriptRunner::FunctionRestore(CommandContext& ctx) {
   }
   enum class Policy { kAppend, kReplace, kFlush } policy = Policy::kAppend;
   if (ctx.argv.size() == 4) {
-    const std::string p = Lower(ctx.argv[3]);
+    const std::string p = resp::AsciiLower(ctx.argv[3]);
     if (p == "replace") {
       policy = Policy::kReplace;
     } else if (p == "flush") {
@@ -252,7 +245,7 @@ void ScriptRunner::FunctionRestore(CommandContext& ctx) {
         break;
       }
       for (const Functions::Function& f : library.functions) {
-        auto it = functions_->function_library.find(Lower(f.name));
+        auto it = functions_->function_library.find(resp::AsciiLower(f.name));
         if (it != functions_->function_library.end() &&
             (policy == Policy::kAppend || restored.libraries.count(it->second) == 0)) {
           error = "Function " + f.name + " already exists";

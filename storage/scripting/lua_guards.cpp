@@ -52,16 +52,21 @@ int SafeUnpack(lua_State* lua) {
   return static_cast<int>(n);
 }
 
+// Calls the function a guard wraps (its upvalue) with the guard's arguments.
+int CallWrapped(lua_State* lua) {
+  lua_pushvalue(lua, lua_upvalueindex(1));
+  lua_insert(lua, 1);
+  lua_call(lua, lua_gettop(lua) - 1, LUA_MULTRET);
+  return lua_gettop(lua);
+}
+
 // bit.tohex(x, INT32_MIN) overflows negating n in lua-bitop 1.0.2; Redis clamps it.
 int SafeToHex(lua_State* lua) {
   if (lua_gettop(lua) >= 2 && lua_isnumber(lua, 2) && lua_tonumber(lua, 2) == INT_MIN) {
     lua_pushnumber(lua, INT_MIN + 1);
     lua_replace(lua, 2);
   }
-  lua_pushvalue(lua, lua_upvalueindex(1));
-  lua_insert(lua, 1);
-  lua_call(lua, lua_gettop(lua) - 1, LUA_MULTRET);
-  return lua_gettop(lua);
+  return CallWrapped(lua);
 }
 
 // loadstring and load, text only.
@@ -103,20 +108,10 @@ int LoadGuarded(lua_State* lua) {
   return 2;
 }
 
-int SetMetatableGuarded(lua_State* lua) {
+// setmetatable and rawset: refused on a protected table.
+int ChangeGuarded(lua_State* lua) {
   if (IsProtected(lua, 1)) return ReadonlyErrorHere(lua);
-  lua_pushvalue(lua, lua_upvalueindex(1));
-  lua_insert(lua, 1);
-  lua_call(lua, lua_gettop(lua) - 1, LUA_MULTRET);
-  return lua_gettop(lua);
-}
-
-int RawSetGuarded(lua_State* lua) {
-  if (IsProtected(lua, 1)) return ReadonlyErrorHere(lua);
-  lua_pushvalue(lua, lua_upvalueindex(1));
-  lua_insert(lua, 1);
-  lua_call(lua, lua_gettop(lua) - 1, LUA_MULTRET);
-  return lua_gettop(lua);
+  return CallWrapped(lua);
 }
 
 void PushDeepView(lua_State* lua, int index);
@@ -230,9 +225,9 @@ void InstallGuards(lua_State* lua) {
   lua_setglobal(lua, "loadstring");
   lua_pushcfunction(lua, LoadGuarded);
   lua_setglobal(lua, "load");
-  Wrap(lua, "setmetatable", SetMetatableGuarded);
+  Wrap(lua, "setmetatable", ChangeGuarded);
   Wrap(lua, "getmetatable", GetMetatableGuarded);
-  Wrap(lua, "rawset", RawSetGuarded);
+  Wrap(lua, "rawset", ChangeGuarded);
   lua_getglobal(lua, "bit");
   lua_getfield(lua, -1, "tohex");
   lua_pushcclosure(lua, SafeToHex, 1);

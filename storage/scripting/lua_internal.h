@@ -79,6 +79,9 @@ std::string Sha1Hex(std::string_view data);
 // unbalanced quotes, or a closing quote not followed by a blank.
 bool SplitArgs(std::string_view line, std::vector<std::string>* words);
 
+// Reads EVAL's and FCALL's numkeys (argv[2]) and checks it against the arguments after it; on
+// failure writes Redis' error (`not_integer` for a non-number) and returns false.
+bool ParseNumKeys(CommandContext& ctx, std::string_view not_integer, int64_t* numkeys);
 // Pushes a Lua array of strings (KEYS, ARGV, a function's keys and args).
 void PushStringTable(lua_State* lua, std::span<const std::string_view> items);
 // Runs the function on the stack (pushed right after the error handler, `nargs` arguments above

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <unordered_map>
 
+#include "resp/ascii.h"
 #include "storage/command_context.h"
 #include "storage/engine.h"
 #include "storage/numbers.h"
@@ -27,14 +28,6 @@ int64_t SteadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 // Shebang flags (EVAL scripts that start with "#!lua").
@@ -117,6 +110,22 @@ void Hook(lua_State* lua, lua_Debug*) {
 }
 
 }  // namespace
+
+bool ParseNumKeys(CommandContext& ctx, std::string_view not_integer, int64_t* numkeys) {
+  if (!ParseInt64(ctx.argv[2], numkeys)) {
+    ctx.out.Error(not_integer);
+    return false;
+  }
+  if (*numkeys > static_cast<int64_t>(ctx.argv.size()) - 3) {
+    ctx.out.Error("ERR Number of keys can't be greater than number of args");
+    return false;
+  }
+  if (*numkeys < 0) {
+    ctx.out.Error("ERR Number of keys can't be negative");
+    return false;
+  }
+  return true;
+}
 
 void PushStringTable(lua_State* lua, std::span<const std::string_view> items) {
   lua_createtable(lua, static_cast<int>(items.size()), 0);
@@ -296,16 +305,7 @@ Status ScriptRunner::Load() {
 
 void ScriptRunner::Eval(CommandContext& ctx, bool by_sha, bool read_only) {
   int64_t numkeys = 0;
-  if (!ParseInt64(ctx.argv[2], &numkeys)) {
-    ctx.NotInteger();
-    return;
-  }
-  if (numkeys > static_cast<int64_t>(ctx.argv.size()) - 3) {
-    ctx.out.Error("ERR Number of keys can't be greater than number of args");
-    return;
-  }
-  if (numkeys < 0) {
-    ctx.out.Error("ERR Number of keys can't be negative");
+  if (!scripting::ParseNumKeys(ctx, "ERR value is not an integer or out of range", &numkeys)) {
     return;
   }
   std::string sha;
@@ -316,7 +316,7 @@ void ScriptRunner::Eval(CommandContext& ctx, bool by_sha, bool read_only) {
       ctx.out.Error(kNoScript);
       return;
     }
-    sha = Lower(ctx.argv[1]);
+    sha = resp::AsciiLower(ctx.argv[1]);
     auto it = impl_->scripts.find(sha);
     if (it == impl_->scripts.end()) {
       ctx.out.Error(kNoScript);
@@ -358,13 +358,13 @@ void ScriptRunner::ScriptLoad(CommandContext& ctx) {
 void ScriptRunner::ScriptExists(CommandContext& ctx) {
   ctx.out.ArrayHeader(ctx.argv.size() - 2);
   for (size_t i = 2; i < ctx.argv.size(); ++i) {
-    ctx.out.Integer(impl_->scripts.count(Lower(ctx.argv[i])) != 0 ? 1 : 0);
+    ctx.out.Integer(impl_->scripts.count(resp::AsciiLower(ctx.argv[i])) != 0 ? 1 : 0);
   }
 }
 
 void ScriptRunner::ScriptFlush(CommandContext& ctx) {
-  if (ctx.argv.size() > 3 ||
-      (ctx.argv.size() == 3 && Lower(ctx.argv[2]) != "sync" && Lower(ctx.argv[2]) != "async")) {
+  if (ctx.argv.size() > 3 || (ctx.argv.size() == 3 && resp::AsciiLower(ctx.argv[2]) != "sync" &&
+                              resp::AsciiLower(ctx.argv[2]) != "async")) {
     ctx.out.Error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
     return;
   }

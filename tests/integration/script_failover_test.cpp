@@ -36,6 +36,7 @@
 
 #include "tests/support/client.h"
 #include "tests/support/process.h"
+#include "tests/support/reconnecting_client.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/respite_process.h"
 #include "tests/support/wait.h"
@@ -152,26 +153,7 @@ bool WaitForwarding(RespiteProcess& respite, std::chrono::milliseconds timeout =
       timeout);
 }
 
-// A client of respite that reconnects after an I/O failure. Not thread-safe.
-class Writer {
- public:
-  explicit Writer(RespiteProcess& respite) : respite_(respite) {}
-  // The reply, or an empty Reply after an I/O error (the connection is then dropped).
-  Reply Command(const std::vector<std::string>& argv) {
-    if (!client_ || !client_->ok()) client_ = std::make_unique<Client>(respite_.Connect(5s));
-    if (!client_->ok()) {
-      client_.reset();
-      return Reply();
-    }
-    Reply r = client_->Command(argv);
-    if (!r) client_.reset();
-    return r;
-  }
-
- private:
-  RespiteProcess& respite_;
-  std::unique_ptr<Client> client_;
-};
+using Writer = ReconnectingClient;
 
 // Phases, set by the test's main thread: 0 before the first kill; 2k+1 from the k-th kill until
 // respite's cutover (served locally, DRAINING included); 2k+2 forwarding after the k-th cutover.
