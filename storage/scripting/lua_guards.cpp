@@ -115,6 +115,22 @@ int ChangeGuarded(lua_State* lua) {
 }
 
 void PushDeepView(lua_State* lua, int index);
+int DeepIndex(lua_State* lua);
+
+// Pushes a view of the table at absolute `index`: reads go through (with `deep`, DeepIndex hands
+// protected tables out as views too), writes fail; the view and its metatable are protected.
+void PushView(lua_State* lua, int index, bool deep) {
+  lua_newtable(lua);  // the view
+  lua_newtable(lua);  // its metatable
+  lua_pushvalue(lua, index);
+  if (deep) lua_pushcclosure(lua, DeepIndex, 1);
+  lua_setfield(lua, -2, "__index");
+  lua_pushcfunction(lua, ReadonlyError);
+  lua_setfield(lua, -2, "__newindex");
+  MarkProtected(lua, -1);
+  lua_setmetatable(lua, -2);
+  MarkProtected(lua, -1);
+}
 
 // The __index of a deep view: what it reads is handed out read-only too when protected.
 int DeepIndex(lua_State* lua) {
@@ -137,16 +153,7 @@ void PushDeepView(lua_State* lua, int index) {
     return;
   }
   lua_pop(lua, 1);
-  lua_newtable(lua);  // the view
-  lua_newtable(lua);  // its metatable
-  lua_pushvalue(lua, index);
-  lua_pushcclosure(lua, DeepIndex, 1);
-  lua_setfield(lua, -2, "__index");
-  lua_pushcfunction(lua, ReadonlyError);
-  lua_setfield(lua, -2, "__newindex");
-  MarkProtected(lua, -1);
-  lua_setmetatable(lua, -2);
-  MarkProtected(lua, -1);
+  PushView(lua, index, /*deep=*/true);
   lua_pushvalue(lua, index);
   lua_pushvalue(lua, -2);
   lua_rawset(lua, -4);  // cache
@@ -204,15 +211,7 @@ void MarkProtected(lua_State* lua, int index) {
 
 void PushReadonlyView(lua_State* lua, int index) {
   index = index < 0 ? lua_gettop(lua) + index + 1 : index;
-  lua_newtable(lua);  // the view
-  lua_newtable(lua);  // its metatable
-  lua_pushvalue(lua, index);
-  lua_setfield(lua, -2, "__index");
-  lua_pushcfunction(lua, ReadonlyError);
-  lua_setfield(lua, -2, "__newindex");
-  MarkProtected(lua, -1);
-  lua_setmetatable(lua, -2);
-  MarkProtected(lua, -1);
+  PushView(lua, index, /*deep=*/false);
   MarkProtected(lua, index);
 }
 

@@ -418,7 +418,6 @@ TEST(ScriptingStoreTest, ScriptsSeenWhileForwardingAreRemembered) {
 }
 
 TEST(ScriptingStoreTest, TimeStandsStillDuringAScript) {
-  StoreHarness h;
   // The fake clock cannot move inside a script; the wall-clock store shows the freeze: a key
   // set with PX 1 still exists after a busy loop of a few milliseconds.
   diff::LocalSide local;
