@@ -54,7 +54,7 @@ struct Filter {
 std::string ClientSession::DescribeForList(uint64_t now_ms) const {
   std::string flags;
   if (blocked_tag_ != kNoTag) flags += 'b';
-  if (relay_ && subscriptions_.count() > 0) flags += 'P';
+  if (Subscribed()) flags += 'P';
   if (in_multi_) flags += 'x';
   if (flags.empty()) flags = "N";
   std::string cmd = "NULL";
@@ -146,7 +146,7 @@ void ClientSession::ClientList(const resp::Command& cmd) {
         const uint64_t now = io.NowMs();
         for (ClientSession* s : io.sessions()) {
           if (filter->type == ClientType::kNone) break;
-          const bool pubsub = s->relay_ && s->subscriptions_.count() > 0;
+          const bool pubsub = s->Subscribed();
           if (filter->type == ClientType::kNormal && pubsub) continue;
           if (filter->type == ClientType::kPubSub && !pubsub) continue;
           if (!filter->ids.empty() &&
@@ -224,7 +224,7 @@ void ClientSession::ClientKill(const resp::Command& cmd) {
         const std::vector<ClientSession*> sessions = io.sessions();
         for (ClientSession* s : sessions) {
           if (s->closed_ || (filter->skip_id != 0 && s->id_ == filter->skip_id)) continue;
-          const bool pubsub = s->relay_ && s->subscriptions_.count() > 0;
+          const bool pubsub = s->Subscribed();
           if (filter->type == ClientType::kNone ||
               (filter->type == ClientType::kNormal && pubsub) ||
               (filter->type == ClientType::kPubSub && !pubsub)) {

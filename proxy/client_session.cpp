@@ -192,6 +192,7 @@ asio::awaitable<void> ClientSession::Run() {
     io_.SubmitToStore(std::move(forget));
   }
   SetUser(0);
+  LeaveLocalPubSub();
   io_.RemoveSession(this);
   Release();
 }
@@ -245,9 +246,17 @@ void ClientSession::ProcessInput() {
 
 ClientSession::Step ClientSession::Dispatch(const Command& cmd) {
   Failover& failover = io_.server().failover();
-  if (resubscribe_pending_) return Step::kHeld;
   if (failover.paused()) return Step::kPaused;
   const bool local = failover.ServeLocally();
+  if (PlaceSubscriptions(local) == Step::kWait) return Step::kWait;
+  if (resubscribe_pending_) return Step::kHeld;
+  {
+    std::string reply;
+    if (PubSubContextReply(cmd, &reply)) {
+      CompleteLocal(reply);
+      return Step::kNext;
+    }
+  }
   const SessionView view{authenticated_, dedicated_ != nullptr,
                          relay_,         in_multi_,
                          local,          local && failover.WritesRefused()};
@@ -660,8 +669,11 @@ void ClientSession::OnLinkClosed(UpstreamLink* link) {
   if (in_multi_ && !multi_local_) multi_broken_ = true;
   if (watching_ && !in_multi_) watch_broken_ = true;
   watching_ = false;
-  if (relay_ && subscriptions_.resubscribable()) {
-    // Keep the subscriber: it is subscribed again on a new connection once upstream is back.
+  if (relay_ && subscriptions_.resubscribable() && io_.server().serve_locally()) {
+    SubscribeLocally();  // upstream is down: this respite's publishers reach it meanwhile
+  } else if (relay_ && subscriptions_.resubscribable()) {
+    // Keep the subscriber: it is subscribed again on a new connection once upstream is back, or
+    // here if respite serves locally first.
     if (!resubscribe_pending_) {
       spdlog::info(
           "client {}: upstream connection of a subscriber lost; resubscribing when "
@@ -670,6 +682,8 @@ void ClientSession::OnLinkClosed(UpstreamLink* link) {
     }
     resubscribe_pending_ = true;
     swallow_confirmations_ = 0;
+  } else if (relay_ && subscriptions_.rebuildable()) {
+    relay_ = sticky_ = false;  // subscribed to nothing any more: a plain client again
   } else if (relay_ || sticky_) {
     // MONITOR or tracking lived on that connection; the client must set them up again.
     spdlog::info("client {}: upstream connection of a relaying client lost; closing it", id_);
@@ -680,6 +694,7 @@ void ClientSession::OnLinkClosed(UpstreamLink* link) {
 
 void ClientSession::Resubscribe() {
   resubscribe_pending_ = false;
+  relay_ = sticky_ = true;
   UpstreamLink* link = EnsureDedicated();
   link->SetRelay(true);
   scratch_.clear();
@@ -696,15 +711,7 @@ void ClientSession::OnRelay(std::string_view reply) {
     --swallow_confirmations_;
     return;
   }
-  out_.append(reply);
-  if (out_.size() + writing_.size() > io_.config().limits.client_output_buffer) {
-    spdlog::warn(
-        "client {}: output buffer over {} bytes (a subscriber that does not read); closing", id_,
-        io_.config().limits.client_output_buffer);
-    CloseSocket();
-    return;
-  }
-  ScheduleFlush();
+  AppendPush(reply, /*reply_to_command=*/false);
 }
 
 void ClientSession::CompleteLocal(std::string_view reply) {
@@ -856,6 +863,9 @@ void ClientSession::RunLocal(const Route& route, const Command& cmd) {
       }
       break;
     }
+    case LocalCommand::kPubSub:
+      LocalPubSub(cmd);
+      return;
     case LocalCommand::kClientReply:
       ClientReply(cmd, &reply);
       if (reply.empty()) return;  // OFF and SKIP are not answered
@@ -915,6 +925,9 @@ void ClientSession::ResetState() {
   name_.clear();
   authenticated_ = io_.config().requirepass.empty();
   SetUser(0);
+  LeaveLocalPubSub();
+  subscriptions_ = Subscriptions();
+  resubscribe_pending_ = false;
   in_multi_ = watching_ = sticky_ = relay_ = select_in_multi_ = false;
   multi_broken_ = watch_broken_ = false;
   reply_mode_ = ReplyMode::kOn;
@@ -986,14 +999,18 @@ void ClientSession::BeginShutdown() {
 void ClientSession::ForceClose() { CloseSocket(); }
 
 void ClientSession::CheckIdle(uint64_t now_ms) {
-  if (resubscribe_pending_ && !closed_ && !io_.server().serve_locally() &&
-      !io_.server().failover().paused()) {
-    Resubscribe();
+  if (!closed_ && !io_.server().failover().paused()) {
+    const bool local = io_.server().serve_locally();
+    if (resubscribe_pending_ && !local) {
+      Resubscribe();
+    } else {
+      PlaceSubscriptions(local);
+    }
   }
   const uint32_t timeout_s = io_.config().limits.idle_timeout_s;
   // Replies still on their way out count as activity.
-  if (timeout_s == 0 || closed_ || relay_ || inflight_ > 0 || !out_.empty() || write_active_ ||
-      flush_posted_) {
+  if (timeout_s == 0 || closed_ || relay_ || Subscribed() || inflight_ > 0 || !out_.empty() ||
+      write_active_ || flush_posted_) {
     return;
   }
   if (now_ms - last_active_ms_ > uint64_t{timeout_s} * 1000) {

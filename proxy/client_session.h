@@ -20,6 +20,7 @@
 #include "proxy/io_buffer.h"
 #include "proxy/metrics.h"
 #include "proxy/patience.h"
+#include "proxy/pubsub_hub.h"
 #include "proxy/reply_queue.h"
 #include "proxy/reply_sink.h"
 #include "proxy/router.h"
@@ -48,6 +49,10 @@ class ClientSession final : public ReplySink {
                        bool sent) override;
   void OnLinkClosed(UpstreamLink* link) override;
   void OnRelay(std::string_view reply) override;
+  // A message published on the local store to one of this session's subscriptions (PubSubHub):
+  // kind is "message", "pmessage" (with its pattern) or "smessage".
+  void OnLocalMessage(std::string_view kind, std::string_view pattern, std::string_view channel,
+                      std::string_view message);
   void AddRef() override { ++refs_; }
   void Release() override;
 
@@ -148,6 +153,24 @@ class ClientSession final : public ReplySink {
   void Wake();
   void CloseSocket();
   void Resubscribe();
+
+  // Local pub/sub (client_pubsub.cpp). Subscriptions live where the commands are served: on the
+  // relay link upstream while forwarding, in the PubSubHub while serving locally; they move with
+  // the mode (a tick or the next command), and the client sees no confirmation for a move.
+  // kWait: requests still in flight on the other side.
+  Step PlaceSubscriptions(bool serve_locally);
+  void SubscribeLocally();
+  void MoveSubscriptionsUpstream();
+  void LeaveLocalPubSub();
+  // (P|S)SUBSCRIBE and (P|S)UNSUBSCRIBE while serving locally.
+  void LocalPubSub(const resp::Command& cmd);
+  // A RESP2 client subscribed locally may only run what Redis allows in that context; PING
+  // answers in its pub/sub form. True when `reply` is that answer.
+  bool PubSubContextReply(const resp::Command& cmd, std::string* reply);
+  // A push (subscription confirmation, message): written even under CLIENT REPLY OFF, after the
+  // replies still owed. False when the output buffer limit closed the connection.
+  bool AppendPush(std::string_view push, bool reply_to_command);
+  bool Subscribed() const { return subscriptions_.count() > 0; }
   // Mirrors the forwarded write answered by `tag` (if one waits) when `reply` is no error.
   void MirrorIfPending(uint64_t tag, std::string_view reply);
 
@@ -206,6 +229,7 @@ class ClientSession final : public ReplySink {
   // subscribed again on a new connection (once respite forwards again).
   Subscriptions subscriptions_;
   bool resubscribe_pending_ = false;
+  std::shared_ptr<LocalSubscriber> local_subscriber_;  // registered in the PubSubHub
   bool held_ = false;
   size_t swallow_confirmations_ = 0;  // the resubscribe's confirmations: the client had its own
   // The client's state in the local store (shared with the store executor thread).

@@ -188,8 +188,15 @@ Route Router::Classify(const SessionView& session, std::span<const std::string_v
     route.local = LocalCommand::kRespite;
     return route;
   }
-  if (!session.relay && !session.in_multi &&
-      (spec == s.unsubscribe || spec == s.punsubscribe || spec == s.sunsubscribe)) {
+  const bool subscribing = spec == s.subscribe || spec == s.psubscribe || spec == s.ssubscribe;
+  const bool unsubscribing =
+      spec == s.unsubscribe || spec == s.punsubscribe || spec == s.sunsubscribe;
+  if (session.serve_locally && !session.in_multi && (subscribing || unsubscribing)) {
+    route.kind = RouteKind::kLocal;
+    route.local = LocalCommand::kPubSub;
+    return route;
+  }
+  if (!session.relay && !session.in_multi && unsubscribing) {
     route.kind = RouteKind::kLocal;
     route.local = LocalCommand::kUnsubscribeNothing;
     return route;

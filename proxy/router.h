@@ -35,6 +35,9 @@ enum class LocalCommand {
   // UNSUBSCRIBE, PUNSUBSCRIBE or SUNSUBSCRIBE from a client subscribed to nothing: one
   // confirmation per argument (Redis' own answer), which a shared link could not match back.
   kUnsubscribeNothing,
+  // (P|S)SUBSCRIBE and (P|S)UNSUBSCRIBE while serving locally: this respite's own subscribers
+  // (client_pubsub.cpp).
+  kPubSub,
 };
 
 enum class RouteKind {

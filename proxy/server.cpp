@@ -19,6 +19,7 @@
 #include "proxy/io_thread.h"
 #include "proxy/logging.h"
 #include "proxy/metrics.h"
+#include "proxy/pubsub_hub.h"
 #include "proxy/store_executor.h"
 #include "storage/local_store.h"
 
@@ -27,7 +28,8 @@ namespace respite::proxy {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-Server::Server(config::Config config) : config_(std::move(config)) {}
+Server::Server(config::Config config)
+    : config_(std::move(config)), pubsub_(std::make_unique<PubSubHub>()) {}
 
 Server::~Server() = default;
 
@@ -149,6 +151,7 @@ bool Server::OpenStore() {
         spdlog::level::debug, spdlog::level::debug, spdlog::level::info, spdlog::level::warn};
     spdlog::log(kLevels[level], "script: {}", message);
   });
+  opened.value()->SetPubSubBroker(pubsub_.get());
   store_ = std::make_unique<StoreExecutor>(std::move(opened).value(), &clock_,
                                            options.fsync == storage::Fsync::kEverySec);
   spdlog::info("local store open in {} (fsync {})", options.dir, config_.storage.fsync);

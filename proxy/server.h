@@ -19,6 +19,7 @@ class AdminServer;
 class Failover;
 class IoThread;
 class Metrics;
+class PubSubHub;
 class StoreExecutor;
 
 class Server {
@@ -42,6 +43,8 @@ class Server {
   // The local store's executor; nullptr when the data dir could not be opened.
   StoreExecutor* store() { return store_.get(); }
   Failover& failover() { return *failover_; }
+  // This respite's own subscribers while serving locally (pubsub_hub.h).
+  PubSubHub& pubsub() { return *pubsub_; }
   // Whether clients are served from the local store instead of upstream.
   bool serve_locally() const;
 
@@ -79,6 +82,7 @@ class Server {
 
   config::Config config_;
   storage::SystemClock clock_;
+  std::unique_ptr<PubSubHub> pubsub_;  // before store_: the store publishes into it
   std::unique_ptr<StoreExecutor> store_;
   std::unique_ptr<Metrics> metrics_;
   StallBoard stall_board_;

@@ -11,13 +11,27 @@
 
 namespace respite::proxy {
 
+enum class SubscriptionKind { kChannel, kPattern, kShard };
+
 class Subscriptions {
  public:
   // Follows one command sent on the relay link (SUBSCRIBE, UNSUBSCRIBE and their P and S forms;
   // MONITOR and CLIENT TRACKING make the connection one respite cannot rebuild).
   void Track(std::span<const std::string_view> argv);
 
-  // Whether the session can be kept across an upstream outage.
+  // One subscription added or removed; false when it was already there (or not there).
+  bool Add(SubscriptionKind kind, std::string_view name) { return Set(kind).emplace(name).second; }
+  bool Remove(SubscriptionKind kind, std::string_view name) {
+    return Set(kind).erase(std::string(name)) > 0;
+  }
+  const std::set<std::string>& Names(SubscriptionKind kind) const {
+    return kind == SubscriptionKind::kChannel   ? channels_
+           : kind == SubscriptionKind::kPattern ? patterns_
+                                                : shard_;
+  }
+
+  // Whether the session can be kept across an upstream outage (no MONITOR or tracking).
+  bool rebuildable() const { return !unrebuildable_; }
   bool resubscribable() const { return !unrebuildable_ && count() > 0; }
   size_t count() const { return channels_.size() + patterns_.size() + shard_.size(); }
   size_t channels() const { return channels_.size(); }
@@ -32,6 +46,12 @@ class Subscriptions {
   static bool IsConfirmation(std::string_view reply);
 
  private:
+  std::set<std::string>& Set(SubscriptionKind kind) {
+    return kind == SubscriptionKind::kChannel   ? channels_
+           : kind == SubscriptionKind::kPattern ? patterns_
+                                                : shard_;
+  }
+
   std::set<std::string> channels_, patterns_, shard_;
   bool unrebuildable_ = false;
 };

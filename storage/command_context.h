@@ -17,6 +17,7 @@ namespace respite::storage {
 struct LocalSession;
 class ScriptRunner;
 class LocalConfig;
+class PubSubBroker;
 
 struct CommandContext {
   CommandContext(std::span<const std::string_view> argv_in, resp::ReplyWriter& out_in,
@@ -30,6 +31,7 @@ struct CommandContext {
   int db;                           // the session's selected db when the command runs
   ScriptRunner* scripts = nullptr;  // EVAL, SCRIPT: the store's Lua engine
   LocalConfig* config = nullptr;    // CONFIG GET/SET
+  PubSubBroker* pubsub = nullptr;   // PUBLISH, PUBSUB: this respite's subscribers (may be null)
 
   // Journal hook (failover stage). A write command that changed data records the command that
   // reproduces the effect the client observed: relative TTLs made absolute (PEXPIREAT, SET ..
@@ -79,5 +81,6 @@ std::span<const LocalCommandDef> SetCommands();
 std::span<const LocalCommandDef> ZSetCommands();
 std::span<const LocalCommandDef> ServerCommands();
 std::span<const LocalCommandDef> ScriptCommands();
+std::span<const LocalCommandDef> PubSubCommands();
 
 }  // namespace respite::storage

@@ -42,7 +42,7 @@ Status Keyspace::Lookup(int db, std::string_view key, MetaValue* meta) {
   }
   if (meta->type == Type::kNone) return Status::Ok();
   if (IsExpired(*meta)) {
-    DeleteKey(db, key);
+    DeleteKeyAs(db, key, KeyEventKind::kExpired);
     *meta = MetaValue{};
   }
   return Status::Ok();
@@ -67,9 +67,26 @@ void Keyspace::PutMeta(int db, std::string_view key, const MetaValue& meta, bool
   if (created) ++pending_counts_[db];
   ++write_count_;
   MarkModified(db, key);
+  if (record_key_events_) {
+    RecordKeyEvent(db, key, created ? KeyEventKind::kCreated : KeyEventKind::kWritten);
+  }
 }
 
 void Keyspace::DeleteKey(int db, std::string_view key) {
+  DeleteKeyAs(db, key, KeyEventKind::kDeleted);
+}
+
+void Keyspace::RecordKeyEvent(int db, std::string_view key, KeyEventKind kind) {
+  // A command writing many fields of one key records it once.
+  if (!key_events_.empty()) {
+    const KeyEvent& last = key_events_.back();
+    if (last.kind == kind && last.db == db && last.key == key) return;
+  }
+  key_events_.push_back(KeyEvent{db, std::string(key), kind});
+}
+
+void Keyspace::DeleteKeyAs(int db, std::string_view key, KeyEventKind kind) {
+  if (record_key_events_) RecordKeyEvent(db, key, kind);
   std::string meta_key = MetaKey(db, key);
   if (cache_.PutPinned(meta_key, MetaValue{})) {
     engine_.DeleteUnindexed(Family::kMeta, meta_key);
@@ -115,6 +132,7 @@ void Keyspace::PutSub(int db, std::string_view key, const MetaValue& meta, std::
   engine_.Put(Family::kSub, k, value);
   ++write_count_;
   MarkModified(db, key);
+  if (record_key_events_) RecordKeyEvent(db, key, KeyEventKind::kWritten);
 }
 
 void Keyspace::DeleteSub(int db, std::string_view key, const MetaValue& meta,
@@ -124,6 +142,7 @@ void Keyspace::DeleteSub(int db, std::string_view key, const MetaValue& meta,
   engine_.Delete(Family::kSub, k);
   ++write_count_;
   MarkModified(db, key);
+  if (record_key_events_) RecordKeyEvent(db, key, KeyEventKind::kWritten);
 }
 
 std::unique_ptr<Iterator> Keyspace::IterateSubs(int db, std::string_view key,
@@ -148,6 +167,7 @@ void Keyspace::PutScore(int db, std::string_view key, const MetaValue& meta, dou
               negative_zero ? kNegativeZeroMark : std::string_view());
   ++write_count_;
   MarkModified(db, key);
+  if (record_key_events_) RecordKeyEvent(db, key, KeyEventKind::kWritten);
 }
 
 void Keyspace::DeleteScore(int db, std::string_view key, const MetaValue& meta, double score,
@@ -155,6 +175,7 @@ void Keyspace::DeleteScore(int db, std::string_view key, const MetaValue& meta, 
   engine_.Delete(Family::kScore, ScoreKey(db, key, meta, score, member));
   ++write_count_;
   MarkModified(db, key);
+  if (record_key_events_) RecordKeyEvent(db, key, KeyEventKind::kWritten);
 }
 
 std::unique_ptr<Iterator> Keyspace::IterateScores(int db, std::string_view key,
@@ -251,7 +272,7 @@ size_t Keyspace::ExpireSome(size_t hint_budget, size_t walk_budget) {
     if (!db_done) expire_cursor_key_.assign(it->key());
     it.reset();
     for (const std::string& key : expired) {
-      DeleteKey(db, key);
+      DeleteKeyAs(db, key, KeyEventKind::kExpired);
       ++deleted;
     }
     if (db_done) {

@@ -21,6 +21,15 @@ namespace respite::storage {
 
 inline constexpr int kDatabases = 16;
 
+// What happened to a key, recorded in order while keyspace notifications are on
+// (keyspace_events.h turns them into Redis' events).
+enum class KeyEventKind : uint8_t { kWritten, kCreated, kDeleted, kExpired };
+struct KeyEvent {
+  int db;
+  std::string key;
+  KeyEventKind kind;
+};
+
 class Keyspace {
  public:
   // `cache_bytes` bounds the cache of key metadata (strings carry their value inline), which
@@ -94,6 +103,17 @@ class Keyspace {
   void EnableModifiedTracking(bool on) { track_modified_ = on; }
   void TakeModified(std::vector<std::string>* out);
   void MarkModified(int db, std::string_view key);
+  // A command Redis counts as a change to `key` although nothing was written (LTRIM that trims
+  // nothing): WATCH sees it, and it gets its keyspace event.
+  void NoteTouched(int db, std::string_view key) {
+    MarkModified(db, key);
+    if (record_key_events_) RecordKeyEvent(db, key, KeyEventKind::kWritten);
+  }
+
+  // Key events since the last TakeKeyEvents(), recorded only while enabled.
+  void EnableKeyEvents(bool on) { record_key_events_ = on; }
+  bool key_events_enabled() const { return record_key_events_; }
+  std::vector<KeyEvent>& key_events() { return key_events_; }
 
   Engine& engine() { return engine_; }
 
@@ -111,6 +131,10 @@ class Keyspace {
   uint64_t write_count_ = 0;
   bool track_modified_ = false;
   std::unordered_set<std::string> modified_;
+  bool record_key_events_ = false;
+  std::vector<KeyEvent> key_events_;
+  void RecordKeyEvent(int db, std::string_view key, KeyEventKind kind);
+  void DeleteKeyAs(int db, std::string_view key, KeyEventKind kind);
   // Metadata cache (type kNone caches a missing key). Write-through: every meta write updates it;
   // keys written since the last commit are dropped from it on rollback. A meta write the cache
   // takes (pinned until the commit) skips the batch's index: reads find it in the cache, and

@@ -266,6 +266,10 @@ void Pop(CommandContext& ctx, bool left) {
     }
     return;
   }
+  if (count == 0) {  // nothing popped: nothing written (no event, WATCH untouched)
+    ctx.out.ArrayHeader(0);
+    return;
+  }
   std::vector<std::string> items;
   if (Status s = PopItems(ctx, key, &meta, left, static_cast<uint64_t>(count), &items); !s.ok()) {
     ctx.Fail(s);
@@ -514,6 +518,8 @@ void LTrim(CommandContext& ctx) {
     meta.set_list_bounds(head + static_cast<uint64_t>(ltrim), tail - static_cast<uint64_t>(rtrim));
     FinishPop(ctx, key, meta);
     Changed(ctx);
+  } else {
+    ctx.ks.NoteTouched(ctx.db, key);  // Redis signals LTRIM as a change even when it trims nothing
   }
   ctx.out.Ok();
 }

@@ -24,6 +24,8 @@ class LocalConfig {
   void Set(CommandContext& ctx);
 
   int64_t busy_reply_threshold_ms() const;
+  // notify-keyspace-events in Redis' canonical form ("" when off).
+  const std::string& notify_keyspace_events() const { return values_.at("notify-keyspace-events"); }
 
  private:
   std::map<std::string, std::string> values_;  // by canonical name

@@ -7,6 +7,7 @@
 #include "resp/reply_writer.h"
 #include "storage/command_context.h"
 #include "storage/keyspace.h"
+#include "storage/keyspace_events.h"
 #include "storage/local_config.h"
 
 namespace respite::storage {
@@ -30,8 +31,9 @@ class Registry {
 
  private:
   Registry() {
-    for (auto rows : {StringCommands(), KeyCommands(), HashCommands(), ListCommands(),
-                      SetCommands(), ZSetCommands(), ServerCommands(), ScriptCommands()}) {
+    for (auto rows :
+         {StringCommands(), KeyCommands(), HashCommands(), ListCommands(), SetCommands(),
+          ZSetCommands(), ServerCommands(), ScriptCommands(), PubSubCommands()}) {
       for (const LocalCommandDef& row : rows) handlers_.emplace(row.name, row.handler);
     }
   }
@@ -135,7 +137,8 @@ LocalStore::LocalStore(std::unique_ptr<Engine> engine, const Clock* clock, size_
       clock_(clock),
       script_clock_(clock),
       keyspace_(std::make_unique<Keyspace>(*engine_, script_clock_, key_cache_bytes)),
-      config_(std::make_unique<LocalConfig>()) {}
+      config_(std::make_unique<LocalConfig>()),
+      notifier_(std::make_unique<KeyspaceNotifier>()) {}
 
 LocalStore::~LocalStore() = default;
 
@@ -262,6 +265,7 @@ bool LocalStore::Run(LocalSession& session, std::span<const std::string_view> ar
   CommandContext ctx{argv, w, *keyspace_, session, session.db};
   ctx.scripts = scripts_.get();
   ctx.config = config_.get();
+  ctx.pubsub = pubsub_;
   handler(ctx);
   if (ctx.would_block) {
     if (in_exec) {
@@ -278,8 +282,11 @@ bool LocalStore::Run(LocalSession& session, std::span<const std::string_view> ar
   if (ctx.failed) {
     engine_->Rollback();
     keyspace_->DropPending();
+    keyspace_->key_events().clear();
     return false;
   }
+  if (keyspace_->key_events_enabled()) NotifyKeyEvents(name, argv);
+  if (name == "config|set") ConfigureNotifications();
   if (name == "flushdb" || name == "flushall") {
     for (auto& [key, sessions] : watchers_) {
       if (name == "flushall" || key[0] == static_cast<char>(ctx.db)) {
@@ -413,6 +420,7 @@ Status LocalStore::EndGroup() {
 
 size_t LocalStore::ExpireCycle(size_t hint_budget, size_t walk_budget) {
   const size_t n = keyspace_->ExpireSome(hint_budget, walk_budget);
+  if (keyspace_->key_events_enabled()) NotifyKeyEvents({}, {});
   // Stale expiry hints are dropped even when no key expired.
   if (!grouping_ && engine_->HasPendingWrites()) {
     if (engine_->Commit().ok()) {
@@ -431,6 +439,22 @@ void LocalStore::WriteBlockTimeout(std::string_view /*command*/, int protocol, s
 }
 
 Status LocalStore::SyncWal() { return engine_->SyncWal(); }
+
+void LocalStore::SetPubSubBroker(PubSubBroker* broker) {
+  pubsub_ = broker;
+  ConfigureNotifications();
+}
+
+void LocalStore::ConfigureNotifications() {
+  notifier_->Configure(config_->notify_keyspace_events());
+  const bool on = notifier_->enabled() && pubsub_ != nullptr;
+  keyspace_->EnableKeyEvents(on);
+  if (!on) keyspace_->key_events().clear();
+}
+
+void LocalStore::NotifyKeyEvents(std::string_view command, std::span<const std::string_view> argv) {
+  notifier_->Notify(command, argv, &keyspace_->key_events(), *pubsub_);
+}
 
 bool LocalStore::CallFromScript(LocalSession& session, std::span<const std::string_view> argv,
                                 bool read_only, bool* wrote, std::string* out) {

@@ -22,7 +22,9 @@
 namespace respite::storage {
 
 class Keyspace;
+class KeyspaceNotifier;
 class LocalConfig;
+class PubSubBroker;
 struct CommandContext;
 
 class LocalStore final : private ScriptCaller {
@@ -75,6 +77,10 @@ class LocalStore final : private ScriptCaller {
     script_log_ = std::move(log);
   }
 
+  // Where PUBLISH and PUBSUB reach subscribers (must outlive the store). Default: none (PUBLISH
+  // answers 0).
+  void SetPubSubBroker(PubSubBroker* broker);
+
   Journal& journal() { return *journal_; }
   Keyspace& keyspace() { return *keyspace_; }
   Engine& engine() { return *engine_; }
@@ -88,6 +94,10 @@ class LocalStore final : private ScriptCaller {
   void Watch(LocalSession& session, std::span<const std::string_view> argv, std::string* out);
   void Unwatch(LocalSession& session);
   void NoteModified();
+  // Keyspace notifications for what the last command (or the expiry cycle: empty name) did.
+  void NotifyKeyEvents(std::string_view command, std::span<const std::string_view> argv);
+  // notify-keyspace-events changed (or the broker did): record key events only when needed.
+  void ConfigureNotifications();
   // ScriptCaller: what redis.call reaches.
   bool CallFromScript(LocalSession& session, std::span<const std::string_view> argv, bool read_only,
                       bool* wrote, std::string* out) override;
@@ -129,6 +139,8 @@ class LocalStore final : private ScriptCaller {
   std::unique_ptr<ScriptRunner> scripts_;
   std::unique_ptr<LocalConfig> config_;
   std::function<void(int, std::string_view)> script_log_;
+  PubSubBroker* pubsub_ = nullptr;
+  std::unique_ptr<KeyspaceNotifier> notifier_;
 };
 
 }  // namespace respite::storage

@@ -415,9 +415,9 @@ TEST_F(LocalModeTest, ScriptsRunOnTheLocalStore) {
   const std::string sha(loaded->str, loaded->len);
   EXPECT_EQ(c.Command({"EVALSHA", sha, "1", "ev:n"}).Describe(), "\"5\"");
   // A command the store cannot run yet fails the script with the store's error.
-  EXPECT_TRUE(c.Command({"EVAL", "return redis.call('publish', 'c', 'm')", "0"})
-                  .IsErrorPrefix("ERR publish is not available while upstream Redis is unreachable "
-                                 "script: "));
+  EXPECT_TRUE(c.Command({"EVAL", "return redis.call('memory', 'doctor')", "0"})
+                  .IsErrorPrefix("ERR memory doctor is not available while upstream Redis is "
+                                 "unreachable script: "));
 }
 
 TEST_F(LocalModeTest, LongScriptAnswersBusyAndScriptKillStopsIt) {
@@ -468,10 +468,10 @@ TEST_F(LocalModeTest, LongScriptAnswersBusyAndScriptKillStopsIt) {
 
 // ---- what the store cannot do ----
 
-TEST_F(LocalModeTest, PublishIsRefusedWithTheUnavailableError) {
+TEST_F(LocalModeTest, UnservedCommandIsRefusedWithTheUnavailableError) {
   Client c = Connect();
-  EXPECT_EQ(c.Command({"PUBLISH", "c", "m"}).Describe(),
-            "-ERR publish is not available while upstream Redis is unreachable");
+  EXPECT_EQ(c.Command({"MEMORY", "DOCTOR"}).Describe(),
+            "-ERR memory doctor is not available while upstream Redis is unreachable");
   // The connection stays usable.
   EXPECT_EQ(c.Command({"PING"}).Describe(), "+PONG");
 }

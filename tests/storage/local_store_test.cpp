@@ -34,10 +34,25 @@ TEST(LocalStore, UnknownSubcommand) {
 
 TEST(LocalStore, CommandsTheStoreCannotRunSaySo) {
   StoreHarness h;
-  EXPECT_EQ(h.Run({"PUBLISH", "c", "m"}),
-            "-ERR publish is not available while upstream Redis is unreachable\r\n");
+  EXPECT_EQ(h.Run({"SAVE"}), "-ERR save is not available while upstream Redis is unreachable\r\n");
   EXPECT_EQ(h.Run({"config", "rewrite"}),
             "-ERR config rewrite is not available while upstream Redis is unreachable\r\n");
+}
+
+// Without a broker (no proxy) nobody subscribes: PUBLISH reaches no one, PUBSUB sees no channel.
+TEST(LocalStore, PubSubWithoutSubscribers) {
+  StoreHarness h;
+  EXPECT_EQ(h.Run({"PUBLISH", "c", "m"}), ":0\r\n");
+  EXPECT_EQ(h.Run({"SPUBLISH", "c", "m"}), ":0\r\n");
+  EXPECT_EQ(h.Run({"PUBSUB", "CHANNELS"}), "*0\r\n");
+  EXPECT_EQ(h.Run({"PUBSUB", "NUMSUB", "a", "b"}), "*4\r\n$1\r\na\r\n:0\r\n$1\r\nb\r\n:0\r\n");
+  EXPECT_EQ(h.Run({"PUBSUB", "NUMPAT"}), ":0\r\n");
+  EXPECT_EQ(h.Run({"PUBSUB", "CHANNELS", "a", "b"}),
+            "-ERR unknown subcommand or wrong number of arguments for 'CHANNELS'. Try PUBSUB "
+            "HELP.\r\n");
+  EXPECT_EQ(h.Run({"multi"}), "+OK\r\n");
+  EXPECT_EQ(h.Run({"publish", "c", "m"}), "+QUEUED\r\n");
+  EXPECT_EQ(h.Run({"exec"}), "*1\r\n:0\r\n");
 }
 
 TEST(LocalStore, ServerCommands) {

@@ -14,6 +14,7 @@
 #include "resp/reply_scanner.h"
 #include "storage/clock.h"
 #include "storage/local_store.h"
+#include "storage/pubsub_broker.h"
 #include "tests/support/client.h"
 
 namespace respite::storage::diff {
@@ -103,6 +104,9 @@ class LocalSide {
     }
     return out;
   }
+
+  // Where PUBLISH and keyspace notifications go (after Open; the broker outlives the store).
+  void SetPubSubBroker(PubSubBroker* broker) { store_->SetPubSubBroker(broker); }
 
   LocalSession session;
 
