@@ -154,6 +154,11 @@ bool Server::OpenStore() {
   opened.value()->SetPubSubBroker(pubsub_.get());
   store_ = std::make_unique<StoreExecutor>(std::move(opened).value(), &clock_,
                                            options.fsync == storage::Fsync::kEverySec);
+  store_->Call([this](storage::LocalStore& s) {
+    s.SetClientCounts(
+        [this] { return std::pair<uint64_t, uint64_t>(clients(), store_->parked_count()); });
+    return 0;
+  });
   spdlog::info("local store open in {} (fsync {})", options.dir, config_.storage.fsync);
   return true;
 }

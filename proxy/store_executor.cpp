@@ -61,6 +61,23 @@ int64_t BlockTimeoutMs(const std::vector<std::string>& argv) {
   return std::max<int64_t>(1, static_cast<int64_t>(seconds * 1000));
 }
 
+// Rewrites the timeout argument of a blocking command handed back upstream to what is left of it.
+void SetRemainingTimeout(std::vector<std::string>* argv, int64_t remaining_ms) {
+  const std::string name = Lower((*argv)[0]);
+  if (name == "xread" || name == "xreadgroup") {
+    for (size_t i = 1; i + 1 < argv->size(); ++i) {
+      if (Lower((*argv)[i]) == "streams") break;
+      if (Lower((*argv)[i]) == "block") (*argv)[i + 1] = std::to_string(remaining_ms);
+    }
+    return;
+  }
+  // In seconds: first for BLMPOP and BZMPOP, last for the others.
+  std::string& timeout = (name == "blmpop" || name == "bzmpop") ? (*argv)[1] : argv->back();
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%.3f", static_cast<double>(remaining_ms) / 1000);
+  timeout = seconds;
+}
+
 }  // namespace
 
 StoreExecutor::StoreExecutor(std::unique_ptr<storage::LocalStore> store,
@@ -163,7 +180,13 @@ bool StoreExecutor::TryRun(Request& request, std::string* reply) {
   request.session->db = request.db;
   request.session->protocol = request.protocol;
   store_->Execute(*request.session, argv_views_, reply, /*journal=*/!request.mirror);
-  return !store_->last_would_block();
+  if (!store_->last_would_block()) return true;
+  // Parked as the store says: XREAD BLOCK parks with "$" resolved and its own timeout unit.
+  if (!store_->last_block_argv().empty()) request.argv = std::move(store_->last_block_argv());
+  if (store_->last_block_timeout_ms() >= 0) {
+    request.block_timeout_ms = store_->last_block_timeout_ms();
+  }
+  return false;
 }
 
 void StoreExecutor::ForgetSession(const std::shared_ptr<storage::LocalSession>& session) {
@@ -242,7 +265,8 @@ void StoreExecutor::RunGroup(std::span<Request> batch) {
     if (parked[i] && batch[i].mirror) parked[i] = false;  // a mirrored pop found nothing: done
     if (parked[i]) {
       Parked p{std::move(batch[i]), {}};
-      const int64_t timeout = BlockTimeoutMs(p.request.argv);
+      const int64_t timeout = p.request.block_timeout_ms >= 0 ? p.request.block_timeout_ms
+                                                              : BlockTimeoutMs(p.request.argv);
       p.request.block_deadline_ms =
           timeout == 0 ? 0 : clock_->NowMs() + std::max<int64_t>(1, timeout - p.request.waited_ms);
       parked_.push_back(std::move(p));
@@ -351,7 +375,9 @@ void StoreExecutor::WakeParked(bool force) {
     for (auto it = parked_.begin(); it != parked_.end();) {
       std::string reply;
       store_->BeginGroup();
+      it->request.session->woken = true;
       const bool ran = TryRun(it->request, &reply);
+      it->request.session->woken = false;
       storage::Status s = store_->EndGroup();
       if (!ran) {
         ++it;
@@ -375,14 +401,7 @@ void StoreExecutor::ReleaseParkedClients() {
       std::vector<std::string> argv = p.request.argv;
       const int64_t deadline = p.request.block_deadline_ms;
       if (deadline != 0 && deadline <= now) continue;  // its timeout reply comes below
-      if (deadline != 0) {
-        // The timeout argument: first for BLMPOP and BZMPOP, last for the others.
-        const std::string name = Lower(argv[0]);
-        std::string& timeout = (name == "blmpop" || name == "bzmpop") ? argv[1] : argv.back();
-        char seconds[32];
-        std::snprintf(seconds, sizeof seconds, "%.3f", static_cast<double>(deadline - now) / 1000);
-        timeout = seconds;
-      }
+      if (deadline != 0) SetRemainingTimeout(&argv, deadline - now);
       std::string command;
       resp::AppendCommandRange(&command, argv);
       Complete(p.request, std::move(command), /*reissue=*/true);

@@ -48,6 +48,7 @@ class StoreExecutor {
     int db = 0;  // the client's selected db and protocol when it sent the command
     int protocol = 2;
     int64_t block_deadline_ms = 0;  // blocking commands: absolute deadline (0 = wait forever)
+    int64_t block_timeout_ms = -1;  // parked: the timeout the store read (-1: from argv)
     // A blocking command re-issued here after waiting upstream: that time counts against its
     // timeout (DESIGN.md: re-issued with the remaining timeout).
     int64_t waited_ms = 0;
@@ -74,6 +75,9 @@ class StoreExecutor {
     // Set by the executor: answered -BUSY while a script ran before its turn (do not run it).
     bool answered = false;
   };
+
+  // Clients parked on a blocking command (store thread only: INFO's blocked_clients).
+  size_t parked_count() const { return parked_.size(); }
 
   StoreExecutor(std::unique_ptr<storage::LocalStore> store, const storage::Clock* clock,
                 bool fsync_everysec);

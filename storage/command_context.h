@@ -3,6 +3,8 @@
 // session, and the journal hook. Handlers write exactly one reply (via `out`) and never hand-write
 // RESP. Thread: the store executor only.
 
+#include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -32,6 +34,8 @@ struct CommandContext {
   ScriptRunner* scripts = nullptr;  // EVAL, SCRIPT: the store's Lua engine
   LocalConfig* config = nullptr;    // CONFIG GET/SET
   PubSubBroker* pubsub = nullptr;   // PUBLISH, PUBSUB: this respite's subscribers (may be null)
+  // INFO's Clients section: connected and blocked clients, as the proxy counts them (may be null).
+  const std::function<std::pair<uint64_t, uint64_t>()>* client_counts = nullptr;
 
   // Journal hook (failover stage). A write command that changed data records the command that
   // reproduces the effect the client observed: relative TTLs made absolute (PEXPIREAT, SET ..
@@ -54,6 +58,12 @@ struct CommandContext {
   // nothing is available the handler writes no reply and sets this; the caller parks the client
   // and runs the command again when one of its keys is modified (or replies nil on timeout).
   bool would_block = false;
+  // With would_block: the timeout in ms when the handler knows it (XREAD BLOCK; -1: the proxy
+  // reads it from argv), and the command to run again instead of argv (XREAD with "$" resolved).
+  int64_t block_timeout_ms = -1;
+  std::vector<std::string> block_argv;
+  // Called by a script (redis.call): XREAD refuses BLOCK there, as Redis does.
+  bool in_script = false;
 
   // Helpers for the common replies.
   void WrongType() {
@@ -82,5 +92,7 @@ std::span<const LocalCommandDef> ZSetCommands();
 std::span<const LocalCommandDef> ServerCommands();
 std::span<const LocalCommandDef> ScriptCommands();
 std::span<const LocalCommandDef> PubSubCommands();
+std::span<const LocalCommandDef> StreamCommands();
+std::span<const LocalCommandDef> StreamInfoCommands();
 
 }  // namespace respite::storage

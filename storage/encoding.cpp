@@ -14,6 +14,8 @@ std::string_view TypeName(Type type) {
       return "set";
     case Type::kZSet:
       return "zset";
+    case Type::kStream:
+      return "stream";
     case Type::kNone:
       break;
   }
@@ -59,7 +61,7 @@ void MetaValue::EncodeTo(std::string* out) const {
 bool MetaValue::Decode(std::string_view bytes, MetaValue* out) {
   if (bytes.size() < kMetaHeader || bytes[0] != kMetaFormat) return false;
   const auto type = static_cast<uint8_t>(bytes[1]);
-  if (type < 1 || type > 5) return false;
+  if (type < 1 || type > 6) return false;
   out->type = static_cast<Type>(type);
   out->expire_ms = static_cast<int64_t>(GetU64(bytes.substr(2)));
   out->version = GetU64(bytes.substr(10));

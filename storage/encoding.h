@@ -14,7 +14,15 @@
 
 namespace respite::storage {
 
-enum class Type : uint8_t { kNone = 0, kString = 1, kHash = 2, kList = 3, kSet = 4, kZSet = 5 };
+enum class Type : uint8_t {
+  kNone = 0,
+  kString = 1,
+  kHash = 2,
+  kList = 3,
+  kSet = 4,
+  kZSet = 5,
+  kStream = 6,
+};
 
 // Redis' name of a type ("string", "hash", ...; "none" for kNone).
 std::string_view TypeName(Type type);

@@ -131,6 +131,11 @@ constexpr Rule kRules[] = {
     {"zremrangebyrank", kZSet, "zremrangebyrank", Shape::kEach},
     {"zremrangebyscore", kZSet, "zremrangebyscore", Shape::kEach},
     {"zunionstore", kZSet, "zunionstore", Shape::kStore},
+    // streams (an XADD that also trimmed publishes "xadd" only: see README, Limits)
+    {"xadd", kStream, "xadd", Shape::kEach},
+    {"xdel", kStream, "xdel", Shape::kEach},
+    {"xsetid", kStream, "xsetid", Shape::kEach},
+    {"xtrim", kStream, "xtrim", Shape::kEach},
 };
 
 const Rule* FindRule(std::string_view command) {

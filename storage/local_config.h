@@ -24,6 +24,8 @@ class LocalConfig {
   void Set(CommandContext& ctx);
 
   int64_t busy_reply_threshold_ms() const;
+  // An integer or memory parameter by its canonical name (stream-node-max-entries, ...).
+  int64_t Int(const std::string& name) const { return std::stoll(values_.at(name)); }
   // notify-keyspace-events in Redis' canonical form ("" when off).
   const std::string& notify_keyspace_events() const { return values_.at("notify-keyspace-events"); }
 

@@ -18,6 +18,8 @@ struct LocalSession {
   // WATCH: the watched keys (MetaKey bytes) and whether one was modified since.
   std::vector<std::string> watched;
   bool watch_dirty = false;
+  // The command runs again after it was parked on a blocking wait (set by the store executor).
+  bool woken = false;
 };
 
 }  // namespace respite::storage

@@ -31,9 +31,9 @@ class Registry {
 
  private:
   Registry() {
-    for (auto rows :
-         {StringCommands(), KeyCommands(), HashCommands(), ListCommands(), SetCommands(),
-          ZSetCommands(), ServerCommands(), ScriptCommands(), PubSubCommands()}) {
+    for (auto rows : {StringCommands(), KeyCommands(), HashCommands(), ListCommands(),
+                      SetCommands(), ZSetCommands(), ServerCommands(), ScriptCommands(),
+                      PubSubCommands(), StreamCommands(), StreamInfoCommands()}) {
       for (const LocalCommandDef& row : rows) handlers_.emplace(row.name, row.handler);
     }
   }
@@ -147,6 +147,8 @@ void LocalStore::Execute(LocalSession& session, std::span<const std::string_view
   last_journal_.clear();
   last_journal_dbs_.clear();
   last_would_block_ = false;
+  last_block_timeout_ms_ = -1;
+  last_block_argv_.clear();
   journaling_ = journal;
   const size_t mark = out->size();
   (void)Run(session, argv, out, /*in_exec=*/false);
@@ -266,6 +268,8 @@ bool LocalStore::Run(LocalSession& session, std::span<const std::string_view> ar
   ctx.scripts = scripts_.get();
   ctx.config = config_.get();
   ctx.pubsub = pubsub_;
+  ctx.in_script = in_script_;
+  if (client_counts_) ctx.client_counts = &client_counts_;
   handler(ctx);
   if (ctx.would_block) {
     if (in_exec) {
@@ -277,6 +281,8 @@ bool LocalStore::Run(LocalSession& session, std::span<const std::string_view> ar
       }
     } else {
       last_would_block_ = true;
+      last_block_timeout_ms_ = ctx.block_timeout_ms;
+      last_block_argv_ = std::move(ctx.block_argv);
     }
   }
   if (ctx.failed) {
@@ -484,7 +490,10 @@ bool LocalStore::CallFromScript(LocalSession& session, std::span<const std::stri
     *wrote = true;  // from now on SCRIPT KILL cannot stop it, as in Redis
   }
   // As inside EXEC: blocking commands do not block.
-  return Run(session, argv, out, /*in_exec=*/true);
+  in_script_ = true;
+  const bool ran = Run(session, argv, out, /*in_exec=*/true);
+  in_script_ = false;
+  return ran;
 }
 
 void LocalStore::FreezeClock(bool frozen) { script_clock_.Freeze(frozen); }

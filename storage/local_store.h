@@ -61,6 +61,10 @@ class LocalStore final : private ScriptCaller {
   // True when the last Execute was a blocking command that found nothing and wrote no reply: the
   // caller parks the client and runs it again later.
   bool last_would_block() const { return last_would_block_; }
+  // With last_would_block(): the timeout the command asked for in ms (-1: read it from argv), and
+  // the command to park instead of the one sent (empty: the same).
+  int64_t last_block_timeout_ms() const { return last_block_timeout_ms_; }
+  std::vector<std::string>& last_block_argv() { return last_block_argv_; }
   // The reply of a blocking command that timed out: a null array for every command (BLMOVE and
   // BRPOPLPUSH too, although inside MULTI they answer a null bulk).
   static void WriteBlockTimeout(std::string_view command, int protocol, std::string* out);
@@ -80,6 +84,10 @@ class LocalStore final : private ScriptCaller {
   // Where PUBLISH and PUBSUB reach subscribers (must outlive the store). Default: none (PUBLISH
   // answers 0).
   void SetPubSubBroker(PubSubBroker* broker);
+  // What INFO reports as connected_clients and blocked_clients (called on the store thread).
+  void SetClientCounts(std::function<std::pair<uint64_t, uint64_t>()> counts) {
+    client_counts_ = std::move(counts);
+  }
 
   Journal& journal() { return *journal_; }
   Keyspace& keyspace() { return *keyspace_; }
@@ -134,12 +142,16 @@ class LocalStore final : private ScriptCaller {
   std::vector<std::vector<std::string>> last_journal_;
   std::vector<int> last_journal_dbs_;  // the db each entry of last_journal_ ran in
   bool last_would_block_ = false;
+  int64_t last_block_timeout_ms_ = -1;
+  std::vector<std::string> last_block_argv_;
+  bool in_script_ = false;  // redis.call is running a command
   bool journaling_ = true;  // of the command running now
   std::unique_ptr<Journal> journal_;
   std::unique_ptr<ScriptRunner> scripts_;
   std::unique_ptr<LocalConfig> config_;
   std::function<void(int, std::string_view)> script_log_;
   PubSubBroker* pubsub_ = nullptr;
+  std::function<std::pair<uint64_t, uint64_t>()> client_counts_;
   std::unique_ptr<KeyspaceNotifier> notifier_;
 };
 

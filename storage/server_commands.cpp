@@ -3,7 +3,10 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
+#include "resp/ascii.h"
 #include "resp/command_table.h"
 #include "storage/command_context.h"
 #include "storage/glob.h"
@@ -15,6 +18,8 @@
 namespace respite::storage {
 
 namespace {
+
+using resp::EqualsIgnoreCase;
 
 // The Redis version whose behaviour the local store reproduces.
 constexpr std::string_view kCompatibleVersion = "7.0.15";
@@ -50,20 +55,47 @@ void Time(CommandContext& ctx) {
   ctx.out.Bulk(std::to_string((now % 1000) * 1000));
 }
 
+// INFO [section ...]: the sections the local store can fill, as Redis names and formats them.
+// No argument, "default", "all" and "everything" give them all; names are case-insensitive.
 void Info(CommandContext& ctx) {
-  std::string text;
-  text += "# Server\r\n";
-  text += "redis_version:" + std::string(kCompatibleVersion) + "\r\n";
-  text += "redis_mode:standalone\r\n";
-  text += "respite_local_store:1\r\n";
-  text += "\r\n# Memory\r\n";
-  text += "number_of_cached_scripts:" + std::to_string(ctx.scripts->cached_scripts()) + "\r\n";
-  text += "\r\n# Keyspace\r\n";
+  std::vector<std::pair<std::string_view, std::string>> sections;
+  sections.emplace_back("server", "redis_version:" + std::string(kCompatibleVersion) +
+                                      "\r\nredis_mode:standalone\r\nrespite_local_store:1\r\n");
+  if (ctx.client_counts != nullptr) {
+    const auto [connected, blocked] = (*ctx.client_counts)();
+    sections.emplace_back("clients", "connected_clients:" + std::to_string(connected) +
+                                         "\r\ncluster_connections:0\r\nblocked_clients:" +
+                                         std::to_string(blocked) + "\r\ntracking_clients:0\r\n");
+  }
+  sections.emplace_back("memory", "number_of_cached_scripts:" +
+                                      std::to_string(ctx.scripts->cached_scripts()) + "\r\n");
+  std::string keyspace;
   for (int db = 0; db < kDatabases; ++db) {
     const uint64_t n = ctx.ks.KeyCount(db);
     if (n > 0) {
-      text += "db" + std::to_string(db) + ":keys=" + std::to_string(n) + ",expires=0,avg_ttl=0\r\n";
+      keyspace +=
+          "db" + std::to_string(db) + ":keys=" + std::to_string(n) + ",expires=0,avg_ttl=0\r\n";
     }
+  }
+  sections.emplace_back("keyspace", std::move(keyspace));
+  bool all = ctx.argv.size() == 1;
+  for (size_t i = 1; i < ctx.argv.size(); ++i) {
+    for (std::string_view word : {"default", "all", "everything"}) {
+      all |= EqualsIgnoreCase(ctx.argv[i], word);
+    }
+  }
+  std::string text;
+  for (const auto& [name, body] : sections) {
+    bool wanted = all;
+    for (size_t i = 1; i < ctx.argv.size() && !wanted; ++i) {
+      wanted = EqualsIgnoreCase(ctx.argv[i], name);
+    }
+    if (!wanted) continue;
+    if (!text.empty()) text += "\r\n";
+    text += "# ";
+    text += static_cast<char>(name[0] - 'a' + 'A');
+    text += name.substr(1);
+    text += "\r\n" + body;
   }
   ctx.out.Verbatim("txt", text);
 }
