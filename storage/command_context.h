@@ -82,5 +82,6 @@ std::span<const LocalCommandDef> ZSetCommands();
 std::span<const LocalCommandDef> ServerCommands();
 std::span<const LocalCommandDef> ScriptCommands();
 std::span<const LocalCommandDef> PubSubCommands();
+std::span<const LocalCommandDef> BitmapCommands();
 
 }  // namespace respite::storage
