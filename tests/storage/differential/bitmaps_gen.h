@@ -34,14 +34,14 @@ inline void Generator::AddBitfieldOps(Argv* argv, bool read_only) {
       continue;
     }
     std::string type;
-    if (P(93)) {
+    if (P(96)) {
       const bool is_signed = P(50);
       type = (is_signed ? "i" : "u") + std::to_string(Range(1, is_signed ? 64 : 63));
       if (P(30)) type = P(50) ? "i8" : "u8";
     } else {
       type = Pick(kOddTypes);
     }
-    std::string offset = P(85) ? std::to_string(Range(0, 100)) : Pick(kOddOffsets);
+    std::string offset = P(92) ? std::to_string(Range(0, 100)) : Pick(kOddOffsets);
     if (offset == "4294967295" || offset == "#1000000000") {
       argv->insert(argv->end(), {Word("GET"), type, offset});  // never written (512 MB)
       continue;
