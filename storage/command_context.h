@@ -94,5 +94,6 @@ std::span<const LocalCommandDef> ScriptCommands();
 std::span<const LocalCommandDef> PubSubCommands();
 std::span<const LocalCommandDef> StreamCommands();
 std::span<const LocalCommandDef> StreamInfoCommands();
+std::span<const LocalCommandDef> BitmapCommands();
 
 }  // namespace respite::storage

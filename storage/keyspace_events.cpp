@@ -42,6 +42,8 @@ enum class Shape {
   kSMove,        // SMOVE: "srem" (and "del") on the source, then "sadd" on the destination
   kRename,       // RENAME, RENAMENX: "rename_from" on the source, "rename_to" on the destination
   kCopy,         // COPY: "copy_to" on the destination
+  kIfChanged,    // BITFIELD: the event when it counted a change; a key it only created (writes
+                 // that all failed) gets "new" alone
 };
 
 struct Rule {
@@ -114,6 +116,10 @@ constexpr Rule kRules[] = {
     {"spop", kSet, "spop", Shape::kEach},
     {"srem", kSet, "srem", Shape::kEach},
     {"sunionstore", kSet, "sunionstore", Shape::kStore},
+    // bitmaps
+    {"bitfield", kString, "setbit", Shape::kIfChanged},
+    {"bitop", kString, "set", Shape::kStore},
+    {"setbit", kString, "setbit", Shape::kEach},
     // sorted sets
     {"bzmpop", kZSet, "", Shape::kEach},
     {"bzpopmax", kZSet, "zpopmax", Shape::kEach},
@@ -240,7 +246,8 @@ void KeyspaceNotifier::Publish(int event_class, std::string_view event, int db,
 }
 
 void KeyspaceNotifier::Notify(std::string_view command, std::span<const std::string_view> argv,
-                              std::vector<KeyEvent>* events, PubSubBroker& broker) const {
+                              std::vector<KeyEvent>* events, PubSubBroker& broker,
+                              bool changed) const {
   // Keys that expired on the way come first: Redis deletes them when it looks them up.
   std::vector<KeyHistory> keys;
   for (const KeyEvent& e : *events) {
@@ -352,6 +359,15 @@ void KeyspaceNotifier::Notify(std::string_view command, std::span<const std::str
         if (dst != nullptr) Publish(kGeneric, "rename_to", dst->db, dst->key, broker);
         break;
       }
+      case Shape::kIfChanged:
+        for (KeyHistory& h : keys) {
+          if (changed) {
+            publish(&h, rule->event_class, event);
+          } else if (h.created) {
+            Publish(kNew, "new", h.db, h.key, broker);
+          }
+        }
+        break;
       case Shape::kCopy:
         // The destination is added as new, even when it replaced a key.
         if (KeyHistory* dst = history(argv[2]); dst != nullptr) {

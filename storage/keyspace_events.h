@@ -24,9 +24,10 @@ class KeyspaceNotifier {
   bool enabled() const { return enabled_; }
 
   // Publishes the events of one command (`argv`, its spec name `command`; empty for the active
-  // expiry cycle) from `events`, in the order it caused them, then clears `events`.
+  // expiry cycle) from `events`, in the order it caused them, then clears `events`. `changed`:
+  // false when the command counted no change (it journals nothing) although it wrote a key.
   void Notify(std::string_view command, std::span<const std::string_view> argv,
-              std::vector<KeyEvent>* events, PubSubBroker& broker) const;
+              std::vector<KeyEvent>* events, PubSubBroker& broker, bool changed = true) const;
 
  private:
   void Publish(int event_class, std::string_view event, int db, std::string_view key,

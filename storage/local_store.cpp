@@ -33,7 +33,8 @@ class Registry {
   Registry() {
     for (auto rows : {StringCommands(), KeyCommands(), HashCommands(), ListCommands(),
                       SetCommands(), ZSetCommands(), ServerCommands(), ScriptCommands(),
-                      PubSubCommands(), StreamCommands(), StreamInfoCommands()}) {
+                      PubSubCommands(), StreamCommands(), StreamInfoCommands(),
+                      BitmapCommands()}) {
       for (const LocalCommandDef& row : rows) handlers_.emplace(row.name, row.handler);
     }
   }
@@ -291,7 +292,7 @@ bool LocalStore::Run(LocalSession& session, std::span<const std::string_view> ar
     keyspace_->key_events().clear();
     return false;
   }
-  if (keyspace_->key_events_enabled()) NotifyKeyEvents(name, argv);
+  if (keyspace_->key_events_enabled()) NotifyKeyEvents(name, argv, !ctx.journal_none);
   if (name == "config|set") ConfigureNotifications();
   if (name == "flushdb" || name == "flushall") {
     for (auto& [key, sessions] : watchers_) {
@@ -458,8 +459,9 @@ void LocalStore::ConfigureNotifications() {
   if (!on) keyspace_->key_events().clear();
 }
 
-void LocalStore::NotifyKeyEvents(std::string_view command, std::span<const std::string_view> argv) {
-  notifier_->Notify(command, argv, &keyspace_->key_events(), *pubsub_);
+void LocalStore::NotifyKeyEvents(std::string_view command, std::span<const std::string_view> argv,
+                                 bool changed) {
+  notifier_->Notify(command, argv, &keyspace_->key_events(), *pubsub_, changed);
 }
 
 bool LocalStore::CallFromScript(LocalSession& session, std::span<const std::string_view> argv,

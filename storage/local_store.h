@@ -103,7 +103,8 @@ class LocalStore final : private ScriptCaller {
   void Unwatch(LocalSession& session);
   void NoteModified();
   // Keyspace notifications for what the last command (or the expiry cycle: empty name) did.
-  void NotifyKeyEvents(std::string_view command, std::span<const std::string_view> argv);
+  void NotifyKeyEvents(std::string_view command, std::span<const std::string_view> argv,
+                       bool changed = true);
   // notify-keyspace-events changed (or the broker did): record key events only when needed.
   void ConfigureNotifications();
   // ScriptCaller: what redis.call reaches.

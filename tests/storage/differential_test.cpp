@@ -1,10 +1,10 @@
 // Differential tests: the same seeded random command stream goes to a real redis-server and to
 // LocalStore::Execute (wall clock on both sides); the replies must be byte-identical, after
 // canonical sorting where Redis leaves the order unspecified (normalize.h says how each command is
-// compared). One test per family (strings, keys, hashes, lists, sets, zsets, mixed: every type on
-// four shared keys with MULTI/WATCH/SELECT, arity: every command with 0-6 arguments) and protocol
-// (RESP2, RESP3); each runs a few seeds, then compares a full dump (DBSIZE, and per key TYPE,
-// value, PTTL) before and after a crash-free restart of the store.
+// compared). One test per family (strings, keys, hashes, lists, sets, zsets, bitmaps, mixed: every
+// type on four shared keys with MULTI/WATCH/SELECT, arity: every command with 0-6 arguments) and
+// protocol (RESP2, RESP3); each runs a few seeds, then compares a full dump (DBSIZE, and per key
+// TYPE, value, PTTL) before and after a crash-free restart of the store.
 //
 // Reproduce a failure with the line it prints, e.g.
 //   RESPITE_DIFF_FAMILY=sets RESPITE_DIFF_SEED=2 RESPITE_DIFF_PROTO=3 storage_tests
@@ -546,7 +546,7 @@ TEST_P(DifferentialTest, MatchesRedis) {
 std::vector<Param> AllParams() {
   std::vector<Param> out;
   for (Family f : {Family::kStrings, Family::kKeys, Family::kHashes, Family::kLists, Family::kSets,
-                   Family::kZSets, Family::kMixed, Family::kArity}) {
+                   Family::kZSets, Family::kMixed, Family::kArity, Family::kBitmaps}) {
     for (int proto : {2, 3}) out.push_back({f, proto});
   }
   return out;

@@ -18,7 +18,7 @@ namespace respite::storage::diff {
 
 using Argv = std::vector<std::string>;
 
-enum class Family { kStrings, kKeys, kHashes, kLists, kSets, kZSets, kMixed, kArity };
+enum class Family { kStrings, kKeys, kHashes, kLists, kSets, kZSets, kMixed, kArity, kBitmaps };
 
 inline const char* FamilyName(Family f) {
   switch (f) {
@@ -38,6 +38,8 @@ inline const char* FamilyName(Family f) {
       return "mixed";
     case Family::kArity:
       return "arity";
+    case Family::kBitmaps:
+      return "bitmaps";
   }
   return "?";
 }
@@ -435,7 +437,8 @@ class Generator {
           "zunionstore zinterstore zdiffstore zunion zinter zdiff zintercard zrange "
           "zrangestore zrevrange zrangebyscore zrevrangebyscore zrangebylex zrevrangebylex "
           "zcount zlexcount zremrangebyrank zremrangebyscore zremrangebylex echo ping select "
-          "flushdb flushall multi exec discard watch unwatch");
+          "flushdb flushall multi exec discard watch unwatch setbit getbit bitcount bitpos bitop "
+          "bitfield bitfield_ro");
       for (std::string name; in >> name;) names.push_back(name);
       return names;
     }();
@@ -498,6 +501,8 @@ class Generator {
         return Sets();
       case Family::kZSets:
         return ZSets();
+      case Family::kBitmaps:
+        return Bitmaps();
       case Family::kMixed:
       case Family::kArity:
         break;
@@ -1359,6 +1364,11 @@ class Generator {
     }
   }
 
+  // SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO (bitmaps_gen.h).
+  Argv Bitmaps();
+  std::string BitOffset();
+  void AddBitfieldOps(Argv* argv, bool read_only);
+
   std::mt19937_64 rng_;
   Family family_;
   int multi_left_ = 0;
@@ -1366,3 +1376,5 @@ class Generator {
 };
 
 }  // namespace respite::storage::diff
+
+#include "tests/storage/differential/bitmaps_gen.h"  // IWYU pragma: export
