@@ -32,6 +32,8 @@ struct CommandContext {
   ScriptRunner* scripts = nullptr;  // EVAL, SCRIPT: the store's Lua engine
   LocalConfig* config = nullptr;    // CONFIG GET/SET
   PubSubBroker* pubsub = nullptr;   // PUBLISH, PUBSUB: this respite's subscribers (may be null)
+  bool from_script = false;         // called by a Lua script (SORT orders sets for scripts)
+  int64_t last_save_unix = 0;       // LASTSAVE: when the store opened (Unix seconds)
 
   // Journal hook (failover stage). A write command that changed data records the command that
   // reproduces the effect the client observed: relative TTLs made absolute (PEXPIREAT, SET ..
@@ -82,5 +84,8 @@ std::span<const LocalCommandDef> ZSetCommands();
 std::span<const LocalCommandDef> ServerCommands();
 std::span<const LocalCommandDef> ScriptCommands();
 std::span<const LocalCommandDef> PubSubCommands();
+std::span<const LocalCommandDef> SortCommands();
+std::span<const LocalCommandDef> LcsCommands();
+std::span<const LocalCommandDef> ObjectCommands();
 
 }  // namespace respite::storage

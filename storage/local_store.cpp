@@ -31,9 +31,9 @@ class Registry {
 
  private:
   Registry() {
-    for (auto rows :
-         {StringCommands(), KeyCommands(), HashCommands(), ListCommands(), SetCommands(),
-          ZSetCommands(), ServerCommands(), ScriptCommands(), PubSubCommands()}) {
+    for (auto rows : {StringCommands(), KeyCommands(), HashCommands(), ListCommands(),
+                      SetCommands(), ZSetCommands(), ServerCommands(), ScriptCommands(),
+                      PubSubCommands(), SortCommands(), LcsCommands(), ObjectCommands()}) {
       for (const LocalCommandDef& row : rows) handlers_.emplace(row.name, row.handler);
     }
   }
@@ -138,7 +138,8 @@ LocalStore::LocalStore(std::unique_ptr<Engine> engine, const Clock* clock, size_
       script_clock_(clock),
       keyspace_(std::make_unique<Keyspace>(*engine_, script_clock_, key_cache_bytes)),
       config_(std::make_unique<LocalConfig>()),
-      notifier_(std::make_unique<KeyspaceNotifier>()) {}
+      notifier_(std::make_unique<KeyspaceNotifier>()),
+      opened_unix_(clock->NowMs() / 1000) {}
 
 LocalStore::~LocalStore() = default;
 
@@ -266,6 +267,8 @@ bool LocalStore::Run(LocalSession& session, std::span<const std::string_view> ar
   ctx.scripts = scripts_.get();
   ctx.config = config_.get();
   ctx.pubsub = pubsub_;
+  ctx.from_script = in_script_call_;
+  ctx.last_save_unix = opened_unix_;
   handler(ctx);
   if (ctx.would_block) {
     if (in_exec) {
@@ -484,7 +487,10 @@ bool LocalStore::CallFromScript(LocalSession& session, std::span<const std::stri
     *wrote = true;  // from now on SCRIPT KILL cannot stop it, as in Redis
   }
   // As inside EXEC: blocking commands do not block.
-  return Run(session, argv, out, /*in_exec=*/true);
+  in_script_call_ = true;
+  const bool ran = Run(session, argv, out, /*in_exec=*/true);
+  in_script_call_ = false;
+  return ran;
 }
 
 void LocalStore::FreezeClock(bool frozen) { script_clock_.Freeze(frozen); }

@@ -141,6 +141,8 @@ class LocalStore final : private ScriptCaller {
   std::function<void(int, std::string_view)> script_log_;
   PubSubBroker* pubsub_ = nullptr;
   std::unique_ptr<KeyspaceNotifier> notifier_;
+  int64_t opened_unix_;          // LASTSAVE
+  bool in_script_call_ = false;  // a redis.call is running (CommandContext::from_script)
 };
 
 }  // namespace respite::storage

@@ -14,11 +14,13 @@
 #include <utility>
 #include <vector>
 
+#include "tests/storage/differential/sort_generator.h"
+
 namespace respite::storage::diff {
 
 using Argv = std::vector<std::string>;
 
-enum class Family { kStrings, kKeys, kHashes, kLists, kSets, kZSets, kMixed, kArity };
+enum class Family { kStrings, kKeys, kHashes, kLists, kSets, kZSets, kMixed, kArity, kSort };
 
 inline const char* FamilyName(Family f) {
   switch (f) {
@@ -38,6 +40,8 @@ inline const char* FamilyName(Family f) {
       return "mixed";
     case Family::kArity:
       return "arity";
+    case Family::kSort:
+      return "sort";
   }
   return "?";
 }
@@ -61,6 +65,11 @@ class Generator {
   Argv Next(IsDeterministic deterministic) {
     if (family_ == Family::kMixed) return NextMixed(deterministic);
     if (family_ == Family::kArity) return NextArity();
+    if (family_ == Family::kSort) {
+      Argv argv = SortSteps(rng_).Next();
+      Mutate(&argv);
+      return argv;
+    }
     if (U(300) == 0) return Fill(family_);
     Argv argv = FromFamily(family_);
     Mutate(&argv);
@@ -435,7 +444,7 @@ class Generator {
           "zunionstore zinterstore zdiffstore zunion zinter zdiff zintercard zrange "
           "zrangestore zrevrange zrangebyscore zrevrangebyscore zrangebylex zrevrangebylex "
           "zcount zlexcount zremrangebyrank zremrangebyscore zremrangebylex echo ping select "
-          "flushdb flushall multi exec discard watch unwatch");
+          "flushdb flushall multi exec discard watch unwatch sort sort_ro lcs object wait");
       for (std::string name; in >> name;) names.push_back(name);
       return names;
     }();
@@ -500,6 +509,7 @@ class Generator {
         return ZSets();
       case Family::kMixed:
       case Family::kArity:
+      case Family::kSort:
         break;
     }
     return Strings();
