@@ -36,6 +36,7 @@ struct CommandContext {
   PubSubBroker* pubsub = nullptr;   // PUBLISH, PUBSUB: this respite's subscribers (may be null)
   // INFO's Clients section: connected and blocked clients, as the proxy counts them (may be null).
   const std::function<std::pair<uint64_t, uint64_t>()>* client_counts = nullptr;
+  int64_t last_save_unix = 0;  // LASTSAVE: when the store opened (Unix seconds)
 
   // Journal hook (failover stage). A write command that changed data records the command that
   // reproduces the effect the client observed: relative TTLs made absolute (PEXPIREAT, SET ..
@@ -95,5 +96,8 @@ std::span<const LocalCommandDef> PubSubCommands();
 std::span<const LocalCommandDef> StreamCommands();
 std::span<const LocalCommandDef> StreamInfoCommands();
 std::span<const LocalCommandDef> BitmapCommands();
+std::span<const LocalCommandDef> SortCommands();
+std::span<const LocalCommandDef> LcsCommands();
+std::span<const LocalCommandDef> ObjectCommands();
 
 }  // namespace respite::storage

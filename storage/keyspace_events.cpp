@@ -108,6 +108,7 @@ constexpr Rule kRules[] = {
     {"rpoplpush", kList, "", Shape::kMove},
     {"rpush", kList, "rpush", Shape::kEach},
     {"rpushx", kList, "rpush", Shape::kEach},
+    {"sort", kList, "sortstore", Shape::kStore},
     // sets
     {"sadd", kSet, "sadd", Shape::kEach},
     {"sdiffstore", kSet, "sdiffstore", Shape::kStore},

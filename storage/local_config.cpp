@@ -226,6 +226,18 @@ int64_t LocalConfig::busy_reply_threshold_ms() const {
   return std::stoll(values_.at("busy-reply-threshold"));
 }
 
+std::string_view LocalConfig::Value(std::string_view name) const {
+  auto it = values_.find(std::string(name));
+  return it == values_.end() ? std::string_view() : std::string_view(it->second);
+}
+
+int64_t LocalConfig::IntValue(std::string_view name) const {
+  const std::string_view v = Value(name);
+  int64_t out = 0;
+  std::from_chars(v.data(), v.data() + v.size(), out);
+  return out;
+}
+
 void LocalConfig::Get(CommandContext& ctx) const {
   std::vector<std::pair<std::string_view, const std::string*>> matched;
   for (const Param& p : kParams) {

@@ -24,8 +24,10 @@ class LocalConfig {
   void Set(CommandContext& ctx);
 
   int64_t busy_reply_threshold_ms() const;
-  // An integer or memory parameter by its canonical name (stream-node-max-entries, ...).
-  int64_t Int(const std::string& name) const { return std::stoll(values_.at(name)); }
+  // A parameter's current value by canonical name ("" for a name it does not know); IntValue
+  // reads a numeric one (0 when unknown).
+  std::string_view Value(std::string_view name) const;
+  int64_t IntValue(std::string_view name) const;
   // notify-keyspace-events in Redis' canonical form ("" when off).
   const std::string& notify_keyspace_events() const { return values_.at("notify-keyspace-events"); }
 

@@ -33,8 +33,8 @@ class Registry {
   Registry() {
     for (auto rows : {StringCommands(), KeyCommands(), HashCommands(), ListCommands(),
                       SetCommands(), ZSetCommands(), ServerCommands(), ScriptCommands(),
-                      PubSubCommands(), StreamCommands(), StreamInfoCommands(),
-                      BitmapCommands()}) {
+                      PubSubCommands(), StreamCommands(), StreamInfoCommands(), BitmapCommands(),
+                      SortCommands(), LcsCommands(), ObjectCommands()}) {
       for (const LocalCommandDef& row : rows) handlers_.emplace(row.name, row.handler);
     }
   }
@@ -139,7 +139,8 @@ LocalStore::LocalStore(std::unique_ptr<Engine> engine, const Clock* clock, size_
       script_clock_(clock),
       keyspace_(std::make_unique<Keyspace>(*engine_, script_clock_, key_cache_bytes)),
       config_(std::make_unique<LocalConfig>()),
-      notifier_(std::make_unique<KeyspaceNotifier>()) {}
+      notifier_(std::make_unique<KeyspaceNotifier>()),
+      opened_unix_(clock->NowMs() / 1000) {}
 
 LocalStore::~LocalStore() = default;
 
@@ -271,6 +272,7 @@ bool LocalStore::Run(LocalSession& session, std::span<const std::string_view> ar
   ctx.pubsub = pubsub_;
   ctx.in_script = in_script_;
   if (client_counts_) ctx.client_counts = &client_counts_;
+  ctx.last_save_unix = opened_unix_;
   handler(ctx);
   if (ctx.would_block) {
     if (in_exec) {

@@ -154,6 +154,7 @@ class LocalStore final : private ScriptCaller {
   PubSubBroker* pubsub_ = nullptr;
   std::function<std::pair<uint64_t, uint64_t>()> client_counts_;
   std::unique_ptr<KeyspaceNotifier> notifier_;
+  int64_t opened_unix_;  // LASTSAVE
 };
 
 }  // namespace respite::storage

@@ -105,7 +105,7 @@ int64_t ParseTrimArgs(CommandContext& ctx, bool xadd, StreamTrim* trim, bool* no
     }
   } else if (trim->approx) {
     // At most 100 nodes' worth of work, as Redis bounds an approximate trim.
-    int64_t limit = 100 * ctx.config->Int("stream-node-max-entries");
+    int64_t limit = 100 * ctx.config->IntValue("stream-node-max-entries");
     if (limit <= 0) limit = 10000;
     trim->limit = std::min<int64_t>(limit, 1000000);
   } else {
@@ -191,8 +191,8 @@ void XAdd(CommandContext& ctx) {
         "ERR The ID specified in XADD is equal or smaller than the target stream top item");
     return;
   }
-  stream.Append(id, ctx.argv.subspan(field_pos), ctx.config->Int("stream-node-max-entries"),
-                ctx.config->Int("stream-node-max-bytes"));
+  stream.Append(id, ctx.argv.subspan(field_pos), ctx.config->IntValue("stream-node-max-entries"),
+                ctx.config->IntValue("stream-node-max-bytes"));
   std::vector<std::vector<std::string>> journal;
   std::vector<std::string> add = {"XADD", std::string(ctx.argv[1]), id.ToString()};
   for (size_t i = field_pos; i < ctx.argv.size(); ++i) add.emplace_back(ctx.argv[i]);

@@ -14,11 +14,24 @@
 #include <utility>
 #include <vector>
 
+#include "tests/storage/differential/sort_generator.h"
+
 namespace respite::storage::diff {
 
 using Argv = std::vector<std::string>;
 
-enum class Family { kStrings, kKeys, kHashes, kLists, kSets, kZSets, kMixed, kArity, kBitmaps };
+enum class Family {
+  kStrings,
+  kKeys,
+  kHashes,
+  kLists,
+  kSets,
+  kZSets,
+  kMixed,
+  kArity,
+  kBitmaps,
+  kSort,
+};
 
 inline const char* FamilyName(Family f) {
   switch (f) {
@@ -40,6 +53,8 @@ inline const char* FamilyName(Family f) {
       return "arity";
     case Family::kBitmaps:
       return "bitmaps";
+    case Family::kSort:
+      return "sort";
   }
   return "?";
 }
@@ -63,6 +78,12 @@ class Generator {
   Argv Next(IsDeterministic deterministic) {
     if (family_ == Family::kMixed) return NextMixed(deterministic);
     if (family_ == Family::kArity) return NextArity();
+    if (family_ == Family::kSort) {
+      Argv argv = SortSteps(rng_).Next();
+      // s0 must hold integers only (see sort_generator.h): no junk argument may join it.
+      if (argv.size() < 2 || argv[1] != "s0" || (argv[0] != "SADD" && argv[0] != "sadd")) Mutate(&argv);
+      return argv;
+    }
     if (U(300) == 0) return Fill(family_);
     Argv argv = FromFamily(family_);
     Mutate(&argv);
@@ -438,7 +459,7 @@ class Generator {
           "zrangestore zrevrange zrangebyscore zrevrangebyscore zrangebylex zrevrangebylex "
           "zcount zlexcount zremrangebyrank zremrangebyscore zremrangebylex echo ping select "
           "flushdb flushall multi exec discard watch unwatch setbit getbit bitcount bitpos bitop "
-          "bitfield bitfield_ro");
+          "bitfield bitfield_ro sort sort_ro lcs object wait");
       for (std::string name; in >> name;) names.push_back(name);
       return names;
     }();
@@ -505,6 +526,7 @@ class Generator {
         return Bitmaps();
       case Family::kMixed:
       case Family::kArity:
+      case Family::kSort:
         break;
     }
     return Strings();
