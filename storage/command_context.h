@@ -95,6 +95,8 @@ std::span<const LocalCommandDef> ScriptCommands();
 std::span<const LocalCommandDef> PubSubCommands();
 std::span<const LocalCommandDef> StreamCommands();
 std::span<const LocalCommandDef> StreamInfoCommands();
+std::span<const LocalCommandDef> StreamGroupCommands();
+std::span<const LocalCommandDef> StreamClaimCommands();
 std::span<const LocalCommandDef> BitmapCommands();
 std::span<const LocalCommandDef> SortCommands();
 std::span<const LocalCommandDef> LcsCommands();

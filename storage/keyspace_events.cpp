@@ -143,6 +143,11 @@ constexpr Rule kRules[] = {
     {"xdel", kStream, "xdel", Shape::kEach},
     {"xsetid", kStream, "xsetid", Shape::kEach},
     {"xtrim", kStream, "xtrim", Shape::kEach},
+    {"xgroup|create", kStream, "xgroup-create", Shape::kEach},
+    {"xgroup|createconsumer", kStream, "xgroup-createconsumer", Shape::kEach},
+    {"xgroup|delconsumer", kStream, "xgroup-delconsumer", Shape::kEach},
+    {"xgroup|destroy", kStream, "xgroup-destroy", Shape::kEach},
+    {"xgroup|setid", kStream, "xgroup-setid", Shape::kEach},
 };
 
 const Rule* FindRule(std::string_view command) {

@@ -31,10 +31,11 @@ class Registry {
 
  private:
   Registry() {
-    for (auto rows : {StringCommands(), KeyCommands(), HashCommands(), ListCommands(),
-                      SetCommands(), ZSetCommands(), ServerCommands(), ScriptCommands(),
-                      PubSubCommands(), StreamCommands(), StreamInfoCommands(), BitmapCommands(),
-                      SortCommands(), LcsCommands(), ObjectCommands()}) {
+    for (auto rows :
+         {StringCommands(), KeyCommands(), HashCommands(), ListCommands(), SetCommands(),
+          ZSetCommands(), ServerCommands(), ScriptCommands(), PubSubCommands(), StreamCommands(),
+          StreamInfoCommands(), StreamGroupCommands(), StreamClaimCommands(), BitmapCommands(),
+          SortCommands(), LcsCommands(), ObjectCommands()}) {
       for (const LocalCommandDef& row : rows) handlers_.emplace(row.name, row.handler);
     }
   }
@@ -297,6 +298,8 @@ bool LocalStore::Run(LocalSession& session, std::span<const std::string_view> ar
   if (keyspace_->key_events_enabled()) NotifyKeyEvents(name, argv, !ctx.journal_none);
   if (name == "config|set") ConfigureNotifications();
   if (name == "flushdb" || name == "flushall") {
+    // Parked clients look again (a blocked XREADGROUP learns its stream is gone).
+    if (external_tracking_) modified_for_caller_.emplace_back();
     for (auto& [key, sessions] : watchers_) {
       if (name == "flushall" || key[0] == static_cast<char>(ctx.db)) {
         for (LocalSession* s : sessions) s->watch_dirty = true;

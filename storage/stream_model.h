@@ -88,6 +88,8 @@ class Stream {
   uint64_t length() const { return meta_.size; }
   StreamMeta& info() { return info_; }
   const MetaValue& meta() const { return meta_; }
+  const StreamMeta& info() const { return info_; }
+  std::string_view key() const { return key_; }
 
   // Appends an entry with `id` (greater than last_id); fields as field, value, ...
   void Append(StreamId id, std::span<const std::string_view> fields, int64_t node_max_entries,

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Real client libraries through respite across a real outage: redis-py's Lock (Debian's
 # python3-redis) and Redlock on ioredis (npm, pinned by package-lock.json) lock, update two
-# counters and unlock in a loop for CLIENTS_SECONDS, while the Redis behind respite is SIGKILLed at
-# KILL_AT and restarted on the same port and AOF dir at RESTART_AT. Passes when both clients saw no
-# error and no lost update, and Redis itself ends with exactly what they were acknowledged.
+# counters and unlock in a loop for CLIENTS_SECONDS, and a BullMQ queue (npm, its own ioredis)
+# adds and processes jobs (Queue, Worker, QueueEvents: Lua scripts, BZPOPMIN, XREAD BLOCK), while
+# the Redis behind respite is SIGKILLed at KILL_AT and restarted on the same port and AOF dir at
+# RESTART_AT. Passes when the lock clients saw no error and no lost update, and Redis itself ends
+# with exactly what they were acknowledged; and when every BullMQ job whose add was acknowledged
+# was processed and completed exactly once (jobs were added and completed while respite served
+# locally too), and Redis ends with exactly those jobs completed and none waiting or failed.
 #   usage: tests/clients/run.sh
 # Environment: RESPITE_BIN (default <repo>/build/respite), PYTHON (default /usr/bin/python3,
 # where python3-redis installs), NODE (node), CLIENTS_SECONDS (12), KILL_AT (3), RESTART_AT (7),
@@ -72,7 +76,8 @@ if ! cmp -s "$HERE/package-lock.json" "$HERE/node_modules/.respite-installed-loc
 fi
 log "redis-py $("$PYTHON" -c 'import redis; print(redis.__version__)'), node $("$NODE" --version)," \
   "$("$NODE" -p 'const l=require(process.argv[1]).packages;
-    ["redlock","ioredis"].map(n=>n+" "+l["node_modules/"+n].version).join(", ")' "$HERE/package-lock.json")"
+    ["redlock", "ioredis", "bullmq", "bullmq/node_modules/ioredis"]
+      .map(n=>n+" "+l["node_modules/"+n].version).join(", ")' "$HERE/package-lock.json")"
 
 # ------------------------------------------------------------------ redis and respite
 REDIS_PORT=$(free_port)
@@ -115,11 +120,17 @@ PY_PID=$!
 timeout -k 5 "$limit" "$NODE" "$HERE/redlock_outage.mjs" "$RESPITE_PORT" "$SECONDS_TOTAL" "clients:node:" \
   >"$OUT/node.json" 2>"$OUT/node.err" &
 NODE_PID=$!
-PIDS+=("$PY_PID" "$NODE_PID")
-# The timeline starts once both have counted on Redis (start-up takes a while on a busy machine).
+BULL=clients:bull:outage  # BullMQ's key prefix and queue name
+timeout -k 5 "$limit" "$NODE" "$HERE/bullmq_outage.mjs" "$RESPITE_PORT" "$ADMIN_PORT" \
+  "$SECONDS_TOTAL" "${BULL%:*}" >"$OUT/bullmq.json" 2>"$OUT/bullmq.err" &
+BULL_PID=$!
+PIDS+=("$PY_PID" "$NODE_PID" "$BULL_PID")
+# The timeline starts once all three have counted on Redis (start-up takes a while on a busy
+# machine): both counters, and one BullMQ job completed.
 for _ in $(seq 200); do
   (($(redis-cli -p "$REDIS_PORT" get clients:py:incr) + 0 > 0 &&
-    $(redis-cli -p "$REDIS_PORT" get clients:node:incr) + 0 > 0)) 2>/dev/null && break
+    $(redis-cli -p "$REDIS_PORT" get clients:node:incr) + 0 > 0 &&
+    $(redis-cli -p "$REDIS_PORT" zcard "$BULL:completed") + 0 > 0)) 2>/dev/null && break
   sleep 0.05
 done
 start_ms=$(date +%s%3N)
@@ -135,6 +146,7 @@ start_redis
 
 wait "$PY_PID"; py_rc=$?
 wait "$NODE_PID"; node_rc=$?
+wait "$BULL_PID"; bull_rc=$?
 
 # Forwarding again with an empty journal, so Redis holds everything the clients were told.
 for _ in $(seq 100); do
@@ -191,6 +203,53 @@ print(s["rmw"], s["incrs"], s["incrs_unknown"], len(s["unknown"]))' "$summary" "
 }
 check_client redis-py-lock "$py_rc" "$OUT/py.json" "clients:py:"
 check_client node-redlock "$node_rc" "$OUT/node.json" "clients:node:"
+check_bullmq() {  # rc json-file
+  local rc=$1 json=$2 summary completed n_unknown got
+  summary=$(tail -1 "$json")
+  if [[ -z $summary ]]; then
+    problems+=("bullmq exited $rc with no summary: $(tail -5 "${json%.json}.err")")
+    return
+  fi
+  # The report on stderr; "jobs_processed adds_local completed_local unknown_count" on stdout.
+  read -r completed adds_local completed_local n_unknown < <("$PYTHON" -c 'import json,sys
+s = json.loads(sys.argv[1]); err = sys.stderr
+print("clients: bullmq: %d adds acknowledged (%d while respite served locally), %d outcomes"
+      " unknown; %d processor calls (%d locally), %d completed (%d locally), %d heard by"
+      " QueueEvents (%d locally); %d errors, %d duplicates, %d missing, %d unexpected;"
+      " longest gap between adds %.3f s" % (s["adds"], s["adds_local"], len(s["unknown"]),
+      s["processed"], s["processed_local"], s["completed"], s["completed_local"], s["heard"],
+      s["heard_local"], s["error_count"], len(s["duplicates"]), s["missing_count"],
+      len(s["unexpected"]), s["max_add_gap_s"]), file=err)
+for kind, items in (("error", s["errors"]), ("unknown outcome", s["unknown"])):
+    groups = {}  # the same error, repeated: one line with its count and first and last time
+    for e in items: groups.setdefault((e["what"], e["error"]), []).append(e["t"])
+    for (what, text), ts in groups.items():
+        print("    %s %dx t=%s..%ss %s: %s" % (kind, len(ts), ts[0], ts[-1], what, text[:300]),
+              file=err)
+for k in ("duplicates", "missing", "completion_unknown", "unexpected", "wrong_id", "id_reused",
+          "not_heard", "heard_twice"):
+    if s[k]: print("    %s: %s" % (k, json.dumps(s[k])[:600]), file=err)
+print(s["processed_jobs"], s["adds_local"], s["completed_local"], len(s["unknown"]))' "$summary")
+  ((rc == 0)) || problems+=("bullmq exited $rc (errors, duplicates or missing jobs above)")
+  # One add in flight at a time, up to 4 jobs' scripts (concurrency 4) and a lock extension on
+  # the worker's connection: up to 6 commands may be in flight when Redis dies.
+  local most=6
+  [[ ${CLIENTS_STRICT:-0} == 1 ]] && most=0
+  ((n_unknown <= most)) ||
+    problems+=("bullmq: $n_unknown commands with an unknown outcome (at most $most)")
+  ((adds_local > 0 && completed_local > 0)) ||
+    problems+=("bullmq: no job added ($adds_local) or completed ($completed_local) while local")
+  # Lua-free, on Redis itself: exactly the jobs the worker completed, nothing left behind.
+  got="completed=$(redis-cli -p "$REDIS_PORT" zcard "$BULL:completed")"
+  got+=" wait=$(redis-cli -p "$REDIS_PORT" llen "$BULL:wait")"
+  got+=" active=$(redis-cli -p "$REDIS_PORT" llen "$BULL:active")"
+  got+=" delayed=$(redis-cli -p "$REDIS_PORT" zcard "$BULL:delayed")"
+  got+=" failed=$(redis-cli -p "$REDIS_PORT" zcard "$BULL:failed")"
+  log "bullmq on Redis: $got (the worker processed $completed jobs)"
+  [[ $got == "completed=$completed wait=0 active=0 delayed=0 failed=0" ]] ||
+    problems+=("bullmq: Redis has $got, the worker processed $completed jobs")
+}
+check_bullmq "$bull_rc" "$OUT/bullmq.json"
 log "respite state changes:"
 grep -E 'upstream|replay|forwarding|locally' "$OUT/respite.log" | tail -8 | sed 's/^/    /' >&2
 
@@ -198,5 +257,6 @@ if ((${#problems[@]})); then
   for p in "${problems[@]}"; do log "  - $p"; done
   fail "client libraries through an outage (${#problems[@]} problems)"
 fi
-log "PASS: redis-py Lock and node Redlock through an upstream outage, no errors, no lost updates"
+log "PASS: redis-py Lock, node Redlock and BullMQ through an upstream outage, no errors, no lost" \
+  "updates, every acknowledged job completed exactly once"
 [[ -n ${CLIENTS_OUT:-} ]] || rm -rf "$OUT"

@@ -89,6 +89,35 @@ TEST(Streams, BlockingReadParksWithTheLastIdResolved) {
             "-ERR XREAD command is not allowed with BLOCK option from scripts s");
 }
 
+// A group read is journaled as the XCLAIMs that reproduce its deliveries (Redis' AOF form), a
+// NOACK read as the XGROUP SETID it came to; XACK as itself.
+TEST(Streams, ConsumerGroupReadsAreJournaledAsRedisPropagatesThem) {
+  StoreHarness h;
+  h.clock.Set(5000);
+  h.Run({"XADD", "s", "1-0", "f", "v"});
+  h.Run({"XADD", "s", "2-0", "f", "v"});
+  EXPECT_EQ(h.Run({"XGROUP", "CREATE", "s", "g", "$"}), "+OK\r\n");
+  EXPECT_EQ(h.store->last_journal()[0], (Strings{"XGROUP", "CREATE", "s", "g", "2-0"}));
+  h.Run({"XGROUP", "SETID", "s", "g", "0"});
+  h.Run({"XREADGROUP", "GROUP", "g", "alice", "COUNT", "1", "STREAMS", "s", ">"});
+  ASSERT_EQ(h.store->last_journal().size(), 1u);
+  EXPECT_EQ(h.store->last_journal()[0],
+            (Strings{"XCLAIM", "s", "g", "alice", "0", "1-0", "TIME", "5000", "RETRYCOUNT", "1",
+                     "FORCE", "JUSTID", "LASTID", "1-0"}));
+  h.Run({"XREADGROUP", "GROUP", "g", "bob", "NOACK", "STREAMS", "s", ">"});
+  EXPECT_EQ(h.store->last_journal()[0],
+            (Strings{"XGROUP", "SETID", "s", "g", "2-0", "ENTRIESREAD", "2"}));
+  EXPECT_EQ(h.Run({"XACK", "s", "g", "1-0", "2-0"}), ":1\r\n");
+  EXPECT_EQ(h.store->last_journal()[0], (Strings{"XACK", "s", "g", "1-0", "2-0"}));
+  // Nothing left to read: no journal, and a blocking read parks without writing.
+  h.Run({"XREADGROUP", "GROUP", "g", "carol", "STREAMS", "s", ">"});
+  EXPECT_TRUE(h.store->last_journal().empty());
+  h.Run({"XREADGROUP", "GROUP", "g", "carol", "BLOCK", "100", "STREAMS", "s", ">"});
+  EXPECT_TRUE(h.store->last_would_block());
+  EXPECT_TRUE(h.store->last_journal().empty());
+  EXPECT_EQ(h.Run({"XINFO", "CONSUMERS", "s", "g"}).find("carol"), std::string::npos);
+}
+
 TEST(Streams, SurviveARestart) {
   StoreHarness h;
   h.Run({"XADD", "s", "1-0", "a", "1"});
