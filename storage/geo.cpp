@@ -2,8 +2,8 @@
 // GEOSEARCH, GEOSEARCHSTORE, GEORADIUS, GEORADIUSBYMEMBER and their _RO forms. A member's score is
 // its 52-bit geohash (geohash.h); searches scan the same nine cells Redis scans, in the same order,
 // each in score order, so unsorted replies come in Redis' order too. ASC/DESC sort stably by
-// distance (as glibc's qsort does); with COUNT below the number of matches Redis uses a partial
-// quicksort, so members at exactly equal distances may then come in another order.
+// distance (as glibc's qsort does), or with COUNT below the number of matches by Redis' partial
+// quicksort, so members at exactly equal distances come in Redis' order as well.
 //
 // Journal: GEOADD as the ZADD Redis turns it into (the computed scores, so replay does not
 // recompute), and only when it changed something. GEOSEARCHSTORE and GEORADIUS ... STORE|STOREDIST
@@ -18,6 +18,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "resp/ascii.h"
@@ -441,6 +442,89 @@ void ReplyPoints(CommandContext& ctx, const SearchRequest& req, std::vector<Poin
   }
 }
 
+// Sorts v so that at least positions [keep_lo, keep_hi] hold what a full sort puts there, as
+// Redis' pqsort does it (a Bentley-McIlroy quicksort with three-way partitioning that skips the
+// parts outside the kept range), so that members at equal distances come in Redis' order.
+// `cmp` returns <0, 0 or >0.
+template <typename Compare>
+void PartialSort(std::vector<Point>& v, const Compare& cmp, size_t keep_lo, size_t keep_hi) {
+  const auto less = [&](size_t i, size_t j) { return cmp(v[i], v[j]); };
+  const auto swap = [&](size_t i, size_t j) { std::swap(v[i], v[j]); };
+  const auto swap_run = [&](size_t i, size_t j, size_t n) {
+    for (size_t k = 0; k < n; ++k) swap(i + k, j + k);
+  };
+  const auto median = [&](size_t a, size_t b, size_t c) {
+    return less(a, b) < 0 ? (less(b, c) < 0 ? b : (less(a, c) < 0 ? c : a))
+                          : (less(b, c) > 0 ? b : (less(a, c) < 0 ? a : c));
+  };
+  const auto overlaps = [&](size_t lo, size_t n) {
+    const size_t hi = lo + n - 1;
+    return !((keep_lo < lo && keep_hi < lo) || (keep_lo > hi && keep_hi > hi));
+  };
+  // Explicit stack instead of recursion; the left part first, as Redis recurses into it first.
+  std::vector<std::pair<size_t, size_t>> todo = {{0, v.size()}};
+  while (!todo.empty()) {
+    auto [a, n] = todo.back();
+    todo.pop_back();
+    while (true) {
+      if (n < 7) {
+        for (size_t m = a + 1; m < a + n; ++m) {
+          for (size_t l = m; l > a && less(l - 1, l) > 0; --l) swap(l, l - 1);
+        }
+        break;
+      }
+      size_t pm = a + n / 2;
+      if (n > 7) {
+        size_t pl = a;
+        size_t pn = a + n - 1;
+        if (n > 40) {
+          const size_t d = n / 8;
+          pl = median(pl, pl + d, pl + 2 * d);
+          pm = median(pm - d, pm, pm + d);
+          pn = median(pn - 2 * d, pn - d, pn);
+        }
+        pm = median(pl, pm, pn);
+      }
+      swap(a, pm);
+      size_t pa = a + 1;
+      size_t pb = a + 1;
+      size_t pc = a + n - 1;
+      size_t pd = a + n - 1;
+      while (true) {
+        int c = 0;
+        while (pb <= pc && (c = less(pb, a)) <= 0) {
+          if (c == 0) swap(pa++, pb);
+          ++pb;
+        }
+        while (pb <= pc && (c = less(pc, a)) >= 0) {
+          if (c == 0) swap(pc, pd--);
+          --pc;
+        }
+        if (pb > pc) break;
+        swap(pb++, pc--);
+      }
+      const size_t end = a + n;
+      size_t r = std::min(pa - a, pb - pa);
+      swap_run(a, pb - r, r);
+      r = std::min(pd - pc, end - pd - 1);
+      swap_run(pb, end - r, r);
+      const size_t left = pb - pa;
+      const size_t right = pd - pc;
+      const bool do_left = left > 1 && overlaps(a, left);
+      const bool do_right = right > 1 && overlaps(end - right, right);
+      if (do_right && do_left) todo.emplace_back(end - right, right);
+      if (do_left) {
+        n = left;
+      } else if (do_right) {
+        a = end - right;
+        n = right;
+      } else {
+        break;
+      }
+    }
+  }
+}
+
 void SearchGeneric(CommandContext& ctx, Search kind, bool read_only) {
   ctx.NoJournal();
   const auto& argv = ctx.argv;
@@ -491,12 +575,18 @@ void SearchGeneric(CommandContext& ctx, Search kind, bool read_only) {
       ctx.Fail(s);
       return;
     }
-    if (req.order == Order::kAsc) {
-      std::stable_sort(points.begin(), points.end(),
-                       [](const Point& a, const Point& b) { return a.dist < b.dist; });
-    } else if (req.order == Order::kDesc) {
-      std::stable_sort(points.begin(), points.end(),
-                       [](const Point& a, const Point& b) { return a.dist > b.dist; });
+    if (req.order != Order::kNone) {
+      const int sign = req.order == Order::kAsc ? 1 : -1;
+      const auto cmp = [sign](const Point& a, const Point& b) {
+        return sign * (a.dist > b.dist ? 1 : a.dist == b.dist ? 0 : -1);
+      };
+      if (req.count == 0 || points.size() <= static_cast<uint64_t>(req.count)) {
+        // glibc's qsort, which Redis uses for a full sort, is a stable merge sort.
+        std::stable_sort(points.begin(), points.end(),
+                         [&](const Point& a, const Point& b) { return cmp(a, b) < 0; });
+      } else {
+        PartialSort(points, cmp, 0, static_cast<size_t>(req.count) - 1);
+      }
     }
     if (req.count != 0 && points.size() > static_cast<uint64_t>(req.count)) {
       points.resize(static_cast<size_t>(req.count));

@@ -4,10 +4,9 @@
 // with every option, GEORADIUS and GEORADIUSBYMEMBER with their _RO forms and STORE/STOREDIST,
 // in every unit, on geo sets, a missing key, a string and a list (WRONGTYPE).
 //
-// Each member always sits at one of its own two positions, all distinct, so no two members of a
-// set are ever at the same distance from a center (Redis' partial sort under COUNT orders equal
-// distances its own way). Search centers come from a pool of irregular coordinates for the same
-// reason: no center is equally far from two positions.
+// Members t0..t5 share the positions of p0 and p1, so results hold members at exactly equal
+// distances: their order under ASC/DESC (a stable sort, or Redis' partial quicksort when COUNT
+// cuts the result short) is compared too.
 
 #include <cctype>
 #include <cstdint>
@@ -84,6 +83,7 @@ class GeoSteps {
   }
   std::string Member() {
     if (P(5)) return P(50) ? "missing" : "";
+    if (P(8)) return "t" + std::to_string(U(6));
     return kMembers[U(P(70) ? 10 : kMemberCount)];
   }
   std::string Unit() {
@@ -125,7 +125,11 @@ class GeoSteps {
     }
     for (uint64_t i = 0, n = 1 + U(4); i < n; ++i) {
       const size_t m = U(P(70) ? 10 : kMemberCount);
-      if (P(3)) {
+      if (P(12)) {
+        const size_t t = U(6);
+        const Pos& pos = kPositions[t % 2][0];
+        argv.insert(argv.end(), {pos.lon, pos.lat, "t" + std::to_string(t)});
+      } else if (P(3)) {
         LonLat(&argv);  // mostly a valid center; one member only, so no two share a position
         argv.push_back("c0");
       } else {
