@@ -101,5 +101,6 @@ std::span<const LocalCommandDef> BitmapCommands();
 std::span<const LocalCommandDef> SortCommands();
 std::span<const LocalCommandDef> LcsCommands();
 std::span<const LocalCommandDef> ObjectCommands();
+std::span<const LocalCommandDef> GeoCommands();
 
 }  // namespace respite::storage

@@ -138,6 +138,11 @@ constexpr Rule kRules[] = {
     {"zremrangebyrank", kZSet, "zremrangebyrank", Shape::kEach},
     {"zremrangebyscore", kZSet, "zremrangebyscore", Shape::kEach},
     {"zunionstore", kZSet, "zunionstore", Shape::kStore},
+    // geo (GEOADD runs as ZADD)
+    {"geoadd", kZSet, "zadd", Shape::kEach},
+    {"georadius", kZSet, "georadiusstore", Shape::kStore},
+    {"georadiusbymember", kZSet, "georadiusstore", Shape::kStore},
+    {"geosearchstore", kZSet, "geosearchstore", Shape::kStore},
     // streams (an XADD that also trimmed publishes "xadd" only: see README, Limits)
     {"xadd", kStream, "xadd", Shape::kEach},
     {"xdel", kStream, "xdel", Shape::kEach},

@@ -1,7 +1,8 @@
 #pragma once
 // Internals shared by the sorted-set family's files (zsets.cpp: members, pops, random picks and
 // scans; zset_ranges.cpp: ranges by rank, score and lex; zset_setops.cpp: unions, intersections
-// and differences). Not for other families. Thread: the store executor only.
+// and differences), and the geo family (geo.cpp: geo keys are sorted sets). Not for other
+// families. Thread: the store executor only.
 //
 // Layout: each member is a subkey whose value is its 8-byte order-preserving score (EncodeScore),
 // and the score index holds (score, member) in Redis' order (score, then member bytes).

@@ -22,10 +22,10 @@ step "Redis' own test suite through respite (unit/multi, scripting, pubsub, type
 # in front of one, compared unit by unit (tests/redis-suite/run.sh; RESPITE_SUITE=full for all
 # 27 units, recorded in bench/RESULTS.md).
 RESPITE_SUITE=ci tests/redis-suite/run.sh
-step "Redis' own suite in LOCAL mode (scripting, functions, pubsub, type/stream, type/stream-cgroups, bitops, bitfield, sort; upstream unreachable)"
+step "Redis' own suite in LOCAL mode (scripting, functions, pubsub, type/stream, type/stream-cgroups, bitops, bitfield, sort, geo; upstream unreachable)"
 # The local store alone; tests that need commands it does not serve yet are skipped, listed with
 # their reasons in tests/redis-suite/local-skip.txt (the run prints them).
-RESPITE_ARGS="--mode local" RESPITE_SUITE_UNITS="unit/scripting unit/functions unit/pubsub unit/type/stream unit/type/stream-cgroups unit/bitops unit/bitfield unit/sort" \
+RESPITE_ARGS="--mode local" RESPITE_SUITE_UNITS="unit/scripting unit/functions unit/pubsub unit/type/stream unit/type/stream-cgroups unit/bitops unit/bitfield unit/sort unit/geo" \
   tests/redis-suite/run.sh
 step "client libraries through an outage (redis-py Lock, node redlock)"
 # redis-py's Lock and Redlock (npm, pinned by tests/clients/package-lock.json) lock and count

@@ -545,9 +545,9 @@ TEST_P(DifferentialTest, MatchesRedis) {
 
 std::vector<Param> AllParams() {
   std::vector<Param> out;
-  for (Family f :
-       {Family::kStrings, Family::kKeys, Family::kHashes, Family::kLists, Family::kSets,
-        Family::kZSets, Family::kMixed, Family::kArity, Family::kBitmaps, Family::kSort}) {
+  for (Family f : {Family::kStrings, Family::kKeys, Family::kHashes, Family::kLists, Family::kSets,
+                   Family::kZSets, Family::kMixed, Family::kArity, Family::kBitmaps, Family::kSort,
+                   Family::kGeo}) {
     for (int proto : {2, 3}) out.push_back({f, proto});
   }
   return out;

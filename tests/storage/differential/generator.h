@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "tests/storage/differential/geo_gen.h"
 #include "tests/storage/differential/sort_generator.h"
 
 namespace respite::storage::diff {
@@ -31,6 +32,7 @@ enum class Family {
   kArity,
   kBitmaps,
   kSort,
+  kGeo,
 };
 
 inline const char* FamilyName(Family f) {
@@ -55,6 +57,8 @@ inline const char* FamilyName(Family f) {
       return "bitmaps";
     case Family::kSort:
       return "sort";
+    case Family::kGeo:
+      return "geo";
   }
   return "?";
 }
@@ -81,7 +85,13 @@ class Generator {
     if (family_ == Family::kSort) {
       Argv argv = SortSteps(rng_).Next();
       // s0 must hold integers only (see sort_generator.h): no junk argument may join it.
-      if (argv.size() < 2 || argv[1] != "s0" || (argv[0] != "SADD" && argv[0] != "sadd")) Mutate(&argv);
+      if (argv.size() < 2 || argv[1] != "s0" || (argv[0] != "SADD" && argv[0] != "sadd"))
+        Mutate(&argv);
+      return argv;
+    }
+    if (family_ == Family::kGeo) {
+      Argv argv = GeoSteps(rng_).Next();
+      Mutate(&argv);
       return argv;
     }
     if (U(300) == 0) return Fill(family_);
@@ -527,6 +537,7 @@ class Generator {
       case Family::kMixed:
       case Family::kArity:
       case Family::kSort:
+      case Family::kGeo:
         break;
     }
     return Strings();
