@@ -96,6 +96,7 @@ std::span<const LocalCommandDef> PubSubCommands();
 std::span<const LocalCommandDef> StreamCommands();
 std::span<const LocalCommandDef> StreamInfoCommands();
 std::span<const LocalCommandDef> BitmapCommands();
+std::span<const LocalCommandDef> HyperLogLogCommands();
 std::span<const LocalCommandDef> SortCommands();
 std::span<const LocalCommandDef> LcsCommands();
 std::span<const LocalCommandDef> ObjectCommands();

@@ -34,7 +34,7 @@ class Registry {
     for (auto rows : {StringCommands(), KeyCommands(), HashCommands(), ListCommands(),
                       SetCommands(), ZSetCommands(), ServerCommands(), ScriptCommands(),
                       PubSubCommands(), StreamCommands(), StreamInfoCommands(), BitmapCommands(),
-                      SortCommands(), LcsCommands(), ObjectCommands()}) {
+                      SortCommands(), LcsCommands(), ObjectCommands(), HyperLogLogCommands()}) {
       for (const LocalCommandDef& row : rows) handlers_.emplace(row.name, row.handler);
     }
   }
