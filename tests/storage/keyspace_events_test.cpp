@@ -168,7 +168,7 @@ TEST_P(KeyspaceEventsTest, SameEventsAsRedis) {
 INSTANTIATE_TEST_SUITE_P(Families, KeyspaceEventsTest,
                          ::testing::Values(Family::kStrings, Family::kKeys, Family::kHashes,
                                            Family::kLists, Family::kSets, Family::kZSets,
-                                           Family::kMixed, Family::kBitmaps),
+                                           Family::kMixed, Family::kBitmaps, Family::kHyperLogLog),
                          [](const auto& info) { return std::string(FamilyName(info.param)); });
 
 }  // namespace

@@ -31,6 +31,7 @@ enum class Family {
   kArity,
   kBitmaps,
   kSort,
+  kHyperLogLog,
 };
 
 inline const char* FamilyName(Family f) {
@@ -55,6 +56,8 @@ inline const char* FamilyName(Family f) {
       return "bitmaps";
     case Family::kSort:
       return "sort";
+    case Family::kHyperLogLog:
+      return "hyperloglog";
   }
   return "?";
 }
@@ -81,7 +84,8 @@ class Generator {
     if (family_ == Family::kSort) {
       Argv argv = SortSteps(rng_).Next();
       // s0 must hold integers only (see sort_generator.h): no junk argument may join it.
-      if (argv.size() < 2 || argv[1] != "s0" || (argv[0] != "SADD" && argv[0] != "sadd")) Mutate(&argv);
+      if (argv.size() < 2 || argv[1] != "s0" || (argv[0] != "SADD" && argv[0] != "sadd"))
+        Mutate(&argv);
       return argv;
     }
     if (U(300) == 0) return Fill(family_);
@@ -524,6 +528,8 @@ class Generator {
         return ZSets();
       case Family::kBitmaps:
         return Bitmaps();
+      case Family::kHyperLogLog:
+        return HyperLogLog();
       case Family::kMixed:
       case Family::kArity:
       case Family::kSort:
@@ -1391,6 +1397,11 @@ class Generator {
   std::string BitOffset();
   void AddBitfieldOps(Argv* argv, bool read_only);
 
+  // PFADD PFCOUNT PFMERGE PFDEBUG and damaged HLL values (hll_gen.h).
+  Argv HyperLogLog();
+  std::string HllElement();
+  std::string HllCrafted();
+
   std::mt19937_64 rng_;
   Family family_;
   int multi_left_ = 0;
@@ -1400,3 +1411,4 @@ class Generator {
 }  // namespace respite::storage::diff
 
 #include "tests/storage/differential/bitmaps_gen.h"  // IWYU pragma: export
+#include "tests/storage/differential/hll_gen.h"      // IWYU pragma: export
