@@ -98,6 +98,7 @@ std::span<const LocalCommandDef> StreamInfoCommands();
 std::span<const LocalCommandDef> StreamGroupCommands();
 std::span<const LocalCommandDef> StreamClaimCommands();
 std::span<const LocalCommandDef> BitmapCommands();
+std::span<const LocalCommandDef> HyperLogLogCommands();
 std::span<const LocalCommandDef> SortCommands();
 std::span<const LocalCommandDef> LcsCommands();
 std::span<const LocalCommandDef> ObjectCommands();

@@ -121,6 +121,9 @@ constexpr Rule kRules[] = {
     {"bitfield", kString, "setbit", Shape::kIfChanged},
     {"bitop", kString, "set", Shape::kStore},
     {"setbit", kString, "setbit", Shape::kEach},
+    // hyperloglogs (PFMERGE publishes "pfadd" too, even when no register changed)
+    {"pfadd", kString, "pfadd", Shape::kIfChanged},
+    {"pfmerge", kString, "pfadd", Shape::kEach},
     // sorted sets
     {"bzmpop", kZSet, "", Shape::kEach},
     {"bzpopmax", kZSet, "zpopmax", Shape::kEach},

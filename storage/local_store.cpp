@@ -35,7 +35,7 @@ class Registry {
          {StringCommands(), KeyCommands(), HashCommands(), ListCommands(), SetCommands(),
           ZSetCommands(), ServerCommands(), ScriptCommands(), PubSubCommands(), StreamCommands(),
           StreamInfoCommands(), StreamGroupCommands(), StreamClaimCommands(), BitmapCommands(),
-          SortCommands(), LcsCommands(), ObjectCommands(), GeoCommands()}) {
+          SortCommands(), LcsCommands(), ObjectCommands(), GeoCommands(), HyperLogLogCommands()}) {
       for (const LocalCommandDef& row : rows) handlers_.emplace(row.name, row.handler);
     }
   }

@@ -168,7 +168,8 @@ TEST_P(KeyspaceEventsTest, SameEventsAsRedis) {
 INSTANTIATE_TEST_SUITE_P(Families, KeyspaceEventsTest,
                          ::testing::Values(Family::kStrings, Family::kKeys, Family::kHashes,
                                            Family::kLists, Family::kSets, Family::kZSets,
-                                           Family::kMixed, Family::kBitmaps, Family::kGeo),
+                                           Family::kMixed, Family::kBitmaps, Family::kGeo,
+                                           Family::kHyperLogLog),
                          [](const auto& info) { return std::string(FamilyName(info.param)); });
 
 }  // namespace

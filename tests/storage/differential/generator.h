@@ -33,6 +33,7 @@ enum class Family {
   kBitmaps,
   kSort,
   kGeo,
+  kHyperLogLog,
 };
 
 inline const char* FamilyName(Family f) {
@@ -59,6 +60,8 @@ inline const char* FamilyName(Family f) {
       return "sort";
     case Family::kGeo:
       return "geo";
+    case Family::kHyperLogLog:
+      return "hyperloglog";
   }
   return "?";
 }
@@ -534,6 +537,8 @@ class Generator {
         return ZSets();
       case Family::kBitmaps:
         return Bitmaps();
+      case Family::kHyperLogLog:
+        return HyperLogLog();
       case Family::kMixed:
       case Family::kArity:
       case Family::kSort:
@@ -1402,6 +1407,11 @@ class Generator {
   std::string BitOffset();
   void AddBitfieldOps(Argv* argv, bool read_only);
 
+  // PFADD PFCOUNT PFMERGE PFDEBUG and damaged HLL values (hll_gen.h).
+  Argv HyperLogLog();
+  std::string HllElement();
+  std::string HllCrafted();
+
   std::mt19937_64 rng_;
   Family family_;
   int multi_left_ = 0;
@@ -1411,3 +1421,4 @@ class Generator {
 }  // namespace respite::storage::diff
 
 #include "tests/storage/differential/bitmaps_gen.h"  // IWYU pragma: export
+#include "tests/storage/differential/hll_gen.h"      // IWYU pragma: export
