@@ -24,9 +24,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
-#include <utility>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "resp/ascii.h"

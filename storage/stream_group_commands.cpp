@@ -176,7 +176,9 @@ void XGroupDestroy(CommandContext& ctx) {
   ctx.out.Integer(1);
 }
 
-void XGroupCreateConsumer(CommandContext& ctx) {
+// XGROUP CREATECONSUMER (1 when it made one) and DELCONSUMER (the pending entries it dropped);
+// 0, journaling nothing, when there was nothing to do.
+void ConsumerSubcommand(CommandContext& ctx, bool create) {
   Stream stream(ctx, ctx.argv[2]);
   std::optional<StreamGroup> group;
   if (!LoadForXGroup(ctx, &stream, false, true, &group)) return;
@@ -186,28 +188,14 @@ void XGroupCreateConsumer(CommandContext& ctx) {
     ctx.Fail(found.status());
     return;
   }
-  if (found.value()) {
+  if (found.value().has_value() == create) {
     ctx.NoJournal();
     ctx.out.Integer(0);
     return;
   }
-  groups.PutConsumer(group->name, StreamConsumer{std::string(ctx.argv[4]), ctx.ks.NowMs()});
-  ctx.out.Integer(1);
-}
-
-void XGroupDelConsumer(CommandContext& ctx) {
-  Stream stream(ctx, ctx.argv[2]);
-  std::optional<StreamGroup> group;
-  if (!LoadForXGroup(ctx, &stream, false, true, &group)) return;
-  StreamGroups groups(ctx, stream);
-  auto found = groups.FindConsumer(group->name, ctx.argv[4]);
-  if (!found.ok()) {
-    ctx.Fail(found.status());
-    return;
-  }
-  if (!found.value()) {
-    ctx.NoJournal();
-    ctx.out.Integer(0);
+  if (create) {
+    groups.PutConsumer(group->name, StreamConsumer{std::string(ctx.argv[4]), ctx.ks.NowMs()});
+    ctx.out.Integer(1);
     return;
   }
   auto pending = groups.DeleteConsumer(group->name, ctx.argv[4]);
@@ -217,6 +205,8 @@ void XGroupDelConsumer(CommandContext& ctx) {
   }
   ctx.out.Integer(pending.value());
 }
+void XGroupCreateConsumer(CommandContext& ctx) { ConsumerSubcommand(ctx, /*create=*/true); }
+void XGroupDelConsumer(CommandContext& ctx) { ConsumerSubcommand(ctx, /*create=*/false); }
 
 void XGroupHelp(CommandContext& ctx) {
   static constexpr std::string_view kLines[] = {

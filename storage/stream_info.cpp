@@ -30,6 +30,23 @@ void ReplyEntry(resp::ReplyWriter& out, const StreamEntry& e) {
   for (const std::string& f : e.fields) out.Bulk(f);
 }
 
+// A group's "entries-read" and "lag" fields (null when Redis would not know them).
+void ReplyReadAndLag(CommandContext& ctx, StreamGroups& store, const StreamGroup& g,
+                     std::optional<StreamId> first) {
+  ctx.out.Bulk("entries-read");
+  if (g.entries_read == -1) {
+    ctx.out.Null();
+  } else {
+    ctx.out.Integer(g.entries_read);
+  }
+  ctx.out.Bulk("lag");
+  if (const std::optional<int64_t> lag = store.Lag(g, first)) {
+    ctx.out.Integer(*lag);
+  } else {
+    ctx.out.Null();
+  }
+}
+
 // XINFO STREAM FULL's groups: each with its PEL and consumers (PELs cut at `count`, 0: all).
 Status ReplyFullGroups(CommandContext& ctx, Stream& stream, size_t count,
                        std::optional<StreamId> first) {
@@ -50,18 +67,7 @@ Status ReplyFullGroups(CommandContext& ctx, Stream& stream, size_t count,
     ctx.out.Bulk(g.name);
     ctx.out.Bulk("last-delivered-id");
     ctx.out.Bulk(g.last_id.ToString());
-    ctx.out.Bulk("entries-read");
-    if (g.entries_read == -1) {
-      ctx.out.Null();
-    } else {
-      ctx.out.Integer(g.entries_read);
-    }
-    ctx.out.Bulk("lag");
-    if (const std::optional<int64_t> lag = store.Lag(g, first)) {
-      ctx.out.Integer(*lag);
-    } else {
-      ctx.out.Null();
-    }
+    ReplyReadAndLag(ctx, store, g, first);
     ctx.out.Bulk("pel-count");
     ctx.out.Integer(static_cast<int64_t>(pel.size()));
     ctx.out.Bulk("pending");
@@ -219,19 +225,7 @@ void XInfoGroups(CommandContext& ctx) {
     ctx.out.Integer(static_cast<int64_t>(pending.value()));
     ctx.out.Bulk("last-delivered-id");
     ctx.out.Bulk(g.last_id.ToString());
-    ctx.out.Bulk("entries-read");
-    if (g.entries_read == -1) {
-      ctx.out.Null();
-    } else {
-      ctx.out.Integer(g.entries_read);
-    }
-    ctx.out.Bulk("lag");
-    const std::optional<int64_t> lag = store.Lag(g, first.value());
-    if (lag) {
-      ctx.out.Integer(*lag);
-    } else {
-      ctx.out.Null();
-    }
+    ReplyReadAndLag(ctx, store, g, first.value());
   }
 }
 
