@@ -103,5 +103,6 @@ std::span<const LocalCommandDef> SortCommands();
 std::span<const LocalCommandDef> LcsCommands();
 std::span<const LocalCommandDef> ObjectCommands();
 std::span<const LocalCommandDef> GeoCommands();
+std::span<const LocalCommandDef> DumpRestoreCommands();
 
 }  // namespace respite::storage

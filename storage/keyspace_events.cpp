@@ -81,6 +81,7 @@ constexpr Rule kRules[] = {
     {"pexpireat", kGeneric, "expire", Shape::kExpire},
     {"rename", kGeneric, "", Shape::kRename},
     {"renamenx", kGeneric, "", Shape::kRename},
+    {"restore", kGeneric, "restore", Shape::kExpire},
     {"unlink", kGeneric, "del", Shape::kDel},
     // hashes
     {"hdel", kHash, "hdel", Shape::kEach},

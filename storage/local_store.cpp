@@ -32,10 +32,11 @@ class Registry {
  private:
   Registry() {
     for (auto rows :
-         {StringCommands(), KeyCommands(), HashCommands(), ListCommands(), SetCommands(),
-          ZSetCommands(), ServerCommands(), ScriptCommands(), PubSubCommands(), StreamCommands(),
-          StreamInfoCommands(), StreamGroupCommands(), StreamClaimCommands(), BitmapCommands(),
-          SortCommands(), LcsCommands(), ObjectCommands(), GeoCommands(), HyperLogLogCommands()}) {
+         {StringCommands(),      KeyCommands(),    HashCommands(),        ListCommands(),
+          SetCommands(),         ZSetCommands(),   ServerCommands(),      ScriptCommands(),
+          PubSubCommands(),      StreamCommands(), StreamInfoCommands(),  StreamGroupCommands(),
+          StreamClaimCommands(), BitmapCommands(), SortCommands(),        LcsCommands(),
+          ObjectCommands(),      GeoCommands(),    HyperLogLogCommands(), DumpRestoreCommands()}) {
       for (const LocalCommandDef& row : rows) handlers_.emplace(row.name, row.handler);
     }
   }

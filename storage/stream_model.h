@@ -86,6 +86,8 @@ class Stream {
   void Save();
 
   uint64_t length() const { return meta_.size; }
+  // RESTORE: the expiry Save() writes.
+  void set_expire_ms(int64_t ms) { meta_.expire_ms = ms; }
   StreamMeta& info() { return info_; }
   const MetaValue& meta() const { return meta_; }
   const StreamMeta& info() const { return info_; }
