@@ -34,6 +34,7 @@ enum class Family {
   kSort,
   kGeo,
   kHyperLogLog,
+  kDumpRestore,
 };
 
 inline const char* FamilyName(Family f) {
@@ -62,6 +63,8 @@ inline const char* FamilyName(Family f) {
       return "geo";
     case Family::kHyperLogLog:
       return "hyperloglog";
+    case Family::kDumpRestore:
+      return "dump";
   }
   return "?";
 }
@@ -97,6 +100,7 @@ class Generator {
       Mutate(&argv);
       return argv;
     }
+    if (family_ == Family::kDumpRestore) return DumpRestore();
     if (U(300) == 0) return Fill(family_);
     Argv argv = FromFamily(family_);
     Mutate(&argv);
@@ -543,6 +547,7 @@ class Generator {
       case Family::kArity:
       case Family::kSort:
       case Family::kGeo:
+      case Family::kDumpRestore:
         break;
     }
     return Strings();
@@ -1412,6 +1417,10 @@ class Generator {
   std::string HllElement();
   std::string HllCrafted();
 
+  // DUMP RESTORE and the payloads it restores (dump_gen.h).
+  Argv DumpRestore();
+  std::string RestorePayload();
+
   std::mt19937_64 rng_;
   Family family_;
   int multi_left_ = 0;
@@ -1421,4 +1430,5 @@ class Generator {
 }  // namespace respite::storage::diff
 
 #include "tests/storage/differential/bitmaps_gen.h"  // IWYU pragma: export
+#include "tests/storage/differential/dump_gen.h"     // IWYU pragma: export
 #include "tests/storage/differential/hll_gen.h"      // IWYU pragma: export

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <set>
@@ -12,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "storage/rdb_codec.h"
+#include "storage/rdb_value.h"
 #include "tests/storage/reply_tree.h"
 
 namespace respite::storage::diff {
@@ -30,6 +33,7 @@ enum class Kind {
                // leaves the result unspecified otherwise)
   kDbsize,     // DBSIZE: exact, after both sides dropped their expired keys (Redis' active
                // expiry removes them at its own pace)
+  kDump,       // DUMP: the payloads decoded and compared by content (DumpContent)
 };
 
 inline std::string Lower(std::string_view s) {
@@ -54,6 +58,7 @@ inline Kind Classify(const std::vector<std::string>& argv) {
     if (name == n) return Kind::kSample;
   }
   if (name == "randomkey") return Kind::kRandomKey;
+  if (name == "dump") return Kind::kDump;
   if (name == "dbsize") return Kind::kDbsize;
   for (const char* n : {"zrangebylex", "zrevrangebylex", "zlexcount", "zremrangebylex"}) {
     if (name == n) return Kind::kLex;
@@ -210,6 +215,43 @@ inline bool TtlClose(const std::vector<std::string>& argv, std::string_view a, s
   const std::string name = Lower(argv[0]);
   const int64_t tolerance = (name == "pttl" || name == "pexpiretime") ? 1500 : 2;
   return x - y <= tolerance && y - x <= tolerance;
+}
+
+}  // namespace respite::storage::diff
+
+namespace respite::storage::diff {
+
+// A DUMP reply as what it holds: the type, then the elements (a set's and a hash's sorted, a
+// sorted set's by score then member). Redis and the store may choose other node boundaries,
+// orders or LZF, so payloads are not compared byte for byte. Not a payload: the raw reply.
+inline std::string DumpContent(std::string_view reply) {
+  ReplyTree t;
+  if (!Parse(reply, &t) || t.type != '$' || t.null) {
+    return std::string(reply);
+  }
+  uint8_t type = 0;
+  std::string_view value;
+  rdb::RdbObject obj;
+  if (!rdb::SplitDumpPayload(t.text, &type, &value) || !rdb::DecodeValue(type, value, &obj)) {
+    return "undecodable payload " + std::string(reply);
+  }
+  std::vector<std::string> parts;
+  for (const std::string& item : obj.items) parts.push_back(item);
+  if (obj.type == Type::kSet) std::sort(parts.begin(), parts.end());
+  for (const auto& [f, v] : obj.hash) parts.push_back(f + '\0' + v);
+  if (obj.type == Type::kHash) std::sort(parts.begin(), parts.end());
+  auto zset = obj.zset;
+  std::sort(zset.begin(), zset.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second < b.second : a.first < b.first;
+  });
+  for (const auto& [m, score] : zset) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.17g%s", score, std::signbit(score) && score == 0 ? "-" : "");
+    parts.push_back(m + '\0' + buf);
+  }
+  std::string out = std::string(TypeName(obj.type)) + ":" + obj.str;
+  for (const std::string& p : parts) out += "|" + p;
+  return out;
 }
 
 }  // namespace respite::storage::diff
