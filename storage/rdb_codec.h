@@ -70,6 +70,8 @@ struct EncodeLimits {
   uint64_t zset_max_listpack_entries = 128;  // zset-max-listpack-entries
   uint64_t zset_max_listpack_value = 64;     // zset-max-listpack-value
   int64_t list_max_listpack_size = -2;       // list-max-listpack-size
+  uint64_t stream_node_max_bytes = 4096;     // stream-node-max-bytes
+  uint64_t stream_node_max_entries = 100;    // stream-node-max-entries
 };
 
 // Decodes one value of `type` from the start of `bytes`. With `consumed` null the value must span

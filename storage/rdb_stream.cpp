@@ -246,7 +246,9 @@ void EncodeStream(const RdbStream& stream, const EncodeLimits& limits, std::stri
     Node& n = nodes.back();
     bool same = e.fields.size() == n.fields.size() * 2;
     for (size_t i = 0; same && i < n.fields.size(); ++i) same = e.fields[2 * i] == n.fields[i];
-    const uint64_t ms_diff = e.id.ms - n.master.ms, seq_diff = e.id.seq - n.master.seq;
+    // Differences are signed: a later ms may come with a smaller seq.
+    const auto ms_diff = static_cast<int64_t>(e.id.ms - n.master.ms);
+    const auto seq_diff = static_cast<int64_t>(e.id.seq - n.master.seq);
     size_t added = ListpackEntrySize(same ? "2" : "0") +
                    ListpackEntrySize(std::to_string(ms_diff)) +
                    ListpackEntrySize(std::to_string(seq_diff)) + ListpackEntrySize("10");
@@ -272,8 +274,8 @@ void EncodeStream(const RdbStream& stream, const EncodeLimits& limits, std::stri
       bool same = e->fields.size() == n.fields.size() * 2;
       for (size_t i = 0; same && i < n.fields.size(); ++i) same = e->fields[2 * i] == n.fields[i];
       lp.Append(same ? "2" : "0");
-      lp.Append(std::to_string(e->id.ms - n.master.ms));
-      lp.Append(std::to_string(e->id.seq - n.master.seq));
+      lp.Append(std::to_string(static_cast<int64_t>(e->id.ms - n.master.ms)));
+      lp.Append(std::to_string(static_cast<int64_t>(e->id.seq - n.master.seq)));
       if (same) {
         for (size_t i = 1; i < e->fields.size(); i += 2) lp.Append(e->fields[i]);
         lp.Append(std::to_string(n.fields.size() + 3));
