@@ -1,6 +1,8 @@
 // Connection and server commands the local store answers itself, so that clients that (re)connect
-// during an outage still handshake: PING ECHO SELECT TIME INFO CONFIG GET COMMAND.
+// during an outage still handshake: PING ECHO SELECT TIME INFO CONFIG GET COMMAND (GETKEYS and
+// GETKEYSANDFLAGS from Redis' key specs, resp/key_specs.h).
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -8,6 +10,7 @@
 
 #include "resp/ascii.h"
 #include "resp/command_table.h"
+#include "resp/key_specs.h"
 #include "storage/command_context.h"
 #include "storage/glob.h"
 #include "storage/local_config.h"
@@ -181,6 +184,48 @@ void CommandList(CommandContext& ctx) {
   }
 }
 
+// COMMAND GETKEYS|GETKEYSANDFLAGS command [arg ...]: the keys Redis would find in the command.
+void GetKeys(CommandContext& ctx, bool with_flags) {
+  const std::span<const std::string_view> target = ctx.argv.subspan(2);
+  const resp::CommandTable& table = resp::CommandTable::Instance();
+  const resp::CommandSpec* spec = table.Find(target[0]);
+  if (spec != nullptr && spec->Has(resp::kCmdContainer) && target.size() >= 2) {
+    spec = table.Find(target[0], target[1]);
+  }
+  if (spec == nullptr) {
+    ctx.out.Error("ERR Invalid command specified");
+    return;
+  }
+  std::vector<resp::KeyRef> keys;
+  switch (resp::GetKeys(*spec, target, &keys)) {
+    case resp::GetKeysOutcome::kNoKeys:
+      ctx.out.Error("ERR The command has no key arguments");
+      return;
+    case resp::GetKeysOutcome::kBadArity:
+      ctx.out.Error("ERR Invalid number of arguments specified for command");
+      return;
+    case resp::GetKeysOutcome::kInvalidArgs:
+      ctx.out.Error("ERR Invalid arguments specified for command");
+      return;
+    case resp::GetKeysOutcome::kKeys:
+      break;
+  }
+  ctx.out.ArrayHeader(keys.size());
+  for (const resp::KeyRef& key : keys) {
+    if (!with_flags) {
+      ctx.out.Bulk(target[key.pos]);
+      continue;
+    }
+    ctx.out.ArrayHeader(2);
+    ctx.out.Bulk(target[key.pos]);
+    const std::vector<std::string_view> names = resp::KeyFlagNames(key.flags);
+    ctx.out.SetHeader(names.size());
+    for (std::string_view name : names) ctx.out.SimpleString(name);
+  }
+}
+void CommandGetKeys(CommandContext& ctx) { GetKeys(ctx, /*with_flags=*/false); }
+void CommandGetKeysAndFlags(CommandContext& ctx) { GetKeys(ctx, /*with_flags=*/true); }
+
 // Documentation is not kept locally; clients use COMMAND DOCS only for hints.
 void CommandDocs(CommandContext& ctx) { ctx.out.MapHeader(0); }
 
@@ -191,6 +236,8 @@ std::span<const LocalCommandDef> ServerCommands() {
       {"command", &Command},
       {"command|count", &CommandCount},
       {"command|docs", &CommandDocs},
+      {"command|getkeys", &CommandGetKeys},
+      {"command|getkeysandflags", &CommandGetKeysAndFlags},
       {"command|info", &CommandInfo},
       {"command|list", &CommandList},
       {"config|get", &ConfigGet},
