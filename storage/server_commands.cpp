@@ -12,6 +12,7 @@
 #include "resp/command_table.h"
 #include "resp/key_specs.h"
 #include "storage/command_context.h"
+#include "storage/command_stats.h"
 #include "storage/glob.h"
 #include "storage/local_config.h"
 #include "storage/local_session.h"
@@ -72,6 +73,14 @@ void Info(CommandContext& ctx) {
   }
   sections.emplace_back("memory", "number_of_cached_scripts:" +
                                       std::to_string(ctx.scripts->cached_scripts()) + "\r\n");
+  if (ctx.stats != nullptr) {
+    sections.emplace_back(
+        "stats", "total_commands_processed:" + std::to_string(ctx.stats->total_calls()) +
+                     "\r\ntotal_error_replies:" + std::to_string(ctx.stats->total_error_replies()) +
+                     "\r\n");
+    sections.emplace_back("commandstats", ctx.stats->CommandStatsText());
+    sections.emplace_back("errorstats", ctx.stats->ErrorStatsText());
+  }
   std::string keyspace;
   for (int db = 0; db < kDatabases; ++db) {
     const uint64_t n = ctx.ks.KeyCount(db);
@@ -81,15 +90,16 @@ void Info(CommandContext& ctx) {
     }
   }
   sections.emplace_back("keyspace", std::move(keyspace));
-  bool all = ctx.argv.size() == 1;
+  // No argument and "default" give every section but commandstats, as in Redis.
+  bool all = false;
+  bool defaults = ctx.argv.size() == 1;
   for (size_t i = 1; i < ctx.argv.size(); ++i) {
-    for (std::string_view word : {"default", "all", "everything"}) {
-      all |= EqualsIgnoreCase(ctx.argv[i], word);
-    }
+    for (std::string_view word : {"all", "everything"}) all |= EqualsIgnoreCase(ctx.argv[i], word);
+    defaults |= EqualsIgnoreCase(ctx.argv[i], "default");
   }
   std::string text;
   for (const auto& [name, body] : sections) {
-    bool wanted = all;
+    bool wanted = all || (defaults && name != "commandstats");
     for (size_t i = 1; i < ctx.argv.size() && !wanted; ++i) {
       wanted = EqualsIgnoreCase(ctx.argv[i], name);
     }
@@ -97,13 +107,17 @@ void Info(CommandContext& ctx) {
     if (!text.empty()) text += "\r\n";
     text += "# ";
     text += static_cast<char>(name[0] - 'a' + 'A');
-    text += name.substr(1);
+    text += name.substr(1);  // "Commandstats", "Errorstats": Redis' own capitals
     text += "\r\n" + body;
   }
   ctx.out.Verbatim("txt", text);
 }
 
 void ConfigGet(CommandContext& ctx) { ctx.config->Get(ctx); }
+void ConfigResetStat(CommandContext& ctx) {
+  if (ctx.stats != nullptr) ctx.stats->Reset();
+  ctx.out.Ok();
+}
 void ConfigSet(CommandContext& ctx) { ctx.config->Set(ctx); }
 
 void WriteCommandInfo(resp::ReplyWriter& out, const resp::CommandSpec& spec) {
@@ -241,6 +255,7 @@ std::span<const LocalCommandDef> ServerCommands() {
       {"command|info", &CommandInfo},
       {"command|list", &CommandList},
       {"config|get", &ConfigGet},
+      {"config|resetstat", &ConfigResetStat},
       {"config|set", &ConfigSet},
       {"echo", &Echo},
       {"info", &Info},
