@@ -81,7 +81,7 @@ bool KeysFromSpecs(std::span<const KeySpecRow> rows, std::span<const std::string
     } else {
       return false;
     }
-    if (last >= argc || last < first || first >= argc) return false;
+    if (last >= argc || last < first || first >= argc || step < 1) return false;
     for (int i = first; i <= last; i += step)
       keys->push_back(KeyRef{static_cast<size_t>(i), spec.flags});
     if (spec.flags & kKeyIncomplete) return false;
