@@ -182,6 +182,9 @@ GetKeysOutcome GetKeys(const CommandSpec& spec, std::span<const std::string_view
   } else if (name == "sort") {
     SortKeys(argv, keys);
     found = true;
+  } else if (name == "sort_ro") {
+    keys->assign(1, KeyRef{1, kKeyRO | kKeyAccess});  // BY and GET patterns name no keys here
+    found = true;
   } else if (name == "migrate") {
     MigrateKeys(argv, keys);
     found = !keys->empty();

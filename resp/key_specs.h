@@ -71,7 +71,8 @@ enum class GetKeysOutcome {
 };
 
 // COMMAND GETKEYS for `spec` (already resolved to the subcommand) called with `argv`, as Redis 7.0
-// finds them: the key specs, or for SORT, MIGRATE, SET and BITFIELD the command's own rules.
+// finds them: the key specs, or for SORT, SORT_RO, MIGRATE, SET and BITFIELD the command's own
+// rules.
 GetKeysOutcome GetKeys(const CommandSpec& spec, std::span<const std::string_view> argv,
                        std::vector<KeyRef>* keys);
 
