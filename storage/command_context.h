@@ -19,6 +19,7 @@ namespace respite::storage {
 struct LocalSession;
 class ScriptRunner;
 class LocalConfig;
+class CommandStats;
 class PubSubBroker;
 
 struct CommandContext {
@@ -33,6 +34,7 @@ struct CommandContext {
   int db;                           // the session's selected db when the command runs
   ScriptRunner* scripts = nullptr;  // EVAL, SCRIPT: the store's Lua engine
   LocalConfig* config = nullptr;    // CONFIG GET/SET
+  CommandStats* stats = nullptr;    // INFO commandstats/errorstats, CONFIG RESETSTAT
   PubSubBroker* pubsub = nullptr;   // PUBLISH, PUBSUB: this respite's subscribers (may be null)
   // INFO's Clients section: connected and blocked clients, as the proxy counts them (may be null).
   const std::function<std::pair<uint64_t, uint64_t>()>* client_counts = nullptr;

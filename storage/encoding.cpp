@@ -38,7 +38,7 @@ std::string PrefixEnd(std::string_view prefix) {
 // Layout: [format:1][type:1][expire_ms:8][version:8][size:8][payload...]
 namespace {
 constexpr char kMetaFormat = 1;
-constexpr size_t kMetaHeader = 26;
+constexpr size_t kMetaHeader = MetaValue::kHeaderBytes;
 }  // namespace
 
 std::string MetaValue::Encode() const {

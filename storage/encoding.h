@@ -114,6 +114,8 @@ struct MetaValue {
   void EncodeTo(std::string* out) const;
   // Returns false on bytes that are not a MetaValue.
   static bool Decode(std::string_view bytes, MetaValue* out);
+  // The encoding's bytes before the payload: Decode of only these gives all but the payload.
+  static constexpr size_t kHeaderBytes = 26;
 
   uint64_t list_head() const { return GetU64(payload); }
   uint64_t list_tail() const { return GetU64(std::string_view(payload).substr(8)); }

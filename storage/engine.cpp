@@ -149,6 +149,9 @@ struct Engine::Impl {
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
 
+// Values at least this big are kept in blob files rather than in SST data blocks.
+constexpr uint64_t kMinBlobBytes = 256u << 10;
+
 Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
@@ -177,6 +180,15 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
     const auto family = static_cast<Family>(i);
     if (family == Family::kSub || family == Family::kScore) {
       cf_options.compaction_filter = impl->orphan_filter.get();
+    }
+    if (family == Family::kMeta || family == Family::kJournal) {
+      // Big values (a string of tens of MB, inline in its meta, and its journal entry) go to blob
+      // files: in a data block, every seek or walk that lands on the block (the active expiry
+      // cycle, 10 times a second) would decompress all of it again, even after the key is
+      // deleted, since such a block never fits the block cache.
+      cf_options.enable_blob_files = true;
+      cf_options.min_blob_size = kMinBlobBytes;
+      cf_options.enable_blob_garbage_collection = true;
     }
     if (family == Family::kJournal) {
       // Journal keys are increasing sequence numbers (8 bytes, big-endian): with a hint per

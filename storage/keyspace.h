@@ -23,11 +23,14 @@ inline constexpr int kDatabases = 16;
 
 // What happened to a key, recorded in order while keyspace notifications are on
 // (keyspace_events.h turns them into Redis' events).
-enum class KeyEventKind : uint8_t { kWritten, kCreated, kDeleted, kExpired };
+// kNamed: an event a handler announces itself (XREADGROUP's "xgroup-createconsumer", XADD's
+// "xtrim"), published after the command's own event.
+enum class KeyEventKind : uint8_t { kWritten, kCreated, kDeleted, kExpired, kNamed };
 struct KeyEvent {
   int db;
   std::string key;
   KeyEventKind kind;
+  std::string_view event = {};  // kNamed: a static event name
 };
 
 class Keyspace {
@@ -108,6 +111,13 @@ class Keyspace {
   void NoteTouched(int db, std::string_view key) {
     MarkModified(db, key);
     if (record_key_events_) RecordKeyEvent(db, key, KeyEventKind::kWritten);
+  }
+
+  // Announces `event` (a string literal) on `key`, for an effect the key events alone do not
+  // show; recorded only while key events are enabled.
+  void NoteNamedEvent(int db, std::string_view key, std::string_view event) {
+    if (record_key_events_)
+      key_events_.push_back(KeyEvent{db, std::string(key), KeyEventKind::kNamed, event});
   }
 
   // Key events since the last TakeKeyEvents(), recorded only while enabled.

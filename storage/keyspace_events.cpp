@@ -147,13 +147,14 @@ constexpr Rule kRules[] = {
     {"georadius", kZSet, "georadiusstore", Shape::kStore},
     {"georadiusbymember", kZSet, "georadiusstore", Shape::kStore},
     {"geosearchstore", kZSet, "geosearchstore", Shape::kStore},
-    // streams (an XADD that also trimmed publishes "xadd" only: see README, Limits)
+    // streams (an XADD that also trimmed announces "xtrim" after "xadd", as a named key event)
     {"xadd", kStream, "xadd", Shape::kEach},
     {"xdel", kStream, "xdel", Shape::kEach},
     {"xsetid", kStream, "xsetid", Shape::kEach},
     {"xtrim", kStream, "xtrim", Shape::kEach},
     {"xgroup|create", kStream, "xgroup-create", Shape::kEach},
-    {"xgroup|createconsumer", kStream, "xgroup-createconsumer", Shape::kEach},
+    // xgroup-createconsumer: announced where a consumer is created (XGROUP CREATECONSUMER,
+    // XREADGROUP, XCLAIM, XAUTOCLAIM), as a named key event.
     {"xgroup|delconsumer", kStream, "xgroup-delconsumer", Shape::kEach},
     {"xgroup|destroy", kStream, "xgroup-destroy", Shape::kEach},
     {"xgroup|setid", kStream, "xgroup-setid", Shape::kEach},
@@ -265,9 +266,14 @@ void KeyspaceNotifier::Notify(std::string_view command, std::span<const std::str
                               bool changed) const {
   // Keys that expired on the way come first: Redis deletes them when it looks them up.
   std::vector<KeyHistory> keys;
+  std::vector<const KeyEvent*> named;
   for (const KeyEvent& e : *events) {
     if (e.kind == KeyEventKind::kExpired) {
       Publish(kExpired, "expired", e.db, e.key, broker);
+      continue;
+    }
+    if (e.kind == KeyEventKind::kNamed) {
+      named.push_back(&e);
       continue;
     }
     auto it = std::find_if(keys.begin(), keys.end(),
@@ -392,6 +398,8 @@ void KeyspaceNotifier::Notify(std::string_view command, std::span<const std::str
         break;
     }
   }
+  // Every named event is a stream's today.
+  for (const KeyEvent* e : named) Publish(kStream, e->event, e->db, e->key, broker);
   events->clear();
 }
 

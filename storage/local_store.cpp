@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 
 #include "resp/command_table.h"
 #include "resp/reply_writer.h"
 #include "storage/command_context.h"
+#include "storage/command_stats.h"
 #include "storage/keyspace.h"
 #include "storage/keyspace_events.h"
 #include "storage/local_config.h"
@@ -142,6 +144,7 @@ LocalStore::LocalStore(std::unique_ptr<Engine> engine, const Clock* clock, size_
       keyspace_(std::make_unique<Keyspace>(*engine_, script_clock_, key_cache_bytes)),
       config_(std::make_unique<LocalConfig>()),
       notifier_(std::make_unique<KeyspaceNotifier>()),
+      stats_(std::make_unique<CommandStats>()),
       opened_unix_(clock->NowMs() / 1000) {}
 
 LocalStore::~LocalStore() = default;
@@ -179,6 +182,46 @@ void LocalStore::Execute(LocalSession& session, std::span<const std::string_view
 
 bool LocalStore::Run(LocalSession& session, std::span<const std::string_view> argv,
                      std::string* out, bool in_exec) {
+  const size_t mark = out->size();
+  const auto start = std::chrono::steady_clock::now();
+  StatNote note;
+  const bool ok = RunUncounted(session, argv, out, in_exec, &note);
+  const std::string_view reply = std::string_view(*out).substr(mark);
+  const bool error = !reply.empty() && reply[0] == '-';
+  switch (note.kind) {
+    case StatNote::kBlocked:
+      return ok;  // counted once served
+    case StatNote::kRejected:
+      if (!note.command.empty()) stats_->Rejected(note.command);
+      break;
+    case StatNote::kCalled: {
+      const auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now() - start)
+                            .count();
+      stats_->Called(note.command, usec, error);
+      const CommandSpec* spec = CommandTable::Instance().Find(note.command);
+      if (error && spec != nullptr && spec->Has(resp::kCmdRunsScript)) {
+        // The script's error is one redis.call already counted: not counted twice.
+        const std::string code = CommandStats::ErrorCode(reply);
+        const bool seen = std::find(script_error_codes_.begin(), script_error_codes_.end(), code) !=
+                          script_error_codes_.end();
+        script_error_codes_.clear();
+        if (seen) return ok;
+      }
+      break;
+    }
+    case StatNote::kNothing:
+      break;
+  }
+  if (error) {
+    stats_->Error(reply);
+    if (in_script_) script_error_codes_.push_back(CommandStats::ErrorCode(reply));
+  }
+  return ok;
+}
+
+bool LocalStore::RunUncounted(LocalSession& session, std::span<const std::string_view> argv,
+                              std::string* out, bool in_exec, StatNote* note) {
   resp::ReplyWriter w(out, session.protocol);
   if (argv.empty()) return true;
 
@@ -188,6 +231,14 @@ bool LocalStore::Run(LocalSession& session, std::span<const std::string_view> ar
   resp::ReplyWriter rejected_writer(&rejected, session.protocol);
   const CommandSpec* spec = Resolve(argv, rejected_writer);
   if (spec == nullptr) {
+    // A known command with the wrong arity counts as rejected.
+    note->kind = StatNote::kRejected;
+    if (const CommandSpec* known = CommandTable::Instance().Find(argv[0]); known != nullptr) {
+      const CommandSpec* sub = known->Has(resp::kCmdContainer) && argv.size() >= 2
+                                   ? CommandTable::Instance().Find(argv[0], argv[1])
+                                   : known;
+      if (sub != nullptr) note->command = sub->name;
+    }
     if (Lower(argv[0]) == "exec") {
       session.in_multi = false;
       session.multi_error = false;
@@ -204,6 +255,8 @@ bool LocalStore::Run(LocalSession& session, std::span<const std::string_view> ar
     return true;
   }
 
+  note->command = spec->name;
+  note->kind = StatNote::kCalled;
   if (session.in_multi && !in_exec) {
     const std::string name = Lower(argv[0]);
     if (name == "exec") {
@@ -227,10 +280,12 @@ bool LocalStore::Run(LocalSession& session, std::span<const std::string_view> ar
       return true;
     }
     if (name != "unwatch" && Registry::Get().Find(spec->name) == nullptr) {
+      note->kind = StatNote::kRejected;
       w.Error(Unavailable(*spec));
       session.multi_error = true;
       return true;
     }
+    note->kind = StatNote::kNothing;  // counted when EXEC runs it
     session.queued.emplace_back(argv.begin(), argv.end());
     w.SimpleString("QUEUED");
     return true;
@@ -259,11 +314,13 @@ bool LocalStore::Run(LocalSession& session, std::span<const std::string_view> ar
   }
   const LocalHandler handler = Registry::Get().Find(name);
   if (handler == nullptr) {
+    note->kind = StatNote::kRejected;
     w.Error(Unavailable(*spec));
     return true;
   }
 
   if (journaling_ && spec->Has(resp::kCmdWrite) && !journal_->Admits(argv)) {
+    note->kind = StatNote::kRejected;
     w.Error(journal_->full() ? kJournalFull : kEntryTooLarge);
     return true;
   }
@@ -275,6 +332,8 @@ bool LocalStore::Run(LocalSession& session, std::span<const std::string_view> ar
   ctx.in_script = in_script_;
   if (client_counts_) ctx.client_counts = &client_counts_;
   ctx.last_save_unix = opened_unix_;
+  ctx.stats = stats_.get();
+  if (spec->Has(resp::kCmdRunsScript)) script_error_codes_.clear();
   handler(ctx);
   if (ctx.would_block) {
     if (in_exec) {
@@ -285,6 +344,7 @@ bool LocalStore::Run(LocalSession& session, std::span<const std::string_view> ar
         w.NullArray();
       }
     } else {
+      note->kind = StatNote::kBlocked;
       last_would_block_ = true;
       last_block_timeout_ms_ = ctx.block_timeout_ms;
       last_block_argv_ = std::move(ctx.block_argv);
@@ -482,19 +542,22 @@ bool LocalStore::CallFromScript(LocalSession& session, std::span<const std::stri
     w.Error("ERR Unknown Redis command called from script");
     return true;
   }
-  if (!spec->ArityOk(argv.size())) {
-    w.Error("ERR Wrong number of args calling Redis command from script");
+  // Refused here: rejected calls of the command, and errors counted as Redis counts them.
+  const auto refuse = [&](std::string_view error) {
+    stats_->Rejected(spec->name);
+    stats_->Error(error);
+    script_error_codes_.push_back(CommandStats::ErrorCode(error));
+    w.Error(error);
     return true;
+  };
+  if (!spec->ArityOk(argv.size())) {
+    return refuse("ERR Wrong number of args calling Redis command from script");
   }
   if (spec->Has(resp::kCmdNoScript)) {
-    w.Error("ERR This Redis command is not allowed from script");
-    return true;
+    return refuse("ERR This Redis command is not allowed from script");
   }
   if (spec->Has(resp::kCmdWrite)) {
-    if (read_only) {
-      w.Error("ERR Write commands are not allowed from read-only scripts.");
-      return true;
-    }
+    if (read_only) return refuse("ERR Write commands are not allowed from read-only scripts.");
     *wrote = true;  // from now on SCRIPT KILL cannot stop it, as in Redis
   }
   // As inside EXEC: blocking commands do not block.

@@ -22,6 +22,7 @@
 namespace respite::storage {
 
 class Keyspace;
+class CommandStats;
 class KeyspaceNotifier;
 class LocalConfig;
 class PubSubBroker;
@@ -95,9 +96,17 @@ class LocalStore final : private ScriptCaller {
 
  private:
   LocalStore(std::unique_ptr<Engine> engine, const Clock* clock, size_t key_cache_bytes);
-  // Returns false when a storage failure rolled the pending batch back.
+  // Returns false when a storage failure rolled the pending batch back. Counts the command in
+  // stats_ (RunUncounted says how).
   bool Run(LocalSession& session, std::span<const std::string_view> argv, std::string* out,
            bool in_exec);
+  // What RunUncounted did with a command, for the stats.
+  struct StatNote {
+    enum Kind { kNothing, kRejected, kCalled, kBlocked } kind = kNothing;
+    std::string_view command;  // the command table's name ("config|get"); empty when unknown
+  };
+  bool RunUncounted(LocalSession& session, std::span<const std::string_view> argv, std::string* out,
+                    bool in_exec, StatNote* note);
   void Exec(LocalSession& session, std::string* out);
   void Watch(LocalSession& session, std::span<const std::string_view> argv, std::string* out);
   void Unwatch(LocalSession& session);
@@ -154,6 +163,10 @@ class LocalStore final : private ScriptCaller {
   PubSubBroker* pubsub_ = nullptr;
   std::function<std::pair<uint64_t, uint64_t>()> client_counts_;
   std::unique_ptr<KeyspaceNotifier> notifier_;
+  std::unique_ptr<CommandStats> stats_;
+  // Codes of the errors redis.call met in the running script: the script's own error reply with
+  // one of them is the same error, counted once (as Redis does).
+  std::vector<std::string> script_error_codes_;
   int64_t opened_unix_;  // LASTSAVE
 };
 

@@ -1,6 +1,8 @@
 // Connection and server commands the local store answers itself, so that clients that (re)connect
-// during an outage still handshake: PING ECHO SELECT TIME INFO CONFIG GET COMMAND.
+// during an outage still handshake: PING ECHO SELECT TIME INFO CONFIG GET COMMAND (GETKEYS and
+// GETKEYSANDFLAGS from Redis' key specs, resp/key_specs.h).
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -8,7 +10,9 @@
 
 #include "resp/ascii.h"
 #include "resp/command_table.h"
+#include "resp/key_specs.h"
 #include "storage/command_context.h"
+#include "storage/command_stats.h"
 #include "storage/glob.h"
 #include "storage/local_config.h"
 #include "storage/local_session.h"
@@ -69,6 +73,14 @@ void Info(CommandContext& ctx) {
   }
   sections.emplace_back("memory", "number_of_cached_scripts:" +
                                       std::to_string(ctx.scripts->cached_scripts()) + "\r\n");
+  if (ctx.stats != nullptr) {
+    sections.emplace_back(
+        "stats", "total_commands_processed:" + std::to_string(ctx.stats->total_calls()) +
+                     "\r\ntotal_error_replies:" + std::to_string(ctx.stats->total_error_replies()) +
+                     "\r\n");
+    sections.emplace_back("commandstats", ctx.stats->CommandStatsText());
+    sections.emplace_back("errorstats", ctx.stats->ErrorStatsText());
+  }
   std::string keyspace;
   for (int db = 0; db < kDatabases; ++db) {
     const uint64_t n = ctx.ks.KeyCount(db);
@@ -78,15 +90,16 @@ void Info(CommandContext& ctx) {
     }
   }
   sections.emplace_back("keyspace", std::move(keyspace));
-  bool all = ctx.argv.size() == 1;
+  // No argument and "default" give every section but commandstats, as in Redis.
+  bool all = false;
+  bool defaults = ctx.argv.size() == 1;
   for (size_t i = 1; i < ctx.argv.size(); ++i) {
-    for (std::string_view word : {"default", "all", "everything"}) {
-      all |= EqualsIgnoreCase(ctx.argv[i], word);
-    }
+    for (std::string_view word : {"all", "everything"}) all |= EqualsIgnoreCase(ctx.argv[i], word);
+    defaults |= EqualsIgnoreCase(ctx.argv[i], "default");
   }
   std::string text;
   for (const auto& [name, body] : sections) {
-    bool wanted = all;
+    bool wanted = all || (defaults && name != "commandstats");
     for (size_t i = 1; i < ctx.argv.size() && !wanted; ++i) {
       wanted = EqualsIgnoreCase(ctx.argv[i], name);
     }
@@ -94,13 +107,17 @@ void Info(CommandContext& ctx) {
     if (!text.empty()) text += "\r\n";
     text += "# ";
     text += static_cast<char>(name[0] - 'a' + 'A');
-    text += name.substr(1);
+    text += name.substr(1);  // "Commandstats", "Errorstats": Redis' own capitals
     text += "\r\n" + body;
   }
   ctx.out.Verbatim("txt", text);
 }
 
 void ConfigGet(CommandContext& ctx) { ctx.config->Get(ctx); }
+void ConfigResetStat(CommandContext& ctx) {
+  if (ctx.stats != nullptr) ctx.stats->Reset();
+  ctx.out.Ok();
+}
 void ConfigSet(CommandContext& ctx) { ctx.config->Set(ctx); }
 
 void WriteCommandInfo(resp::ReplyWriter& out, const resp::CommandSpec& spec) {
@@ -181,6 +198,48 @@ void CommandList(CommandContext& ctx) {
   }
 }
 
+// COMMAND GETKEYS|GETKEYSANDFLAGS command [arg ...]: the keys Redis would find in the command.
+void GetKeys(CommandContext& ctx, bool with_flags) {
+  const std::span<const std::string_view> target = ctx.argv.subspan(2);
+  const resp::CommandTable& table = resp::CommandTable::Instance();
+  const resp::CommandSpec* spec = table.Find(target[0]);
+  if (spec != nullptr && spec->Has(resp::kCmdContainer) && target.size() >= 2) {
+    spec = table.Find(target[0], target[1]);
+  }
+  if (spec == nullptr) {
+    ctx.out.Error("ERR Invalid command specified");
+    return;
+  }
+  std::vector<resp::KeyRef> keys;
+  switch (resp::GetKeys(*spec, target, &keys)) {
+    case resp::GetKeysOutcome::kNoKeys:
+      ctx.out.Error("ERR The command has no key arguments");
+      return;
+    case resp::GetKeysOutcome::kBadArity:
+      ctx.out.Error("ERR Invalid number of arguments specified for command");
+      return;
+    case resp::GetKeysOutcome::kInvalidArgs:
+      ctx.out.Error("ERR Invalid arguments specified for command");
+      return;
+    case resp::GetKeysOutcome::kKeys:
+      break;
+  }
+  ctx.out.ArrayHeader(keys.size());
+  for (const resp::KeyRef& key : keys) {
+    if (!with_flags) {
+      ctx.out.Bulk(target[key.pos]);
+      continue;
+    }
+    ctx.out.ArrayHeader(2);
+    ctx.out.Bulk(target[key.pos]);
+    const std::vector<std::string_view> names = resp::KeyFlagNames(key.flags);
+    ctx.out.SetHeader(names.size());
+    for (std::string_view name : names) ctx.out.SimpleString(name);
+  }
+}
+void CommandGetKeys(CommandContext& ctx) { GetKeys(ctx, /*with_flags=*/false); }
+void CommandGetKeysAndFlags(CommandContext& ctx) { GetKeys(ctx, /*with_flags=*/true); }
+
 // Documentation is not kept locally; clients use COMMAND DOCS only for hints.
 void CommandDocs(CommandContext& ctx) { ctx.out.MapHeader(0); }
 
@@ -191,9 +250,12 @@ std::span<const LocalCommandDef> ServerCommands() {
       {"command", &Command},
       {"command|count", &CommandCount},
       {"command|docs", &CommandDocs},
+      {"command|getkeys", &CommandGetKeys},
+      {"command|getkeysandflags", &CommandGetKeysAndFlags},
       {"command|info", &CommandInfo},
       {"command|list", &CommandList},
       {"config|get", &ConfigGet},
+      {"config|resetstat", &ConfigResetStat},
       {"config|set", &ConfigSet},
       {"echo", &Echo},
       {"info", &Info},

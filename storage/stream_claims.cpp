@@ -131,7 +131,11 @@ void XClaim(CommandContext& ctx) {
     if (!p) continue;
     if (!created && min_idle > 0 && now - p->delivered_ms < min_idle) continue;
     if (!consumer_seen) {
-      store.PutConsumer(group->name, StreamConsumer{std::string(ctx.argv[3]), now});
+      if (Status c = store.PutConsumer(group->name, StreamConsumer{std::string(ctx.argv[3]), now});
+          !c.ok()) {
+        ctx.Fail(c);
+        return;
+      }
       consumer_seen = true;
     }
     if (Status c = Claim(store, *group, &*p, ctx.argv[3], delivery, retrycount, justid); !c.ok()) {
@@ -224,7 +228,11 @@ void XAutoClaim(CommandContext& ctx) {
     }
     if (min_idle > 0 && now - p.delivered_ms < min_idle) continue;
     if (!consumer_seen) {
-      store.PutConsumer(group->name, StreamConsumer{std::string(ctx.argv[3]), now});
+      if (Status c = store.PutConsumer(group->name, StreamConsumer{std::string(ctx.argv[3]), now});
+          !c.ok()) {
+        ctx.Fail(c);
+        return;
+      }
       consumer_seen = true;
     }
     if (Status c = Claim(store, *group, &p, ctx.argv[3], now, -1, justid); !c.ok()) {

@@ -194,7 +194,12 @@ void ConsumerSubcommand(CommandContext& ctx, bool create) {
     return;
   }
   if (create) {
-    groups.PutConsumer(group->name, StreamConsumer{std::string(ctx.argv[4]), ctx.ks.NowMs()});
+    if (Status s = groups.PutConsumer(group->name,
+                                      StreamConsumer{std::string(ctx.argv[4]), ctx.ks.NowMs()});
+        !s.ok()) {
+      ctx.Fail(s);
+      return;
+    }
     ctx.out.Integer(1);
     return;
   }
@@ -352,12 +357,14 @@ void XReadGroup(CommandContext& ctx) {
     // The consumer is created (or its seen time refreshed) by a read that serves this stream;
     // one that blocks writes nothing (a parked read runs again on every write).
     const auto touch_consumer = [&] {
-      store.PutConsumer(group.name, StreamConsumer{std::string(consumer_name), now});
+      Status s = store.PutConsumer(group.name, StreamConsumer{std::string(consumer_name), now});
+      if (!s.ok()) ctx.Fail(s);
+      return s.ok();
     };
     std::vector<StreamEntry> entries;
     std::vector<bool> deleted;
     if (history[k]) {
-      touch_consumer();
+      if (!touch_consumer()) return;
       StreamId start = *history[k];
       start.Incr();
       std::vector<PendingEntry> pending;
@@ -392,7 +399,7 @@ void XReadGroup(CommandContext& ctx) {
         return;
       }
       if (entries.empty()) continue;
-      touch_consumer();
+      if (!touch_consumer()) return;
       auto first = stream.Edge(/*first=*/true);
       if (!first.ok()) {
         ctx.Fail(first.status());

@@ -152,11 +152,17 @@ Result<std::optional<StreamConsumer>> StreamGroups::FindConsumer(std::string_vie
       StreamConsumer{std::string(consumer), static_cast<int64_t>(GetU64(value))});
 }
 
-void StreamGroups::PutConsumer(std::string_view group, const StreamConsumer& consumer) {
+Status StreamGroups::PutConsumer(std::string_view group, const StreamConsumer& consumer) {
+  if (ctx_.ks.key_events_enabled()) {
+    auto found = FindConsumer(group, consumer.name);
+    if (!found.ok()) return found.status();
+    if (!found.value()) ctx_.ks.NoteNamedEvent(ctx_.db, stream_.key(), "xgroup-createconsumer");
+  }
   std::string value;
   PutU64(&value, static_cast<uint64_t>(consumer.seen_ms));
   ctx_.ks.PutSub(ctx_.db, stream_.key(), stream_.meta(), GroupPrefix('c', group) + consumer.name,
                  value);
+  return Status::Ok();
 }
 
 Result<std::vector<StreamConsumer>> StreamGroups::Consumers(std::string_view group) {

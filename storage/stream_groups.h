@@ -60,8 +60,9 @@ class StreamGroups {
 
   Result<std::optional<StreamConsumer>> FindConsumer(std::string_view group,
                                                      std::string_view consumer);
-  // Creates the consumer if needed; sets its seen time.
-  void PutConsumer(std::string_view group, const StreamConsumer& consumer);
+  // Creates the consumer if needed (announcing "xgroup-createconsumer", as Redis does wherever
+  // it creates one); sets its seen time.
+  Status PutConsumer(std::string_view group, const StreamConsumer& consumer);
   Result<std::vector<StreamConsumer>> Consumers(std::string_view group);
   // Removes the consumer and its pending entries; returns how many it had.
   Result<int64_t> DeleteConsumer(std::string_view group, std::string_view consumer);

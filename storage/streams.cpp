@@ -207,6 +207,7 @@ void XAdd(CommandContext& ctx) {
       ctx.Fail(s);
       return;
     }
+    ctx.ks.NoteNamedEvent(ctx.db, ctx.argv[1], "xtrim");
   }
   stream.Save();
   for (auto& entry : journal) ctx.JournalAs(std::move(entry));

@@ -19,6 +19,7 @@
 #include "storage/blocking.h"
 #include "storage/command_context.h"
 #include "storage/glob.h"
+#include "storage/local_session.h"
 #include "storage/numbers.h"
 #include "storage/subkeys.h"
 #include "storage/zset_internal.h"
@@ -512,6 +513,18 @@ void Pop(CommandContext& ctx, bool max) {
 void ZPopMin(CommandContext& ctx) { Pop(ctx, /*max=*/false); }
 void ZPopMax(CommandContext& ctx) { Pop(ctx, /*max=*/true); }
 
+// A key of a blocking pop: a parked client woken by a write that left some other type under the
+// key keeps waiting, as in Redis (it serves only sorted sets then); WRONGTYPE otherwise.
+bool LookupForBlockingPop(CommandContext& ctx, std::string_view key, MetaValue* meta) {
+  if (!ctx.session.woken) return zset::Lookup(ctx, key, meta);
+  if (Status s = ctx.ks.Lookup(ctx.db, key, meta); !s.ok()) {
+    ctx.Fail(s);
+    return false;
+  }
+  if (meta->type != Type::kZSet) meta->type = Type::kNone;
+  return true;
+}
+
 // BZPOPMIN/BZPOPMAX key [key ...] timeout: [key, member, score] from the first non-empty set.
 void BlockingPop(CommandContext& ctx, bool max) {
   ctx.NoJournal();
@@ -523,7 +536,7 @@ void BlockingPop(CommandContext& ctx, bool max) {
   }
   for (size_t i = 1; i + 1 < ctx.argv.size(); ++i) {
     MetaValue meta;
-    if (!zset::Lookup(ctx, ctx.argv[i], &meta)) return;
+    if (!LookupForBlockingPop(ctx, ctx.argv[i], &meta)) return;
     if (meta.type == Type::kNone) continue;
     std::vector<Entry> popped;
     if (Status s = PopEntries(ctx, ctx.argv[i], &meta, max, 1, &popped); !s.ok()) {
@@ -582,7 +595,7 @@ void MultiPop(CommandContext& ctx, bool blocking) {
   }
   for (size_t i = numkeys_at + 1; i < where_at; ++i) {
     MetaValue meta;
-    if (!zset::Lookup(ctx, argv[i], &meta)) return;
+    if (!LookupForBlockingPop(ctx, argv[i], &meta)) return;
     if (meta.type == Type::kNone) continue;
     std::vector<Entry> popped;
     if (Status s = PopEntries(ctx, argv[i], &meta, max, static_cast<uint64_t>(count), &popped);

@@ -165,6 +165,58 @@ TEST_P(KeyspaceEventsTest, SameEventsAsRedis) {
   }
 }
 
+// Streams: events that are not the command's own (XADD's trim, consumers created by reads and
+// claims), from a fixed script, since the generator makes no stream commands.
+TEST_F(KeyspaceEventsTest, StreamEventsAsRedis) {
+  ASSERT_NE(redis_, nullptr);
+  RedisSide redis(redis_->port());
+  ASSERT_TRUE(redis.ok());
+  RedisSide marker(redis_->port());
+  ASSERT_TRUE(marker.ok());
+  Subscriber subscriber(redis_->port());
+  ASSERT_TRUE(subscriber.Start());
+  LocalSide local;
+  ASSERT_EQ(local.Open(), "");
+  RecordingBroker broker;
+  local.SetPubSubBroker(&broker);
+  redis.Run({"FLUSHDB"});
+  const std::vector<Argv> script = {
+      {"CONFIG", "SET", "notify-keyspace-events", "KEtg"},
+      {"XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"},
+      {"XGROUP", "CREATECONSUMER", "s", "g", "bob"},
+      {"XGROUP", "CREATECONSUMER", "s", "g", "bob"},
+      {"XADD", "s", "1-1", "f", "a"},
+      {"XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", ">"},
+      {"XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "0"},
+      {"XREADGROUP", "GROUP", "g", "carol", "STREAMS", "s", ">"},
+      {"XCLAIM", "s", "g", "mike", "0", "1-1", "FORCE"},
+      {"XCLAIM", "s", "g", "nobody", "0", "9-9"},
+      {"XAUTOCLAIM", "s", "g", "bob", "0", "1-1"},
+      {"XAUTOCLAIM", "s", "g", "dave", "0", "0-0"},
+      {"XGROUP", "DELCONSUMER", "s", "g", "lee"},
+      {"XGROUP", "DELCONSUMER", "s", "g", "bob"},
+      {"XADD", "s", "MAXLEN", "1", "2-1", "f", "b"},
+      {"XADD", "s", "MAXLEN", "5", "3-1", "f", "c"},
+      {"XADD", "s", "MINID", "3-1", "4-1", "f", "d"},
+      {"XTRIM", "s", "MAXLEN", "0"},
+      {"XTRIM", "s", "MAXLEN", "0"},
+  };
+  for (size_t step = 0; step < script.size(); ++step) {
+    const Argv& argv = script[step];
+    const std::string redis_reply = redis.Run(argv);
+    ASSERT_FALSE(redis_reply.empty()) << redis.error();
+    ASSERT_FALSE(marker.Run({"PUBLISH", kMarker, std::to_string(step)}).empty());
+    auto expected = subscriber.Until(static_cast<long long>(step));
+    ASSERT_TRUE(expected.has_value()) << "the redis subscriber read no marker";
+    broker.published.clear();
+    local.Run(argv);
+    EXPECT_EQ(broker.published, *expected) << "command: " << EscapeArgv(argv) << "\n  redis:\n"
+                                           << Describe(*expected) << "  local:\n"
+                                           << Describe(broker.published);
+  }
+  redis.Run({"CONFIG", "SET", "notify-keyspace-events", ""});
+}
+
 INSTANTIATE_TEST_SUITE_P(Families, KeyspaceEventsTest,
                          ::testing::Values(Family::kStrings, Family::kKeys, Family::kHashes,
                                            Family::kLists, Family::kSets, Family::kZSets,
