@@ -105,7 +105,9 @@ struct FallbackConfig {
   std::string mode = "full";
   // none: local data is only what was written while upstream was down (cleared after a drain);
   // writes: forwarded writes are mirrored locally off the hot path, so reads during an outage
-  // see them (possibly stale). Default: none.
+  // see them (possibly stale); replica: respite follows upstream as a Redis replica (PSYNC) and
+  // applies its replication stream, so the local copy is upstream's own, in its order. Default:
+  // none.
   std::string warm = "none";
 };
 

@@ -330,7 +330,7 @@ const std::vector<Setting>& Settings() {
     s.push_back(Choice("fallback", "mode", [](auto& c) -> auto& { return c.fallback.mode; },
                        {"off", "read-only", "full"}));
     s.push_back(Choice("fallback", "warm", [](auto& c) -> auto& { return c.fallback.warm; },
-                       {"none", "writes"}));
+                       {"none", "writes", "replica"}));
     s.push_back(Size(
         "journal", "max_bytes", [](auto& c) -> auto& { return c.journal.max_bytes; }));
     s.push_back(Size(

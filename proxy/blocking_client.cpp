@@ -178,6 +178,38 @@ bool BlockingClient::Read(uint32_t timeout_ms, std::string* reply, std::string* 
   }
 }
 
+bool BlockingClient::ReadSome(uint32_t timeout_ms, std::string* out, std::string* error) {
+  if (fd_ < 0) {
+    *error = "not connected";
+    return false;
+  }
+  if (!in_.empty()) {
+    out->append(in_);
+    in_.clear();
+    return true;
+  }
+  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  if (!WaitFor(fd_, POLLIN, deadline, error)) {
+    if (*error == kTimedOutError) return true;
+    Close();
+    return false;
+  }
+  char buf[64 * 1024];
+  const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+  if (n > 0) {
+    out->append(buf, static_cast<size_t>(n));
+  } else if (n == 0) {
+    *error = "connection closed by upstream";
+    Close();
+    return false;
+  } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+    *error = std::strerror(errno);
+    Close();
+    return false;
+  }
+  return true;
+}
+
 bool BlockingClient::Call(std::string_view request, uint32_t timeout_ms, std::string* reply,
                           std::string* error) {
   return Send(request, timeout_ms, error) && Read(timeout_ms, reply, error);

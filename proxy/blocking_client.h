@@ -33,6 +33,10 @@ class BlockingClient {
   bool Send(std::string_view request, uint32_t timeout_ms, std::string* error);
   // Reads one complete reply within `timeout_ms` into *reply (RESP bytes).
   bool Read(uint32_t timeout_ms, std::string* reply, std::string* error);
+  // Raw bytes for a stream that is not framed as replies (replication: the RDB payload and the
+  // command stream). Appends what is buffered or arrives within `timeout_ms` to *out; a timeout
+  // appends nothing and keeps the connection. False (closed) on EOF or a socket error.
+  bool ReadSome(uint32_t timeout_ms, std::string* out, std::string* error);
   // Send, then Read.
   bool Call(std::string_view request, uint32_t timeout_ms, std::string* reply, std::string* error);
 

@@ -9,6 +9,7 @@
 #include "proxy/server.h"
 #include "proxy/store_executor.h"
 #include "proxy/time_util.h"
+#include "proxy/warm/replica_follower.h"
 
 namespace respite::proxy {
 
@@ -51,13 +52,18 @@ void Failover::Start(uint64_t journal_entries) {
     auto replayer = std::make_unique<Replayer>(config_, *this, *store_);
     std::lock_guard lock(mu_);
     replayer_ = std::move(replayer);
+    if (config_.fallback.warm == "replica") {
+      follower_ = std::make_unique<ReplicaFollower>(config_, *this, *store_);
+    }
   }
   health_ = std::make_unique<HealthMonitor>(config_, *this, &server_.stall_board());
   health_->Start();
   if (replayer_) replayer_->Start();
+  if (follower_) follower_->Start();
 }
 
 void Failover::Stop() {
+  if (follower_) follower_->Stop();
   if (replayer_) replayer_->Stop();
   if (health_) health_->Stop();
   Resume();
@@ -185,6 +191,7 @@ void Failover::Transition(State to, std::string_view reason) {
   transitions_.fetch_add(1, std::memory_order_relaxed);
   state_.store(to, std::memory_order_release);
   if (replayer_) replayer_->Wake();
+  if (follower_) follower_->Wake();
   if (from == State::kForward && to == State::kLocal) {
     spdlog::warn("upstream down ({}), serving locally", reason);
     server_.OnUpstreamDown();

@@ -20,6 +20,7 @@ namespace respite::proxy {
 
 class HealthMonitor;
 class Replayer;
+class ReplicaFollower;
 class Server;
 class StoreExecutor;
 
@@ -80,6 +81,8 @@ class Failover {
   const HealthMonitor* health() const { return health_.get(); }
   Replayer* replayer() { return replayer_.get(); }
   const Replayer* replayer() const { return replayer_.get(); }
+  // fallback.warm: replica only.
+  const ReplicaFollower* follower() const { return follower_.get(); }
 
  private:
   void Transition(State to, std::string_view reason);  // needs mu_
@@ -102,6 +105,7 @@ class Failover {
   std::string last_reason_;
   std::unique_ptr<HealthMonitor> health_;
   std::unique_ptr<Replayer> replayer_;
+  std::unique_ptr<ReplicaFollower> follower_;
 };
 
 }  // namespace respite::proxy

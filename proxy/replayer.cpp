@@ -280,8 +280,9 @@ Replayer::Outcome Replayer::Drain(BlockingClient& client, std::string* error) {
   const auto pause_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(now - pause_started).count();
   // Upstream now has everything. With fallback.warm none local data would only go stale; with
-  // writes it is the mirror, kept warm for the next outage.
-  if (config_.fallback.warm != "writes") {
+  // writes it is the mirror, kept warm for the next outage; with replica the follower's full
+  // resync replaces it.
+  if (config_.fallback.warm == "none") {
     storage::Status cleared = store_.Call([](LocalStore& s) { return s.keyspace().Flush(-1); });
     if (!cleared.ok()) spdlog::warn("clearing local data after replay: {}", cleared.ToString());
   }

@@ -14,6 +14,7 @@
 #include "proxy/server.h"
 #include "proxy/store_executor.h"
 #include "proxy/time_util.h"
+#include "proxy/warm/replica_follower.h"
 #include "resp/command_table.h"
 
 namespace respite::proxy {
@@ -65,6 +66,17 @@ StatusSnapshot CollectStatus(Server& server) {
     s.replayed_total = replayer->replayed_total();
     s.dead_lettered_total = replayer->dead_lettered_total();
     s.cursor_alarm = replayer->cursor_alarm();
+  }
+  s.warm = config.fallback.warm;
+  if (const ReplicaFollower* follower = failover.follower()) {
+    const ReplicaFollower::Snapshot f = follower->Read();
+    s.replica_state = f.state;
+    s.replica_error = f.last_error;
+    s.replica_offset = f.offset;
+    s.replica_full_syncs = f.full_syncs;
+    s.replica_keys_loaded = f.keys_loaded;
+    s.replica_applied = f.commands_applied;
+    s.replica_apply_errors = f.apply_errors;
   }
   const Failover::DrainStats drain = failover.last_drain();
   s.last_drain_entries = drain.entries;
@@ -179,6 +191,18 @@ std::string RenderStatusJson(const StatusSnapshot& s) {
                                         static_cast<double>(s.last_drain_ms));
   boolean("cursor_alarm", s.cursor_alarm);
   j += '}';
+  open("warm");
+  str("mode", s.warm);
+  if (s.warm == "replica") {
+    str("state", s.replica_state);
+    num("offset", static_cast<double>(s.replica_offset));
+    num("full_syncs", static_cast<double>(s.replica_full_syncs));
+    num("keys_loaded", static_cast<double>(s.replica_keys_loaded));
+    num("commands_applied", static_cast<double>(s.replica_applied));
+    num("apply_errors", static_cast<double>(s.replica_apply_errors));
+    str("last_error", s.replica_error);
+  }
+  j += '}';
   open("store");
   boolean("open", s.store_open);
   num("bytes", static_cast<double>(s.store_bytes));
@@ -261,6 +285,19 @@ std::string RenderPrometheus(const StatusSnapshot& s, Server& server) {
   help("respite_replay_cursor_alarm", "gauge",
        "1 when upstream lost entries it had applied (FLUSHALL, restart without persistence).");
   sample("respite_replay_cursor_alarm", s.cursor_alarm ? 1 : 0);
+  if (s.warm == "replica") {
+    help("respite_warm_replica_streaming", "gauge",
+         "1 while the local copy follows upstream's replication stream (fallback.warm replica).");
+    sample("respite_warm_replica_streaming", s.replica_state == "streaming" ? 1 : 0);
+    help("respite_warm_replica_full_syncs_total", "counter", "Full resyncs loaded from upstream.");
+    sample("respite_warm_replica_full_syncs_total", static_cast<double>(s.replica_full_syncs));
+    help("respite_warm_replica_commands_total", "counter",
+         "Commands of upstream's replication stream applied to the local copy.");
+    sample("respite_warm_replica_commands_total", static_cast<double>(s.replica_applied));
+    help("respite_warm_replica_apply_errors_total", "counter",
+         "Commands of upstream's replication stream the local store refused (the copy may lag).");
+    sample("respite_warm_replica_apply_errors_total", static_cast<double>(s.replica_apply_errors));
+  }
   help("respite_store_bytes", "gauge", "Approximate size of the local store on disk.");
   sample("respite_store_bytes", static_cast<double>(s.store_bytes));
   help("respite_clients", "gauge", "Client connections open now.");
@@ -348,6 +385,12 @@ std::string RenderInfoSection(const StatusSnapshot& s) {
   integer("respite_replayed_total", s.replayed_total);
   integer("respite_last_replay_entries", s.last_drain_entries);
   integer("respite_last_replay_ms", s.last_drain_ms);
+  if (s.warm == "replica") {
+    line("respite_warm_replica_state", s.replica_state);
+    integer("respite_warm_replica_offset", s.replica_offset);
+    integer("respite_warm_replica_full_syncs", s.replica_full_syncs);
+    integer("respite_warm_replica_apply_errors", s.replica_apply_errors);
+  }
   integer("respite_store_bytes", s.store_bytes);
   integer("respite_clients", s.clients);
   return out;

@@ -42,6 +42,12 @@ struct StatusSnapshot {
   uint64_t last_drain_entries = 0, last_drain_ms = 0, last_drain_pause_ms = 0;
   bool cursor_alarm = false;
 
+  // fallback.warm: replica (DESIGN: the follower of upstream's replication stream).
+  std::string warm;  // none, writes, replica
+  std::string replica_state, replica_error;
+  uint64_t replica_offset = 0, replica_full_syncs = 0, replica_keys_loaded = 0;
+  uint64_t replica_applied = 0, replica_apply_errors = 0;
+
   uint64_t store_bytes = 0;
   uint64_t clients = 0, connections_total = 0, parked_clients = 0, auth_failures_total = 0;
   uint32_t io_threads = 0;

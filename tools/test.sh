@@ -27,9 +27,10 @@ step "Redis' own suite in LOCAL mode (scripting, functions, pubsub, type/stream,
 # their reasons in tests/redis-suite/local-skip.txt (the run prints them).
 RESPITE_ARGS="--mode local" RESPITE_SUITE_UNITS="unit/scripting unit/functions unit/pubsub unit/type/stream unit/type/stream-cgroups unit/bitops unit/bitfield unit/sort unit/geo" \
   tests/redis-suite/run.sh
-step "client libraries through an outage (redis-py Lock, node redlock)"
-# redis-py's Lock and Redlock (npm, pinned by tests/clients/package-lock.json) lock and count
-# through respite while its Redis is SIGKILLed and restarted: no errors, no lost updates.
+step "client libraries through an outage (redis-py Lock, node redlock, BullMQ)"
+# redis-py's Lock, Redlock and BullMQ (npm, pinned by tests/clients/package-lock.json) lock, count
+# and run a job queue through respite (fallback.warm replica) while its Redis is SIGKILLed and
+# restarted: no errors, no lost updates, every acknowledged job completed exactly once.
 tests/clients/run.sh
 
 if [ "${RESPITE_TEST_QUICK:-0}" = 1 ]; then exit 0; fi

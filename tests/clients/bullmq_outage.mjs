@@ -77,7 +77,12 @@ const worker = new Worker(queueName, async (job) => {
   return job.data.n;
 }, { ...opts, concurrency: 4 });
 worker.on("error", (e) => note("worker", e));
-worker.on("failed", (job, e) => note("failed", `job ${job?.id} n=${job?.data?.n}: ${e?.message}`));
+// A job the worker fails because its completion (moveToFinished) met -TRYAGAIN: that completion's
+// outcome is unknown (it may have run upstream), so BullMQ's failure is listed with the unknowns.
+worker.on("failed", (job, e) => {
+  const entry = { t: since(), what: "failed", error: `job ${job?.id} n=${job?.data?.n}: ${e?.message}` };
+  (isTryAgain(e) ? unknown : errors).push(entry);
+});
 worker.on("stalled", (id) => note("stalled", `job ${id}`));
 worker.on("completed", (job) => {
   const entry = { id: job.id, t: since(), local: state === "local" };
