@@ -107,7 +107,9 @@ Status WriteStream(CommandContext& ctx, std::string_view key, const rdb::RdbStre
     groups.Put(StreamGroup{g.name, FromRdb(g.last_id), g.entries_read});
     ++info.groups;
     for (const rdb::RdbConsumer& c : g.consumers) {
-      groups.PutConsumer(g.name, StreamConsumer{c.name, c.seen_ms});
+      if (Status s = groups.PutConsumer(g.name, StreamConsumer{c.name, c.seen_ms}); !s.ok()) {
+        return s;
+      }
     }
     for (const rdb::RdbPending& p : g.pel) {
       PendingEntry entry{FromRdb(p.id), p.consumer, p.delivery_ms, p.delivery_count};
