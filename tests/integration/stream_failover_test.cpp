@@ -1,0 +1,342 @@
+// Fault test of stream ids across an upstream outage (DESIGN.md "Stage 2 decisions": an id
+// upstream has moved past is re-added with a new id and later entries naming the old id follow).
+// Real redis-server (appendonly, appendfsync always: a SIGKILL keeps every acknowledged write) and
+// respite. One stream, two producers: one through respite, one straight to redis. A consumer
+// group is read through respite (XREADGROUP, XACK) while upstream is down. The direct producer
+// writes to the restarted redis before respite replays, so the ids respite's producer got while
+// local are at or below the stream's top upstream when they are replayed.
+//
+// Deterministic: respite is pinned to LOCAL (RESPITE MODE LOCAL) once it has failed over, so the
+// direct producer's writes to the restarted redis come before the replay, whatever the health
+// checks see; every wait is a poll of a count or of respite's state.
+//
+// Checked at the end, read directly from redis:
+// - every acknowledged XADD of both producers is in the stream exactly once (by its fields), one
+//   of unknown outcome at most once, nothing else;
+// - no entry whose XACK was acknowledged is pending, and no entry is delivered to the group twice
+//   (the group's last id followed the re-added entries);
+// - respite counted the re-added ids and the rewritten entries, and dead-lettered nothing.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/client.h"
+#include "tests/support/http_client.h"
+#include "tests/support/process.h"
+#include "tests/support/prometheus_text.h"
+#include "tests/support/reconnecting_client.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/respite_process.h"
+#include "tests/support/wait.h"
+
+namespace respite::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr char kStream[] = "xf:stream";
+constexpr char kGroup[] = "xf:group";
+constexpr long long kEach = 40;  // what each wait asks of a producer or the consumer
+
+RedisOptions Persistent() {
+  RedisOptions options;
+  options.extra_args = {"--appendonly", "yes", "--appendfsync", "always"};
+  return options;
+}
+
+RespiteOptions FastFailover(const std::string& upstream_url) {
+  RespiteOptions options;
+  options.upstream_url = upstream_url;
+  options.log_level = "info";
+  options.env = {"RESPITE_HEALTH_INTERVAL_MS=100",          "RESPITE_HEALTH_TIMEOUT_MS=500",
+                 "RESPITE_HEALTH_UNHEALTHY_AFTER=2",        "RESPITE_HEALTH_HEALTHY_AFTER=2",
+                 "RESPITE_BREAKER_BACKOFF_BASE_MS=50",      "RESPITE_BREAKER_BACKOFF_MAX_MS=500",
+                 "RESPITE_UPSTREAM_REQUEST_TIMEOUT_MS=2000"};
+  return options;
+}
+
+std::string StringOf(const redisReply* r) {
+  return r != nullptr && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
+             ? std::string(r->str, r->len)
+             : std::string();
+}
+
+// An entry's identity: its fields ("src", "n"), e.g. "r:17" or "d:3".
+std::string ContentOf(const redisReply* fields) {
+  std::string src, n;
+  if (fields == nullptr || fields->type != REDIS_REPLY_ARRAY) return "?";
+  for (size_t i = 0; i + 1 < fields->elements; i += 2) {
+    const std::string name = StringOf(fields->element[i]);
+    if (name == "src") src = StringOf(fields->element[i + 1]);
+    if (name == "n") n = StringOf(fields->element[i + 1]);
+  }
+  return src + ":" + n;
+}
+
+// Phases set by the main thread.
+enum Phase : int { kBefore = 0, kDown = 1, kRestarted = 2, kAfter = 3 };
+
+// One producer's replies: the n of each acknowledged XADD by phase, and those of unknown outcome.
+struct Produced {
+  std::mutex mu;
+  std::map<int, long long> acked_by_phase;
+  std::set<std::string> acked, unknown;
+  std::vector<std::string> errors;
+  void Note(int phase, const std::string& content, const Reply& r) {
+    std::lock_guard lock(mu);
+    if (r && r->type == REDIS_REPLY_STRING) {
+      acked.insert(content);
+      ++acked_by_phase[phase];
+    } else if (!r || r.IsErrorPrefix("TRYAGAIN")) {
+      unknown.insert(content);  // reply lost at the kill: upstream may have it
+    } else {
+      errors.push_back(content + ": " + r.Describe());
+      unknown.insert(content);
+    }
+  }
+  long long In(int phase) {
+    std::lock_guard lock(mu);
+    return acked_by_phase[phase];
+  }
+};
+
+class StreamFailoverTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    if (HasFailure() && respite_) {
+      std::cerr << "---- respite log (" << respite_->dir() << ") ----\n"
+                << respite_->process().Log(32768) << "\n----\n";
+    }
+  }
+
+  bool InState(const std::string& state) {
+    Client c = respite_->Connect(1s);
+    Reply r = c.Command({"RESPITE", "STATUS"});
+    return r && r->type == REDIS_REPLY_STRING &&
+           std::string(r->str, r->len).find("respite_state:" + state) != std::string::npos;
+  }
+
+  PrometheusText Metrics() {
+    HttpResponse r = HttpRequest(respite_->admin_port(), "GET", "/metrics");
+    EXPECT_EQ(r.status, 200) << r.error;
+    PrometheusText m = ParsePrometheusText(r.body);
+    EXPECT_EQ(m.error, "");
+    return m;
+  }
+
+  std::unique_ptr<RedisServer> redis_;
+  std::unique_ptr<RespiteProcess> respite_;
+};
+
+TEST_F(StreamFailoverTest, ReplayedXaddsBelowTheTopAreReaddedAndAcksFollowTheNewIds) {
+  redis_ = std::make_unique<RedisServer>(Persistent());
+  ASSERT_EQ(redis_->Start(), "");
+  respite_ = std::make_unique<RespiteProcess>(FastFailover(redis_->Url()));
+  ASSERT_EQ(respite_->Start(), "");
+
+  std::atomic<int> phase{kBefore};
+  std::atomic<bool> stop{false}, consume{false};
+  Produced through_respite, direct;
+
+  std::vector<std::thread> threads;
+  threads.emplace_back([&] {
+    ReconnectingClient w(*respite_);
+    for (long long i = 0; !stop.load(); ++i) {
+      const int at = phase.load();
+      const std::string n = std::to_string(i);
+      through_respite.Note(at, "r:" + n, w.Command({"XADD", kStream, "*", "src", "r", "n", n}));
+      std::this_thread::sleep_for(1ms);  // a steady producer, not a flood
+    }
+  });
+  threads.emplace_back([&] {
+    std::unique_ptr<Client> c;
+    for (long long i = 0; !stop.load();) {
+      const int at = phase.load();
+      if (!c || !c->ok()) {
+        c = std::make_unique<Client>(redis_->Connect(1s));
+        if (!c->ok()) {
+          std::this_thread::sleep_for(5ms);  // redis is down: try again
+          continue;
+        }
+      }
+      const std::string n = std::to_string(i++);
+      Reply r = c->Command({"XADD", kStream, "*", "src", "d", "n", n});
+      if (!r) c.reset();
+      direct.Note(at, "d:" + n, r);
+      std::this_thread::sleep_for(1ms);
+    }
+  });
+
+  // The consumer, through respite, from the outage on: the group is made then (with the stream's
+  // entries respite has locally), read and acknowledged while local and after the cutover.
+  std::mutex consumer_mu;
+  std::map<int, long long> acked_reads;    // by phase
+  std::set<std::string> ack_acknowledged;  // contents whose XACK was acknowledged
+  std::vector<std::string> delivered_twice, consumer_errors;
+  std::set<std::string> delivered;
+  threads.emplace_back([&] {
+    while (!consume.load() && !stop.load()) std::this_thread::sleep_for(1ms);
+    ReconnectingClient c(*respite_);
+    Reply made = c.Command({"XGROUP", "CREATE", kStream, kGroup, "0", "MKSTREAM"});
+    if (!made.IsStatus("OK")) {
+      std::lock_guard lock(consumer_mu);
+      consumer_errors.push_back("XGROUP CREATE: " + made.Describe());
+      return;
+    }
+    while (!stop.load()) {
+      const int at = phase.load();
+      Reply r =
+          c.Command({"XREADGROUP", "GROUP", kGroup, "c1", "COUNT", "10", "STREAMS", kStream, ">"});
+      std::vector<std::string> ids, contents;
+      if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 1) {
+        const redisReply* entries = r->element[0]->element[1];
+        for (size_t i = 0; i < entries->elements; ++i) {
+          ids.push_back(StringOf(entries->element[i]->element[0]));
+          contents.push_back(ContentOf(entries->element[i]->element[1]));
+        }
+      } else if (!r.IsNil()) {
+        std::lock_guard lock(consumer_mu);
+        consumer_errors.push_back("XREADGROUP: " + r.Describe());
+        continue;
+      }
+      if (ids.empty()) {
+        std::this_thread::sleep_for(2ms);
+        continue;
+      }
+      std::vector<std::string> ack = {"XACK", kStream, kGroup};
+      ack.insert(ack.end(), ids.begin(), ids.end());
+      Reply acked = c.Command(ack);
+      std::lock_guard lock(consumer_mu);
+      for (const std::string& content : contents) {
+        if (!delivered.insert(content).second) delivered_twice.push_back(content);
+      }
+      if (acked && acked->type == REDIS_REPLY_INTEGER) {
+        ack_acknowledged.insert(contents.begin(), contents.end());
+        acked_reads[at] += static_cast<long long>(contents.size());
+      } else {
+        consumer_errors.push_back("XACK: " + acked.Describe());
+      }
+    }
+  });
+  auto acked_reads_in = [&](int at) {
+    std::lock_guard lock(consumer_mu);
+    return acked_reads[at];
+  };
+
+  ASSERT_TRUE(WaitFor(
+      [&] { return through_respite.In(kBefore) >= kEach && direct.In(kBefore) >= kEach; }, 20s));
+
+  // The outage: respite serves locally, pinned there until the direct producer has written to
+  // the restarted redis.
+  redis_->Kill();
+  phase.store(kDown);
+  ASSERT_TRUE(WaitFor([&] { return InState("local"); }, 10s));
+  {
+    Client admin = respite_->Connect();
+    ASSERT_TRUE(admin.Command({"RESPITE", "MODE", "local"}).IsStatus("OK"));
+  }
+  consume.store(true);
+  ASSERT_TRUE(WaitFor(
+      [&] { return through_respite.In(kDown) >= kEach && acked_reads_in(kDown) >= kEach; }, 20s));
+
+  ASSERT_EQ(redis_->Restart(), "");
+  phase.store(kRestarted);
+  ASSERT_TRUE(WaitFor([&] { return direct.In(kRestarted) >= kEach; }, 20s));
+  // Writes respite serves locally now come after the direct ones on the clock: they replay as
+  // they are; those from before the restart are below the top and get new ids.
+  ASSERT_TRUE(WaitFor([&] { return acked_reads_in(kRestarted) >= 1; }, 20s));
+  {
+    Client admin = respite_->Connect();
+    ASSERT_TRUE(admin.Command({"RESPITE", "MODE", "auto"}).IsStatus("OK"));
+  }
+  ASSERT_TRUE(WaitFor([&] { return InState("forward"); }, 30s)) << "no cutover within 30 s";
+  phase.store(kAfter);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return through_respite.In(kAfter) >= kEach && direct.In(kAfter) >= kEach &&
+               acked_reads_in(kAfter) >= kEach;
+      },
+      20s));
+  stop.store(true);
+  for (std::thread& t : threads) t.join();
+
+  EXPECT_TRUE(through_respite.errors.empty()) << through_respite.errors.front();
+  EXPECT_TRUE(direct.errors.empty()) << direct.errors.front();
+  EXPECT_TRUE(consumer_errors.empty()) << consumer_errors.front();
+
+  // ---- every entry exactly once ----
+  Client redis = redis_->Connect();
+  ASSERT_TRUE(redis.ok());
+  Reply all = redis.Command({"XRANGE", kStream, "-", "+"});
+  ASSERT_TRUE(all && all->type == REDIS_REPLY_ARRAY) << all.Describe();
+  std::map<std::string, int> copies;
+  std::map<std::string, std::string> content_of;  // id -> content
+  for (size_t i = 0; i < all->elements; ++i) {
+    const std::string content = ContentOf(all->element[i]->element[1]);
+    ++copies[content];
+    content_of[StringOf(all->element[i]->element[0])] = content;
+  }
+  std::vector<std::string> doubled, lost, stray;
+  for (const auto& [content, n] : copies) {
+    if (n > 1) doubled.push_back(content);
+    const bool known = through_respite.acked.count(content) ||
+                       through_respite.unknown.count(content) || direct.acked.count(content) ||
+                       direct.unknown.count(content);
+    if (!known) stray.push_back(content);
+  }
+  for (const Produced* p : {&through_respite, &direct}) {
+    for (const std::string& content : p->acked) {
+      if (copies.count(content) == 0) lost.push_back(content);
+    }
+  }
+  EXPECT_TRUE(doubled.empty()) << doubled.size() << " entries twice, first " << doubled.front();
+  EXPECT_TRUE(lost.empty()) << lost.size() << " acknowledged entries lost, first " << lost.front();
+  EXPECT_TRUE(stray.empty()) << stray.size() << " entries never sent, first " << stray.front();
+
+  // ---- every acknowledged XACK applied, no delivery twice ----
+  Reply pending = redis.Command({"XPENDING", kStream, kGroup, "-", "+", "1000000"});
+  ASSERT_TRUE(pending && pending->type == REDIS_REPLY_ARRAY) << pending.Describe();
+  std::vector<std::string> acked_but_pending;
+  for (size_t i = 0; i < pending->elements; ++i) {
+    const std::string id = StringOf(pending->element[i]->element[0]);
+    const std::string content = content_of.count(id) ? content_of[id] : "(deleted) " + id;
+    if (ack_acknowledged.count(content)) acked_but_pending.push_back(content);
+  }
+  EXPECT_TRUE(acked_but_pending.empty())
+      << acked_but_pending.size() << " acknowledged XACKs not applied, first "
+      << acked_but_pending.front();
+  EXPECT_TRUE(delivered_twice.empty())
+      << delivered_twice.size() << " entries delivered to the group twice, first "
+      << delivered_twice.front();
+
+  // ---- counted, logged, nothing dead-lettered ----
+  PrometheusText m = Metrics();
+  const double readded = m.Value("respite_replay_stream_ids_rewritten_total");
+  const double rewritten = m.Value("respite_replay_stream_id_references_rewritten_total");
+  EXPECT_GT(readded, 0);
+  EXPECT_GT(rewritten, 0);
+  EXPECT_EQ(m.Value("respite_deadletter_entries"), 0);
+  EXPECT_NE(ReadFile(respite_->process().log_path()).find("re-added as"), std::string::npos);
+
+  std::cerr << "stream: " << all->elements << " entries; through respite "
+            << through_respite.acked.size() << " acknowledged (" << through_respite.In(kDown)
+            << " while down, " << through_respite.In(kRestarted) << " after the restart), "
+            << through_respite.unknown.size() << " unknown; direct " << direct.acked.size()
+            << " acknowledged, " << direct.unknown.size() << " unknown; consumer acked "
+            << ack_acknowledged.size() << " (" << acked_reads_in(kDown) + acked_reads_in(kRestarted)
+            << " while local), " << pending->elements << " pending; re-added " << readded
+            << ", rewritten entries " << rewritten << "\n";
+}
+
+}  // namespace
+}  // namespace respite::test
