@@ -393,9 +393,10 @@ bool Replayer::SendBatch(BlockingClient& client, const std::vector<JournalEntry>
   in_flight->started_ns = MonotonicNs();
   // MULTI alone first: were it refused (renamed, denied by an ACL) the entries behind it in a
   // pipeline would run one by one, outside any transaction, and the cursor could miss them.
+  // After a WATCH, MULTI went with the reads of the stream tops.
   std::string multi;
-  if (!client.Call(kMulti, timeout, &multi, error)) return false;
-  if (multi[0] == '-') {
+  if (!in_flight->multi_open && !client.Call(kMulti, timeout, &multi, error)) return false;
+  if (!in_flight->multi_open && multi[0] == '-') {
     *error = "MULTI refused: " + ErrorText(multi);
     return false;
   }
@@ -426,9 +427,12 @@ bool Replayer::FinishBatch(BlockingClient& client, const std::vector<JournalEntr
   batch_duration_.Observe(MonotonicNs() - in_flight.started_ns);
   if (exec.starts_with("*-1") && in_flight.watched && !own_rejected && rejected.empty()) {
     // Another writer touched a stream between our read of its top and EXEC: nothing ran. The
-    // batch is read, planned and sent again; back off a little if that keeps happening.
-    if (++watch_aborts_ > 2) SleepMs(std::min<uint64_t>(1u << std::min(watch_aborts_, 6u), 50));
-    spdlog::debug("replay batch aborted: a stream it writes changed upstream; retrying");
+    // batch is read, planned and sent again.
+    // No backoff: the other writer does not retry against us, so waiting would not help.
+    if (++watch_aborts_ % 100 == 0) {
+      spdlog::info("{} replay batches in a row aborted: streams they write change upstream",
+                   watch_aborts_);
+    }
     return true;
   }
   watch_aborts_ = 0;
@@ -507,6 +511,7 @@ bool Replayer::FinishBatch(BlockingClient& client, const std::vector<JournalEntr
 bool Replayer::PlanStreamIds(BlockingClient& client, const std::vector<JournalEntry>& batch,
                              InFlight* in_flight, std::string* error) {
   in_flight->watched = false;
+  in_flight->multi_open = false;
   in_flight->plan = {};
   const std::vector<std::pair<int, std::string>> streams = StreamsToCheck(batch);
   if (streams.empty() && stream_ids_.empty()) return true;
@@ -533,6 +538,9 @@ bool Replayer::PlanStreamIds(BlockingClient& client, const std::vector<JournalEn
       xinfo_of.push_back(-1);
     }
     resp::AppendCommand(&request, {"TIME"});
+    // MULTI in the same write: the time between the WATCH and EXEC (when another writer's XADD
+    // aborts the batch) is one round trip shorter.
+    request.append(kMulti);
     const uint32_t timeout = config_.upstream.request_timeout_ms;
     if (!client.Send(request, timeout, error)) return false;
     in_flight->watched = true;
@@ -562,6 +570,12 @@ bool Replayer::PlanStreamIds(BlockingClient& client, const std::vector<JournalEn
       std::from_chars(usec.data(), usec.data() + usec.size(), micros);
       now_ms = seconds * 1000 + micros / 1000;
     }
+    if (!client.Read(timeout, &reply, error)) return false;
+    if (reply[0] == '-') {
+      *error = "MULTI refused: " + ErrorText(reply);
+      return false;
+    }
+    in_flight->multi_open = true;
   }
   in_flight->plan = PlanBatch(batch, std::move(tops), now_ms, &stream_ids_);
   const BatchPlan& plan = in_flight->plan;

@@ -85,7 +85,8 @@ class Replayer {
   struct InFlight {
     std::vector<int> queued;
     uint64_t started_ns = 0;
-    bool watched = false;  // streams WATCHed: a nil EXEC means another writer came in between
+    bool watched = false;     // streams WATCHed: a nil EXEC means another writer came in between
+    bool multi_open = false;  // MULTI was sent (and accepted) with the WATCH
     BatchPlan plan;
   };
   // Reads the tops of the streams the batch XADDs to (under WATCH), plans the stream ids the
@@ -129,7 +130,7 @@ class Replayer {
   std::atomic<uint64_t> stream_ids_rewritten_{0};
   std::atomic<uint64_t> stream_id_refs_rewritten_{0};
   StreamIdRewrites stream_ids_;  // persisted in the journal's replay records
-  uint32_t watch_aborts_ = 0;    // consecutive nil EXECs
+  uint64_t watch_aborts_ = 0;    // consecutive nil EXECs
   Histogram batch_duration_;
   std::atomic<CircuitBreaker::State> breaker_state_{CircuitBreaker::State::kClosed};
 };
