@@ -479,12 +479,15 @@ bool Replayer::FinishBatch(BlockingClient& client, const std::vector<JournalEntr
   NoteStreamIds(batch, in_flight.plan, failed);
   const uint64_t last = batch.back().seq;
   const int64_t now = WallMs();
-  const bool had_rules = !stream_ids_.empty();
+  // Rules go once the journal is empty and no client can add to it before the switch to
+  // upstream (clients paused for the cutover, or forwarding): while clients are still served
+  // locally, one may yet acknowledge an entry by the id it got during the outage.
+  const bool had_rules = !stream_ids_.empty() &&
+                         (failover_.paused() || failover_.state() == Failover::State::kForward);
   bool rules_cleared = false;
   storage::Status s = store_.Call([&](LocalStore& st) {
     for (const auto& [index, text] : failed) st.journal().DeadLetterEntry(batch[index], text, now);
     storage::Status removed = st.journal().RemoveThrough(last);
-    // Drained: no entry is left to name an old id.
     if (removed.ok() && had_rules && st.journal().pending_entries() == 0) {
       removed = storage::ClearReplayRecords(st.engine());
       rules_cleared = removed.ok();
