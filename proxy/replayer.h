@@ -20,6 +20,7 @@
 #include "config/config.h"
 #include "proxy/circuit_breaker.h"
 #include "proxy/metrics.h"
+#include "proxy/stream_id_rewrite.h"
 
 namespace respite::storage {
 struct JournalEntry;
@@ -40,6 +41,10 @@ class Replayer {
 
   uint64_t replayed_total() const { return replayed_.load(); }
   uint64_t dead_lettered_total() const { return dead_lettered_.load(); }
+  // Journaled XADDs re-added with a new id because upstream had moved past theirs, and later
+  // entries whose stream ids were rewritten to such a new id (see stream_id_rewrite.h).
+  uint64_t stream_ids_rewritten_total() const { return stream_ids_rewritten_.load(); }
+  uint64_t stream_id_references_rewritten_total() const { return stream_id_refs_rewritten_.load(); }
   // Set when the cursor vanished upstream while entries had been applied (FLUSHALL, eviction).
   bool cursor_alarm() const { return cursor_alarm_.load(); }
   CircuitBreaker::State breaker_state() const { return breaker_state_.load(); }
@@ -80,13 +85,23 @@ class Replayer {
   struct InFlight {
     std::vector<int> queued;
     uint64_t started_ns = 0;
+    bool watched = false;     // streams WATCHed: a nil EXEC means another writer came in between
+    bool multi_open = false;  // MULTI was sent (and accepted) with the WATCH
+    BatchPlan plan;
   };
+  // Reads the tops of the streams the batch XADDs to (under WATCH), plans the stream ids the
+  // batch sends and persists the rules the plan made, before anything of the batch is sent.
+  bool PlanStreamIds(BlockingClient& client, const std::vector<storage::JournalEntry>& batch,
+                     InFlight* in_flight, std::string* error);
   bool SendBatch(BlockingClient& client, const std::vector<storage::JournalEntry>& batch,
                  InFlight* in_flight, std::string* error);
   // Reads the batch's replies; dead-letters entries upstream refused; trims the journal.
   // *applied: false when upstream ran none of it (refused entries at queue time).
   bool FinishBatch(BlockingClient& client, const std::vector<storage::JournalEntry>& batch,
                    const InFlight& in_flight, std::string* error, bool* applied);
+  // Counts and logs the stream ids an applied batch re-added or rewrote (not the failed entries).
+  void NoteStreamIds(const std::vector<storage::JournalEntry>& batch, const BatchPlan& plan,
+                     const std::vector<std::pair<size_t, std::string>>& failed);
   bool ReplayBatch(BlockingClient& client, const std::vector<storage::JournalEntry>& batch,
                    std::string* error);
   // Sleeps up to `ms`, or until Wake() or Stop().
@@ -112,6 +127,10 @@ class Replayer {
   std::atomic<bool> retry_now_{false};
   std::atomic<bool> forward_drain_{false};
   std::atomic<uint64_t> breaker_opened_{0};
+  std::atomic<uint64_t> stream_ids_rewritten_{0};
+  std::atomic<uint64_t> stream_id_refs_rewritten_{0};
+  StreamIdRewrites stream_ids_;  // persisted in the journal's replay records
+  uint64_t watch_aborts_ = 0;    // consecutive nil EXECs
   Histogram batch_duration_;
   std::atomic<CircuitBreaker::State> breaker_state_{CircuitBreaker::State::kClosed};
 };

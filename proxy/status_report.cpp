@@ -65,6 +65,8 @@ StatusSnapshot CollectStatus(Server& server) {
     s.breaker_opened = replayer->breaker_opened_total();
     s.replayed_total = replayer->replayed_total();
     s.dead_lettered_total = replayer->dead_lettered_total();
+    s.stream_ids_rewritten = replayer->stream_ids_rewritten_total();
+    s.stream_id_references_rewritten = replayer->stream_id_references_rewritten_total();
     s.cursor_alarm = replayer->cursor_alarm();
   }
   s.warm = config.fallback.warm;
@@ -182,6 +184,9 @@ std::string RenderStatusJson(const StatusSnapshot& s) {
   open("replay");
   num("entries_total", static_cast<double>(s.replayed_total));
   num("dead_lettered_total", static_cast<double>(s.dead_lettered_total));
+  num("stream_ids_rewritten_total", static_cast<double>(s.stream_ids_rewritten));
+  num("stream_id_references_rewritten_total",
+      static_cast<double>(s.stream_id_references_rewritten));
   num("last_entries", static_cast<double>(s.last_drain_entries));
   num("last_duration_ms", static_cast<double>(s.last_drain_ms));
   num("last_pause_ms", static_cast<double>(s.last_drain_pause_ms));
@@ -282,6 +287,13 @@ std::string RenderPrometheus(const StatusSnapshot& s, Server& server) {
   sample("respite_deadletter_entries", static_cast<double>(s.dead_letters));
   help("respite_replay_entries_total", "counter", "Journal entries replayed upstream.");
   sample("respite_replay_entries_total", static_cast<double>(s.replayed_total));
+  help("respite_replay_stream_ids_rewritten_total", "counter",
+       "Journaled XADDs re-added with a new id: upstream had moved past theirs.");
+  sample("respite_replay_stream_ids_rewritten_total", static_cast<double>(s.stream_ids_rewritten));
+  help("respite_replay_stream_id_references_rewritten_total", "counter",
+       "Replayed entries whose stream ids were rewritten to a re-added entry's new id.");
+  sample("respite_replay_stream_id_references_rewritten_total",
+         static_cast<double>(s.stream_id_references_rewritten));
   help("respite_replay_cursor_alarm", "gauge",
        "1 when upstream lost entries it had applied (FLUSHALL, restart without persistence).");
   sample("respite_replay_cursor_alarm", s.cursor_alarm ? 1 : 0);
@@ -383,6 +395,7 @@ std::string RenderInfoSection(const StatusSnapshot& s) {
           static_cast<uint64_t>(AgeSeconds(s.now_ms, s.journal_oldest_ms)));
   integer("respite_dead_letters", s.dead_letters);
   integer("respite_replayed_total", s.replayed_total);
+  integer("respite_replay_stream_ids_rewritten", s.stream_ids_rewritten);
   integer("respite_last_replay_entries", s.last_drain_entries);
   integer("respite_last_replay_ms", s.last_drain_ms);
   if (s.warm == "replica") {
