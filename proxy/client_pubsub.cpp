@@ -129,8 +129,7 @@ void ClientSession::LocalPubSub(const Command& cmd) {
     // Without names: from every one of that kind, or a single null confirmation when none.
     std::vector<std::string> names(cmd.argv.begin() + 1, cmd.argv.end());
     if (names.empty()) {
-      const auto& all = subscriptions_.Names(kind);
-      names.assign(all.begin(), all.end());
+      names = subscriptions_.UnsubscribeOrder(kind);
       if (names.empty()) {
         w.PushHeader(3);
         w.Bulk(name);
@@ -170,9 +169,12 @@ bool ClientSession::PubSubContextReply(const Command& cmd, std::string* reply) {
     return true;
   }
   if (AllowedWhileSubscribed(spec->name)) return false;
-  w.Error("ERR Can't execute '" + std::string(spec->name) +
-          "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this "
-          "context");
+  const std::string refusal = "Can't execute '" + std::string(spec->name) +
+                              "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET "
+                              "are allowed in this context";
+  // Redis refuses an EXEC as an aborted transaction, in MULTI or not.
+  w.Error((spec->name == "exec" ? "EXECABORT Transaction discarded because of: " : "ERR ") +
+          refusal);
   return true;
 }
 

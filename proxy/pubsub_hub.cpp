@@ -59,7 +59,7 @@ int64_t PubSubHub::Publish(std::string_view channel, std::string_view message, b
     }
     if (!shard) {
       for (const auto& [pattern, list] : patterns_) {
-        if (!storage::GlobMatch(pattern, channel)) continue;
+        if (!storage::StringMatch(pattern, channel)) continue;
         for (const auto& s : list) receivers.push_back(Receiver{s, pattern, true});
       }
     }
@@ -85,7 +85,7 @@ std::vector<std::string> PubSubHub::Channels(std::optional<std::string_view> pat
   std::lock_guard lock(mu_);
   std::vector<std::string> names;
   for (const auto& [name, list] : shard ? shard_ : channels_) {
-    if (!pattern || storage::GlobMatch(*pattern, name)) names.push_back(name);
+    if (!pattern || storage::StringMatch(*pattern, name)) names.push_back(name);
   }
   return names;
 }
