@@ -65,17 +65,22 @@ int64_t PubSubHub::Publish(std::string_view channel, std::string_view message, b
     }
   }
   for (Receiver& r : receivers) {
-    boost::asio::post(r.to->io->context(),
-                      [to = r.to, from_pattern = r.from_pattern, pattern = std::move(r.pattern),
-                       channel = std::string(channel), message = std::string(message), shard] {
-                        if (to->session == nullptr) return;  // it left meanwhile
-                        to->session->OnLocalMessage(
-                            from_pattern ? "pmessage"
-                            : shard      ? "smessage"
-                                         : "message",
-                            from_pattern ? std::string_view(pattern) : std::string_view(), channel,
-                            message);
-                      });
+    IoThread* io = r.to->io;
+    std::function<void()> deliver = [to = r.to, from_pattern = r.from_pattern,
+                                     pattern = std::move(r.pattern), channel = std::string(channel),
+                                     message = std::string(message), shard] {
+      if (to->session == nullptr) return;  // it left meanwhile
+      to->session->OnLocalMessage(from_pattern ? "pmessage"
+                                  : shard      ? "smessage"
+                                               : "message",
+                                  from_pattern ? std::string_view(pattern) : std::string_view(),
+                                  channel, message);
+    };
+    if (poster_) {
+      poster_(io, std::move(deliver));
+    } else {
+      boost::asio::post(io->context(), std::move(deliver));
+    }
   }
   return static_cast<int64_t>(receivers.size());
 }

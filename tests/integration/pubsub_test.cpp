@@ -181,6 +181,25 @@ TEST_F(LocalPubSubTest, PunsubscribeAllGoesInSubscriptionOrder) {
   }
 }
 
+// A RESP3 client hearing its own PUBLISH (or its own write's keyspace event) gets the message
+// before the command's reply, as from Redis, and before the replies of commands it pipelined
+// after it (found by pubsub_diff_test.cpp: the message came after them).
+TEST_F(LocalPubSubTest, Resp3OwnMessageComesBeforeThePublishReply) {
+  RawConnection c(respite_->port());
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(c.Command({"HELLO", "3"}).has_value());
+  ASSERT_TRUE(c.Command({"CONFIG", "SET", "notify-keyspace-events", "E$"}).has_value());
+  ASSERT_TRUE(c.Command({"SUBSCRIBE", "c", "__keyevent@0__:set"}).has_value());
+  ASSERT_TRUE(c.ReadResp3(5s).has_value());  // the second confirmation
+  ASSERT_TRUE(c.Send(EncodeCommand({"PUBLISH", "c", "m"}) + EncodeCommand({"SET", "k", "v"}) +
+                     EncodeCommand({"PING", "end"})));
+  const std::string expected =
+      ">3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\nm\r\n:1\r\n"
+      ">3\r\n$7\r\nmessage\r\n$18\r\n__keyevent@0__:set\r\n$1\r\nk\r\n+OK\r\n$3\r\nend\r\n";
+  ASSERT_TRUE(c.ReadUntil("$3\r\nend\r\n", 5s)) << c.buffer();
+  EXPECT_EQ(c.buffer(), expected);
+}
+
 // Celery stores a task result as SETEX + PUBLISH in one MULTI; scripts publish too. Every message
 // reaches the subscriber, in publish order.
 TEST_F(LocalPubSubTest, PublishInsideMultiAndScriptsInOrder) {
