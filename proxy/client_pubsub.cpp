@@ -129,8 +129,7 @@ void ClientSession::LocalPubSub(const Command& cmd) {
     // Without names: from every one of that kind, or a single null confirmation when none.
     std::vector<std::string> names(cmd.argv.begin() + 1, cmd.argv.end());
     if (names.empty()) {
-      const auto& all = subscriptions_.Names(kind);
-      names.assign(all.begin(), all.end());
+      names = subscriptions_.UnsubscribeOrder(kind);
       if (names.empty()) {
         w.PushHeader(3);
         w.Bulk(name);
@@ -148,7 +147,7 @@ void ClientSession::LocalPubSub(const Command& cmd) {
       w.Integer(count());
     }
   }
-  AppendPush(reply, /*reply_to_command=*/true);
+  AppendPush(reply, PushPlace::kReply);
 }
 
 bool ClientSession::PubSubContextReply(const Command& cmd, std::string* reply) {
@@ -170,19 +169,24 @@ bool ClientSession::PubSubContextReply(const Command& cmd, std::string* reply) {
     return true;
   }
   if (AllowedWhileSubscribed(spec->name)) return false;
-  w.Error("ERR Can't execute '" + std::string(spec->name) +
-          "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this "
-          "context");
+  const std::string refusal = "Can't execute '" + std::string(spec->name) +
+                              "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET "
+                              "are allowed in this context";
+  // Redis refuses an EXEC as an aborted transaction, in MULTI or not.
+  w.Error((spec->name == "exec" ? "EXECABORT Transaction discarded because of: " : "ERR ") +
+          refusal);
   return true;
 }
 
-bool ClientSession::AppendPush(std::string_view push, bool reply_to_command) {
+bool ClientSession::AppendPush(std::string_view push, PushPlace place) {
   if (closed_) return false;
-  if (replies_.outstanding() == 0) {
+  // Every reply completed in order is in out_ already: appending there puts the push before the
+  // replies still owed.
+  if (replies_.outstanding() == 0 || place == PushPlace::kNow) {
     out_.append(push);
   } else {
-    Finish(replies_.Reserve(false,
-                            reply_to_command ? MetaFor(CommandPath::kProxy, false) : ReplyMeta{}),
+    Finish(replies_.Reserve(false, place == PushPlace::kReply ? MetaFor(CommandPath::kProxy, false)
+                                                              : ReplyMeta{}),
            push);
   }
   if (out_.size() + writing_.size() > io_.config().limits.client_output_buffer) {
@@ -207,7 +211,7 @@ void ClientSession::OnLocalMessage(std::string_view kind, std::string_view patte
   if (from_pattern) w.Bulk(pattern);
   w.Bulk(channel);
   w.Bulk(message);
-  AppendPush(push, /*reply_to_command=*/false);
+  AppendPush(push, PushPlace::kNow);
 }
 
 }  // namespace respite::proxy

@@ -711,7 +711,7 @@ void ClientSession::OnRelay(std::string_view reply) {
     --swallow_confirmations_;
     return;
   }
-  AppendPush(reply, /*reply_to_command=*/false);
+  AppendPush(reply, PushPlace::kAfterReplies);
 }
 
 void ClientSession::CompleteLocal(std::string_view reply) {

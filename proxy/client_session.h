@@ -167,9 +167,14 @@ class ClientSession final : public ReplySink {
   // A RESP2 client subscribed locally may only run what Redis allows in that context; PING
   // answers in its pub/sub form. True when `reply` is that answer.
   bool PubSubContextReply(const resp::Command& cmd, std::string* reply);
-  // A push (subscription confirmation, message): written even under CLIENT REPLY OFF, after the
-  // replies still owed. False when the output buffer limit closed the connection.
-  bool AppendPush(std::string_view push, bool reply_to_command);
+  // Where a push goes among the replies still owed: kReply, in its command's place (a
+  // subscription confirmation); kAfterReplies, after them (relayed from upstream); kNow, before
+  // them (a local message: the store delivers it in order with its replies, so those still owed
+  // are of commands that ran after its PUBLISH, and Redis writes it first too).
+  enum class PushPlace { kReply, kAfterReplies, kNow };
+  // A push: written even under CLIENT REPLY OFF. False when the output buffer limit closed the
+  // connection.
+  bool AppendPush(std::string_view push, PushPlace place);
   bool Subscribed() const { return subscriptions_.count() > 0; }
   // Mirrors the forwarded write answered by `tag` (if one waits) when `reply` is no error.
   void MirrorIfPending(uint64_t tag, std::string_view reply);

@@ -59,23 +59,28 @@ int64_t PubSubHub::Publish(std::string_view channel, std::string_view message, b
     }
     if (!shard) {
       for (const auto& [pattern, list] : patterns_) {
-        if (!storage::GlobMatch(pattern, channel)) continue;
+        if (!storage::StringMatch(pattern, channel)) continue;
         for (const auto& s : list) receivers.push_back(Receiver{s, pattern, true});
       }
     }
   }
   for (Receiver& r : receivers) {
-    boost::asio::post(r.to->io->context(),
-                      [to = r.to, from_pattern = r.from_pattern, pattern = std::move(r.pattern),
-                       channel = std::string(channel), message = std::string(message), shard] {
-                        if (to->session == nullptr) return;  // it left meanwhile
-                        to->session->OnLocalMessage(
-                            from_pattern ? "pmessage"
-                            : shard      ? "smessage"
-                                         : "message",
-                            from_pattern ? std::string_view(pattern) : std::string_view(), channel,
-                            message);
-                      });
+    IoThread* io = r.to->io;
+    std::function<void()> deliver = [to = r.to, from_pattern = r.from_pattern,
+                                     pattern = std::move(r.pattern), channel = std::string(channel),
+                                     message = std::string(message), shard] {
+      if (to->session == nullptr) return;  // it left meanwhile
+      to->session->OnLocalMessage(from_pattern ? "pmessage"
+                                  : shard      ? "smessage"
+                                               : "message",
+                                  from_pattern ? std::string_view(pattern) : std::string_view(),
+                                  channel, message);
+    };
+    if (poster_) {
+      poster_(io, std::move(deliver));
+    } else {
+      boost::asio::post(io->context(), std::move(deliver));
+    }
   }
   return static_cast<int64_t>(receivers.size());
 }
@@ -85,7 +90,7 @@ std::vector<std::string> PubSubHub::Channels(std::optional<std::string_view> pat
   std::lock_guard lock(mu_);
   std::vector<std::string> names;
   for (const auto& [name, list] : shard ? shard_ : channels_) {
-    if (!pattern || storage::GlobMatch(*pattern, name)) names.push_back(name);
+    if (!pattern || storage::StringMatch(*pattern, name)) names.push_back(name);
   }
   return names;
 }

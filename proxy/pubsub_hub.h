@@ -5,6 +5,7 @@
 // thread finds the receivers and posts each message to its subscriber's io thread, in publish
 // order. Thread-safe (one mutex; delivery happens outside it).
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -29,6 +30,12 @@ struct LocalSubscriber {
 
 class PubSubHub final : public storage::PubSubBroker {
  public:
+  // How Publish hands a delivery to a subscriber's io thread. The server sets the store
+  // executor's PostInOrder, so a message lands among its subscriber's replies where Redis puts it;
+  // unset, it is posted at once. Set before anything publishes.
+  using Poster = std::function<void(IoThread*, std::function<void()>)>;
+  void SetPoster(Poster poster) { poster_ = std::move(poster); }
+
   // Adds or removes one subscription of `subscriber` (idempotent).
   void Subscribe(const std::shared_ptr<LocalSubscriber>& subscriber, SubscriptionKind kind,
                  std::string_view name);
@@ -47,6 +54,7 @@ class PubSubHub final : public storage::PubSubBroker {
   using Table = std::map<std::string, Subscribers, std::less<>>;
   Table& TableFor(SubscriptionKind kind);
 
+  Poster poster_;
   mutable std::mutex mu_;
   Table channels_, patterns_, shard_;
 };

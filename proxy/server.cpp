@@ -154,6 +154,10 @@ bool Server::OpenStore() {
   opened.value()->SetPubSubBroker(pubsub_.get());
   store_ = std::make_unique<StoreExecutor>(std::move(opened).value(), &clock_,
                                            options.fsync == storage::Fsync::kEverySec);
+  // The store publishes on its own thread: messages travel with its replies (PostInOrder).
+  pubsub_->SetPoster([store = store_.get()](IoThread* io, std::function<void()> fn) {
+    store->PostInOrder(io, std::move(fn));
+  });
   store_->Call([this](storage::LocalStore& s) {
     s.SetClientCounts(
         [this] { return std::pair<uint64_t, uint64_t>(clients(), store_->parked_count()); });

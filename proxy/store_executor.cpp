@@ -3,12 +3,15 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/post.hpp>
 #include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <limits>
+#include <memory>
+#include <thread>
 
 #include "proxy/client_session.h"
 #include "proxy/io_thread.h"
@@ -253,6 +256,7 @@ void StoreExecutor::RunGroup(std::span<Request> batch) {
   std::vector<bool> parked(batch.size(), false);
   store_->BeginGroup();
   running_group_ = batch;
+  group_posts_.clear();
   for (size_t i = 0; i < batch.size(); ++i) {
     if (batch[i].answered) continue;
     running_index_ = i;
@@ -260,7 +264,13 @@ void StoreExecutor::RunGroup(std::span<Request> batch) {
   }
   running_group_ = {};
   storage::Status s = store_->EndGroup();
+  size_t post = 0;
   for (size_t i = 0; i < batch.size(); ++i) {
+    // What request i published goes just before its reply (replies wait for the group's commit).
+    for (; post < group_posts_.size() && group_posts_[post].index == i; ++post) {
+      OutboxFor(group_posts_[post].io)
+          .push_back({nullptr, 0, {}, false, std::move(group_posts_[post].fn)});
+    }
     if (batch[i].answered) continue;
     if (parked[i] && batch[i].mirror) parked[i] = false;  // a mirrored pop found nothing: done
     if (parked[i]) {
@@ -334,24 +344,49 @@ void StoreExecutor::Complete(Request& request, std::string reply, bool reissue) 
     if (request.done) request.done(std::move(reply));
     return;
   }
-  for (auto& [io, list] : outbox_) {
-    if (io == request.io) {
-      list.push_back({request.client, request.tag, std::move(reply), reissue});
-      return;
-    }
+  OutboxFor(request.io).push_back({request.client, request.tag, std::move(reply), reissue, {}});
+}
+
+void StoreExecutor::PostInOrder(IoThread* io, std::function<void()> fn) {
+  if (!running_group_.empty()) {
+    group_posts_.push_back({running_index_, io, std::move(fn)});
+  } else {
+    OutboxFor(io).push_back({nullptr, 0, {}, false, std::move(fn)});
   }
-  outbox_.push_back({request.io, {}});
-  outbox_.back().second.push_back({request.client, request.tag, std::move(reply), reissue});
+}
+
+std::vector<StoreExecutor::Completed>& StoreExecutor::OutboxFor(IoThread* io) {
+  for (auto& [to, list] : outbox_) {
+    if (to == io) return list;
+  }
+  outbox_.push_back({io, {}});
+  return outbox_.back().second;
 }
 
 void StoreExecutor::Deliver() {
+  // A message may go to another io thread than the reply that follows it in the store's order:
+  // then no list runs before every io thread has its own, so no client sees a reply (and, say,
+  // pings a subscriber) before the messages published ahead of it are queued where they go.
+  size_t lists = 0;
+  bool messages = false;
+  for (const auto& [io, list] : outbox_) {
+    lists += list.empty() ? 0 : 1;
+    for (const Completed& c : list) messages = messages || static_cast<bool>(c.posted);
+  }
+  std::shared_ptr<std::atomic<bool>> gate;
+  if (messages && lists > 1) gate = std::make_shared<std::atomic<bool>>(false);
   for (auto& [io, list] : outbox_) {
     if (list.empty()) continue;
     // One post per io thread for the whole batch.
-    asio::post(io->context(), [io, replies = std::move(list)]() mutable {
+    asio::post(io->context(), [io, gate, replies = std::move(list)]() mutable {
+      while (gate && !gate->load(std::memory_order_acquire)) std::this_thread::yield();
       io->StampBatch();
       IoThread::DirectFlushScope direct(*io);
       for (Completed& c : replies) {
+        if (c.posted) {
+          c.posted();
+          continue;
+        }
         if (c.reissue) {
           c.client->ReissueUpstream(c.tag, c.reply);
         } else {
@@ -362,6 +397,7 @@ void StoreExecutor::Deliver() {
     });
     list.clear();
   }
+  if (gate) gate->store(true, std::memory_order_release);
 }
 
 void StoreExecutor::WakeParked(bool force) {

@@ -88,6 +88,11 @@ class StoreExecutor {
   // Queues several, in order, under one lock; leaves `requests` empty. Thread-safe.
   void SubmitBatch(std::vector<Request>& requests);
 
+  // Executor thread only: runs `fn` on `io`'s thread in order with the replies, after those of
+  // the commands executed before this call and before those of the commands executed after it
+  // (a published message thus meets its subscriber's replies in Redis' order).
+  void PostInOrder(IoThread* io, std::function<void()> fn);
+
   // Runs `f` on the executor thread after everything queued before it, and returns its result.
   // Blocks the caller: only for background threads (replayer, failover), never io threads.
   template <typename F>
@@ -158,13 +163,22 @@ class StoreExecutor {
     uint64_t tag;
     std::string reply;  // or, with `reissue`, the command to send upstream
     bool reissue = false;
+    std::function<void()> posted;  // instead of a reply: PostInOrder's function
   };
   std::vector<std::pair<IoThread*, std::vector<Completed>>> outbox_;
+  std::vector<Completed>& OutboxFor(IoThread* io);
   std::vector<std::string_view> argv_views_;  // TryRun's argv, reused
   // The group RunGroup is running and the index of the request running now: a busy script's
   // drain also answers the requests of its own group that wait behind it.
   std::span<Request> running_group_;
   size_t running_index_ = 0;
+  // PostInOrder's functions from the running group, by the index of the request that posted.
+  struct GroupPost {
+    size_t index;
+    IoThread* io;
+    std::function<void()> fn;
+  };
+  std::vector<GroupPost> group_posts_;
   Stats stats_;
   storage::ScriptControl* script_control_;
   std::thread thread_;

@@ -2,6 +2,7 @@
 
 #include <strings.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "resp/command_encoder.h"
@@ -28,28 +29,59 @@ void Update(std::set<std::string>* set, std::span<const std::string_view> argv, 
   }
 }
 
-void AppendSubscribe(std::string* out, std::string_view command, const std::set<std::string>& set) {
-  if (set.empty()) return;
+template <typename Names>
+void AppendSubscribe(std::string* out, std::string_view command, const Names& names) {
+  if (names.empty()) return;
   std::vector<std::string_view> argv;
-  argv.reserve(set.size() + 1);
+  argv.reserve(names.size() + 1);
   argv.push_back(command);
-  for (const std::string& name : set) argv.push_back(name);
+  for (const std::string& name : names) argv.push_back(name);
   resp::AppendCommandRange(out, argv);
 }
 
 }  // namespace
 
+bool Subscriptions::Add(SubscriptionKind kind, std::string_view name) {
+  if (!Set(kind).emplace(name).second) return false;
+  if (kind == SubscriptionKind::kPattern) pattern_order_.emplace_back(name);
+  return true;
+}
+
+bool Subscriptions::Remove(SubscriptionKind kind, std::string_view name) {
+  if (Set(kind).erase(std::string(name)) == 0) return false;
+  if (kind == SubscriptionKind::kPattern) {
+    pattern_order_.erase(std::find(pattern_order_.begin(), pattern_order_.end(), name));
+  }
+  return true;
+}
+
+std::vector<std::string> Subscriptions::UnsubscribeOrder(SubscriptionKind kind) const {
+  if (kind == SubscriptionKind::kPattern) return pattern_order_;
+  return {Names(kind).begin(), Names(kind).end()};
+}
+
 void Subscriptions::Track(std::span<const std::string_view> argv) {
   if (argv.empty()) return;
   const std::string_view name = argv[0];
+  if (Is(name, "psubscribe") || Is(name, "punsubscribe")) {
+    const bool add = Is(name, "psubscribe");
+    if (!add && argv.size() == 1) {
+      patterns_.clear();
+      pattern_order_.clear();
+    }
+    for (size_t i = 1; i < argv.size(); ++i) {
+      if (add) {
+        Add(SubscriptionKind::kPattern, argv[i]);
+      } else {
+        Remove(SubscriptionKind::kPattern, argv[i]);
+      }
+    }
+    return;
+  }
   if (Is(name, "subscribe")) {
     Update(&channels_, argv, true);
   } else if (Is(name, "unsubscribe")) {
     Update(&channels_, argv, false);
-  } else if (Is(name, "psubscribe")) {
-    Update(&patterns_, argv, true);
-  } else if (Is(name, "punsubscribe")) {
-    Update(&patterns_, argv, false);
   } else if (Is(name, "ssubscribe")) {
     Update(&shard_, argv, true);
   } else if (Is(name, "sunsubscribe")) {
@@ -62,7 +94,7 @@ void Subscriptions::Track(std::span<const std::string_view> argv) {
 
 size_t Subscriptions::AppendResubscribe(std::string* out) const {
   AppendSubscribe(out, "SUBSCRIBE", channels_);
-  AppendSubscribe(out, "PSUBSCRIBE", patterns_);
+  AppendSubscribe(out, "PSUBSCRIBE", pattern_order_);  // upstream keeps them in that order
   AppendSubscribe(out, "SSUBSCRIBE", shard_);
   return count();
 }

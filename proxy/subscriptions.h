@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace respite::proxy {
 
@@ -20,15 +21,16 @@ class Subscriptions {
   void Track(std::span<const std::string_view> argv);
 
   // One subscription added or removed; false when it was already there (or not there).
-  bool Add(SubscriptionKind kind, std::string_view name) { return Set(kind).emplace(name).second; }
-  bool Remove(SubscriptionKind kind, std::string_view name) {
-    return Set(kind).erase(std::string(name)) > 0;
-  }
+  bool Add(SubscriptionKind kind, std::string_view name);
+  bool Remove(SubscriptionKind kind, std::string_view name);
   const std::set<std::string>& Names(SubscriptionKind kind) const {
     return kind == SubscriptionKind::kChannel   ? channels_
            : kind == SubscriptionKind::kPattern ? patterns_
                                                 : shard_;
   }
+  // The names in the order (P|S)UNSUBSCRIBE without arguments leaves them in Redis 7.0: patterns
+  // in subscription order (a list there), channels in any (a dict).
+  std::vector<std::string> UnsubscribeOrder(SubscriptionKind kind) const;
 
   // Whether the session can be kept across an upstream outage (no MONITOR or tracking).
   bool rebuildable() const { return !unrebuildable_; }
@@ -53,6 +55,7 @@ class Subscriptions {
   }
 
   std::set<std::string> channels_, patterns_, shard_;
+  std::vector<std::string> pattern_order_;  // patterns_ in subscription order
   bool unrebuildable_ = false;
 };
 

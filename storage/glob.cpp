@@ -113,7 +113,10 @@ bool Match(const char* p, size_t plen, const char* s, size_t slen, bool nocase, 
 }  // namespace
 
 bool GlobMatch(std::string_view pattern, std::string_view subject, bool nocase) {
-  if (GlobMatchesAll(pattern)) return true;
+  return GlobMatchesAll(pattern) || StringMatch(pattern, subject, nocase);
+}
+
+bool StringMatch(std::string_view pattern, std::string_view subject, bool nocase) {
   bool exhausted = false;
   return Match(pattern.data(), pattern.size(), subject.data(), subject.size(), nocase, &exhausted,
                0);

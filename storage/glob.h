@@ -18,4 +18,8 @@ inline bool GlobMatchesAll(std::string_view pattern) { return pattern == "*"; }
 // `nocase` folds ASCII letters (CONFIG GET matches parameter names that way).
 bool GlobMatch(std::string_view pattern, std::string_view subject, bool nocase = false);
 
+// Redis' stringmatchlen itself, without the "*" shortcut: what PUBLISH and PUBSUB CHANNELS use,
+// so no pattern but "" matches the empty channel there.
+bool StringMatch(std::string_view pattern, std::string_view subject, bool nocase = false);
+
 }  // namespace respite::storage

@@ -109,6 +109,11 @@ TEST_F(LocalPubSubTest, Resp2SubscriberMayOnlyRunPubSubCommands) {
   EXPECT_EQ(sub.Command({"CLIENT", "LIST"}).Describe(),
             "-ERR Can't execute 'client|list': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "
             "QUIT / RESET are allowed in this context");
+  // EXEC is refused as an aborted transaction, as Redis does.
+  EXPECT_EQ(
+      sub.Command({"EXEC"}).Describe(),
+      "-EXECABORT Transaction discarded because of: Can't execute 'exec': only (P|S)SUBSCRIBE "
+      "/ (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");
   EXPECT_EQ(sub.Command({"PING"}).Describe(), R"(["pong",""])");
   EXPECT_EQ(sub.Command({"PING", "hi"}).Describe(), R"(["pong","hi"])");
   EXPECT_TRUE(sub.Command({"RESET"}).IsStatus("RESET"));
@@ -143,6 +148,56 @@ TEST_F(LocalPubSubTest, Resp3SubscriberGetsPushesAndRunsCommands) {
   ASSERT_EQ(message->elems.size(), 3u);
   EXPECT_EQ(message->elems[0].str, "message");
   EXPECT_EQ(message->elems[2].str, "m1");
+}
+
+// As in Redis 7.0, whose PUBLISH and PUBSUB CHANNELS match without KEYS' "*" shortcut, no pattern
+// but "" hears the empty channel (found by pubsub_diff_test.cpp).
+TEST_F(LocalPubSubTest, StarPatternDoesNotMatchTheEmptyChannel) {
+  Client sub = Connect();
+  Client pub = Connect();
+  EXPECT_EQ(sub.Command({"PSUBSCRIBE", "*"}).Describe(), R"(["psubscribe","*",(integer) 1])");
+  EXPECT_TRUE(pub.Command({"PUBLISH", "", "m"}).IsInteger(0));
+  EXPECT_TRUE(pub.Command({"PUBLISH", "a", "m"}).IsInteger(1));
+  EXPECT_EQ(sub.GetReply().Describe(), R"(["pmessage","*","a","m"])");
+  Client empty = Connect();
+  EXPECT_EQ(empty.Command({"SUBSCRIBE", ""}).Describe(), R"(["subscribe","",(integer) 1])");
+  EXPECT_TRUE(pub.Command({"PUBSUB", "CHANNELS", "*"}).IsArray(0));
+  EXPECT_TRUE(pub.Command({"PUBSUB", "CHANNELS"}).IsArray(1));
+}
+
+// PUNSUBSCRIBE without arguments leaves the patterns in subscription order, as Redis 7.0 (a list
+// there; found by pubsub_diff_test.cpp: respite went in sorted order).
+TEST_F(LocalPubSubTest, PunsubscribeAllGoesInSubscriptionOrder) {
+  Client c = Connect();
+  c.Append({"PSUBSCRIBE", "z*", "a*", "m*"});
+  c.Append({"PUNSUBSCRIBE", "a*"});
+  c.Append({"PSUBSCRIBE", "b*", "a*"});
+  c.Append({"PUNSUBSCRIBE"});
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(c.GetReply());
+  for (const char* expected :
+       {R"(["punsubscribe","z*",(integer) 3])", R"(["punsubscribe","m*",(integer) 2])",
+        R"(["punsubscribe","b*",(integer) 1])", R"(["punsubscribe","a*",(integer) 0])"}) {
+    EXPECT_EQ(c.GetReply().Describe(), expected);
+  }
+}
+
+// A RESP3 client hearing its own PUBLISH (or its own write's keyspace event) gets the message
+// before the command's reply, as from Redis, and before the replies of commands it pipelined
+// after it (found by pubsub_diff_test.cpp: the message came after them).
+TEST_F(LocalPubSubTest, Resp3OwnMessageComesBeforeThePublishReply) {
+  RawConnection c(respite_->port());
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(c.Command({"HELLO", "3"}).has_value());
+  ASSERT_TRUE(c.Command({"CONFIG", "SET", "notify-keyspace-events", "E$"}).has_value());
+  ASSERT_TRUE(c.Command({"SUBSCRIBE", "c", "__keyevent@0__:set"}).has_value());
+  ASSERT_TRUE(c.ReadResp3(5s).has_value());  // the second confirmation
+  ASSERT_TRUE(c.Send(EncodeCommand({"PUBLISH", "c", "m"}) + EncodeCommand({"SET", "k", "v"}) +
+                     EncodeCommand({"PING", "end"})));
+  const std::string expected =
+      ">3\r\n$7\r\nmessage\r\n$1\r\nc\r\n$1\r\nm\r\n:1\r\n"
+      ">3\r\n$7\r\nmessage\r\n$18\r\n__keyevent@0__:set\r\n$1\r\nk\r\n+OK\r\n$3\r\nend\r\n";
+  ASSERT_TRUE(c.ReadUntil("$3\r\nend\r\n", 5s)) << c.buffer();
+  EXPECT_EQ(c.buffer(), expected);
 }
 
 // Celery stores a task result as SETEX + PUBLISH in one MULTI; scripts publish too. Every message

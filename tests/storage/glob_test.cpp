@@ -48,6 +48,10 @@ TEST(Glob, RedisQuirks) {
   EXPECT_TRUE(GlobMatch("*", ""));
   EXPECT_FALSE(GlobMatch("**", ""));
   EXPECT_FALSE(GlobMatch("?*", ""));
+  // Pub/sub calls stringmatchlen without that shortcut: only "" matches the empty channel.
+  EXPECT_FALSE(StringMatch("*", ""));
+  EXPECT_TRUE(StringMatch("", ""));
+  EXPECT_TRUE(StringMatch("*", "a"));
   // A ']' right after '[' closes an empty class, which matches nothing.
   EXPECT_FALSE(GlobMatch("[]a]", "a"));
   EXPECT_FALSE(GlobMatch("[]a]", "]"));
