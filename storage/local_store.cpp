@@ -226,6 +226,11 @@ bool LocalStore::Run(LocalSession& session, std::span<const std::string_view> ar
       w.Error("ERR WATCH inside MULTI is not allowed");
       return true;
     }
+    if (spec->Has(resp::kCmdNoMulti)) {
+      w.Error("ERR Command not allowed inside a transaction");
+      session.multi_error = true;
+      return true;
+    }
     if (name != "unwatch" && Registry::Get().Find(spec->name) == nullptr) {
       w.Error(Unavailable(*spec));
       session.multi_error = true;
