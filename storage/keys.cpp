@@ -75,7 +75,8 @@ uint64_t BytesAt(std::string_view s, size_t pos, int n = 8) {
 
 // Reads a db index argument as Redis' getIntFromObjectOrReply does: `error` when it is not an
 // int (empty: Redis' generic texts); out of range says so. False when it replied.
-bool ParseDbIndex(CommandContext& ctx, std::string_view arg, std::string_view error, int* db) {
+bool ParseDbIndex(CommandContext& ctx, std::string_view arg, std::string_view error, int* db,
+                  bool check_range = true) {
   int64_t v = 0;
   if (!ParseInt64(arg, &v)) {
     if (error.empty()) {
@@ -91,7 +92,7 @@ bool ParseDbIndex(CommandContext& ctx, std::string_view arg, std::string_view er
                       : error);
     return false;
   }
-  if (v < 0 || v >= kDatabases) {
+  if (check_range && (v < 0 || v >= kDatabases)) {
     ctx.out.Error("ERR DB index is out of range");
     return false;
   }
@@ -633,8 +634,13 @@ void FlushAll(CommandContext& ctx) { FlushGeneric(ctx, -1); }
 void SwapDb(CommandContext& ctx) {
   int a = 0;
   int b = 0;
-  if (!ParseDbIndex(ctx, ctx.argv[1], "ERR invalid first DB index", &a) ||
-      !ParseDbIndex(ctx, ctx.argv[2], "ERR invalid second DB index", &b)) {
+  // Redis reads both indexes before it checks their range.
+  if (!ParseDbIndex(ctx, ctx.argv[1], "ERR invalid first DB index", &a, false) ||
+      !ParseDbIndex(ctx, ctx.argv[2], "ERR invalid second DB index", &b, false)) {
+    return;
+  }
+  if (a < 0 || a >= kDatabases || b < 0 || b >= kDatabases) {
+    ctx.out.Error("ERR DB index is out of range");
     return;
   }
   if (Status s = ctx.ks.SwapDbs(a, b); !s.ok()) {
