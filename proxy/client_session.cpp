@@ -271,7 +271,10 @@ ClientSession::Step ClientSession::Dispatch(const Command& cmd) {
                       : route.kind == RouteKind::kLocal ? CommandPath::kProxy
                                                         : CommandPath::kForward,
                       route.spec);
-  if (route.kind == RouteKind::kStore) {
+  // A transaction's commands go to the store even while a script is busy: it answers them in
+  // order and flags the transaction (-BUSY fails it, EXEC gets EXECABORT).
+  const bool transaction = in_multi_ || route.begins_multi || route.ends_multi;
+  if (route.kind == RouteKind::kStore && !transaction) {
     std::string busy;
     if (ScriptBusyReply(cmd, &busy)) {
       CompleteLocal(busy);

@@ -53,6 +53,12 @@ bool InTransactionOrBlocking(const StoreExecutor::Request& r) {
          name == "watch" || name == "unwatch";
 }
 
+bool InTransaction(const StoreExecutor::Request& r) {
+  const resp::CommandSpec* spec = resp::CommandTable::Instance().Find(r.argv[0]);
+  return spec != nullptr &&
+         (spec->name == "multi" || spec->name == "exec" || spec->name == "discard");
+}
+
 // The timeout argument of a blocking command, in ms (0 = forever). The command already ran once,
 // so the store has validated it.
 int64_t BlockTimeoutMs(const std::vector<std::string>& argv) {
@@ -143,8 +149,14 @@ void StoreExecutor::Loop() {
     {
       std::unique_lock lock(mu_);
       if (queue_.empty() && !stopping_) {
+        // Until the next tick, or sooner when a parked client's timeout falls before it.
+        auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(kTick);
+        if (next_deadline_ms_ != 0) {
+          wait = std::clamp(std::chrono::milliseconds(next_deadline_ms_ - clock_->NowMs()),
+                            std::chrono::milliseconds(0), wait);
+        }
         idle_ = true;
-        cv_.wait_for(lock, kTick, [this] { return !idle_ || stopping_; });
+        cv_.wait_for(lock, wait, [this] { return !idle_ || stopping_; });
         idle_ = false;
       }
       batch.swap(queue_);
@@ -155,6 +167,10 @@ void StoreExecutor::Loop() {
       PublishStats(false);
     }
     batch.clear();
+    // Timeouts are answered when due (Redis: to the millisecond), not at the next tick.
+    if (next_deadline_ms_ != 0 && clock_->NowMs() >= next_deadline_ms_) {
+      ExpireParked(clock_->NowMs());
+    }
     Deliver();
 
     const auto now = std::chrono::steady_clock::now();
@@ -279,6 +295,10 @@ void StoreExecutor::RunGroup(std::span<Request> batch) {
                                                               : BlockTimeoutMs(p.request.argv);
       p.request.block_deadline_ms =
           timeout == 0 ? 0 : clock_->NowMs() + std::max<int64_t>(1, timeout - p.request.waited_ms);
+      const int64_t deadline = p.request.block_deadline_ms;
+      if (deadline != 0 && (next_deadline_ms_ == 0 || deadline < next_deadline_ms_)) {
+        next_deadline_ms_ = deadline;
+      }
       parked_.push_back(std::move(p));
       continue;
     }
@@ -302,13 +322,23 @@ void StoreExecutor::AnswerQueuedWhileBusy() {
   const storage::LocalSession* runner = running_index_ < running_group_.size()
                                             ? running_group_[running_index_].session.get()
                                             : nullptr;
+  // A client with a request kept for later has its next ones kept too: they run in its order.
+  std::vector<const storage::LocalSession*> kept;
   const auto answer = [&](Request& r, std::string* reply) {
-    const bool plain = !r.task && !r.forget && !r.unblock && !r.mirror && !r.answered &&
-                       r.session.get() != runner && r.client != nullptr && !r.argv.empty() &&
-                       !r.session->in_multi && !InTransactionOrBlocking(r);
-    if (!plain) return false;
-    views.assign(r.argv.begin(), r.argv.end());
-    return BusyScriptReply(*script_control_, views, r.protocol, reply);
+    const bool client = !r.task && !r.forget && !r.unblock && !r.mirror && !r.answered &&
+                        r.session.get() != runner && r.client != nullptr && !r.argv.empty();
+    if (!client) return false;
+    if (std::find(kept.begin(), kept.end(), r.session.get()) == kept.end()) {
+      views.assign(r.argv.begin(), r.argv.end());
+      if (r.session->in_multi || InTransaction(r)) {
+        if (AnswerTransactionWhileBusy(r, views, reply)) return true;
+      } else if (!InTransactionOrBlocking(r) &&
+                 BusyScriptReply(*script_control_, views, r.protocol, reply)) {
+        return true;
+      }
+    }
+    kept.push_back(r.session.get());
+    return false;
   };
   size_t count = 0;
   // Behind the script in its own group...
@@ -337,6 +367,44 @@ void StoreExecutor::AnswerQueuedWhileBusy() {
   }
   for (auto& [request, reply] : answered) Complete(request, std::move(reply));
   if (count > 0 || !answered.empty()) Deliver();
+}
+
+bool StoreExecutor::AnswerTransactionWhileBusy(Request& r, std::span<const std::string_view> argv,
+                                               std::string* reply) {
+  // As Redis 7.0 during a busy script: MULTI and DISCARD run (allow-busy), a command sent for the
+  // transaction is refused -BUSY and fails it, EXEC is refused with EXECABORT and ends it.
+  const resp::CommandSpec* spec = resp::CommandTable::Instance().Find(argv[0]);
+  if (spec == nullptr || !spec->ArityOk(argv.size())) return false;  // answered in turn
+  storage::LocalSession& session = *r.session;
+  const std::string_view name = spec->name;
+  resp::ReplyWriter w(reply, r.protocol);
+  if (!session.in_multi) {
+    if (name != "multi") return false;
+    session.in_multi = true;
+    session.multi_error = false;
+    session.queued.clear();
+    w.Ok();
+    return true;
+  }
+  if (name == "multi" || name == "watch") return false;  // their errors, in turn
+  if (name == "discard") {
+    store_->ForgetSession(session);
+    session.multi_error = false;
+    w.Ok();
+    return true;
+  }
+  std::string busy;
+  if (!BusyScriptReply(*script_control_, argv, r.protocol, &busy)) return false;
+  if (name == "exec") {
+    store_->ForgetSession(session);
+    session.multi_error = false;
+    // "-BUSY ...\r\n" -> "EXECABORT Transaction discarded because of: BUSY ..."
+    w.Error("EXECABORT Transaction discarded because of: " + busy.substr(1, busy.size() - 3));
+    return true;
+  }
+  session.multi_error = true;
+  *reply = std::move(busy);
+  return true;
 }
 
 void StoreExecutor::Complete(Request& request, std::string reply, bool reissue) {
@@ -466,6 +534,7 @@ void StoreExecutor::PublishStats(bool with_size) {
 }
 
 void StoreExecutor::ExpireParked(int64_t now_ms, bool all) {
+  next_deadline_ms_ = 0;
   for (auto it = parked_.begin(); it != parked_.end();) {
     if (all || (it->request.block_deadline_ms != 0 && now_ms >= it->request.block_deadline_ms)) {
       std::string reply;
@@ -474,6 +543,10 @@ void StoreExecutor::ExpireParked(int64_t now_ms, bool all) {
       Complete(it->request, std::move(reply));
       it = parked_.erase(it);
     } else {
+      const int64_t deadline = it->request.block_deadline_ms;
+      if (deadline != 0 && (next_deadline_ms_ == 0 || deadline < next_deadline_ms_)) {
+        next_deadline_ms_ = deadline;
+      }
       ++it;
     }
   }

@@ -147,6 +147,10 @@ class StoreExecutor {
   // queued behind it -BUSY, except those Redis lets through (allow-busy) and those whose order
   // matters to the store (transactions, blocking commands).
   void AnswerQueuedWhileBusy();
+  // Part of it: a transaction's commands (MULTI, what it queues, EXEC, DISCARD). True when it
+  // answered `r` in *reply.
+  bool AnswerTransactionWhileBusy(Request& r, std::span<const std::string_view> argv,
+                                  std::string* reply);
 
   std::unique_ptr<storage::LocalStore> store_;
   const storage::Clock* clock_;
@@ -157,6 +161,9 @@ class StoreExecutor {
   bool idle_ = false;  // the executor waits on cv_
   bool stopping_ = false;
   std::deque<Parked> parked_;
+  // The earliest timeout among parked clients (Unix ms; 0: none). Early when that client left
+  // otherwise: ExpireParked then finds nothing due and recomputes it.
+  int64_t next_deadline_ms_ = 0;
   std::vector<std::string> modified_;
   struct Completed {
     ClientSession* client;

@@ -1,6 +1,6 @@
 // The generic key family: DEL, EXISTS, TYPE, the EXPIRE/TTL commands, RENAME, COPY, KEYS, SCAN,
-// RANDOMKEY, DBSIZE, TOUCH and FLUSHDB/FLUSHALL. Works on any type through MetaValue; copying a
-// collection (RENAME, COPY) copies its subkeys into a fresh incarnation.
+// RANDOMKEY, DBSIZE, TOUCH, MOVE, SWAPDB and FLUSHDB/FLUSHALL. Works on any type through MetaValue;
+// copying a collection (RENAME, COPY) copies its subkeys into a fresh incarnation.
 //
 // SCAN cursors are opaque (Redis' are hash-table positions, which a RocksDB keyspace has no
 // equivalent of): replies list keys in byte order, so tests compare SCAN results as sets. A cursor
@@ -71,6 +71,33 @@ uint64_t BytesAt(std::string_view s, size_t pos, int n = 8) {
     v = (v << 8) | (at < s.size() ? static_cast<unsigned char>(s[at]) : 0u);
   }
   return v;
+}
+
+// Reads a db index argument as Redis' getIntFromObjectOrReply does: `error` when it is not an
+// int (empty: Redis' generic texts); out of range says so. False when it replied.
+bool ParseDbIndex(CommandContext& ctx, std::string_view arg, std::string_view error, int* db,
+                  bool check_range = true) {
+  int64_t v = 0;
+  if (!ParseInt64(arg, &v)) {
+    if (error.empty()) {
+      ctx.NotInteger();
+    } else {
+      ctx.out.Error(error);
+    }
+    return false;
+  }
+  if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max()) {
+    ctx.out.Error(error.empty()
+                      ? "ERR value is out of range, value must between -2147483648 and 2147483647"
+                      : error);
+    return false;
+  }
+  if (check_range && (v < 0 || v >= kDatabases)) {
+    ctx.out.Error("ERR DB index is out of range");
+    return false;
+  }
+  *db = static_cast<int>(v);
+  return true;
 }
 
 // ---- copying values (RENAME, COPY) ----
@@ -355,20 +382,7 @@ void Copy(CommandContext& ctx) {
     if (EqualsIgnoreCase(ctx.argv[i], "replace")) {
       replace = true;
     } else if (EqualsIgnoreCase(ctx.argv[i], "db") && i + 1 < ctx.argv.size()) {
-      int64_t db = 0;
-      if (!ParseInt64(ctx.argv[++i], &db)) {
-        ctx.NotInteger();
-        return;
-      }
-      if (db < std::numeric_limits<int32_t>::min() || db > std::numeric_limits<int32_t>::max()) {
-        ctx.out.Error("ERR value is out of range, value must between -2147483648 and 2147483647");
-        return;
-      }
-      if (db < 0 || db >= kDatabases) {
-        ctx.out.Error("ERR DB index is out of range");
-        return;
-      }
-      dst_db = static_cast<int>(db);
+      if (!ParseDbIndex(ctx, ctx.argv[++i], {}, &dst_db)) return;
     } else {
       ctx.SyntaxError();
       return;
@@ -392,6 +406,32 @@ void Copy(CommandContext& ctx) {
     ctx.Fail(s);
     return;
   }
+  ctx.out.Integer(1);
+}
+
+// MOVE key db: 1 when moved (TTL kept), 0 when the key is missing or the target db has it.
+void Move(CommandContext& ctx) {
+  const std::string_view key = ctx.argv[1];
+  int dst_db = 0;
+  if (!ParseDbIndex(ctx, ctx.argv[2], {}, &dst_db)) return;
+  if (dst_db == ctx.db) {
+    ctx.out.Error("ERR source and destination objects are the same");
+    return;
+  }
+  MetaValue meta;
+  if (!Lookup(ctx, ctx.db, key, &meta)) return;
+  MetaValue target;
+  if (meta.type != Type::kNone && !Lookup(ctx, dst_db, key, &target)) return;
+  if (meta.type == Type::kNone || target.type != Type::kNone) {
+    ctx.NoJournal();
+    ctx.out.Integer(0);
+    return;
+  }
+  if (Status s = CopyValue(ctx.ks, ctx.db, key, meta, dst_db, key, false); !s.ok()) {
+    ctx.Fail(s);
+    return;
+  }
+  ctx.ks.DeleteKey(ctx.db, key);
   ctx.out.Integer(1);
 }
 
@@ -590,6 +630,28 @@ void FlushGeneric(CommandContext& ctx, int db) {
 void FlushDb(CommandContext& ctx) { FlushGeneric(ctx, ctx.db); }
 void FlushAll(CommandContext& ctx) { FlushGeneric(ctx, -1); }
 
+// SWAPDB index1 index2 (the store touches watched keys and wakes blocked clients after it).
+void SwapDb(CommandContext& ctx) {
+  int a = 0;
+  int b = 0;
+  // Redis reads both indexes before it checks their range.
+  if (!ParseDbIndex(ctx, ctx.argv[1], "ERR invalid first DB index", &a, false) ||
+      !ParseDbIndex(ctx, ctx.argv[2], "ERR invalid second DB index", &b, false)) {
+    return;
+  }
+  if (a < 0 || a >= kDatabases || b < 0 || b >= kDatabases) {
+    ctx.out.Error("ERR DB index is out of range");
+    return;
+  }
+  if (Status s = ctx.ks.SwapDbs(a, b); !s.ok()) {
+    ctx.Fail(s);
+    return;
+  }
+  // Redis propagates it even when both indexes are the same.
+  ctx.JournalAs({std::string(ctx.argv[0]), std::string(ctx.argv[1]), std::string(ctx.argv[2])});
+  ctx.out.Ok();
+}
+
 }  // namespace
 
 std::span<const LocalCommandDef> KeyCommands() {
@@ -604,6 +666,7 @@ std::span<const LocalCommandDef> KeyCommands() {
       {"flushall", &FlushAll},
       {"flushdb", &FlushDb},
       {"keys", &Keys},
+      {"move", &Move},
       {"persist", &Persist},
       {"pexpire", &PExpire},
       {"pexpireat", &PExpireAt},
@@ -613,6 +676,7 @@ std::span<const LocalCommandDef> KeyCommands() {
       {"rename", &Rename},
       {"renamenx", &RenameNx},
       {"scan", &Scan},
+      {"swapdb", &SwapDb},
       {"touch", &Exists},
       {"ttl", &Ttl},
       {"type", &TypeCommand},

@@ -48,6 +48,23 @@ Status Keyspace::Lookup(int db, std::string_view key, MetaValue* meta) {
   return Status::Ok();
 }
 
+Status Keyspace::Peek(int db, std::string_view key, MetaValue* meta) {
+  std::string meta_key = MetaKey(db, key);
+  if (const MetaValue* cached = cache_.Find(meta_key)) {
+    *meta = *cached;
+    return Status::Ok();
+  }
+  std::string bytes;
+  Status s = engine_.Get(Family::kMeta, meta_key, &bytes);
+  if (s.not_found()) {
+    *meta = MetaValue{};
+    return Status::Ok();
+  }
+  if (!s.ok()) return s;
+  if (!MetaValue::Decode(bytes, meta)) return Status::Corruption("unreadable metadata of a key");
+  return Status::Ok();
+}
+
 void Keyspace::PutMeta(int db, std::string_view key, const MetaValue& meta, bool created) {
   std::string meta_key = MetaKey(db, key);
   meta.EncodeTo(&encoded_);
@@ -214,6 +231,44 @@ Status Keyspace::Flush(int db) {
   return Status::Ok();
 }
 
+Status Keyspace::SwapDbs(int a, int b) {
+  if (a == b) return Status::Ok();
+  IndexPendingMeta();  // the iterators below must see this batch's meta writes
+  const std::string prefix_a(1, static_cast<char>(a));
+  const std::string prefix_b(1, static_cast<char>(b));
+  for (Family f : {Family::kMeta, Family::kSub, Family::kScore}) {
+    std::vector<std::pair<std::string, std::string>> entries;
+    for (const std::string& prefix : {prefix_a, prefix_b}) {
+      auto it = engine_.NewIterator(f, prefix, PrefixEnd(prefix));
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        entries.emplace_back(std::string(it->key()), std::string(it->value()));
+      }
+      if (Status s = it->status(); !s.ok()) return s;
+    }
+    // Every old entry goes first, so a moved entry is not deleted by the other db's delete.
+    for (const auto& entry : entries) engine_.Delete(f, entry.first);
+    for (auto& [key, value] : entries) {
+      key[0] = static_cast<char>(key[0] == prefix_a[0] ? b : a);
+      engine_.Put(f, key, value);
+      MetaValue meta;
+      if (f == Family::kMeta && MetaValue::Decode(value, &meta) && meta.expire_ms > 0) {
+        // The old db's hints go stale (the expiry cycle drops them); the key's new place needs
+        // its own.
+        engine_.PutUnindexed(Family::kDefault, ExpireHintKey(meta.expire_ms, key), {});
+      }
+    }
+  }
+  // As deltas, so a rollback of the batch restores the counts.
+  const int64_t count_a = static_cast<int64_t>(KeyCount(a));
+  const int64_t count_b = static_cast<int64_t>(KeyCount(b));
+  pending_counts_[a] += count_b - count_a;
+  pending_counts_[b] += count_a - count_b;
+  cache_.Clear();
+  swapped_since_commit_ = true;
+  ++write_count_;
+  return Status::Ok();
+}
+
 size_t Keyspace::ExpireDueHints(size_t budget) {
   if (budget == 0) return 0;
   // Hints sort by expiry: those due now are the ones before "expire:" | now + 1.
@@ -298,6 +353,7 @@ void Keyspace::ApplyPending() {
   written_since_commit_.clear();
   cache_.UnpinAll();
   unindexed_meta_ = false;
+  swapped_since_commit_ = false;
   for (int d = 0; d < kDatabases; ++d) {
     key_counts_[d] =
         static_cast<uint64_t>(static_cast<int64_t>(key_counts_[d]) + pending_counts_[d]);
@@ -308,6 +364,9 @@ void Keyspace::ApplyPending() {
 void Keyspace::DropPending() {
   // The cache holds what the dropped batch wrote: forget those keys.
   for (const std::string& k : written_since_commit_) cache_.Erase(k);
+  // After a SWAPDB every key the cache read since may hold what the dropped batch swapped in.
+  if (swapped_since_commit_) cache_.Clear();
+  swapped_since_commit_ = false;
   written_since_commit_.clear();
   cache_.UnpinAll();
   unindexed_meta_ = false;

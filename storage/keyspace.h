@@ -45,6 +45,9 @@ class Keyspace {
   // The live meta of `key`. A missing key has type kNone. An expired key is deleted on the way
   // (lazy expiry) and reported missing.
   Status Lookup(int db, std::string_view key, MetaValue* meta);
+  // The meta of `key` as stored, an expired key included and left in place (WATCH tells a key
+  // that is present but stale from one that is gone).
+  Status Peek(int db, std::string_view key, MetaValue* meta);
 
   // Writes the meta of a key; `created` says the key did not exist before (key counts).
   void PutMeta(int db, std::string_view key, const MetaValue& meta, bool created);
@@ -95,6 +98,10 @@ class Keyspace {
 
   // Removes every key of one db (or of all dbs with db = -1). Commits pending writes first.
   Status Flush(int db);
+  // SWAPDB: the keys of db a become those of db b and the reverse, in the pending batch. Rewrites
+  // every entry of both dbs (their db byte), so it costs O(keys + items) and holds both dbs'
+  // entries in memory and in the batch.
+  Status SwapDbs(int a, int b);
 
   // Active expiry: checks up to `hint_budget` keys whose expiry hint is due (in expiry order),
   // then walks up to `walk_budget` keys across dbs for expired ones (this also finds keys written
@@ -151,8 +158,9 @@ class Keyspace {
   // IndexPendingMeta() adds it to the index before anything iterates over keys.
   MetaCache cache_;
   std::vector<std::string> written_since_commit_;
-  bool unindexed_meta_ = false;  // some pending meta write is not in the batch's index
-  std::string encoded_;          // PutMeta's encoding buffer, reused
+  bool unindexed_meta_ = false;        // some pending meta write is not in the batch's index
+  bool swapped_since_commit_ = false;  // SWAPDB in the pending batch: a rollback clears the cache
+  std::string encoded_;                // PutMeta's encoding buffer, reused
   void IndexPendingMeta();
   // Deletes the expired keys among up to `budget` due expiry hints, and those hints.
   size_t ExpireDueHints(size_t budget);

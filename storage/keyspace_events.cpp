@@ -42,6 +42,7 @@ enum class Shape {
   kSMove,        // SMOVE: "srem" (and "del") on the source, then "sadd" on the destination
   kRename,       // RENAME, RENAMENX: "rename_from" on the source, "rename_to" on the destination
   kCopy,         // COPY: "copy_to" on the destination
+  kDbMove,       // MOVE: "move_from" in the source db, "move_to" in the destination db
   kIfChanged,    // BITFIELD: the event when it counted a change; a key it only created (writes
                  // that all failed) gets "new" alone
 };
@@ -76,6 +77,7 @@ constexpr Rule kRules[] = {
     {"del", kGeneric, "del", Shape::kDel},
     {"expire", kGeneric, "expire", Shape::kExpire},
     {"expireat", kGeneric, "expire", Shape::kExpire},
+    {"move", kGeneric, "", Shape::kDbMove},
     {"persist", kGeneric, "persist", Shape::kEach},
     {"pexpire", kGeneric, "expire", Shape::kExpire},
     {"pexpireat", kGeneric, "expire", Shape::kExpire},
@@ -389,6 +391,17 @@ void KeyspaceNotifier::Notify(std::string_view command, std::span<const std::str
           }
         }
         break;
+      case Shape::kDbMove: {
+        // The key's history in the destination db is the one it was not deleted from.
+        KeyHistory* src = nullptr;
+        KeyHistory* dst = nullptr;
+        for (KeyHistory& h : keys) (h.deleted ? src : dst) = &h;
+        if (src == nullptr || dst == nullptr) break;
+        Publish(kNew, "new", dst->db, dst->key, broker);
+        Publish(kGeneric, "move_from", src->db, src->key, broker);
+        Publish(kGeneric, "move_to", dst->db, dst->key, broker);
+        break;
+      }
       case Shape::kCopy:
         // The destination is added as new, even when it replaced a key.
         if (KeyHistory* dst = history(argv[2]); dst != nullptr) {

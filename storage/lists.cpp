@@ -23,6 +23,7 @@
 #include "storage/blocking.h"
 #include "storage/command_context.h"
 #include "storage/keyspace.h"
+#include "storage/local_session.h"
 #include "storage/numbers.h"
 #include "storage/subkeys.h"
 
@@ -42,6 +43,18 @@ void Changed(CommandContext& ctx) { ctx.journal_none = false; }
 
 bool LookupList(CommandContext& ctx, std::string_view key, MetaValue* meta) {
   return LookupOfType(ctx, key, Type::kList, meta);
+}
+
+// The list a blocking command pops from. Run again after a wait, a key that now holds another
+// type counts as missing: Redis serves a parked client only from a key of the type it waits for.
+bool LookupSource(CommandContext& ctx, std::string_view key, MetaValue* meta) {
+  if (!ctx.session.woken) return LookupList(ctx, key, meta);
+  if (Status s = ctx.ks.Lookup(ctx.db, key, meta); !s.ok()) {
+    ctx.Fail(s);
+    return false;
+  }
+  if (meta->type != Type::kList) *meta = MetaValue{};
+  return true;
 }
 
 // LEFT or RIGHT (any case); false for anything else.
@@ -667,7 +680,7 @@ void LPos(CommandContext& ctx) {
 void Move(CommandContext& ctx, std::string_view src, std::string_view dst, bool from_left,
           bool to_left, bool blocking) {
   MetaValue src_meta;
-  if (!LookupList(ctx, src, &src_meta)) return;
+  if (!(blocking ? LookupSource(ctx, src, &src_meta) : LookupList(ctx, src, &src_meta))) return;
   if (src_meta.type == Type::kNone) {
     if (blocking) {
       ctx.would_block = true;
@@ -729,7 +742,7 @@ void BlockingPop(CommandContext& ctx, bool left) {
   for (size_t i = 1; i + 1 < ctx.argv.size(); ++i) {
     const std::string_view key = ctx.argv[i];
     MetaValue meta;
-    if (!LookupList(ctx, key, &meta)) return;
+    if (!LookupSource(ctx, key, &meta)) return;
     if (meta.type == Type::kNone) continue;
     std::vector<std::string> items;
     if (Status s = PopItems(ctx, key, &meta, left, 1, &items); !s.ok()) {
@@ -782,7 +795,7 @@ void MultiPop(CommandContext& ctx, bool blocking) {
   for (size_t i = 0; i < static_cast<size_t>(numkeys); ++i) {
     const std::string_view key = argv[numkeys_at + 1 + i];
     MetaValue meta;
-    if (!LookupList(ctx, key, &meta)) return;
+    if (!(blocking ? LookupSource(ctx, key, &meta) : LookupList(ctx, key, &meta))) return;
     if (meta.type == Type::kNone) continue;
     std::vector<std::string> items;
     if (Status s = PopItems(ctx, key, &meta, left, static_cast<uint64_t>(count), &items); !s.ok()) {

@@ -15,8 +15,12 @@ struct LocalSession {
   bool in_multi = false;
   bool multi_error = false;
   std::vector<std::vector<std::string>> queued;
-  // WATCH: the watched keys (MetaKey bytes) and whether one was modified since.
-  std::vector<std::string> watched;
+  // WATCH: the watched keys and whether one was modified since.
+  struct WatchedKey {
+    std::string key;       // MetaKey bytes (the db it was watched in, then the key)
+    bool expired = false;  // present but already expired when watched (Redis ignores its expiry)
+  };
+  std::vector<WatchedKey> watched;
   bool watch_dirty = false;
   // The command runs again after it was parked on a blocking wait (set by the store executor).
   bool woken = false;

@@ -11,6 +11,7 @@
 #include "storage/keyspace.h"
 #include "storage/keyspace_events.h"
 #include "storage/local_config.h"
+#include "storage/numbers.h"
 
 namespace respite::storage {
 
@@ -279,6 +280,11 @@ bool LocalStore::RunUncounted(LocalSession& session, std::span<const std::string
       w.Error("ERR WATCH inside MULTI is not allowed");
       return true;
     }
+    if (spec->Has(resp::kCmdNoMulti)) {
+      w.Error("ERR Command not allowed inside a transaction");
+      session.multi_error = true;
+      return true;
+    }
     if (name != "unwatch" && Registry::Get().Find(spec->name) == nullptr) {
       note->kind = StatNote::kRejected;
       w.Error(Unavailable(*spec));
@@ -325,6 +331,9 @@ bool LocalStore::RunUncounted(LocalSession& session, std::span<const std::string
     return true;
   }
   const uint64_t writes_before = keyspace_->write_count();
+  // FLUSHDB, FLUSHALL and SWAPDB touch watched keys by what the dbs held before they ran.
+  std::vector<WatchTouch> touches;
+  if (!watchers_.empty()) touches = PlanDbTouches(name, argv, session.db);
   CommandContext ctx{argv, w, *keyspace_, session, session.db};
   ctx.scripts = scripts_.get();
   ctx.config = config_.get();
@@ -358,14 +367,12 @@ bool LocalStore::RunUncounted(LocalSession& session, std::span<const std::string
   }
   if (keyspace_->key_events_enabled()) NotifyKeyEvents(name, argv, !ctx.journal_none);
   if (name == "config|set") ConfigureNotifications();
-  if (name == "flushdb" || name == "flushall") {
-    // Parked clients look again (a blocked XREADGROUP learns its stream is gone).
+  if ((name == "flushdb" || name == "flushall" || name == "swapdb") &&
+      keyspace_->write_count() != writes_before) {
+    // Parked clients look again (a blocked XREADGROUP learns its stream is gone, a BLPOP finds
+    // the list SWAPDB brought).
     if (external_tracking_) modified_for_caller_.emplace_back();
-    for (auto& [key, sessions] : watchers_) {
-      if (name == "flushall" || key[0] == static_cast<char>(ctx.db)) {
-        for (LocalSession* s : sessions) s->watch_dirty = true;
-      }
-    }
+    ApplyTouches(touches);
   }
   if (spec->Has(resp::kCmdWrite) && !ctx.journal_none) {
     if (!ctx.journal.empty()) {
@@ -392,7 +399,7 @@ void LocalStore::Exec(LocalSession& session, std::string* out) {
     w.Error("EXECABORT Transaction discarded because of previous errors.");
     return;
   }
-  if (session.watch_dirty) {
+  if (session.watch_dirty || WatchedKeyExpired(session)) {
     Unwatch(session);
     w.NullArray();
     return;
@@ -425,19 +432,20 @@ void LocalStore::Watch(LocalSession& session, std::span<const std::string_view> 
                        std::string* out) {
   for (size_t i = 1; i < argv.size(); ++i) {
     std::string key = MetaKey(session.db, argv[i]);
-    if (std::find(session.watched.begin(), session.watched.end(), key) != session.watched.end()) {
-      continue;
-    }
+    if (FindWatched(session, key) != nullptr) continue;
+    MetaValue meta;
+    const bool stale = keyspace_->Peek(session.db, argv[i], &meta).ok() &&
+                       meta.type != Type::kNone && keyspace_->IsExpired(meta);
     watchers_[key].push_back(&session);
-    session.watched.push_back(std::move(key));
+    session.watched.push_back({std::move(key), stale});
   }
   keyspace_->EnableModifiedTracking(!watchers_.empty() || external_tracking_);
   resp::ReplyWriter(out, session.protocol).Ok();
 }
 
 void LocalStore::Unwatch(LocalSession& session) {
-  for (const std::string& key : session.watched) {
-    auto it = watchers_.find(key);
+  for (const LocalSession::WatchedKey& watched : session.watched) {
+    auto it = watchers_.find(watched.key);
     if (it == watchers_.end()) continue;
     auto& list = it->second;
     list.erase(std::remove(list.begin(), list.end(), &session), list.end());
@@ -446,6 +454,98 @@ void LocalStore::Unwatch(LocalSession& session) {
   session.watched.clear();
   session.watch_dirty = false;
   keyspace_->EnableModifiedTracking(!watchers_.empty() || external_tracking_);
+}
+
+LocalSession::WatchedKey* LocalStore::FindWatched(LocalSession& session, std::string_view key) {
+  for (LocalSession::WatchedKey& watched : session.watched) {
+    if (watched.key == key) return &watched;
+  }
+  return nullptr;
+}
+
+LocalStore::KeyState LocalStore::StateOf(std::string_view meta_key) {
+  MetaValue meta;
+  const int db = static_cast<unsigned char>(meta_key[0]);
+  if (!keyspace_->Peek(db, meta_key.substr(1), &meta).ok() || meta.type == Type::kNone) {
+    return KeyState::kMissing;
+  }
+  return keyspace_->IsExpired(meta) ? KeyState::kStale : KeyState::kLive;
+}
+
+bool LocalStore::WatchedKeyExpired(LocalSession& session) {
+  // A key that expired since WATCH counts as modified; one already stale then does not.
+  for (const LocalSession::WatchedKey& watched : session.watched) {
+    if (!watched.expired && StateOf(watched.key) == KeyState::kStale) return true;
+  }
+  return false;
+}
+
+std::vector<LocalStore::WatchTouch> LocalStore::PlanDbTouches(
+    std::string_view name, std::span<const std::string_view> argv, int db) {
+  std::vector<WatchTouch> touches;
+  if (name == "flushall") {
+    for (int d = 0; d < kDatabases; ++d) PlanDbTouch(d, -1, &touches);
+  } else if (name == "flushdb") {
+    PlanDbTouch(db, -1, &touches);
+  } else if (name == "swapdb") {
+    int64_t a = 0;
+    int64_t b = 0;
+    if (ParseInt64(argv[1], &a) && ParseInt64(argv[2], &b) && a >= 0 && a < kDatabases && b >= 0 &&
+        b < kDatabases && a != b) {
+      PlanDbTouch(static_cast<int>(a), static_cast<int>(b), &touches);
+      PlanDbTouch(static_cast<int>(b), static_cast<int>(a), &touches);
+    }
+  }
+  return touches;
+}
+
+void LocalStore::PlanDbTouch(int emptied, int replaced_with, std::vector<WatchTouch>* touches) {
+  // Redis 7.0: a watched key of the emptied db is touched when it exists there or in the db
+  // replacing it, except that stale keys count as absent on both sides.
+  for (auto& [key, sessions] : watchers_) {
+    if (static_cast<unsigned char>(key[0]) != emptied) continue;
+    const KeyState before = StateOf(key);
+    KeyState after = KeyState::kMissing;
+    if (replaced_with >= 0) {
+      std::string other = key;
+      other[0] = static_cast<char>(replaced_with);
+      after = StateOf(other);
+    }
+    if (before == KeyState::kMissing && after == KeyState::kMissing) continue;
+    for (LocalSession* s : sessions) {
+      const LocalSession::WatchedKey* watched = FindWatched(*s, key);
+      if (watched == nullptr) continue;
+      WatchTouch::Action action = WatchTouch::kDirty;
+      if (watched->expired) {
+        if (after == KeyState::kMissing) {
+          action = WatchTouch::kClearExpired;  // the stale key is gone: no logical change
+        } else if (after == KeyState::kStale) {
+          continue;  // stale before, stale after
+        }
+      } else if (before == KeyState::kMissing && after == KeyState::kStale) {
+        action = WatchTouch::kSetExpired;  // nothing replaced by a stale key: no change
+      }
+      touches->push_back({s, key, action});
+    }
+  }
+}
+
+void LocalStore::ApplyTouches(const std::vector<WatchTouch>& touches) {
+  for (const WatchTouch& t : touches) {
+    LocalSession::WatchedKey* watched = FindWatched(*t.session, t.key);
+    if (watched == nullptr) continue;
+    switch (t.action) {
+      case WatchTouch::kDirty:
+        t.session->watch_dirty = true;
+        break;
+      case WatchTouch::kClearExpired:
+        watched->expired = false;
+        break;
+      case WatchTouch::kSetExpired:
+        watched->expired = true;
+        break;
+    }
+  }
 }
 
 void LocalStore::ForgetSession(LocalSession& session) {
@@ -460,7 +560,17 @@ void LocalStore::NoteModified() {
   for (const std::string& key : modified_scratch_) {
     auto it = watchers_.find(key);
     if (it != watchers_.end()) {
-      for (LocalSession* s : it->second) s->watch_dirty = true;
+      for (LocalSession* s : it->second) {
+        LocalSession::WatchedKey* watched = FindWatched(*s, key);
+        if (watched != nullptr && watched->expired) {
+          // Watched when already stale: its deletion is no logical change. Redis 7.0 stops
+          // looking at the key's other watchers when it is still there.
+          if (StateOf(key) != KeyState::kMissing) break;
+          watched->expired = false;
+          continue;
+        }
+        s->watch_dirty = true;
+      }
     }
     if (external_tracking_) modified_for_caller_.push_back(key);
   }

@@ -110,6 +110,24 @@ class LocalStore final : private ScriptCaller {
   void Exec(LocalSession& session, std::string* out);
   void Watch(LocalSession& session, std::span<const std::string_view> argv, std::string* out);
   void Unwatch(LocalSession& session);
+  static LocalSession::WatchedKey* FindWatched(LocalSession& session, std::string_view key);
+  // A key (MetaKey bytes) as stored: absent, present but expired, or live.
+  enum class KeyState { kMissing, kStale, kLive };
+  KeyState StateOf(std::string_view meta_key);
+  // EXEC: a watched key expired since it was watched.
+  bool WatchedKeyExpired(LocalSession& session);
+  // What FLUSHDB/FLUSHALL/SWAPDB do to watched keys, decided from the dbs before the command and
+  // applied once it succeeded.
+  struct WatchTouch {
+    enum Action { kDirty, kClearExpired, kSetExpired };
+    LocalSession* session;
+    std::string key;
+    Action action;
+  };
+  std::vector<WatchTouch> PlanDbTouches(std::string_view name,
+                                        std::span<const std::string_view> argv, int db);
+  void PlanDbTouch(int emptied, int replaced_with, std::vector<WatchTouch>* touches);
+  static void ApplyTouches(const std::vector<WatchTouch>& touches);
   void NoteModified();
   // Keyspace notifications for what the last command (or the expiry cycle: empty name) did.
   void NotifyKeyEvents(std::string_view command, std::span<const std::string_view> argv,

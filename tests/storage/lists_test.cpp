@@ -91,6 +91,30 @@ TEST(Lists, BlockingCommandsWithNothingToPopWriteNothingAndAskToBlock) {
   EXPECT_TRUE(h.store->last_would_block());
 }
 
+// A parked client run again finds its key holding another type: it keeps waiting (Redis serves a
+// blocked client only from a list), while a first attempt answers WRONGTYPE.
+TEST(Lists, WokenBlockingPopSkipsKeysOfAnotherType) {
+  StoreHarness h;
+  h.Run({"set", "s", "v"});
+  const std::string wrongtype =
+      "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+  EXPECT_EQ(h.Run({"blpop", "s", "0"}), wrongtype);
+  h.session.woken = true;
+  for (std::vector<std::string_view> argv : std::vector<std::vector<std::string_view>>{
+           {"blpop", "s", "0"},
+           {"blmpop", "0", "1", "s", "left"},
+           {"brpoplpush", "s", "d", "0"},
+       }) {
+    EXPECT_EQ(h.Run(argv), "") << argv[0];
+    EXPECT_TRUE(h.store->last_would_block()) << argv[0];
+  }
+  h.Run({"rpush", "l", "x"});
+  EXPECT_EQ(h.Run({"blpop", "s", "l", "0"}), "*2\r\n$1\r\nl\r\n$1\r\nx\r\n");
+  // The destination of the wrong type still fails the move, as in Redis.
+  h.Run({"rpush", "l", "x"});
+  EXPECT_EQ(h.Run({"brpoplpush", "l", "s", "0"}), wrongtype);
+}
+
 // Pops of a few items read them one by one, bigger ones with an iterator: both paths, both ends,
 // across a commit (items in RocksDB) and within one batch (items still pending).
 TEST(Lists, PopsOfAnyCountReturnItemsInOrderFromEitherEnd) {

@@ -812,6 +812,16 @@ class Generator {
         return {Word("GET"), Key()};
       case 32:
         return {Word("LPUSH"), Key(), ListValue()};
+      case 33: {
+        static const char* const kDbs[] = {"1", "1", "2", "0", "16", "-1", "abc", "4294967296"};
+        return {Word("MOVE"), Key(), Pick(kDbs)};
+      }
+      case 34:
+        if (P(30)) {
+          static const char* const kDbs[] = {"0", "1", "1", "2", "16", "-1", "x", "4294967296"};
+          return {Word("SWAPDB"), Pick(kDbs), Pick(kDbs)};
+        }
+        return {Word("EXISTS"), Key(), Key()};
       default:
         return {Word("EXISTS"), Key(), Key()};
     }
