@@ -45,6 +45,9 @@ constexpr Param kParams[] = {
      "volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, "
      "allkeys-random, noeviction"},
     {"notify-keyspace-events", "", Type::kKeyspaceEvents, ""},
+    // Accepted for clients that set it; the store always validates a RESTORE payload whole, as
+    // Redis does with "yes" (it decodes every value into its own model).
+    {"sanitize-dump-payload", "", Type::kEnum, "no", 0, 0, "no, yes, clients"},
     {"save", "", Type::kSave, ""},
     {"timeout", "", Type::kInt, "0", 0, INT_MAX},
     {"maxclients", "", Type::kInt, "10000", 1, UINT_MAX},
