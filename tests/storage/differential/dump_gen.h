@@ -143,12 +143,10 @@ inline Argv Generator::DumpRestore() {
       abs = true;
       argv.push_back(std::to_string(P(50) ? 1 : 4102444800000));  // 1970 or 2100
       break;
-    case 2:
-      {  // refused TTLs (a random value could be a tiny valid one: timing again)
-        static const char* const kBad[] = {"-1", "-5", "abc", "1.5", " 1", ""};
-        argv.push_back(Pick(kBad));
-      }
-      break;
+    case 2: {  // refused TTLs (a random value could be a tiny valid one: timing again)
+      static const char* const kBad[] = {"-1", "-5", "abc", "1.5", " 1", ""};
+      argv.push_back(Pick(kBad));
+    } break;
     default:
       argv.push_back("0");
       break;
