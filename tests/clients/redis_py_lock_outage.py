@@ -29,8 +29,14 @@ def note(what, e):
         unknown.append(entry)
         # A release or extend of unknown outcome may have left the lock held until its TTL ends:
         # an acquire refused until then is waiting, as Redis itself would refuse it.
-        if what in ("release", "extend", "reacquire"):
-            held_until = time.monotonic() + 5.5
+        # Until the TTL the lock had (extend adds 5 s to what was left), or would have had had
+        # this command run.
+        if what == "release":
+            held_until = lock_expires + 0.5
+        elif what == "extend":
+            held_until = lock_expires + 5.5
+        elif what == "reacquire":
+            held_until = max(lock_expires, time.monotonic() + 5) + 0.5
     elif what == "acquire" and time.monotonic() < held_until:
         waited.append(entry)
     else:
@@ -38,6 +44,7 @@ def note(what, e):
 
 
 held_until = 0.0
+lock_expires = 0.0  # when the lock taken in this cycle expires, as far as this client knows
 waited = []
 
 # Defaults: no retries, so a dropped connection raises instead of being retried quietly.
@@ -52,6 +59,7 @@ while time.monotonic() - t0 < seconds:
     try:
         if not lock.acquire():
             raise redis.exceptions.LockError("lock held, and nobody else takes it")
+        lock_expires = time.monotonic() + 5
     except redis.RedisError as e:
         note("acquire", e)
         time.sleep(0.05)
@@ -73,8 +81,10 @@ while time.monotonic() - t0 < seconds:
     try:
         if cycles % 2:
             lock.extend(5)
+            lock_expires += 5
         else:
             lock.reacquire()
+            lock_expires = time.monotonic() + 5
     except redis.RedisError as e:
         note("extend" if cycles % 2 else "reacquire", e)
     try:
