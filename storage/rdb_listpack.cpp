@@ -26,7 +26,9 @@ void StoreLe(std::string* out, uint64_t v, int width) {
 int64_t SignExtend(uint64_t v, int bits) {
   const uint64_t sign = 1ull << (bits - 1);
   v &= (sign << 1) - 1;
-  return static_cast<int64_t>(v ^ sign) - static_cast<int64_t>(sign);
+  // In unsigned arithmetic (wraps; the conversion is modular in C++20): at 64 bits the signed
+  // subtraction of INT64_MIN would overflow.
+  return static_cast<int64_t>((v ^ sign) - sign);
 }
 
 void AppendInt(std::vector<std::string>* out, int64_t v) {
