@@ -147,15 +147,6 @@ bool DecodeBody(uint8_t type, Reader& r, RdbObject* out) {
   }
 }
 
-bool CanonicalInt(std::string_view s, int64_t* v) {
-  if (s.empty() || s.size() > 20) return false;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
-  if (ec != std::errc() || end != s.data() + s.size()) return false;
-  char buf[24];
-  auto [cend, cec] = std::to_chars(buf, buf + sizeof buf, *v);
-  return std::string_view(buf, cend - buf) == s;
-}
-
 // Quicklist nodes as RPUSH fills them: a size limit (negative fill: 4 KB << (-fill - 1)) or an
 // element count (positive fill) under the 8 KB safety limit; each estimate adds 8 bytes.
 void EncodeList(const RdbObject& obj, const EncodeLimits& limits, std::string* bytes) {

@@ -98,6 +98,8 @@ void EncodeStream(const RdbStream& stream, const EncodeLimits& limits, std::stri
 // Each parser appends the elements as strings (integers as decimal text) and fails on
 // malformed blobs.
 bool ParseListpack(std::string_view blob, std::vector<std::string>* out);
+// A canonical decimal integer ("12", not "012", "+1" or "-0"), as listpacks and intsets store.
+bool CanonicalInt(std::string_view s, int64_t* v);
 bool ParseZiplist(std::string_view blob, std::vector<std::string>* out);
 bool ParseIntset(std::string_view blob, std::vector<std::string>* out);
 bool ParseZipmap(std::string_view blob, std::vector<std::string>* out);

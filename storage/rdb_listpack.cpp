@@ -37,16 +37,6 @@ void AppendInt(std::vector<std::string>* out, int64_t v) {
   out->emplace_back(buf, end);
 }
 
-// A canonical decimal integer ("12", not "012", "+1" or "-0"), as lpAppend and intsets take.
-bool CanonicalInt(std::string_view s, int64_t* v) {
-  if (s.empty() || s.size() > 20) return false;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
-  if (ec != std::errc() || end != s.data() + s.size()) return false;
-  char buf[24];
-  auto [cend, cec] = std::to_chars(buf, buf + sizeof buf, *v);
-  return std::string_view(buf, cend - buf) == s;
-}
-
 size_t BacklenSize(size_t len) {
   return len < 128 ? 1 : len < 16383 ? 2 : len < 2097151 ? 3 : len < 268435455 ? 4 : 5;
 }
@@ -99,6 +89,16 @@ void EncodeBacklen(size_t len, std::string* out) {
 }
 
 }  // namespace
+
+// A canonical decimal integer ("12", not "012", "+1" or "-0"), as lpAppend and intsets take.
+bool CanonicalInt(std::string_view s, int64_t* v) {
+  if (s.empty() || s.size() > 20) return false;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
+  if (ec != std::errc() || end != s.data() + s.size()) return false;
+  char buf[24];
+  auto [cend, cec] = std::to_chars(buf, buf + sizeof buf, *v);
+  return std::string_view(buf, cend - buf) == s;
+}
 
 bool ParseListpack(std::string_view blob, std::vector<std::string>* out) {
   if (blob.size() < 7 || LoadLe(blob, 0, 4) != blob.size()) return false;
