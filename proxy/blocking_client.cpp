@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <vector>
@@ -213,6 +214,20 @@ bool BlockingClient::ReadSome(uint32_t timeout_ms, std::string* out, std::string
 bool BlockingClient::Call(std::string_view request, uint32_t timeout_ms, std::string* reply,
                           std::string* error) {
   return Send(request, timeout_ms, error) && Read(timeout_ms, reply, error);
+}
+
+std::string ErrorText(std::string_view reply) {
+  return std::string(reply.substr(1, reply.size() >= 3 ? reply.size() - 3 : 0));
+}
+
+std::string_view StringOf(std::string_view reply) {
+  if (reply.size() < 3) return {};
+  const size_t crlf = reply.find("\r\n");
+  if (reply[0] == '+') return reply.substr(1, crlf - 1);
+  if (reply[0] != '$' || reply[1] == '-') return {};
+  size_t len = 0;
+  std::from_chars(reply.data() + 1, reply.data() + crlf, len);
+  return reply.substr(crlf + 2, len);
 }
 
 bool SplitArray(std::string_view reply, std::vector<std::string_view>* elements) {

@@ -49,5 +49,9 @@ class BlockingClient {
 // Splits a RESP array reply (e.g. EXEC's) into its elements' bytes. Returns false if `reply` is
 // not an array (a null array gives false too).
 bool SplitArray(std::string_view reply, std::vector<std::string_view>* elements);
+// The text of an error reply, without its '-' and CRLF.
+std::string ErrorText(std::string_view reply);
+// The text of a bulk or simple string reply (or array element); empty for anything else.
+std::string_view StringOf(std::string_view reply);
 
 }  // namespace respite::proxy

@@ -22,10 +22,6 @@ constexpr uint64_t kDefaultBusyThresholdMs = 5000;
 
 bool IsBusy(std::string_view reply) { return reply.starts_with("-BUSY"); }
 
-std::string ErrorText(std::string_view reply) {
-  return std::string(reply.substr(1, reply.size() >= 3 ? reply.size() - 3 : 0));
-}
-
 uint64_t SteadyMs() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::steady_clock::now().time_since_epoch())

@@ -29,43 +29,9 @@ uint64_t NowMs() {
                                    .count());
 }
 
-std::string ErrorText(std::string_view reply) {
-  return std::string(reply.substr(1, reply.size() >= 3 ? reply.size() - 3 : 0));
-}
-
 // Replay starts with small batches and doubles them after each success, so that many sidecars
 // coming back at once do not stampede a Redis that has just restarted.
 constexpr size_t kFirstBatch = 10;
-
-constexpr std::string_view kMulti = "*1\r\n$5\r\nMULTI\r\n";
-
-// The text of a bulk or simple string reply (or array element); empty for anything else.
-std::string_view StringOf(std::string_view reply) {
-  if (reply.size() < 3) return {};
-  const size_t crlf = reply.find("\r\n");
-  if (reply[0] == '+') return reply.substr(1, crlf - 1);
-  if (reply[0] != '$' || reply[1] == '-') return {};
-  size_t len = 0;
-  std::from_chars(reply.data() + 1, reply.data() + crlf, len);
-  return reply.substr(crlf + 2, len);
-}
-
-// Upstream's answer to XINFO STREAM: the stream's last generated id.
-StreamTop TopOf(std::string_view reply) {
-  StreamTop top;
-  if (reply[0] == '-') {
-    top.is_stream = !reply.starts_with("-WRONGTYPE");
-    return top;  // ERR no such key: XADD makes the stream
-  }
-  std::vector<std::string_view> fields;
-  if (!SplitArray(reply, &fields)) return top;
-  for (size_t i = 0; i + 1 < fields.size(); i += 2) {
-    if (StringOf(fields[i]) != "last-generated-id") continue;
-    StreamId id;
-    if (storage::ParseStreamId(StringOf(fields[i + 1]), 0, true, &id)) top.last_id = id;
-  }
-  return top;
-}
 
 struct Slice {
   std::vector<JournalEntry> entries;
@@ -173,6 +139,10 @@ bool Replayer::Prepare(BlockingClient& client, std::string* error) {
   const uint32_t timeout = config_.upstream.request_timeout_ms;
   // A connection kept from before an outage may point at a dead server: start afresh.
   client.Close();
+  // Contention is judged anew each drain.
+  watch_aborts_ = 0;
+  contended_ = false;
+  headroom_ms_ = 0;
   {
     if (!client.Connect(url, config_.upstream.connect_timeout_ms, error)) return false;
     if (url.db != 0) {
@@ -293,6 +263,22 @@ Replayer::Outcome Replayer::Drain(BlockingClient& client, std::string* error) {
       continue;
     }
     if (slice.entries.empty()) break;
+    if (contended_) {
+      const size_t cut = ContendedCut(slice.entries);
+      if (cut == 0) {
+        bool applied = false;
+        if (!ReplayGuardedXadd(client, slice.entries.front(), error, &applied)) {
+          return Outcome::kFailed;
+        }
+        if (applied) {
+          ++replayed;
+          next_from = slice.entries.front().seq + 1;
+        }
+        slice = read(next_from, batch);
+        continue;
+      }
+      slice.entries.resize(cut);
+    }
     InFlight in_flight;
     if (!SendBatch(client, slice.entries, &in_flight, error)) return Outcome::kFailed;
     next_from = slice.entries.back().seq + 1;
@@ -347,19 +333,23 @@ bool Replayer::DrainWhileForwarding(BlockingClient& client, std::string* error) 
       return out;
     });
     if (entries.empty()) break;
-    if (!ReplayBatch(client, entries, error)) return false;
-    replayed += entries.size();
+    bool applied = false;
+    const size_t cut = contended_ ? ContendedCut(entries) : entries.size();
+    if (cut == 0) {
+      if (!ReplayGuardedXadd(client, entries.front(), error, &applied)) return false;
+      replayed += applied ? 1 : 0;
+      continue;
+    }
+    entries.resize(cut);
+    InFlight in_flight;
+    if (!SendBatch(client, entries, &in_flight, error) ||
+        !FinishBatch(client, entries, in_flight, error, &applied)) {
+      return false;
+    }
+    replayed += applied ? entries.size() : 0;
   }
   spdlog::info("replayed {} retried entries while forwarding", replayed);
   return true;
-}
-
-bool Replayer::ReplayBatch(BlockingClient& client, const std::vector<JournalEntry>& batch,
-                           std::string* error) {
-  InFlight in_flight;
-  bool applied = false;
-  return SendBatch(client, batch, &in_flight, error) &&
-         FinishBatch(client, batch, in_flight, error, &applied);
 }
 
 bool Replayer::SendBatch(BlockingClient& client, const std::vector<JournalEntry>& batch,
@@ -428,11 +418,14 @@ bool Replayer::FinishBatch(BlockingClient& client, const std::vector<JournalEntr
   batch_duration_.Observe(MonotonicNs() - in_flight.started_ns);
   if (exec.starts_with("*-1") && in_flight.watched && !own_rejected && rejected.empty()) {
     // Another writer touched a stream between our read of its top and EXEC: nothing ran. The
-    // batch is read, planned and sent again.
-    // No backoff: the other writer does not retry against us, so waiting would not help.
-    if (++watch_aborts_ % 100 == 0) {
-      spdlog::info("{} replay batches in a row aborted: streams they write change upstream",
-                   watch_aborts_);
+    // batch is read, planned and sent again; after a few aborts in a row the stream writes go
+    // one at a time in a script that cannot be aborted (ReplayGuardedXadd).
+    if (++watch_aborts_ == kWatchAttempts && !contended_) {
+      contended_ = true;
+      spdlog::info(
+          "{} replay batches in a row aborted: streams they write change upstream; their XADDs "
+          "now replay one at a time, guarded",
+          watch_aborts_);
     }
     return true;
   }
@@ -477,7 +470,13 @@ bool Replayer::FinishBatch(BlockingClient& client, const std::vector<JournalEntr
     failed.emplace_back(static_cast<size_t>(queued[i]), ErrorText(results[i]));
   }
   *applied = true;
-  NoteStreamIds(batch, in_flight.plan, failed);
+  return RecordApplied(batch, in_flight.plan, failed, error);
+}
+
+bool Replayer::RecordApplied(const std::vector<JournalEntry>& batch, const BatchPlan& plan,
+                             const std::vector<std::pair<size_t, std::string>>& failed,
+                             std::string* error) {
+  NoteStreamIds(batch, plan, failed);
   const uint64_t last = batch.back().seq;
   const int64_t now = WallMs();
   // Rules go once the journal is empty and no client can add to it before the switch to
@@ -510,114 +509,6 @@ bool Replayer::FinishBatch(BlockingClient& client, const std::vector<JournalEntr
     return false;
   }
   return true;
-}
-
-bool Replayer::PlanStreamIds(BlockingClient& client, const std::vector<JournalEntry>& batch,
-                             InFlight* in_flight, std::string* error) {
-  in_flight->watched = false;
-  in_flight->multi_open = false;
-  in_flight->plan = {};
-  const std::vector<std::pair<int, std::string>> streams = StreamsToCheck(batch);
-  if (streams.empty() && stream_ids_.empty()) return true;
-  StreamTops tops;
-  uint64_t now_ms = 0;
-  if (!streams.empty()) {
-    // WATCH makes the tops read here hold until EXEC, or EXEC runs nothing.
-    const int home = config_.upstream.parsed.db;
-    std::string request;
-    std::vector<int> xinfo_of;  // per reply: the stream whose XINFO it is, or -1
-    int db = home;
-    for (size_t i = 0; i < streams.size(); ++i) {
-      if (streams[i].first != db) {
-        db = streams[i].first;
-        resp::AppendCommand(&request, {"SELECT", std::to_string(db)});
-        xinfo_of.push_back(-1);
-      }
-      resp::AppendCommand(&request, {"WATCH", streams[i].second});
-      resp::AppendCommand(&request, {"XINFO", "STREAM", streams[i].second});
-      xinfo_of.insert(xinfo_of.end(), {-1, static_cast<int>(i)});
-    }
-    if (db != home) {
-      resp::AppendCommand(&request, {"SELECT", std::to_string(home)});
-      xinfo_of.push_back(-1);
-    }
-    resp::AppendCommand(&request, {"TIME"});
-    // MULTI in the same write: the time between the WATCH and EXEC (when another writer's XADD
-    // aborts the batch) is one round trip shorter.
-    request.append(kMulti);
-    const uint32_t timeout = config_.upstream.request_timeout_ms;
-    if (!client.Send(request, timeout, error)) return false;
-    in_flight->watched = true;
-    std::string reply;
-    for (int of : xinfo_of) {
-      if (!client.Read(timeout, &reply, error)) return false;
-      if (of >= 0) {
-        StreamTop top = TopOf(reply);
-        if (reply[0] == '-' && top.is_stream && !reply.starts_with("-ERR no such key")) {
-          // Not readable (an ACL, say): leave its XADDs as journaled.
-          spdlog::warn("XINFO STREAM {} refused during replay: {}", streams[of].second,
-                       ErrorText(reply));
-          continue;
-        }
-        tops[streams[of]] = std::move(top);
-      } else if (reply[0] == '-') {
-        *error = "upstream refused respite's own command before a batch: " + ErrorText(reply);
-        return false;
-      }
-    }
-    if (!client.Read(timeout, &reply, error)) return false;
-    std::vector<std::string_view> time;
-    if (SplitArray(reply, &time) && time.size() == 2) {
-      uint64_t seconds = 0, micros = 0;
-      const std::string_view sec = StringOf(time[0]), usec = StringOf(time[1]);
-      std::from_chars(sec.data(), sec.data() + sec.size(), seconds);
-      std::from_chars(usec.data(), usec.data() + usec.size(), micros);
-      now_ms = seconds * 1000 + micros / 1000;
-    }
-    if (!client.Read(timeout, &reply, error)) return false;
-    if (reply[0] == '-') {
-      *error = "MULTI refused: " + ErrorText(reply);
-      return false;
-    }
-    in_flight->multi_open = true;
-  }
-  in_flight->plan = PlanBatch(batch, std::move(tops), now_ms, &stream_ids_);
-  const BatchPlan& plan = in_flight->plan;
-  if (plan.readded.empty() && plan.dropped.empty()) return true;
-  // Stored before the batch can apply: once upstream has it, the rules are here too.
-  std::vector<std::pair<uint64_t, std::string>> put;
-  for (const StreamIdRule& rule : plan.readded) put.emplace_back(rule.seq, EncodeRule(rule));
-  storage::Status s = store_.Call(
-      [&](LocalStore& st) { return storage::UpdateReplayRecords(st.engine(), put, plan.dropped); });
-  if (!s.ok()) {
-    *error = "storing the replay's stream id rules: " + s.ToString();
-    return false;
-  }
-  return true;
-}
-
-void Replayer::NoteStreamIds(const std::vector<JournalEntry>& batch, const BatchPlan& plan,
-                             const std::vector<std::pair<size_t, std::string>>& failed) {
-  auto failed_at = [&](size_t index) {
-    return std::any_of(failed.begin(), failed.end(), [&](auto& f) { return f.first == index; });
-  };
-  for (const StreamIdRule& rule : plan.readded) {
-    const auto entry = std::find_if(batch.begin(), batch.end(),
-                                    [&](const JournalEntry& e) { return e.seq == rule.seq; });
-    if (entry != batch.end() && failed_at(static_cast<size_t>(entry - batch.begin()))) continue;
-    ++stream_ids_rewritten_;
-    spdlog::warn(
-        "journal entry {} (XADD {}): id {} is at or below the stream's last id upstream (another "
-        "writer added entries during the outage); re-added as {}, later entries follow",
-        rule.seq, rule.key, rule.old_id.ToString(), rule.new_id.ToString());
-  }
-  for (size_t index : plan.rewritten) {
-    if (failed_at(index)) continue;
-    ++stream_id_refs_rewritten_;
-    const JournalEntry& e = batch[index];
-    spdlog::info("journal entry {} ({} {}): stream ids rewritten to the re-added ones", e.seq,
-                 e.argv[0], e.argv.size() > 1 ? e.argv[1] : "");
-  }
 }
 
 }  // namespace respite::proxy

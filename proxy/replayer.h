@@ -14,6 +14,7 @@
 #include <mutex>
 #include <random>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -45,6 +46,9 @@ class Replayer {
   // entries whose stream ids were rewritten to such a new id (see stream_id_rewrite.h).
   uint64_t stream_ids_rewritten_total() const { return stream_ids_rewritten_.load(); }
   uint64_t stream_id_references_rewritten_total() const { return stream_id_refs_rewritten_.load(); }
+  // XADDs replayed one at a time in a script because another writer kept aborting the WATCHed
+  // batches (see ReplayGuardedXadd).
+  uint64_t guarded_xadds_total() const { return guarded_xadds_.load(); }
   // Set when the cursor vanished upstream while entries had been applied (FLUSHALL, eviction).
   bool cursor_alarm() const { return cursor_alarm_.load(); }
   CircuitBreaker::State breaker_state() const { return breaker_state_.load(); }
@@ -102,8 +106,22 @@ class Replayer {
   // Counts and logs the stream ids an applied batch re-added or rewrote (not the failed entries).
   void NoteStreamIds(const std::vector<storage::JournalEntry>& batch, const BatchPlan& plan,
                      const std::vector<std::pair<size_t, std::string>>& failed);
-  bool ReplayBatch(BlockingClient& client, const std::vector<storage::JournalEntry>& batch,
-                   std::string* error);
+  // The applied batch's bookkeeping: dead letters for `failed` (index, error), the journal
+  // trimmed through its last entry, rules dropped once all is replayed, counters.
+  bool RecordApplied(const std::vector<storage::JournalEntry>& batch, const BatchPlan& plan,
+                     const std::vector<std::pair<size_t, std::string>>& failed, std::string* error);
+  // Persists the rules `plan` made or dropped, before anything of its batch is sent.
+  bool StorePlan(const BatchPlan& plan, std::string* error);
+
+  // Contended streams (another writer keeps aborting the WATCHed batches): the entries of
+  // `entries` to send as one batch, up to the first XADD with an explicit id; 0 when that XADD
+  // comes first and goes alone through ReplayGuardedXadd.
+  size_t ContendedCut(const std::vector<storage::JournalEntry>& entries) const;
+  // Replays one XADD and the cursor in a script, without WATCH: the XADD with its planned id
+  // either applies with the cursor or, when upstream's top passed that id meanwhile, not at all
+  // (*applied false; the next plan leaves more headroom). Other errors dead-letter the entry.
+  bool ReplayGuardedXadd(BlockingClient& client, const storage::JournalEntry& entry,
+                         std::string* error, bool* applied);
   // Sleeps up to `ms`, or until Wake() or Stop().
   void SleepMs(uint64_t ms);
 
@@ -129,8 +147,17 @@ class Replayer {
   std::atomic<uint64_t> breaker_opened_{0};
   std::atomic<uint64_t> stream_ids_rewritten_{0};
   std::atomic<uint64_t> stream_id_refs_rewritten_{0};
+  std::atomic<uint64_t> guarded_xadds_{0};
   StreamIdRewrites stream_ids_;  // persisted in the journal's replay records
-  uint64_t watch_aborts_ = 0;    // consecutive nil EXECs
+  static constexpr std::string_view kMulti = "*1\r\n$5\r\nMULTI\r\n";
+  // WATCHed batches aborted in a row before the drain's XADDs go guarded, one at a time.
+  static constexpr uint64_t kWatchAttempts = 3;
+  static constexpr size_t kGuardMaxArgs = 7000;  // Lua 5.1's unpack stops near 8,000
+  static constexpr uint64_t kMaxHeadroomMs = 1000;
+  uint64_t watch_aborts_ = 0;  // consecutive nil EXECs
+  bool contended_ = false;     // set after kWatchAttempts aborts, for the rest of the drain
+  uint64_t headroom_ms_ = 0;   // how far past upstream's clock a guarded XADD's new id is put
+  uint64_t guard_misses_ = 0;  // guarded XADDs in a row whose planned id upstream passed
   Histogram batch_duration_;
   std::atomic<CircuitBreaker::State> breaker_state_{CircuitBreaker::State::kClosed};
 };

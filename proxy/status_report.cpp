@@ -67,6 +67,7 @@ StatusSnapshot CollectStatus(Server& server) {
     s.dead_lettered_total = replayer->dead_lettered_total();
     s.stream_ids_rewritten = replayer->stream_ids_rewritten_total();
     s.stream_id_references_rewritten = replayer->stream_id_references_rewritten_total();
+    s.guarded_xadds = replayer->guarded_xadds_total();
     s.cursor_alarm = replayer->cursor_alarm();
   }
   s.warm = config.fallback.warm;
@@ -187,6 +188,7 @@ std::string RenderStatusJson(const StatusSnapshot& s) {
   num("stream_ids_rewritten_total", static_cast<double>(s.stream_ids_rewritten));
   num("stream_id_references_rewritten_total",
       static_cast<double>(s.stream_id_references_rewritten));
+  num("guarded_xadds_total", static_cast<double>(s.guarded_xadds));
   num("last_entries", static_cast<double>(s.last_drain_entries));
   num("last_duration_ms", static_cast<double>(s.last_drain_ms));
   num("last_pause_ms", static_cast<double>(s.last_drain_pause_ms));
@@ -294,6 +296,9 @@ std::string RenderPrometheus(const StatusSnapshot& s, Server& server) {
        "Replayed entries whose stream ids were rewritten to a re-added entry's new id.");
   sample("respite_replay_stream_id_references_rewritten_total",
          static_cast<double>(s.stream_id_references_rewritten));
+  help("respite_replay_guarded_xadds_total", "counter",
+       "XADDs replayed one at a time in a script: another writer kept aborting WATCHed batches.");
+  sample("respite_replay_guarded_xadds_total", static_cast<double>(s.guarded_xadds));
   help("respite_replay_cursor_alarm", "gauge",
        "1 when upstream lost entries it had applied (FLUSHALL, restart without persistence).");
   sample("respite_replay_cursor_alarm", s.cursor_alarm ? 1 : 0);

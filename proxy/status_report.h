@@ -39,7 +39,7 @@ struct StatusSnapshot {
   uint64_t applied_through = 0;
 
   uint64_t replayed_total = 0, dead_lettered_total = 0;
-  uint64_t stream_ids_rewritten = 0, stream_id_references_rewritten = 0;
+  uint64_t stream_ids_rewritten = 0, stream_id_references_rewritten = 0, guarded_xadds = 0;
   uint64_t last_drain_entries = 0, last_drain_ms = 0, last_drain_pause_ms = 0;
   bool cursor_alarm = false;
 
