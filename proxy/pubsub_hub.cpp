@@ -47,7 +47,8 @@ void PubSubHub::Unsubscribe(const std::shared_ptr<LocalSubscriber>& subscriber,
   if (list.empty()) table.erase(it);
 }
 
-int64_t PubSubHub::Publish(std::string_view channel, std::string_view message, bool shard) {
+int64_t PubSubHub::Publish(std::string_view channel, std::string_view message, bool shard,
+                           bool after_reply) {
   // Receivers are collected under the lock (channel subscribers first, then each matching
   // pattern's, as Redis orders them) and posted after it.
   std::vector<Receiver> receivers;
@@ -77,7 +78,7 @@ int64_t PubSubHub::Publish(std::string_view channel, std::string_view message, b
                                   channel, message);
     };
     if (poster_) {
-      poster_(io, std::move(deliver));
+      poster_(io, std::move(deliver), after_reply);
     } else {
       boost::asio::post(io->context(), std::move(deliver));
     }

@@ -33,7 +33,8 @@ class PubSubHub final : public storage::PubSubBroker {
   // How Publish hands a delivery to a subscriber's io thread. The server sets the store
   // executor's PostInOrder, so a message lands among its subscriber's replies where Redis puts it;
   // unset, it is posted at once. Set before anything publishes.
-  using Poster = std::function<void(IoThread*, std::function<void()>)>;
+  // `after_reply`: see storage::PubSubBroker::Publish.
+  using Poster = std::function<void(IoThread*, std::function<void()>, bool after_reply)>;
   void SetPoster(Poster poster) { poster_ = std::move(poster); }
 
   // Adds or removes one subscription of `subscriber` (idempotent).
@@ -43,7 +44,8 @@ class PubSubHub final : public storage::PubSubBroker {
                    std::string_view name);
 
   // storage::PubSubBroker.
-  int64_t Publish(std::string_view channel, std::string_view message, bool shard) override;
+  int64_t Publish(std::string_view channel, std::string_view message, bool shard,
+                  bool after_reply) override;
   std::vector<std::string> Channels(std::optional<std::string_view> pattern,
                                     bool shard) const override;
   int64_t NumSub(std::string_view channel, bool shard) const override;

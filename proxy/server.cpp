@@ -155,8 +155,8 @@ bool Server::OpenStore() {
   store_ = std::make_unique<StoreExecutor>(std::move(opened).value(), &clock_,
                                            options.fsync == storage::Fsync::kEverySec);
   // The store publishes on its own thread: messages travel with its replies (PostInOrder).
-  pubsub_->SetPoster([store = store_.get()](IoThread* io, std::function<void()> fn) {
-    store->PostInOrder(io, std::move(fn));
+  pubsub_->SetPoster([store = store_.get()](IoThread* io, std::function<void()> fn, bool after) {
+    store->PostInOrder(io, std::move(fn), after);
   });
   store_->Call([this](storage::LocalStore& s) {
     s.SetClientCounts(

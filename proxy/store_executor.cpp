@@ -282,35 +282,49 @@ void StoreExecutor::RunGroup(std::span<Request> batch) {
   storage::Status s = store_->EndGroup();
   size_t post = 0;
   for (size_t i = 0; i < batch.size(); ++i) {
-    // What request i published goes just before its reply (replies wait for the group's commit).
-    for (; post < group_posts_.size() && group_posts_[post].index == i; ++post) {
-      OutboxFor(group_posts_[post].io)
-          .push_back({nullptr, 0, {}, false, std::move(group_posts_[post].fn)});
-    }
-    if (batch[i].answered) continue;
-    if (parked[i] && batch[i].mirror) parked[i] = false;  // a mirrored pop found nothing: done
-    if (parked[i]) {
-      Parked p{std::move(batch[i]), {}};
-      const int64_t timeout = p.request.block_timeout_ms >= 0 ? p.request.block_timeout_ms
-                                                              : BlockTimeoutMs(p.request.argv);
-      p.request.block_deadline_ms =
-          timeout == 0 ? 0 : clock_->NowMs() + std::max<int64_t>(1, timeout - p.request.waited_ms);
-      const int64_t deadline = p.request.block_deadline_ms;
-      if (deadline != 0 && (next_deadline_ms_ == 0 || deadline < next_deadline_ms_)) {
-        next_deadline_ms_ = deadline;
+    // What request i published goes just before its reply, or just after it where Redis
+    // publishes after replying (replies wait for the group's commit).
+    const size_t first_post = post;
+    while (post < group_posts_.size() && group_posts_[post].index == i) ++post;
+    const auto queue_posts = [&](bool after_reply) {
+      for (size_t p = first_post; p < post; ++p) {
+        if (group_posts_[p].after_reply != after_reply) continue;
+        OutboxFor(group_posts_[p].io)
+            .push_back({nullptr, 0, {}, false, std::move(group_posts_[p].fn)});
       }
-      parked_.push_back(std::move(p));
-      continue;
-    }
-    if (!s.ok()) {
-      // Nothing of this batch reached the disk: no reply may claim otherwise.
-      replies[i] = "-ERR local store: " + s.ToString() + "\r\n";
-    }
-    Complete(batch[i], std::move(replies[i]));
+    };
+    queue_posts(/*after_reply=*/false);
+    parked[i] = FinishInGroup(batch[i], parked[i], s, &replies[i]);
+    queue_posts(/*after_reply=*/true);
   }
   store_->EnableModifiedTracking(!parked_.empty());
   // A client parked by this batch may already be served by a later command of the same batch.
   WakeParked(/*force=*/std::find(parked.begin(), parked.end(), true) != parked.end());
+}
+
+bool StoreExecutor::FinishInGroup(Request& request, bool parked, const storage::Status& s,
+                                  std::string* reply) {
+  if (request.answered) return false;
+  if (parked && request.mirror) return false;  // a mirrored pop found nothing: done
+  if (parked) {
+    Parked p{std::move(request), {}};
+    const int64_t timeout = p.request.block_timeout_ms >= 0 ? p.request.block_timeout_ms
+                                                            : BlockTimeoutMs(p.request.argv);
+    p.request.block_deadline_ms =
+        timeout == 0 ? 0 : clock_->NowMs() + std::max<int64_t>(1, timeout - p.request.waited_ms);
+    const int64_t deadline = p.request.block_deadline_ms;
+    if (deadline != 0 && (next_deadline_ms_ == 0 || deadline < next_deadline_ms_)) {
+      next_deadline_ms_ = deadline;
+    }
+    parked_.push_back(std::move(p));
+    return true;
+  }
+  if (!s.ok()) {
+    // Nothing of this batch reached the disk: no reply may claim otherwise.
+    *reply = "-ERR local store: " + s.ToString() + "\r\n";
+  }
+  Complete(request, std::move(*reply));
+  return false;
 }
 
 void StoreExecutor::AnswerQueuedWhileBusy() {
@@ -415,9 +429,9 @@ void StoreExecutor::Complete(Request& request, std::string reply, bool reissue) 
   OutboxFor(request.io).push_back({request.client, request.tag, std::move(reply), reissue, {}});
 }
 
-void StoreExecutor::PostInOrder(IoThread* io, std::function<void()> fn) {
+void StoreExecutor::PostInOrder(IoThread* io, std::function<void()> fn, bool after_reply) {
   if (!running_group_.empty()) {
-    group_posts_.push_back({running_index_, io, std::move(fn)});
+    group_posts_.push_back({running_index_, io, std::move(fn), after_reply});
   } else {
     OutboxFor(io).push_back({nullptr, 0, {}, false, std::move(fn)});
   }

@@ -90,8 +90,9 @@ class StoreExecutor {
 
   // Executor thread only: runs `fn` on `io`'s thread in order with the replies, after those of
   // the commands executed before this call and before those of the commands executed after it
-  // (a published message thus meets its subscriber's replies in Redis' order).
-  void PostInOrder(IoThread* io, std::function<void()> fn);
+  // (a published message thus meets its subscriber's replies in Redis' order). `after_reply`:
+  // after the reply of the command running now, not before it.
+  void PostInOrder(IoThread* io, std::function<void()> fn, bool after_reply = false);
 
   // Runs `f` on the executor thread after everything queued before it, and returns its result.
   // Blocks the caller: only for background threads (replayer, failover), never io threads.
@@ -133,6 +134,9 @@ class StoreExecutor {
   void Loop();
   void RunBatch(std::vector<Request>& batch);
   void RunGroup(std::span<Request> batch);
+  // After the group's commit (status `s`): parks `request` when it would block (returns true),
+  // or queues its reply.
+  bool FinishInGroup(Request& request, bool parked, const storage::Status& s, std::string* reply);
   bool TryRun(Request& request, std::string* reply);
   void ForgetSession(const std::shared_ptr<storage::LocalSession>& session);
   void Unblock(Request& request);
@@ -184,6 +188,7 @@ class StoreExecutor {
     size_t index;
     IoThread* io;
     std::function<void()> fn;
+    bool after_reply;
   };
   std::vector<GroupPost> group_posts_;
   Stats stats_;

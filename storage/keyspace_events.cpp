@@ -47,11 +47,25 @@ enum class Shape {
                  // that all failed) gets "new" alone
 };
 
+// When the events reach subscribers relative to the command's reply (which matters to a RESP3
+// client subscribed to its own events): Redis publishes most of them before it replies, and
+// some commands reply first. "new" goes out where Redis adds the key and "expired" where it looks
+// the key up: before the reply, but for GETSET.
+enum class Timing {
+  kBefore,       // every event before the reply
+  kAfter,        // the command's events, and "del" for a key it emptied, after the reply
+  kAllAfter,     // GETSET: "new" too (Redis adds the key after replying with the old value)
+  kExpireAfter,  // EXPIRE and kin: "expire" after the reply, "del" for a time passed before it
+  kPopAfter,     // LMOVE and kin: the push before the reply, the pop and "del" after it
+  kDelAfter,     // SPOP without a count: "spop" before the reply, "del" after it
+};
+
 struct Rule {
   std::string_view command;
   int event_class;
   std::string_view event;  // empty: chosen from the arguments (see EventFor)
   Shape shape;
+  Timing timing = Timing::kBefore;
 };
 
 constexpr Rule kRules[] = {
@@ -59,9 +73,9 @@ constexpr Rule kRules[] = {
     {"append", kString, "append", Shape::kEach},
     {"decr", kString, "incrby", Shape::kEach},
     {"decrby", kString, "incrby", Shape::kEach},
-    {"getdel", kGeneric, "del", Shape::kDel},
-    {"getex", kGeneric, "", Shape::kExpire},
-    {"getset", kString, "set", Shape::kEach},
+    {"getdel", kGeneric, "del", Shape::kDel, Timing::kAfter},
+    {"getex", kGeneric, "", Shape::kExpire, Timing::kAfter},
+    {"getset", kString, "set", Shape::kEach, Timing::kAllAfter},
     {"incr", kString, "incrby", Shape::kEach},
     {"incrby", kString, "incrby", Shape::kEach},
     {"incrbyfloat", kString, "incrbyfloat", Shape::kEach},
@@ -75,91 +89,91 @@ constexpr Rule kRules[] = {
     // keys
     {"copy", kGeneric, "copy_to", Shape::kCopy},
     {"del", kGeneric, "del", Shape::kDel},
-    {"expire", kGeneric, "expire", Shape::kExpire},
-    {"expireat", kGeneric, "expire", Shape::kExpire},
+    {"expire", kGeneric, "expire", Shape::kExpire, Timing::kExpireAfter},
+    {"expireat", kGeneric, "expire", Shape::kExpire, Timing::kExpireAfter},
     {"move", kGeneric, "", Shape::kDbMove},
     {"persist", kGeneric, "persist", Shape::kEach},
-    {"pexpire", kGeneric, "expire", Shape::kExpire},
-    {"pexpireat", kGeneric, "expire", Shape::kExpire},
+    {"pexpire", kGeneric, "expire", Shape::kExpire, Timing::kExpireAfter},
+    {"pexpireat", kGeneric, "expire", Shape::kExpire, Timing::kExpireAfter},
     {"rename", kGeneric, "", Shape::kRename},
     {"renamenx", kGeneric, "", Shape::kRename},
     {"restore", kGeneric, "restore", Shape::kExpire},
     {"unlink", kGeneric, "del", Shape::kDel},
     // hashes
     {"hdel", kHash, "hdel", Shape::kEach},
-    {"hincrby", kHash, "hincrby", Shape::kEach},
-    {"hincrbyfloat", kHash, "hincrbyfloat", Shape::kEach},
-    {"hmset", kHash, "hset", Shape::kEach},
-    {"hset", kHash, "hset", Shape::kEach},
-    {"hsetnx", kHash, "hset", Shape::kEach},
+    {"hincrby", kHash, "hincrby", Shape::kEach, Timing::kAfter},
+    {"hincrbyfloat", kHash, "hincrbyfloat", Shape::kEach, Timing::kAfter},
+    {"hmset", kHash, "hset", Shape::kEach, Timing::kAfter},
+    {"hset", kHash, "hset", Shape::kEach, Timing::kAfter},
+    {"hsetnx", kHash, "hset", Shape::kEach, Timing::kAfter},
     // lists
-    {"blmove", kList, "", Shape::kMove},
-    {"blmpop", kList, "", Shape::kEach},
-    {"blpop", kList, "lpop", Shape::kEach},
-    {"brpop", kList, "rpop", Shape::kEach},
-    {"brpoplpush", kList, "", Shape::kMove},
+    {"blmove", kList, "", Shape::kMove, Timing::kPopAfter},
+    {"blmpop", kList, "", Shape::kEach, Timing::kAfter},
+    {"blpop", kList, "lpop", Shape::kEach, Timing::kAfter},
+    {"brpop", kList, "rpop", Shape::kEach, Timing::kAfter},
+    {"brpoplpush", kList, "", Shape::kMove, Timing::kPopAfter},
     {"linsert", kList, "linsert", Shape::kEach},
-    {"lmove", kList, "", Shape::kMove},
-    {"lmpop", kList, "", Shape::kEach},
-    {"lpop", kList, "lpop", Shape::kEach},
-    {"lpush", kList, "lpush", Shape::kEach},
-    {"lpushx", kList, "lpush", Shape::kEach},
+    {"lmove", kList, "", Shape::kMove, Timing::kPopAfter},
+    {"lmpop", kList, "", Shape::kEach, Timing::kAfter},
+    {"lpop", kList, "lpop", Shape::kEach, Timing::kAfter},
+    {"lpush", kList, "lpush", Shape::kEach, Timing::kAfter},
+    {"lpushx", kList, "lpush", Shape::kEach, Timing::kAfter},
     {"lrem", kList, "lrem", Shape::kEach},
-    {"lset", kList, "lset", Shape::kEach},
+    {"lset", kList, "lset", Shape::kEach, Timing::kAfter},
     {"ltrim", kList, "ltrim", Shape::kEach},
-    {"rpop", kList, "rpop", Shape::kEach},
-    {"rpoplpush", kList, "", Shape::kMove},
-    {"rpush", kList, "rpush", Shape::kEach},
-    {"rpushx", kList, "rpush", Shape::kEach},
+    {"rpop", kList, "rpop", Shape::kEach, Timing::kAfter},
+    {"rpoplpush", kList, "", Shape::kMove, Timing::kPopAfter},
+    {"rpush", kList, "rpush", Shape::kEach, Timing::kAfter},
+    {"rpushx", kList, "rpush", Shape::kEach, Timing::kAfter},
     {"sort", kList, "sortstore", Shape::kStore},
     // sets
     {"sadd", kSet, "sadd", Shape::kEach},
-    {"sdiffstore", kSet, "sdiffstore", Shape::kStore},
-    {"sinterstore", kSet, "sinterstore", Shape::kStore},
+    {"sdiffstore", kSet, "sdiffstore", Shape::kStore, Timing::kAfter},
+    {"sinterstore", kSet, "sinterstore", Shape::kStore, Timing::kAfter},
     {"smove", kSet, "", Shape::kSMove},
-    {"spop", kSet, "spop", Shape::kEach},
+    {"spop", kSet, "spop", Shape::kEach, Timing::kDelAfter},
     {"srem", kSet, "srem", Shape::kEach},
-    {"sunionstore", kSet, "sunionstore", Shape::kStore},
+    {"sunionstore", kSet, "sunionstore", Shape::kStore, Timing::kAfter},
     // bitmaps
-    {"bitfield", kString, "setbit", Shape::kIfChanged},
+    {"bitfield", kString, "setbit", Shape::kIfChanged, Timing::kAfter},
     {"bitop", kString, "set", Shape::kStore},
     {"setbit", kString, "setbit", Shape::kEach},
     // hyperloglogs (PFMERGE publishes "pfadd" too, even when no register changed)
     {"pfadd", kString, "pfadd", Shape::kIfChanged},
     {"pfmerge", kString, "pfadd", Shape::kEach},
     // sorted sets
-    {"bzmpop", kZSet, "", Shape::kEach},
-    {"bzpopmax", kZSet, "zpopmax", Shape::kEach},
-    {"bzpopmin", kZSet, "zpopmin", Shape::kEach},
-    {"zadd", kZSet, "", Shape::kEach},
-    {"zdiffstore", kZSet, "zdiffstore", Shape::kStore},
-    {"zincrby", kZSet, "zincr", Shape::kEach},
-    {"zinterstore", kZSet, "zinterstore", Shape::kStore},
-    {"zmpop", kZSet, "", Shape::kEach},
-    {"zpopmax", kZSet, "zpopmax", Shape::kEach},
-    {"zpopmin", kZSet, "zpopmin", Shape::kEach},
-    {"zrangestore", kZSet, "zrangestore", Shape::kStore},
+    {"bzmpop", kZSet, "", Shape::kEach, Timing::kAfter},
+    {"bzpopmax", kZSet, "zpopmax", Shape::kEach, Timing::kAfter},
+    {"bzpopmin", kZSet, "zpopmin", Shape::kEach, Timing::kAfter},
+    {"zadd", kZSet, "", Shape::kEach, Timing::kAfter},
+    {"zdiffstore", kZSet, "zdiffstore", Shape::kStore, Timing::kAfter},
+    {"zincrby", kZSet, "zincr", Shape::kEach, Timing::kAfter},
+    {"zinterstore", kZSet, "zinterstore", Shape::kStore, Timing::kAfter},
+    {"zmpop", kZSet, "", Shape::kEach, Timing::kAfter},
+    {"zpopmax", kZSet, "zpopmax", Shape::kEach, Timing::kAfter},
+    {"zpopmin", kZSet, "zpopmin", Shape::kEach, Timing::kAfter},
+    {"zrangestore", kZSet, "zrangestore", Shape::kStore, Timing::kAfter},
     {"zrem", kZSet, "zrem", Shape::kEach},
     {"zremrangebylex", kZSet, "zremrangebylex", Shape::kEach},
     {"zremrangebyrank", kZSet, "zremrangebyrank", Shape::kEach},
     {"zremrangebyscore", kZSet, "zremrangebyscore", Shape::kEach},
-    {"zunionstore", kZSet, "zunionstore", Shape::kStore},
+    {"zunionstore", kZSet, "zunionstore", Shape::kStore, Timing::kAfter},
     // geo (GEOADD runs as ZADD)
-    {"geoadd", kZSet, "zadd", Shape::kEach},
+    {"geoadd", kZSet, "zadd", Shape::kEach, Timing::kAfter},
     {"georadius", kZSet, "georadiusstore", Shape::kStore},
     {"georadiusbymember", kZSet, "georadiusstore", Shape::kStore},
     {"geosearchstore", kZSet, "geosearchstore", Shape::kStore},
     // streams (an XADD that also trimmed announces "xtrim" after "xadd", as a named key event)
-    {"xadd", kStream, "xadd", Shape::kEach},
+    {"xadd", kStream, "xadd", Shape::kEach, Timing::kAfter},
     {"xdel", kStream, "xdel", Shape::kEach},
-    {"xsetid", kStream, "xsetid", Shape::kEach},
+    {"xsetid", kStream, "xsetid", Shape::kEach, Timing::kAfter},
     {"xtrim", kStream, "xtrim", Shape::kEach},
-    {"xgroup|create", kStream, "xgroup-create", Shape::kEach},
+    {"xgroup|create", kStream, "xgroup-create", Shape::kEach, Timing::kAfter},
     // xgroup-createconsumer: announced where a consumer is created (XGROUP CREATECONSUMER,
     // XREADGROUP, XCLAIM, XAUTOCLAIM), as a named key event.
     {"xgroup|delconsumer", kStream, "xgroup-delconsumer", Shape::kEach},
-    {"xgroup|destroy", kStream, "xgroup-destroy", Shape::kEach},
-    {"xgroup|setid", kStream, "xgroup-setid", Shape::kEach},
+    {"xgroup|destroy", kStream, "xgroup-destroy", Shape::kEach, Timing::kAfter},
+    {"xgroup|setid", kStream, "xgroup-setid", Shape::kEach, Timing::kAfter},
 };
 
 const Rule* FindRule(std::string_view command) {
@@ -256,22 +270,26 @@ void KeyspaceNotifier::Configure(std::string_view classes) {
 }
 
 void KeyspaceNotifier::Publish(int event_class, std::string_view event, int db,
-                               std::string_view key, PubSubBroker& broker) const {
+                               std::string_view key, PubSubBroker& broker, bool after_reply) const {
   if ((flags_ & event_class) == 0) return;
   const std::string at = "@" + std::to_string(db) + "__:";
-  if (flags_ & kKeyspace) broker.Publish("__keyspace" + at + std::string(key), event, false);
-  if (flags_ & kKeyevent) broker.Publish("__keyevent" + at + std::string(event), key, false);
+  if (flags_ & kKeyspace) {
+    broker.Publish("__keyspace" + at + std::string(key), event, false, after_reply);
+  }
+  if (flags_ & kKeyevent) {
+    broker.Publish("__keyevent" + at + std::string(event), key, false, after_reply);
+  }
 }
 
 void KeyspaceNotifier::Notify(std::string_view command, std::span<const std::string_view> argv,
-                              std::vector<KeyEvent>* events, PubSubBroker& broker,
-                              bool changed) const {
+                              std::vector<KeyEvent>* events, PubSubBroker& broker, bool changed,
+                              bool own_reply) const {
   // Keys that expired on the way come first: Redis deletes them when it looks them up.
   std::vector<KeyHistory> keys;
   std::vector<const KeyEvent*> named;
   for (const KeyEvent& e : *events) {
     if (e.kind == KeyEventKind::kExpired) {
-      Publish(kExpired, "expired", e.db, e.key, broker);
+      Publish(kExpired, "expired", e.db, e.key, broker, false);
       continue;
     }
     if (e.kind == KeyEventKind::kNamed) {
@@ -291,6 +309,12 @@ void KeyspaceNotifier::Notify(std::string_view command, std::span<const std::str
     it->deleted = e.kind == KeyEventKind::kDeleted;
   }
   const Rule* rule = command.empty() ? nullptr : FindRule(command);
+  const Timing timing = rule != nullptr && own_reply ? rule->timing : Timing::kBefore;
+  // What goes out after the reply: the command's events, "del" for a key it emptied, "new".
+  const bool events_after = timing == Timing::kAfter || timing == Timing::kAllAfter;
+  const bool del_after = events_after || timing == Timing::kPopAfter ||
+                         (timing == Timing::kDelAfter && argv.size() == 2);
+  const bool new_after = timing == Timing::kAllAfter;
   if (rule != nullptr && !keys.empty()) {
     const std::string_view event = EventFor(*rule, argv);
     const auto history = [&](std::string_view key) -> KeyHistory* {
@@ -300,15 +324,18 @@ void KeyspaceNotifier::Notify(std::string_view command, std::span<const std::str
       return nullptr;
     };
     const auto emptied = [&](const KeyHistory* h) {
-      if (h != nullptr && h->deleted) Publish(kGeneric, "del", h->db, h->key, broker);
+      if (h != nullptr && h->deleted) Publish(kGeneric, "del", h->db, h->key, broker, del_after);
     };
     // "new" as Redis publishes it: when the key is added, before the command's event for it.
-    const auto publish = [&](KeyHistory* h, int event_class, std::string_view name) {
+    const auto publish_at = [&](KeyHistory* h, int event_class, std::string_view name, bool after) {
       if (h->created && !h->deleted && !h->announced) {
         h->announced = true;
-        Publish(kNew, "new", h->db, h->key, broker);
+        Publish(kNew, "new", h->db, h->key, broker, new_after);
       }
-      Publish(event_class, name, h->db, h->key, broker);
+      Publish(event_class, name, h->db, h->key, broker, after);
+    };
+    const auto publish = [&](KeyHistory* h, int event_class, std::string_view name) {
+      publish_at(h, event_class, name, events_after);
     };
     switch (rule->shape) {
       case Shape::kEach:
@@ -324,13 +351,18 @@ void KeyspaceNotifier::Notify(std::string_view command, std::span<const std::str
         break;
       case Shape::kDel:
         for (const KeyHistory& h : keys) {
-          if (h.deleted) Publish(kGeneric, "del", h.db, h.key, broker);
+          if (h.deleted) Publish(kGeneric, "del", h.db, h.key, broker, events_after);
         }
         break;
       case Shape::kStore:
       case Shape::kExpire:
         for (KeyHistory& h : keys) {
-          publish(&h, h.deleted ? kGeneric : rule->event_class, h.deleted ? "del" : event);
+          if (h.deleted) {
+            publish(&h, kGeneric, "del");
+          } else {
+            publish_at(&h, rule->event_class, event,
+                       events_after || timing == Timing::kExpireAfter);
+          }
         }
         break;
       case Shape::kSet: {
@@ -338,7 +370,7 @@ void KeyspaceNotifier::Notify(std::string_view command, std::span<const std::str
                          HasWord(argv, "px") || HasWord(argv, "exat") || HasWord(argv, "pxat");
         for (KeyHistory& h : keys) {
           publish(&h, kString, "set");
-          if (ttl) Publish(kGeneric, "expire", h.db, h.key, broker);
+          if (ttl) Publish(kGeneric, "expire", h.db, h.key, broker, events_after);
         }
         break;
       }
@@ -352,7 +384,7 @@ void KeyspaceNotifier::Notify(std::string_view command, std::span<const std::str
           publish(dst, kList, push_left ? "lpush" : "rpush");
         }
         if (src != nullptr) {
-          publish(src, kList, pop_left ? "lpop" : "rpop");
+          publish_at(src, kList, pop_left ? "lpop" : "rpop", timing == Timing::kPopAfter);
           emptied(src);
         }
         break;
@@ -387,7 +419,7 @@ void KeyspaceNotifier::Notify(std::string_view command, std::span<const std::str
           if (changed) {
             publish(&h, rule->event_class, event);
           } else if (h.created) {
-            Publish(kNew, "new", h.db, h.key, broker);
+            Publish(kNew, "new", h.db, h.key, broker, false);
           }
         }
         break;
@@ -411,8 +443,12 @@ void KeyspaceNotifier::Notify(std::string_view command, std::span<const std::str
         break;
     }
   }
-  // Every named event is a stream's today.
-  for (const KeyEvent* e : named) Publish(kStream, e->event, e->db, e->key, broker);
+  // Every named event is a stream's today: "xgroup-createconsumer" where a consumer is looked
+  // up (before the reply), "xtrim" after "xadd".
+  for (const KeyEvent* e : named) {
+    Publish(kStream, e->event, e->db, e->key, broker,
+            events_after && e->event != "xgroup-createconsumer");
+  }
   events->clear();
 }
 

@@ -26,12 +26,16 @@ class KeyspaceNotifier {
   // Publishes the events of one command (`argv`, its spec name `command`; empty for the active
   // expiry cycle) from `events`, in the order it caused them, then clears `events`. `changed`:
   // false when the command counted no change (it journals nothing) although it wrote a key.
+  // `own_reply`: the command's reply goes out alone; false inside EXEC or a script, where
+  // Redis' "after the reply" is still inside the EXEC's or script's reply, so before it.
   void Notify(std::string_view command, std::span<const std::string_view> argv,
-              std::vector<KeyEvent>* events, PubSubBroker& broker, bool changed = true) const;
+              std::vector<KeyEvent>* events, PubSubBroker& broker, bool changed = true,
+              bool own_reply = true) const;
 
  private:
+  // `after_reply`: see PubSubBroker::Publish.
   void Publish(int event_class, std::string_view event, int db, std::string_view key,
-               PubSubBroker& broker) const;
+               PubSubBroker& broker, bool after_reply = false) const;
   int flags_ = 0;
   bool enabled_ = false;
 };

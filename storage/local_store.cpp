@@ -365,7 +365,7 @@ bool LocalStore::RunUncounted(LocalSession& session, std::span<const std::string
     keyspace_->key_events().clear();
     return false;
   }
-  if (keyspace_->key_events_enabled()) NotifyKeyEvents(name, argv, !ctx.journal_none);
+  if (keyspace_->key_events_enabled()) NotifyKeyEvents(name, argv, !ctx.journal_none, !in_exec);
   if (name == "config|set") ConfigureNotifications();
   if ((name == "flushdb" || name == "flushall" || name == "swapdb") &&
       keyspace_->write_count() != writes_before) {
@@ -636,8 +636,8 @@ void LocalStore::ConfigureNotifications() {
 }
 
 void LocalStore::NotifyKeyEvents(std::string_view command, std::span<const std::string_view> argv,
-                                 bool changed) {
-  notifier_->Notify(command, argv, &keyspace_->key_events(), *pubsub_, changed);
+                                 bool changed, bool own_reply) {
+  notifier_->Notify(command, argv, &keyspace_->key_events(), *pubsub_, changed, own_reply);
 }
 
 bool LocalStore::CallFromScript(LocalSession& session, std::span<const std::string_view> argv,

@@ -130,8 +130,9 @@ class LocalStore final : private ScriptCaller {
   static void ApplyTouches(const std::vector<WatchTouch>& touches);
   void NoteModified();
   // Keyspace notifications for what the last command (or the expiry cycle: empty name) did.
+  // `own_reply`: false inside EXEC or a script (see KeyspaceNotifier::Notify).
   void NotifyKeyEvents(std::string_view command, std::span<const std::string_view> argv,
-                       bool changed = true);
+                       bool changed = true, bool own_reply = true);
   // notify-keyspace-events changed (or the broker did): record key events only when needed.
   void ConfigureNotifications();
   // ScriptCaller: what redis.call reaches.

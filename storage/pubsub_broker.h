@@ -17,7 +17,10 @@ class PubSubBroker {
   virtual ~PubSubBroker() = default;
   // Delivers `message` to the subscribers of `channel` (shard: SSUBSCRIBE's, no patterns) and
   // returns how many received it (each matching pattern subscription counts once, as in Redis).
-  virtual int64_t Publish(std::string_view channel, std::string_view message, bool shard) = 0;
+  // `after_reply`: it reaches each subscriber after the reply of the command publishing it (Redis
+  // publishes some keyspace events after it replied: keyspace_events.cpp), not before.
+  virtual int64_t Publish(std::string_view channel, std::string_view message, bool shard,
+                          bool after_reply) = 0;
   // Channels with at least one subscriber, matching `pattern` when given.
   virtual std::vector<std::string> Channels(std::optional<std::string_view> pattern,
                                             bool shard) const = 0;

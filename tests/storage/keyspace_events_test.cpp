@@ -30,7 +30,7 @@ using Message = std::pair<std::string, std::string>;  // channel, message
 // Records what the local store publishes; nobody subscribes.
 class RecordingBroker final : public PubSubBroker {
  public:
-  int64_t Publish(std::string_view channel, std::string_view message, bool) override {
+  int64_t Publish(std::string_view channel, std::string_view message, bool, bool) override {
     published.emplace_back(std::string(channel), std::string(message));
     return 0;
   }

@@ -200,9 +200,12 @@ class Generator {
   }
 
   // Writes on three keys of db 0 (or 1 after SELECT): each fires keyspace events when enabled.
+  // Some Redis publishes before its reply, some after (LPUSH, HSET, GETSET, ...), some split
+  // (LMOVE: the push before, the pop after; EXPIRE in the past: "del" before).
   Argv Write() {
     const std::string key = "k" + std::to_string(Pick(3));
-    switch (Pick(12)) {
+    const std::string other = "k" + std::to_string(Pick(3));
+    switch (Pick(24)) {
       case 0:
         return {"SET", key, Message()};
       case 1:
@@ -216,17 +219,41 @@ class Generator {
       case 5:
         return {"HSET", key, "f", "v"};
       case 6:
-        return {"SADD", key, "m"};
+        return {"SADD", key, "m"};  // one member: SPOP's reply is not random
       case 7:
-        return {"EXPIRE", key, "1000"};
+        return {"EXPIRE", key, Pick(4) == 0 ? "-1" : "1000"};
       case 8:
         return {"PERSIST", key};
       case 9:
-        return {"RENAME", key, "k" + std::to_string(Pick(3))};
+        return {"RENAME", key, other};
       case 10:
         return {"APPEND", key, "z"};
-      default:
+      case 11:
         return {"GETDEL", key};
+      case 12:
+        return {"GETSET", key, "g"};
+      case 13:
+        return Pick(2) == 0 ? Argv{"GETEX", key, "PERSIST"} : Argv{"GETEX", key, "EX", "100"};
+      case 14:
+        return {"HINCRBY", key, "f", "1"};
+      case 15:
+        return {"LMOVE", key, other, "LEFT", "RIGHT"};
+      case 16:
+        return Pick(2) == 0 ? Argv{"SPOP", key} : Argv{"SPOP", key, "2"};
+      case 17:
+        return {"ZADD", key, "1", "m"};
+      case 18:
+        return {"XADD", key, std::to_string(counter_++) + "-*", "f", "v"};  // ids as on Redis
+      case 19:
+        return {"SUNIONSTORE", other, key};
+      case 20:
+        return {"LSET", key, "0", "x"};
+      case 21:
+        return {"SETEX", key, "100", "v"};
+      case 22:
+        return {"LPOP", key, "2"};
+      default:
+        return {"HDEL", key, "f"};
     }
   }
 
