@@ -55,10 +55,12 @@ std::string Usage() {
          "       respite backup BACKUP_DIR [--data-dir DIR]\n"
          "       respite restore BACKUP_DIR [--data-dir DIR]\n"
          "       respite top [--admin HOST:PORT] [--interval MS] [--token T] [--once]\n"
+         "       respite probe [live|ready] [--admin HOST:PORT] [--timeout MS]\n"
          "Offline tools over respite's data dir; they refuse to run while respite runs on it.\n"
          "The data dir is --data-dir, else RESPITE_DATA_DIR, else data_dir in --config FILE (or\n"
          "RESPITE_CONFIG), else ./respite-data. Exit codes: 0 ok, 1 failure, 2 usage.\n"
-         "`respite top` is a live view of a running respite through its admin endpoint.\n";
+         "`respite top` is a live view of a running respite through its admin endpoint;\n"
+         "`respite probe` exits 0 when its /healthz (live) or /readyz (ready) answers 200.\n";
 }
 
 int ParseToolArgs(std::span<const std::string> args, unsigned accepted_flags,
@@ -161,6 +163,7 @@ int RunTool(std::span<const std::string> args, const std::vector<std::string>& e
   if (tool == "backup") run = &RunBackup;
   if (tool == "restore") run = &RunRestore;
   if (tool == "top") run = &RunTop;
+  if (tool == "probe") run = &RunProbe;
   if (run == nullptr) return -1;
   try {
     return run(args.subspan(1), environ, out, err);

@@ -28,6 +28,10 @@ inline constexpr size_t kHttpMaxResponseBytes = 64u << 20;
 HttpGetResult HttpGet(const std::string& host, uint16_t port, std::string_view target,
                       std::string_view bearer_token, std::chrono::milliseconds timeout);
 
+// An admin address "HOST:PORT" or "[V6]:PORT" (as --admin and RESPITE_ADMIN give it) into host
+// and port. Returns an empty string, or what is wrong ("off" is the endpoint turned off).
+std::string SplitAdmin(const std::string& text, std::string* host, uint16_t* port);
+
 // Decodes an HTTP/1.1 response (status line, headers, body framed by Content-Length, chunked
 // transfer coding, or the end of the connection). Pure; exposed for tests. Sets *out->error when
 // `raw` is not a complete response.

@@ -63,5 +63,8 @@ int RunBackup(std::span<const std::string> args, const std::vector<std::string>&
               std::FILE* out, std::FILE* err);
 int RunRestore(std::span<const std::string> args, const std::vector<std::string>& environ,
                std::FILE* out, std::FILE* err);
+// `respite probe [live|ready]` (probe_tool.cpp): 0 when the admin endpoint answers 200.
+int RunProbe(std::span<const std::string> args, const std::vector<std::string>& environ,
+             std::FILE* out, std::FILE* err);
 
 }  // namespace respite::cli

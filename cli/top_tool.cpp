@@ -359,27 +359,6 @@ std::string TopUsage() {
          "Keys: q quits.\n";
 }
 
-// "HOST:PORT" or "[V6]:PORT" into host and port. Returns an empty string or what is wrong.
-std::string SplitAdmin(const std::string& text, std::string* host, uint16_t* port) {
-  if (text == "off") return "the admin endpoint is off";
-  const size_t colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
-    return "--admin " + text + ": expected HOST:PORT";
-  }
-  std::string h = text.substr(0, colon);
-  if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-  const std::string p = text.substr(colon + 1);
-  unsigned long value = 0;
-  for (char c : p) {
-    if (c < '0' || c > '9' || value > 65535) return "--admin " + text + ": bad port";
-    value = value * 10 + static_cast<unsigned long>(c - '0');
-  }
-  if (value == 0 || value > 65535) return "--admin " + text + ": port must be 1..65535";
-  *host = h;
-  *port = static_cast<uint16_t>(value);
-  return {};
-}
-
 // Returns -1 to run, else the exit code after printing usage or the error.
 int ParseTopArgs(std::span<const std::string> args, const std::vector<std::string>& env,
                  std::FILE* out, std::FILE* err, TopOptions* options) {

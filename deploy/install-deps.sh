@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
 # Installs every Debian package that respite's build, tests and benchmarks need.
 # Idempotent: packages already present are left alone. Needs root (or sudo) and apt.
+#   usage: install-deps.sh           (build, tests, benchmarks)
+#          install-deps.sh --build   (only what compiling build/respite needs: the image's build
+#                                     stage)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
+
+build_only=(
+  build-essential cmake ninja-build pkg-config
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  librocksdb-dev libspdlog-dev libfmt-dev libyaml-cpp-dev libssl-dev libcli11-dev
+  liblua5.1-0-dev lua-cjson-dev lua-bitop-dev
+)
 
 packages=(
   # toolchain
@@ -24,6 +34,7 @@ packages=(
 # npm installs tests/clients' pinned packages. A Node.js that bundles its own npm (NodeSource's
 # nodejs, which conflicts with Debian's npm) will do.
 command -v npm >/dev/null || packages+=(npm)
+if [ "${1:-}" = --build ]; then packages=("${build_only[@]}"); fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -34,6 +34,10 @@ step "client libraries through an outage (redis-py Lock, node redlock, BullMQ)"
 # and run a job queue through respite (fallback.warm replica) while its Redis is SIGKILLed and
 # restarted: no errors, no lost updates, every acknowledged job completed exactly once.
 tests/clients/run.sh
+step "container image (podman: build, run in a pod with Redis through an outage, restart on its volume)"
+# deploy/Dockerfile around the binary built above; podman, runc and a debootstrapped base image
+# come from Debian's archive (tests/container/run.sh).
+tests/container/run.sh
 
 if [ "${RESPITE_TEST_QUICK:-0}" = 1 ]; then exit 0; fi
 

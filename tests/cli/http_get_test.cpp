@@ -1,6 +1,7 @@
-// The small GET client of `respite top`, against a loopback server of the test's own: framing by
-// Content-Length (without waiting for the close), chunked, up to EOF; refused connections and a
-// server that never answers (bounded by the timeout); responses that are not HTTP.
+// The small GET client of `respite top` and `respite probe`, against a loopback server of the
+// test's own: framing by Content-Length (without waiting for the close), chunked, up to EOF;
+// refused connections and a server that never answers (bounded by the timeout); responses that
+// are not HTTP; the probe's exit codes.
 
 #include "cli/http_get.h"
 
@@ -15,6 +16,8 @@
 #include <functional>
 #include <string>
 #include <thread>
+
+#include "cli/tool.h"
 
 namespace respite::cli {
 namespace {
@@ -162,6 +165,54 @@ TEST(HttpGet, ServerThatNeverAnswersTimesOut) {
   EXPECT_EQ(r.error, "read: timed out after 200 ms");
   EXPECT_GE(took, 190ms);
   EXPECT_LT(took, 1000ms);
+}
+
+// `respite probe`: the exit code follows the admin endpoint's answer.
+int Probe(std::vector<std::string> args, uint16_t port, std::string* err_text) {
+  std::FILE* out = std::tmpfile();
+  std::FILE* err = std::tmpfile();
+  const int code = RunProbe(args, {"RESPITE_ADMIN=127.0.0.1:" + std::to_string(port)}, out, err);
+  std::rewind(err);
+  char buf[512];
+  const size_t n = std::fread(buf, 1, sizeof buf, err);
+  *err_text = std::string(buf, n);
+  std::fclose(out);
+  std::fclose(err);
+  return code;
+}
+
+TEST(Probe, ReadyAsksReadyzAndPassesOn200) {
+  std::string request, err;
+  {
+    OneShotServer server;
+    server.Serve([&](int fd, const std::string& r) {
+      request = r;
+      Send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nready\n");
+    });
+    EXPECT_EQ(Probe({"ready"}, server.port(), &err), 0) << err;
+  }  // the server's thread is joined: `request` is set
+  EXPECT_TRUE(request.starts_with("GET /readyz HTTP/1.1\r\n")) << request;
+}
+
+TEST(Probe, FailsOnAnotherStatusAndOnNoAnswer) {
+  std::string err;
+  {
+    OneShotServer server;
+    server.Serve([&](int fd, const std::string&) {
+      Send(fd, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 9\r\n\r\nnot ready");
+    });
+    EXPECT_EQ(Probe({"ready"}, server.port(), &err), 1);
+    EXPECT_NE(err.find("503 not ready"), std::string::npos) << err;
+  }
+  uint16_t port;
+  {
+    OneShotServer closed;
+    port = closed.port();
+  }
+  EXPECT_EQ(Probe({}, port, &err), 1);
+  EXPECT_NE(err.find("/healthz: connect: Connection refused"), std::string::npos) << err;
+  EXPECT_EQ(Probe({"sideways"}, port, &err), 2);
+  EXPECT_EQ(Probe({"--timeout", "0"}, port, &err), 2);
 }
 
 TEST(ParseHttpResponse, RejectsWhatIsNotACompleteResponse) {
