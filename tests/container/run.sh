@@ -56,9 +56,9 @@ need=()
 for p in podman runc debootstrap; do command -v "$p" >/dev/null || need+=("$p"); done
 if ((${#need[@]})); then
   log "installing ${need[*]}"
-  as_root apt-get update -qq </dev/null && as_root apt-get install -y -qq --no-install-recommends \
-    "${need[@]}" uidmap slirp4netns netavark aardvark-dns fuse-overlayfs </dev/null >/dev/null ||
-    fail "apt-get install ${need[*]}"
+  # With podman's recommends: catatonit (a pod's infra container), netavark, aardvark-dns.
+  as_root apt-get update -qq </dev/null && as_root apt-get install -y -qq "${need[@]}" catatonit \
+    netavark aardvark-dns </dev/null >/dev/null || fail "apt-get install ${need[*]}"
 fi
 if ! pm image exists debian:bookworm-slim; then
   log "making debian:bookworm-slim with debootstrap"
