@@ -69,6 +69,10 @@ void Failover::Stop() {
   Resume();
 }
 
+void Failover::DrainBeforeExit(uint64_t budget_ms) {
+  if (replayer_) replayer_->DrainBeforeExit(budget_ms, mode() == Mode::kLocal);
+}
+
 bool Failover::ServeLocally() const {
   switch (mode()) {
     case Mode::kLocal:

@@ -36,6 +36,9 @@ class Failover {
   // during an outage), starts in LOCAL so that they are replayed before anything is forwarded.
   void Start(uint64_t journal_entries);
   void Stop();
+  // At shutdown, after Stop() and once clients are gone: what the journal still holds goes
+  // upstream if it answers within `budget_ms` (Replayer::DrainBeforeExit).
+  void DrainBeforeExit(uint64_t budget_ms);
 
   State state() const { return state_.load(std::memory_order_acquire); }
   Mode mode() const { return mode_.load(std::memory_order_acquire); }

@@ -323,7 +323,16 @@ Replayer::Outcome Replayer::Drain(BlockingClient& client, std::string* error) {
 bool Replayer::DrainWhileForwarding(BlockingClient& client, std::string* error) {
   if (!Prepare(client, error)) return false;
   uint64_t replayed = 0;
-  while (!stopping_ && failover_.state() == Failover::State::kForward) {
+  const bool ok = DrainInBatches(
+      client, [&] { return !stopping_ && failover_.state() == Failover::State::kForward; }, error,
+      &replayed);
+  spdlog::info("replayed {} retried entries while forwarding", replayed);
+  return ok;
+}
+
+bool Replayer::DrainInBatches(BlockingClient& client, const std::function<bool()>& keep_going,
+                              std::string* error, uint64_t* replayed) {
+  while (keep_going()) {
     std::vector<JournalEntry> entries = store_.Call([&](LocalStore& s) {
       std::vector<JournalEntry> out;
       size_t corrupt = 0;
@@ -337,7 +346,7 @@ bool Replayer::DrainWhileForwarding(BlockingClient& client, std::string* error) 
     const size_t cut = contended_ ? ContendedCut(entries) : entries.size();
     if (cut == 0) {
       if (!ReplayGuardedXadd(client, entries.front(), error, &applied)) return false;
-      replayed += applied ? 1 : 0;
+      *replayed += applied ? 1 : 0;
       continue;
     }
     entries.resize(cut);
@@ -346,10 +355,50 @@ bool Replayer::DrainWhileForwarding(BlockingClient& client, std::string* error) 
         !FinishBatch(client, entries, in_flight, error, &applied)) {
       return false;
     }
-    replayed += applied ? entries.size() : 0;
+    *replayed += applied ? entries.size() : 0;
   }
-  spdlog::info("replayed {} retried entries while forwarding", replayed);
   return true;
+}
+
+void Replayer::DrainBeforeExit(uint64_t budget_ms, bool pinned_local) {
+  struct Left {
+    uint64_t entries = 0, first_seq = 0, bytes = 0;
+  };
+  const auto left = [&] {
+    return store_.Call([](LocalStore& s) {
+      return Left{s.journal().pending_entries(), s.journal().first_seq(),
+                  s.journal().pending_bytes()};
+    });
+  };
+  const Left before = left();
+  if (before.entries == 0) return;
+  std::string why;
+  uint64_t replayed = 0;
+  if (pinned_local) {
+    why = "mode is pinned to local";
+  } else if (budget_ms == 0) {
+    why = "no time left of shutdown_timeout_ms";
+  } else {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(budget_ms);
+    spdlog::info("shutdown: {} journal entries pending; replaying them upstream (up to {} ms)",
+                 before.entries, budget_ms);
+    BlockingClient client;
+    if (Prepare(client, &why) &&
+        DrainInBatches(
+            client, [&] { return std::chrono::steady_clock::now() < deadline; }, &why, &replayed) &&
+        why.empty()) {
+      why = "shutdown_timeout_ms ran out";
+    }
+  }
+  const Left after = left();
+  if (after.entries == 0) {
+    spdlog::info("shutdown: replayed all {} journal entries upstream", replayed);
+    return;
+  }
+  spdlog::warn(
+      "shutdown: {} journal entries ({} bytes, seq {} on) left in {} ({}; {} replayed); they "
+      "replay when respite starts again on this data dir and upstream answers",
+      after.entries, after.bytes, after.first_seq, config_.data_dir, why, replayed);
 }
 
 bool Replayer::SendBatch(BlockingClient& client, const std::vector<JournalEntry>& batch,

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <random>
 #include <string>
@@ -66,6 +67,10 @@ class Replayer {
   }
   // Ends the replayer's current sleep: the failover state changed, or an operator asked.
   void Wake();
+  // At shutdown, after Stop() and once clients are gone: replays what the journal still holds if
+  // upstream answers, within `budget_ms` (not when `pinned_local`: an operator pinned respite to
+  // its local store), and logs exactly what it leaves in the data dir otherwise.
+  void DrainBeforeExit(uint64_t budget_ms, bool pinned_local);
   // Round trip of each replayed batch (MULTI ... EXEC).
   const Histogram& batch_duration() const { return batch_duration_; }
 
@@ -83,6 +88,10 @@ class Replayer {
   bool LoadScripts(BlockingClient& client, std::string* error);
   // Replays what the journal holds while forwarding (see RequestForwardDrain).
   bool DrainWhileForwarding(BlockingClient& client, std::string* error);
+  // Replays the journal batch by batch (guarded XADDs when contended) while `keep_going` holds
+  // and entries are left; adds what it replayed to *replayed. False on a failure (*error).
+  bool DrainInBatches(BlockingClient& client, const std::function<bool()>& keep_going,
+                      std::string* error, uint64_t* replayed);
   // Sends one batch; returns false on a failure that the breaker must hear about.
   // A batch sent and not yet answered: what each queued command is (an entry's index, or -1 for
   // respite's own), and when it went.

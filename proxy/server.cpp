@@ -75,6 +75,7 @@ void Server::WakeAllSessions() {
 }
 
 void Server::RequestShutdown() {
+  if (!shutting_down_) shutdown_started_ = std::chrono::steady_clock::now();
   shutting_down_ = true;
   for (auto& t : threads_) t->PostShutdown();
 }
@@ -250,6 +251,15 @@ int Server::Run() {
   }
   if (admin_) admin_->Stop();
   failover_->Stop();
+  // The clients are gone: what the journal holds goes upstream now if it answers, in what is
+  // left of shutdown_timeout_ms, so a pod deleted during an outage keeps as little as it can.
+  const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now() - shutdown_started_)
+                         .count();
+  if (store_ && shutting_down()) {
+    failover_->DrainBeforeExit(static_cast<uint64_t>(
+        std::max<int64_t>(0, static_cast<int64_t>(config_.shutdown_timeout_ms) - spent)));
+  }
   if (store_) store_->Stop();
   spdlog::info("shut down");
   return 0;

@@ -3,6 +3,7 @@
 // shutdown. Thread: Run() on the main thread; the counters are safe from any thread.
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -90,6 +91,7 @@ class Server {
   std::unique_ptr<Failover> failover_;
   std::unique_ptr<AdminServer> admin_;
   std::atomic<bool> shutting_down_{false};
+  std::chrono::steady_clock::time_point shutdown_started_;  // main thread, at RequestShutdown
   std::vector<std::string> reload_args_, reload_env_;
   std::vector<std::unique_ptr<IoThread>> threads_;
   std::atomic<uint32_t> clients_{0};
