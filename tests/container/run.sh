@@ -11,7 +11,10 @@
 #     respite's container stopped (SIGTERM: it exits 0 within the grace period) and started again
 #     on the same volume: the journal is still there;
 #   - SIGTERM with entries pending while Redis answers again (respite has not noticed: health
-#     checks a minute apart) replays them before respite exits: all in Redis after `podman stop`.
+#     checks a minute apart) replays them before respite exits: all in Redis after `podman stop`;
+#   - deploy/compose.yaml as written (podman-compose, the images above tagged as it names them):
+#     its app counts through respite, keeps counting while Redis' container is killed, and Redis
+#     has every count after it is back.
 #   usage: tests/container/run.sh
 # Environment: RESPITE_BIN (default <repo>/build/respite), CONTAINER_OUT (logs; default a temp
 # dir, removed on success). Needs root or passwordless sudo: it installs podman, runc and
@@ -46,6 +49,7 @@ pm() { as_root podman "$@"; }
 cleanup() {
   pm pod rm -f "$POD" >/dev/null 2>&1
   pm volume rm -f "$VOLUME" >/dev/null 2>&1
+  as_root podman-compose -p "$TAG" -f "$REPO/deploy/compose.yaml" down -v >/dev/null 2>&1
   pm rmi -f "localhost/respite:$TAG" "localhost/respite-redis:$TAG" >/dev/null 2>&1
 }
 trap cleanup EXIT
@@ -55,7 +59,7 @@ trap cleanup EXIT
 # ---- podman and a base image, from Debian's archive only
 export DEBIAN_FRONTEND=noninteractive
 need=()
-for p in podman runc debootstrap; do command -v "$p" >/dev/null || need+=("$p"); done
+for p in podman runc debootstrap podman-compose; do command -v "$p" >/dev/null || need+=("$p"); done
 if ((${#need[@]})); then
   log "installing ${need[*]}"
   # With podman's recommends: catatonit (a pod's infra container), netavark, aardvark-dns.
@@ -74,7 +78,7 @@ if ! pm image exists debian:bookworm-slim; then
   as_root cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/" 2>/dev/null ||
     echo "deb $mirror bookworm main" | as_root tee "$root/etc/apt/sources.list" >/dev/null
   as_root tar -C "$root" -c . | pm import --change 'CMD ["/bin/bash"]' - debian:bookworm-slim \
-    >/dev/null || fail "podman import"
+    >>"$OUT/debootstrap.log" 2>&1 || fail "podman import"
   as_root rm -rf "$root"
 fi
 
@@ -121,10 +125,11 @@ status() { curl -s --max-time 2 "http://127.0.0.1:$P_ADMIN/status"; }
 state() { status | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])' 2>/dev/null; }
 journal() { status | python3 -c 'import json,sys; print(json.load(sys.stdin)["journal"]["entries"])' 2>/dev/null; }
 wait_for() {  # wait_for SECONDS what command...
-  local until=$(($(date +%s) + $1)) what=$2
+  local secs=$1 what=$2
+  local until=$(($(date +%s) + secs))
   shift 2
   while ! "$@" >/dev/null 2>&1; do
-    (($(date +%s) < until)) || fail "waited ${until}s for: $what"
+    (($(date +%s) < until)) || fail "waited ${secs}s for: $what"
     sleep 0.2
   done
 }
@@ -206,5 +211,27 @@ pm logs "$POD-respite" >"$OUT/respite-second.log" 2>&1
 grep -q "shutdown: replayed all $pending journal entries upstream" "$OUT/respite-second.log" ||
   fail "no shutdown drain of the $pending entries (see $OUT/respite-second.log)"
 check_all
-log "PASS: image $((size / 1000000)) MB, ${#acked[@]} acknowledged writes all in Redis, the journal ($pending entries) survived a container restart and drained on SIGTERM"
+# ---- deploy/compose.yaml as written, on the images built above
+pm pod rm -f "$POD" >/dev/null 2>&1
+pm tag "localhost/respite:$TAG" localhost/respite:latest || fail "podman tag"
+pm tag "localhost/respite-redis:$TAG" localhost/respite-redis:latest || fail "podman tag"
+compose() { as_root podman-compose -p "$TAG" -f "$REPO/deploy/compose.yaml" "$@"; }
+compose up -d >"$OUT/compose-up.log" 2>&1 || fail "podman-compose up (see $OUT/compose-up.log)"
+c_redis() { pm exec "${TAG}_redis_1" redis-cli "$@" 2>&1; }
+c_respite() { pm exec "${TAG}_app_1" redis-cli -u redis://respite:6380 "$@" 2>&1; }
+at_least() { local n; n=$("$@" 2>/dev/null | tail -1); [[ $n =~ ^[0-9]+$ ]] && ((n >= MIN)); }
+MIN=3 wait_for 60 "the compose app counting in Redis" at_least c_redis get hits
+before=$(c_redis get hits)
+pm kill --signal KILL "${TAG}_redis_1" >/dev/null || fail "SIGKILL compose Redis"
+# Each INCR served while Redis is down is journaled (respite's local copy starts empty with
+# fallback.warm none, so the count itself is Redis' only).
+MIN=3 wait_for 30 "the compose app's INCRs journaled" at_least c_respite RESPITE JOURNAL LEN
+during=$(c_respite RESPITE JOURNAL LEN)
+pm start "${TAG}_redis_1" >/dev/null || fail "starting compose Redis again"
+MIN=$((before + during)) wait_for 60 "the outage's counts in Redis" at_least c_redis get hits
+log "compose: hits $before before the outage, $during INCRs journaled through it, Redis has $(c_redis get hits) after"
+compose down -v >"$OUT/compose-down.log" 2>&1 || fail "podman-compose down"
+pm rmi localhost/respite:latest localhost/respite-redis:latest >/dev/null 2>&1
+
+log "PASS: image $((size / 1000000)) MB, ${#acked[@]} acknowledged writes all in Redis, the journal ($pending entries) survived a container restart and drained on SIGTERM; compose ran as written"
 rm -rf "$OUT"
