@@ -38,6 +38,8 @@ step "container image (podman: build, run in a pod with Redis through an outage,
 # deploy/Dockerfile around the binary built above; podman, runc and a debootstrapped base image
 # come from Debian's archive (tests/container/run.sh).
 tests/container/run.sh
+step "systemd unit (systemd-analyze verify and security, offline)"
+tests/deploy/check-systemd-unit.sh
 
 if [ "${RESPITE_TEST_QUICK:-0}" = 1 ]; then exit 0; fi
 
