@@ -358,6 +358,10 @@ bool ReplicaFollower::Stream(BlockingClient& client, std::string buffered, std::
       if (!Apply(pending)) return true;
       pending.clear();
       SetState("streaming");
+    } else if (consumed > 0 && pending.empty()) {
+      // Only PINGs and REPLCONFs: nothing to apply, but the offset moved (status shows it).
+      std::lock_guard lock(mu_);
+      snapshot_.offset = offset_;
     }
     if (SteadyClock::now() - last_ack >= kAckEvery && !send_ack()) return false;
     const size_t before = buffered.size();
