@@ -136,6 +136,13 @@ bool Server::OpenStore() {
                   : config_.storage.fsync == "no"   ? storage::Fsync::kNo
                                                     : storage::Fsync::kEverySec;
   options.block_cache_bytes = config_.storage.block_cache;
+  options.log = [](bool error, std::string_view line) {
+    if (error) {
+      spdlog::error("rocksdb: {}", line);
+    } else {
+      spdlog::warn("rocksdb: {}", line);
+    }
+  };
   options.total_memtable_bytes = config_.storage.memtables;
   options.key_cache_bytes = config_.storage.key_cache;
   storage::JournalLimits limits;

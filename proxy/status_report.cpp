@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <mutex>
 #include <vector>
 
 #include "config/loader.h"
@@ -97,6 +98,10 @@ StatusSnapshot CollectStatus(Server& server) {
     s.applied_through = st.applied_through.load(kRelaxed);
     s.store_bytes = st.store_bytes.load(kRelaxed);
     s.parked_clients = st.parked_clients.load(kRelaxed);
+    if (st.writes_refused.load(kRelaxed)) {
+      std::lock_guard lock(st.write_error_mu);
+      s.store_write_error = st.write_error;
+    }
   }
   s.clients = server.clients();
   s.connections_total = server.metrics().connections_total();
@@ -114,6 +119,10 @@ bool Ready(const StatusSnapshot& s, std::string* why) {
   if (s.mode == "local" || s.state != "forward") {
     if (!s.store_open) {
       *why = "the local store is not open";
+      return false;
+    }
+    if (!s.store_write_error.empty()) {
+      *why = "the local store refuses writes: " + s.store_write_error;
       return false;
     }
     return true;
@@ -214,6 +223,8 @@ std::string RenderStatusJson(const StatusSnapshot& s) {
   boolean("open", s.store_open);
   num("bytes", static_cast<double>(s.store_bytes));
   num("parked_clients", static_cast<double>(s.parked_clients));
+  boolean("writes_refused", !s.store_write_error.empty());
+  str("write_error", s.store_write_error);
   j += '}';
   open("clients");
   num("connected", static_cast<double>(s.clients));
@@ -317,6 +328,9 @@ std::string RenderPrometheus(const StatusSnapshot& s, Server& server) {
   }
   help("respite_store_bytes", "gauge", "Approximate size of the local store on disk.");
   sample("respite_store_bytes", static_cast<double>(s.store_bytes));
+  help("respite_store_writes_refused", "gauge",
+       "1 while the local store refuses writes after its disk failed one (full, I/O error).");
+  sample("respite_store_writes_refused", s.store_write_error.empty() ? 0 : 1);
   help("respite_clients", "gauge", "Client connections open now.");
   sample("respite_clients", static_cast<double>(s.clients));
   help("respite_connections_total", "counter", "Client connections accepted since start.");
@@ -410,6 +424,7 @@ std::string RenderInfoSection(const StatusSnapshot& s) {
     integer("respite_warm_replica_apply_errors", s.replica_apply_errors);
   }
   integer("respite_store_bytes", s.store_bytes);
+  integer("respite_store_writes_refused", s.store_write_error.empty() ? 0 : 1);
   integer("respite_clients", s.clients);
   return out;
 }

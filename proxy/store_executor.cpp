@@ -540,6 +540,12 @@ void StoreExecutor::PublishStats(bool with_size) {
   stats_.dead_letters.store(journal.dead_letters(), kRelaxed);
   stats_.applied_through.store(journal.applied_through(), kRelaxed);
   stats_.parked_clients.store(parked_.size(), kRelaxed);
+  const std::string& write_error = store_->engine().write_error();
+  if (stats_.writes_refused.load(kRelaxed) != !write_error.empty()) {
+    std::lock_guard lock(stats_.write_error_mu);
+    stats_.write_error = write_error;
+    stats_.writes_refused.store(!write_error.empty(), kRelaxed);
+  }
   // These read RocksDB (an iterator, a size estimate): once a tick, not after every batch, or a
   // replay would pay for them thousands of times a second.
   if (!with_size) return;

@@ -118,6 +118,9 @@ class StoreExecutor {
     std::atomic<uint64_t> applied_through{0};
     std::atomic<uint64_t> store_bytes{0};
     std::atomic<uint64_t> parked_clients{0};
+    std::atomic<bool> writes_refused{false};  // the store's disk failed a write (Engine)
+    mutable std::mutex write_error_mu;
+    std::string write_error;  // why, under write_error_mu
   };
   const Stats& stats() const { return stats_; }
 

@@ -12,7 +12,11 @@
 #include <rocksdb/utilities/write_batch_with_index.h>
 #include <rocksdb/write_buffer_manager.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstdarg>
+#include <cstdio>
 #include <unordered_map>
 #include <vector>
 
@@ -130,6 +134,32 @@ struct Engine::Impl {
   rocksdb::WriteOptions write_options;
   std::unordered_map<std::string, uint64_t> counters;
   bool wal_unsynced = false;  // written since the last SyncWal()
+  // Set when a write failed (a full disk, an I/O error): RocksDB then refuses writes until
+  // Resume(), and its WAL writer must not be touched again (Debian's RocksDB asserts when a file
+  // writer that failed is used). Cleared by a successful Resume(), tried at most once a second.
+  std::string write_error;
+  std::chrono::steady_clock::time_point next_resume;
+
+  // Tries to leave the failed state. True when writes may go to RocksDB again.
+  bool TryResume() {
+    if (write_error.empty()) return true;
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next_resume) return false;
+    next_resume = now + std::chrono::seconds(1);
+    const rocksdb::Status s = db->Resume();
+    if (!s.ok()) {
+      if (s.ToString() != last_resume_error && options.log) {
+        options.log(true, "writes still refused; resuming failed: " + s.ToString());
+      }
+      last_resume_error = s.ToString();
+      return false;
+    }
+    if (options.log) options.log(false, "writes resumed after: " + write_error);
+    write_error.clear();
+    last_resume_error.clear();
+    return true;
+  }
+  std::string last_resume_error;
   std::atomic<rocksdb::DB*> filter_db{nullptr};
   std::atomic<rocksdb::ColumnFamilyHandle*> filter_meta{nullptr};
   std::unique_ptr<OrphanFilter> orphan_filter;
@@ -146,6 +176,32 @@ struct Engine::Impl {
   }
 };
 
+namespace {
+
+// RocksDB's info log, handed to EngineOptions::log: warnings and errors only (its info lines are
+// many and about its internals), no file of its own.
+class ForwardingLogger final : public rocksdb::Logger {
+ public:
+  explicit ForwardingLogger(std::function<void(bool, std::string_view)> log)
+      : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL), log_(std::move(log)) {}
+  void Logv(const char* format, va_list ap) override {
+    Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap);
+  }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel() || level == rocksdb::InfoLogLevel::HEADER_LEVEL || !log_) return;
+    char line[1024];
+    const int n = std::vsnprintf(line, sizeof line, format, ap);
+    if (n < 0) return;
+    log_(level >= rocksdb::InfoLogLevel::ERROR_LEVEL,
+         std::string_view(line, std::min<size_t>(static_cast<size_t>(n), sizeof line - 1)));
+  }
+
+ private:
+  std::function<void(bool, std::string_view)> log_;
+};
+
+}  // namespace
+
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
 
@@ -161,7 +217,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
-  db_options.keep_log_file_num = 3;
+  db_options.info_log = std::make_shared<ForwardingLogger>(options.log);
   db_options.max_total_wal_size = 64ull << 20;
   db_options.write_buffer_manager =
       std::make_shared<rocksdb::WriteBufferManager>(options.total_memtable_bytes);
@@ -265,12 +321,22 @@ bool Engine::HasPendingWrites() const { return impl_->batch.GetWriteBatch()->Cou
 Status Engine::Commit() {
   rocksdb::WriteBatch* wb = impl_->batch.GetWriteBatch();
   if (wb->Count() == 0) return Status::Ok();
+  if (!impl_->TryResume()) {
+    impl_->batch.Clear();
+    impl_->counters.clear();
+    return Status::IoError(impl_->write_error +
+                           "; writes are refused until the disk takes them again (reads are "
+                           "served)");
+  }
   impl_->wal_unsynced = true;
   rocksdb::Status s = impl_->db->Write(impl_->write_options, wb);
   impl_->batch.Clear();
   if (!s.ok()) {
     // The counters handed out in the lost batch are not reused; reload them from disk.
     impl_->counters.clear();
+    impl_->write_error = s.ToString();
+    impl_->wal_unsynced = false;  // the WAL's writer failed: never sync it
+    impl_->next_resume = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   }
   return Convert(s);
 }
@@ -281,12 +347,16 @@ void Engine::Rollback() {
 }
 
 Status Engine::SyncWal() {
+  // After a failed write the tick tries to recover instead (nothing acknowledged is unsynced).
+  if (!impl_->TryResume()) return Status::Ok();
   if (!impl_->wal_unsynced) return Status::Ok();
   impl_->wal_unsynced = false;
   Status s = Convert(impl_->db->SyncWAL());
   if (!s.ok()) impl_->wal_unsynced = true;  // the next tick tries again
   return s;
 }
+
+const std::string& Engine::write_error() const { return impl_->write_error; }
 
 Status Engine::CompactAll() {
   rocksdb::CompactRangeOptions options;

@@ -5,6 +5,7 @@
 // Thread: not thread-safe. The store executor is its only user.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -40,6 +41,10 @@ struct EngineOptions {
   uint64_t key_cache_bytes = 32ull << 20;
   // Create the data dir when missing. Default: true.
   bool create_if_missing = true;
+  // Where RocksDB's own warnings and errors go (`error`: true for errors), instead of a LOG file
+  // in the data dir. Unset: dropped. (A LOG file that meets a full disk makes Debian's RocksDB,
+  // built with assertions on, abort at its next line.)
+  std::function<void(bool error, std::string_view line)> log;
 };
 
 // Ordered iteration over one family within [lower, upper). Sees the pending batch.
@@ -92,6 +97,9 @@ class Engine {
   // Syncs the WAL (the everysec timer calls this). Does nothing when nothing was written since
   // the last sync, so an idle store does not touch the disk.
   Status SyncWal();
+  // Why writes are refused since a write failed (a full disk, an I/O error), until RocksDB
+  // resumes (tried at most once a second, by Commit and SyncWal); empty while writes go through.
+  const std::string& write_error() const;
 
   // Compacts every family now (tests, and the journal tools): orphaned subkeys are dropped.
   Status CompactAll();

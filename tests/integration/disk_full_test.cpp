@@ -1,0 +1,146 @@
+// A full disk under the local store, for real: respite serves locally on a data dir that is a
+// 16 MB tmpfs, clients write 20 KB values until it is full. respite must stay up, refuse writes
+// with a clear error, keep serving reads, say why on /readyz, /status and /metrics, take writes
+// again by itself once the file system grows (remounted at 64 MB), and after a restart hold every
+// write it acknowledged. Needs root (mount); elsewhere the test is skipped and says so.
+
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/client.h"
+#include "tests/support/http_client.h"
+#include "tests/support/prometheus_text.h"
+#include "tests/support/respite_process.h"
+#include "tests/support/wait.h"
+
+namespace respite::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::string kValue(20000, 'x');
+
+class DiskFullTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    if (respite_) respite_->process().Kill();
+    if (mounted_) ::umount2(respite_->data_dir().c_str(), MNT_DETACH);
+  }
+
+  // The data dir becomes a tmpfs of `size` ("16m"); false when mounting is not allowed here.
+  bool Mount(const char* options, unsigned long flags = 0) {
+    return ::mount("tmpfs", respite_->data_dir().c_str(), "tmpfs", flags, options) == 0;
+  }
+
+  double Metric(const std::string& name) {
+    HttpResponse r = HttpRequest(respite_->admin_port(), "GET", "/metrics");
+    return ParsePrometheusText(r.body).Value(name);
+  }
+
+  std::unique_ptr<RespiteProcess> respite_;
+  bool mounted_ = false;
+};
+
+TEST_F(DiskFullTest, WritesAreRefusedReadsServedAndWritesComeBackWithSpace) {
+  RespiteOptions options;
+  options.upstream_url = "redis://127.0.0.1:1";  // nothing there: local from the start
+  options.wait_for_pong = false;
+  options.log_level = "info";
+  options.extra_args = {"--mode", "local"};
+  respite_ = std::make_unique<RespiteProcess>(options);
+  std::filesystem::create_directories(respite_->data_dir());
+  if (!Mount("size=16m")) {
+    GTEST_SKIP() << "cannot mount a tmpfs here (needs root): " << std::strerror(errno);
+  }
+  mounted_ = true;
+  ASSERT_EQ(respite_->Start(), "");
+
+  // Two writers until the disk is full; every acknowledged key is remembered.
+  std::mutex mu;
+  std::set<std::string> acked;
+  std::vector<std::string> errors;
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 2; ++w) {
+    writers.emplace_back([&, w] {
+      Client c = respite_->Connect();
+      int refused = 0;
+      for (int i = 0; refused < 50 && i < 5000; ++i) {
+        const std::string key = "full:" + std::to_string(w) + ":" + std::to_string(i);
+        const Reply r = c.Command({"SET", key, kValue});
+        std::lock_guard lock(mu);
+        if (r.IsStatus("OK")) {
+          acked.insert(key);
+        } else {
+          ++refused;
+          errors.push_back(r.Describe());
+        }
+      }
+    });
+  }
+  for (std::thread& t : writers) t.join();
+  ASSERT_FALSE(errors.empty()) << "the disk never filled (" << acked.size() << " writes)";
+  ASSERT_GT(acked.size(), 100u);
+  EXPECT_NE(errors.back().find("No space left on device"), std::string::npos) << errors.back();
+  EXPECT_NE(errors.back().find("writes are refused until the disk takes them again"),
+            std::string::npos)
+      << errors.back();
+
+  // Up, reads served, and it says why.
+  Client c = respite_->Connect();
+  ASSERT_TRUE(c.Command({"PING"}).IsStatus("PONG")) << respite_->Log();
+  EXPECT_TRUE(c.Command({"GET", *acked.begin()}).IsString(kValue));
+  EXPECT_TRUE(c.Command({"STRLEN", *acked.rbegin()}).IsInteger(20000));
+  HttpResponse ready = HttpRequest(respite_->admin_port(), "GET", "/readyz");
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_NE(ready.body.find("the local store refuses writes: IO error: No space left on device"),
+            std::string::npos)
+      << ready.body;
+  EXPECT_TRUE(WaitFor([&] { return Metric("respite_store_writes_refused") == 1; }, 5s));
+  HttpResponse status = HttpRequest(respite_->admin_port(), "GET", "/status");
+  EXPECT_NE(status.body.find("\"writes_refused\":true"), std::string::npos) << status.body;
+
+  // Room again: writes succeed without a restart.
+  ASSERT_TRUE(Mount("size=64m", MS_REMOUNT)) << std::strerror(errno);
+  std::string last;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const Reply r = c.Command({"SET", "full:after", "v"});
+        last = r.Describe();
+        return r.IsStatus("OK");
+      },
+      30s))
+      << "writes still refused 30 s after space came back: " << last << "\n"
+      << respite_->Log();
+  acked.insert("full:after");
+  EXPECT_TRUE(WaitFor([&] { return Metric("respite_store_writes_refused") == 0; }, 5s));
+  EXPECT_EQ(HttpRequest(respite_->admin_port(), "GET", "/readyz").status, 200);
+
+  // Every acknowledged write is there after a restart.
+  auto exit = respite_->process().Terminate(10s);
+  ASSERT_TRUE(exit && exit->Success()) << (exit ? exit->ToString() : "still running");
+  ASSERT_EQ(respite_->Start(), "");
+  Client again = respite_->Connect();
+  size_t missing = 0;
+  for (const std::string& key : acked) {
+    const Reply r = again.Command({"EXISTS", key});
+    missing += r.IsInteger(1) ? 0 : 1;
+  }
+  EXPECT_EQ(missing, 0u) << "of " << acked.size() << " acknowledged writes";
+  std::cerr << "disk full: " << acked.size() << " writes acknowledged, " << errors.size()
+            << " refused, writes back after the remount, all there after a restart\n";
+}
+
+}  // namespace
+}  // namespace respite::test
