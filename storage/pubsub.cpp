@@ -15,7 +15,8 @@ namespace respite::storage {
 namespace {
 
 void Publish(CommandContext& ctx, bool shard) {
-  ctx.out.Integer(ctx.pubsub == nullptr ? 0 : ctx.pubsub->Publish(ctx.argv[1], ctx.argv[2], shard, false));
+  ctx.out.Integer(
+      ctx.pubsub == nullptr ? 0 : ctx.pubsub->Publish(ctx.argv[1], ctx.argv[2], shard, false));
 }
 void PublishCommand(CommandContext& ctx) { Publish(ctx, /*shard=*/false); }
 void SPublishCommand(CommandContext& ctx) { Publish(ctx, /*shard=*/true); }
