@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdarg>
 #include <cstdio>
+#include <filesystem>
 #include <unordered_map>
 #include <vector>
 
@@ -256,6 +257,12 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
     descriptors.emplace_back(kFamilyNames[i], cf_options);
   }
 
+  if (options.create_if_missing) {
+    // RocksDB would create it too, but first logs an error that it could not list it: a first
+    // start would put "Error when reading ... dir NotFound" in respite's log.
+    std::error_code ec;
+    std::filesystem::create_directories(options.dir, ec);
+  }
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s =
       rocksdb::DB::Open(db_options, options.dir, descriptors, &impl->families, &raw);
