@@ -14,7 +14,8 @@
 #     checks a minute apart) replays them before respite exits: all in Redis after `podman stop`;
 #   - deploy/compose.yaml as written (podman-compose, the images above tagged as it names them):
 #     its app counts through respite, keeps counting while Redis' container is killed, and Redis
-#     has every count after it is back.
+#     has every count after it is back;
+#   - deploy/kubernetes/*.yaml under `podman kube play` (tests/container/kube_checks.sh).
 #   usage: tests/container/run.sh
 # Environment: RESPITE_BIN (default <repo>/build/respite), CONTAINER_OUT (logs; default a temp
 # dir, removed on success). Needs root or passwordless sudo: it installs podman, runc and
@@ -47,11 +48,21 @@ as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo -n "$@"; fi; }
 pm() { as_root podman "$@"; }
 
 cleanup() {
+  kube_cleanup
   pm pod rm -f "$POD" >/dev/null 2>&1
   pm volume rm -f "$VOLUME" >/dev/null 2>&1
   as_root podman-compose -p "$TAG" -f "$REPO/deploy/compose.yaml" down -v >/dev/null 2>&1
+  pm network rm -f "${TAG}_default" >/dev/null 2>&1  # podman-compose down leaves it
+  # Anonymous volumes (the Redis image's /data) outlive a pod or compose project removed with -f.
+  local v
+  for v in $(pm volume ls -q 2>/dev/null); do
+    grep -qx "$v" <<<"$VOLUMES_BEFORE" || pm volume rm -f "$v" >/dev/null 2>&1
+  done
   pm rmi -f "localhost/respite:$TAG" "localhost/respite-redis:$TAG" >/dev/null 2>&1
 }
+VOLUMES_BEFORE=$(pm volume ls -q 2>/dev/null)
+# shellcheck source=tests/container/kube_checks.sh
+source "$HERE/kube_checks.sh"
 trap cleanup EXIT
 
 [[ -x $RESPITE_BIN ]] || fail "no respite binary at $RESPITE_BIN (tools/build.sh)"
@@ -233,5 +244,8 @@ log "compose: hits $before before the outage, $during INCRs journaled through it
 compose down -v >"$OUT/compose-down.log" 2>&1 || fail "podman-compose down"
 pm rmi localhost/respite:latest localhost/respite-redis:latest >/dev/null 2>&1
 
-log "PASS: image $((size / 1000000)) MB, ${#acked[@]} acknowledged writes all in Redis, the journal ($pending entries) survived a container restart and drained on SIGTERM; compose ran as written"
+# ---- deploy/kubernetes/ under podman kube play
+kube_checks
+
+log "PASS: image $((size / 1000000)) MB, ${#acked[@]} acknowledged writes all in Redis, the journal ($pending entries) survived a container restart and drained on SIGTERM; compose ran as written; the Kubernetes manifests ran under podman kube play"
 rm -rf "$OUT"
