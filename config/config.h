@@ -146,6 +146,9 @@ struct Config {
   LogConfig log;
   // Client password (like Redis' requirepass); empty = no AUTH needed.
   std::string requirepass;
+  // Redis' protected mode: with no requirepass, only loopback clients (127.0.0.1, ::1) are served;
+  // others get -DENIED and are disconnected. Default: on.
+  bool protected_mode = true;
 };
 
 // Parses a redis:// URL. Returns false and sets *error (the expected form) when invalid.

@@ -275,6 +275,17 @@ const std::vector<Setting>& Settings() {
     };
     requirepass.check = [](const Config&) { return std::string(); };
     s.push_back(requirepass);
+    Setting protected_mode{"", "protected_mode", "yes or no"};
+    protected_mode.set = [protected_mode](const std::string& text, Config* config) -> std::string {
+      if (text != "yes" && text != "no") return protected_mode.Got(text);
+      config->protected_mode = text == "yes";
+      return "";
+    };
+    protected_mode.show = [](const Config& config) -> std::string {
+      return config.protected_mode ? "yes" : "no";
+    };
+    protected_mode.check = [](const Config&) { return std::string(); };
+    s.push_back(protected_mode);
 
     s.push_back(Integer(
         "limits", "max_clients", [](auto& c) -> auto& { return c.limits.max_clients; }, 1,
@@ -511,6 +522,8 @@ const std::vector<Flag>& Flags() {
       {"--mode", "MODE", "mode", "auto, forward or local (pin the local store)"},
       {"--requirepass", "PASS", "requirepass",
        "Password clients must AUTH with, like Redis' requirepass"},
+      {"--protected-mode", "yes|no", "protected_mode",
+       "Without requirepass, serve loopback clients only (default yes)"},
   };
   return kFlags;
 }

@@ -6,8 +6,10 @@
 #include <chrono>
 #include <vector>
 
+#include "proxy/admin_http.h"
 #include "proxy/admin_routes.h"
 #include "proxy/failover.h"
+#include "proxy/metrics.h"
 #include "proxy/server.h"
 #include "proxy/status_report.h"
 #include "proxy/store_executor.h"
@@ -22,7 +24,7 @@ namespace {
 
 constexpr const char* kUsage =
     "ERR usage: RESPITE STATUS | MODE [auto|forward|local] | SYNC | JOURNAL LEN | "
-    "JOURNAL PEEK [count] | JOURNAL DEADLETTERS [count] | JOURNAL RETRY";
+    "JOURNAL PEEK [count] | JOURNAL DEADLETTERS [count] | JOURNAL RETRY | TOKEN token";
 constexpr size_t kMaxListed = 1000;
 
 bool Is(std::string_view a, std::string_view b) {
@@ -42,10 +44,30 @@ void WriteEntry(resp::ReplyWriter& w, const storage::JournalEntry& e) {
 }  // namespace
 
 void RunRespiteCommand(Server& server, std::span<const std::string_view> argv, int protocol,
-                       std::string* reply, StoreQuery* query) {
+                       AdminGrant* grant, std::string* reply, StoreQuery* query) {
   resp::ReplyWriter w(reply, protocol);
   if (argv.size() < 2) return w.Error(kUsage);
   const std::string_view sub = argv[1];
+  const std::string& token = server.config().admin_token;
+  if (Is(sub, "token") && argv.size() == 3) {
+    if (token.empty()) return w.Error("ERR RESPITE TOKEN called without an admin_token set");
+    if (!AdminTokenMatches(token, argv[2])) {
+      server.metrics().CountAuthFailure();
+      return w.Error("WRONGPASS invalid admin token");
+    }
+    grant->token_given = true;
+    return w.Ok();
+  }
+  const bool changes_state = (Is(sub, "mode") && argv.size() == 3) ||
+                             (Is(sub, "sync") && argv.size() == 2) ||
+                             (Is(sub, "journal") && argv.size() == 3 && Is(argv[2], "retry"));
+  if (changes_state) {
+    const std::string why = AdminActionRefusal(token, grant->token_given, grant->peer_loopback);
+    if (!why.empty()) {
+      return w.Error("NOPERM RESPITE " + std::string(sub) + " changes respite's state: " + why +
+                     (token.empty() ? "" : " (RESPITE TOKEN <token>)"));
+    }
+  }
   if (Is(sub, "status") && argv.size() == 2) {
     return w.Verbatim("txt", RenderInfoSection(CollectStatus(server)));
   }

@@ -1,6 +1,5 @@
 #include "proxy/admin_routes.h"
 
-#include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
 #include "proxy/failover.h"
@@ -25,16 +24,6 @@ AdminResponse Json(int status, std::string body) {
   r.content_type = "application/json";
   r.body = std::move(body);
   return r;
-}
-
-bool Authorized(const std::string& token, std::string_view authorization) {
-  if (token.empty()) return true;
-  constexpr std::string_view kBearer = "Bearer ";
-  if (authorization.substr(0, kBearer.size()) != kBearer) return false;
-  const std::string_view given = authorization.substr(kBearer.size());
-  // Constant time: the comparison must not tell how much of the token matched.
-  return given.size() == token.size() &&
-         CRYPTO_memcmp(given.data(), token.data(), token.size()) == 0;
 }
 
 std::string ResultJson(std::string_view result, Server& server) {
@@ -66,8 +55,13 @@ std::string SetModeByName(Server& server, std::string_view name) {
   return {};
 }
 
-AdminResponse HandleAdminRequest(Server& server, std::string_view method, std::string_view target,
-                                 std::string_view authorization) {
+AdminResponse HandleAdminRequest(Server& server, const AdminRequest& request) {
+  if (AdminResponse refused = AdminRequestRefusal(request, server.config().admin_token);
+      refused.status != 0) {
+    return refused;
+  }
+  const std::string_view method = request.method;
+  const std::string_view target = request.target;
   const std::string_view path = target.substr(0, target.find('?'));
   const bool get = method == "GET" || method == "HEAD";
   auto only = [](const char* allow) {
@@ -97,10 +91,6 @@ AdminResponse HandleAdminRequest(Server& server, std::string_view method, std::s
   const bool is_mode = path.substr(0, 6) == "/mode/";
   if (!is_sync && !is_mode) return Text(404, "not found\n");
   if (method != "POST") return only("POST");
-  if (!Authorized(server.config().admin_token, authorization)) {
-    AdminResponse r = Text(401, "missing or wrong bearer token\n");
-    return r;
-  }
   if (is_sync) {
     const std::string result = server.failover().RequestSync();
     spdlog::info("admin: sync requested: {}", result);

@@ -5,20 +5,14 @@
 #include <string>
 #include <string_view>
 
+#include "proxy/admin_http.h"
+
 namespace respite::proxy {
 
 class Server;
 
-struct AdminResponse {
-  int status = 200;
-  std::string content_type = "text/plain; charset=utf-8";
-  std::string body;
-  std::string allow;  // for 405: the methods the route accepts
-};
-
-// `authorization` is the request's Authorization header (may be empty).
-AdminResponse HandleAdminRequest(Server& server, std::string_view method, std::string_view target,
-                                 std::string_view authorization);
+// The answer to `request`, after the refusals of AdminRequestRefusal (admin_http.h).
+AdminResponse HandleAdminRequest(Server& server, const AdminRequest& request);
 
 // Pins or releases the mode by name (auto, forward, local). Returns an error text, or empty.
 std::string SetModeByName(Server& server, std::string_view name);

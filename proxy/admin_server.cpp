@@ -5,86 +5,105 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/empty_body.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
+#include <boost/asio/write.hpp>
 #include <chrono>
 #include <thread>
 
 #include "proxy/admin_routes.h"
+#include "proxy/loopback.h"
 
 namespace respite::proxy {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
-// A client that sends nothing for this long is dropped: probes and scrapes are quick.
-constexpr auto kIdle = std::chrono::seconds(30);
-// Admin requests carry no body worth more than this.
-constexpr size_t kMaxRequest = 16 * 1024;
+// A request must arrive whole within this long (and a kept-alive connection gets its next one
+// within it): probes and scrapes are quick, and a client that drips bytes cannot hold a slot.
+constexpr auto kRequestTime = std::chrono::seconds(10);
+// Connections served at once; more are closed at accept, so nobody can exhaust respite's file
+// descriptors through this port.
+constexpr int kMaxConnections = 32;
 }  // namespace
 
 struct AdminServer::Impl {
   explicit Impl(Server& s) : server(s), acceptor(context) {}
 
   asio::awaitable<void> Accept() {
+    asio::steady_timer pause(context);
     for (;;) {
       auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-        continue;  // EMFILE and the like: keep accepting
+        // Out of file descriptors and the like: do not spin (the client listener does the same).
+        spdlog::warn("admin endpoint: accept failed: {}", ec.message());
+        pause.expires_after(std::chrono::milliseconds(50));
+        co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+        continue;
       }
-      asio::co_spawn(context, Serve(beast::tcp_stream(std::move(socket))), asio::detached);
+      if (connections >= kMaxConnections) {
+        boost::system::error_code ignored;
+        socket.close(ignored);
+        continue;
+      }
+      ++connections;
+      asio::co_spawn(context, Serve(std::move(socket)),
+                     [this](std::exception_ptr) { --connections; });
     }
   }
 
-  asio::awaitable<void> Serve(beast::tcp_stream stream) {
-    beast::flat_buffer buffer;
+  asio::awaitable<void> Serve(tcp::socket socket) {
+    boost::system::error_code ec;
+    const tcp::endpoint peer = socket.remote_endpoint(ec);
+    const bool loopback = !ec && IsLoopbackPeer(peer);
+    asio::steady_timer deadline(context);
+    std::string buffer;
+    char chunk[4096];
     for (;;) {
-      http::request_parser<http::string_body> parser;
-      parser.header_limit(kMaxRequest);
-      parser.body_limit(kMaxRequest);
-      stream.expires_after(kIdle);
-      auto [ec, n] =
-          co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
-      (void)n;
-      if (ec) co_return;  // closed, timed out, or not HTTP: nothing to answer
-      const http::request<http::string_body>& request = parser.get();
-      const AdminResponse answer = HandleAdminRequest(
-          server, std::string_view(request.method_string()), std::string_view(request.target()),
-          std::string_view(request[http::field::authorization]));
-      http::response<http::string_body> response(static_cast<http::status>(answer.status),
-                                                 request.version());
-      response.set(http::field::server, "respite");
-      response.set(http::field::content_type, answer.content_type);
-      response.set(http::field::cache_control, "no-store");
-      if (!answer.allow.empty()) response.set(http::field::allow, answer.allow);
-      if (answer.status == 401) response.set(http::field::www_authenticate, "Bearer");
-      response.keep_alive(request.keep_alive());
-      if (request.method() != http::verb::head) response.body() = answer.body;
-      response.prepare_payload();
-      if (request.method() == http::verb::head) response.content_length(answer.body.size());
-      auto [wec, written] =
-          co_await http::async_write(stream, response, asio::as_tuple(asio::use_awaitable));
+      AdminRequest request;
+      long used = 0;
+      deadline.expires_after(kRequestTime);
+      while ((used = ParseAdminRequest(buffer, &request)) == 0) {
+        if (buffer.size() > 2 * kMaxAdminRequest) co_return;  // a header without an end
+        using namespace asio::experimental::awaitable_operators;
+        auto result = co_await (
+            socket.async_read_some(asio::buffer(chunk), asio::as_tuple(asio::use_awaitable)) ||
+            deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
+        if (result.index() == 1) co_return;  // too slow
+        auto [rec, n] = std::get<0>(result);
+        if (rec) co_return;  // closed
+        buffer.append(chunk, n);
+      }
+      if (used < 0) {  // not HTTP, or over the limits: say so once and close
+        request.keep_alive = false;
+        AdminResponse bad;
+        bad.status = 400;
+        bad.body = "bad request\n";
+        co_await asio::async_write(socket, asio::buffer(RenderAdminResponse(request, bad)),
+                                   asio::as_tuple(asio::use_awaitable));
+        co_return;
+      }
+      buffer.erase(0, static_cast<size_t>(used));
+      request.peer_loopback = loopback;
+      const std::string response =
+          RenderAdminResponse(request, HandleAdminRequest(server, request));
+      auto [wec, written] = co_await asio::async_write(socket, asio::buffer(response),
+                                                       asio::as_tuple(asio::use_awaitable));
       (void)written;
-      if (wec || !response.keep_alive()) break;
+      if (wec || !request.keep_alive) break;
     }
-    beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    socket.shutdown(tcp::socket::shutdown_send, ec);
   }
 
   Server& server;
   asio::io_context context{1};
   tcp::acceptor acceptor;
+  int connections = 0;  // on the admin thread only
   std::thread thread;
 };
 

@@ -16,6 +16,7 @@
 #include "proxy/errors.h"
 #include "proxy/failover.h"
 #include "proxy/io_thread.h"
+#include "proxy/loopback.h"
 #include "proxy/script_busy.h"
 #include "proxy/server.h"
 #include "proxy/session_text.h"
@@ -93,7 +94,9 @@ ClientSession::ClientSession(IoThread& io, tcp::socket socket, uint64_t id)
   const auto endpoint_text = [](const tcp::endpoint& e) {
     return e.address().to_string() + ":" + std::to_string(e.port());
   };
-  addr_ = endpoint_text(socket_.remote_endpoint(ignored));
+  const tcp::endpoint peer = socket_.remote_endpoint(ignored);
+  addr_ = endpoint_text(peer);
+  admin_grant_.peer_loopback = !ignored && IsLoopbackPeer(peer);
   laddr_ = endpoint_text(socket_.local_endpoint(ignored));
   fd_ = static_cast<int>(socket_.native_handle());
   socket_.set_option(tcp::no_delay(true), ignored);
@@ -875,7 +878,7 @@ void ClientSession::RunLocal(const Route& route, const Command& cmd) {
       break;
     case LocalCommand::kRespite: {
       StoreQuery query;
-      RunRespiteCommand(io_.server(), cmd.argv, protocol_, &reply, &query);
+      RunRespiteCommand(io_.server(), cmd.argv, protocol_, &admin_grant_, &reply, &query);
       if (query) {
         const bool discard = reply_mode_ != ReplyMode::kOn;
         if (reply_mode_ == ReplyMode::kSkip) reply_mode_ = ReplyMode::kOn;
@@ -927,6 +930,7 @@ void ClientSession::ResetState() {
   protocol_ = 2;
   name_.clear();
   authenticated_ = io_.config().requirepass.empty();
+  admin_grant_.token_given = false;
   SetUser(0);
   LeaveLocalPubSub();
   subscriptions_ = Subscriptions();

@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "proxy/admin_commands.h"
 #include "proxy/io_buffer.h"
 #include "proxy/metrics.h"
 #include "proxy/patience.h"
@@ -199,7 +200,8 @@ class ClientSession final : public ReplySink {
   int protocol_ = 2;
   std::string name_;
   bool authenticated_ = true;
-  uint32_t user_ = 0;  // an ACL user logged in upstream (user_registry.h); 0: default
+  AdminGrant admin_grant_;  // what RESPITE's state-changing subcommands need
+  uint32_t user_ = 0;       // an ACL user logged in upstream (user_registry.h); 0: default
   struct PendingLogin {
     uint64_t tag = 0;
     std::string user, password;

@@ -17,6 +17,17 @@ inline constexpr std::string_view kAuthNotConfigured =
 inline constexpr std::string_view kDbOutOfRange = "ERR DB index is out of range";
 inline constexpr std::string_view kNotInteger = "ERR value is not an integer or out of range";
 inline constexpr std::string_view kMaxClients = "ERR max number of clients reached";
+// Redis' protected-mode refusal, with respite's settings in place of Redis' own.
+inline constexpr std::string_view kProtectedMode =
+    "DENIED respite is running in protected mode because protected mode is enabled and no "
+    "password is set for the default user. In this mode connections are only accepted from the "
+    "loopback interface. If you want to connect from external computers or containers to respite "
+    "you may adopt one of the following solutions: 1) Set a password for the default user: "
+    "requirepass in the config file, RESPITE_REQUIREPASS or --requirepass, and AUTH with "
+    "it. 2) Disable protected mode: protected_mode: no in the config file, "
+    "RESPITE_PROTECTED_MODE=no or --protected-mode no, however MAKE SURE respite is not reachable "
+    "from networks you do not trust if you do so. NOTE: You only need to do one of the above "
+    "things in order for respite to start accepting connections from the outside.";
 inline constexpr std::string_view kBusyScript =
     "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
 inline constexpr std::string_view kBusyFunction =

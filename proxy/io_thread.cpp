@@ -14,6 +14,7 @@
 
 #include "proxy/client_session.h"
 #include "proxy/errors.h"
+#include "proxy/loopback.h"
 #include "proxy/metrics.h"
 #include "proxy/server.h"
 #include "proxy/upstream_link.h"
@@ -86,19 +87,33 @@ void IoThread::Accept() {
             co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
             continue;
           }
-          if (!server_.TryAddClient()) {
-            std::string reply = "-" + std::string(errors::kMaxClients) + "\r\n";
-            boost::system::error_code ignored;
-            socket.non_blocking(true, ignored);
-            socket.write_some(asio::buffer(reply), ignored);
-            socket.close(ignored);
-            continue;
-          }
+          if (Refused(socket)) continue;
           server_.metrics().CountConnection();
           ClientSession::Start(*this, std::move(socket), server_.NextClientId());
         }
       },
       asio::detached);
+}
+
+bool IoThread::Refused(tcp::socket& socket) {
+  std::string_view why;
+  boost::system::error_code ec;
+  const tcp::endpoint peer = socket.remote_endpoint(ec);
+  if (config_.protected_mode && config_.requirepass.empty() && (ec || !IsLoopbackPeer(peer))) {
+    why = errors::kProtectedMode;
+    server_.metrics().CountRejected(Metrics::Rejection::kProtectedMode);
+  } else if (!server_.TryAddClient()) {
+    why = errors::kMaxClients;
+    server_.metrics().CountRejected(Metrics::Rejection::kMaxClients);
+  } else {
+    return false;
+  }
+  const std::string reply = "-" + std::string(why) + "\r\n";
+  boost::system::error_code ignored;
+  socket.non_blocking(true, ignored);
+  socket.write_some(asio::buffer(reply), ignored);
+  socket.close(ignored);
+  return true;
 }
 
 void IoThread::Tick() {

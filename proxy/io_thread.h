@@ -125,6 +125,9 @@ class IoThread {
 
  private:
   void Accept();
+  // Answers and closes a connection refused at accept (protected mode, max_clients); false when
+  // it is taken (and counted in the server's clients).
+  bool Refused(boost::asio::ip::tcp::socket& socket);
   void Tick();
   // Every upstream link of this thread: shared, ACL users' shared, dedicated.
   void ForEachLink(const std::function<void(UpstreamLink&)>& f);

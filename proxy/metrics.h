@@ -89,11 +89,20 @@ class Metrics {
   uint64_t auth_failures_total() const {
     return auth_failures_total_.load(std::memory_order_relaxed);
   }
+  // Connections answered with an error and closed at accept.
+  enum class Rejection { kMaxClients, kProtectedMode, kCount };
+  void CountRejected(Rejection why) {
+    rejected_[static_cast<size_t>(why)].fetch_add(1, std::memory_order_relaxed);
+  }
+  uint64_t rejected(Rejection why) const {
+    return rejected_[static_cast<size_t>(why)].load(std::memory_order_relaxed);
+  }
 
  private:
   std::vector<std::unique_ptr<CommandMetrics>> threads_;
   std::atomic<uint64_t> connections_total_{0};
   std::atomic<uint64_t> auth_failures_total_{0};
+  std::array<std::atomic<uint64_t>, static_cast<size_t>(Rejection::kCount)> rejected_{};
 };
 
 }  // namespace respite::proxy

@@ -197,6 +197,17 @@ int Server::Run() {
   }
   spdlog::info("listening on {} with {} io threads; upstream {}", config_.listen.ToString(), n,
                config_.upstream.parsed.Redacted());
+  if (config_.protected_mode && config_.requirepass.empty()) {
+    boost::system::error_code ec;
+    const auto address = asio::ip::make_address(config_.listen.host, ec);
+    if (ec || !address.is_loopback()) {
+      spdlog::warn(
+          "protected mode: no requirepass is set, so only clients connecting from 127.0.0.1 or ::1 "
+          "are served; others get -DENIED (set requirepass, or protected_mode: no where only "
+          "trusted peers can reach {})",
+          config_.listen.ToString());
+    }
+  }
   const uint64_t pending =
       store_ ? store_->Call([](storage::LocalStore& s) { return s.journal().pending_entries(); })
              : 0;

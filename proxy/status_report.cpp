@@ -106,6 +106,8 @@ StatusSnapshot CollectStatus(Server& server) {
   s.clients = server.clients();
   s.connections_total = server.metrics().connections_total();
   s.auth_failures_total = server.metrics().auth_failures_total();
+  s.rejected_max_clients = server.metrics().rejected(Metrics::Rejection::kMaxClients);
+  s.rejected_protected_mode = server.metrics().rejected(Metrics::Rejection::kProtectedMode);
   s.io_threads = server.io_thread_count();
   s.config_summary = config::SettingsSummary(config);
   return s;
@@ -230,6 +232,8 @@ std::string RenderStatusJson(const StatusSnapshot& s) {
   num("connected", static_cast<double>(s.clients));
   num("connections_total", static_cast<double>(s.connections_total));
   num("auth_failures_total", static_cast<double>(s.auth_failures_total));
+  num("rejected_connections_max_clients", static_cast<double>(s.rejected_max_clients));
+  num("rejected_connections_protected_mode", static_cast<double>(s.rejected_protected_mode));
   j += '}';
   open("config");
   size_t start = 0;
@@ -338,6 +342,13 @@ std::string RenderPrometheus(const StatusSnapshot& s, Server& server) {
   help("respite_auth_failures_total", "counter",
        "Logins refused (requirepass, or an ACL user's password refused upstream).");
   sample("respite_auth_failures_total", static_cast<double>(s.auth_failures_total));
+  help("respite_connections_rejected_total", "counter",
+       "Connections answered with an error and closed at accept: max_clients reached, or a "
+       "non-loopback client in protected mode (no requirepass).");
+  sample("respite_connections_rejected_total{reason=\"max_clients\"}",
+         static_cast<double>(s.rejected_max_clients));
+  sample("respite_connections_rejected_total{reason=\"protected_mode\"}",
+         static_cast<double>(s.rejected_protected_mode));
 
   auto histogram = [&](const std::string& name, const std::string& labels,
                        const Histogram::Snapshot& h) {

@@ -201,7 +201,7 @@ TEST(LoaderTest, UnknownKeyHasFileLineAndExpectedKeys) {
   EXPECT_EQ(error,
             "respite.yaml:3: unknown key 'listne' in section 'root' (expected one of: listen, "
             "upstream, data_dir, admin, admin_token, io_threads, shutdown_timeout_ms, requirepass, "
-            "limits, mode, "
+            "protected_mode, limits, mode, "
             "storage, health, breaker, fallback, journal, "
             "log)");
   error = YamlError("limits:\n  max_clients: 10\n  max_client: 5\n");

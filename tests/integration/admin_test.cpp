@@ -193,8 +193,18 @@ TEST_F(AdminTest, ModeAndSyncNeedTheTokenAndWork) {
   EXPECT_EQ(JsonField(Post("/sync").body, "result"),
             "mode is pinned to local: set mode auto or forward first");
 
-  // Back to auto over RESP: the journal replays and respite forwards.
+  // Back to auto over RESP: the same token, given once per connection (reading needs none).
   EXPECT_TRUE(c.Command({"RESPITE", "MODE"}).IsString("local"));
+  Reply refused = c.Command({"RESPITE", "MODE", "auto"});
+  EXPECT_TRUE(
+      refused.IsErrorPrefix("NOPERM RESPITE MODE changes respite's state: the admin token "
+                            "is needed (RESPITE TOKEN <token>)"))
+      << refused.Describe();
+  EXPECT_TRUE(c.Command({"RESPITE", "SYNC"}).IsErrorPrefix("NOPERM"));
+  EXPECT_TRUE(c.Command({"RESPITE", "TOKEN", "wrong"}).IsErrorPrefix("WRONGPASS"));
+  EXPECT_EQ(Status("state"), "local");
+  EXPECT_TRUE(c.Command({"RESPITE", "TOKEN", kToken}).IsStatus("OK"));
+  // The journal replays and respite forwards.
   EXPECT_TRUE(c.Command({"RESPITE", "MODE", "auto"}).IsStatus("OK"));
   ASSERT_TRUE(WaitState("forward")) << Get("/status").body;
   EXPECT_TRUE(direct.Command({"GET", "pinned"}).IsString("1"));
@@ -249,6 +259,8 @@ TEST_F(AdminTest, DeadLettersAreListedAndRetried) {
   EXPECT_EQ(DescribeReply(letters->element[0]->element[2]->element[3]), R"(["RPUSH","dl","x"])");
 
   ASSERT_TRUE(direct.Command({"DEL", "dl"}).IsInteger(1));
+  EXPECT_TRUE(c.Command({"RESPITE", "JOURNAL", "RETRY"}).IsErrorPrefix("NOPERM"));
+  ASSERT_TRUE(c.Command({"RESPITE", "TOKEN", kToken}).IsStatus("OK"));
   EXPECT_TRUE(c.Command({"RESPITE", "JOURNAL", "RETRY"}).IsInteger(1));
   EXPECT_TRUE(c.Command({"RESPITE", "JOURNAL", "DEADLETTERS"}).IsArray(0));
   ASSERT_TRUE(WaitFor([&] { return c.Command({"RESPITE", "JOURNAL", "LEN"}).IsInteger(1); }, 5s));

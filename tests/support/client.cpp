@@ -313,11 +313,23 @@ long ParseResp3(std::string_view data, Resp3* out) {
 
 // ---- RawConnection ----
 
-RawConnection::RawConnection(uint16_t port, milliseconds timeout) {
+RawConnection::RawConnection(uint16_t port, milliseconds timeout)
+    : RawConnection(port, "", timeout) {}
+
+RawConnection::RawConnection(uint16_t port, const std::string& source, milliseconds timeout) {
   fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd_ < 0) {
     error_ = std::string("socket: ") + strerror(errno);
     return;
+  }
+  if (!source.empty()) {
+    sockaddr_in from{};
+    from.sin_family = AF_INET;
+    if (inet_pton(AF_INET, source.c_str(), &from.sin_addr) != 1 ||
+        bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof(from)) != 0) {
+      error_ = "bind to " + source + ": " + strerror(errno);
+      return;
+    }
   }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;

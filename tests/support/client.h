@@ -111,6 +111,8 @@ class RawConnection {
  public:
   // Connects to 127.0.0.1:port (blocking, bounded by `timeout`). Check ok().
   explicit RawConnection(uint16_t port, milliseconds timeout = milliseconds(2000));
+  // The same from the local address `source` (e.g. "127.0.0.2": a client that is not 127.0.0.1).
+  RawConnection(uint16_t port, const std::string& source, milliseconds timeout);
   ~RawConnection();
   RawConnection(const RawConnection&) = delete;
   RawConnection& operator=(const RawConnection&) = delete;
