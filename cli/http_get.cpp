@@ -326,6 +326,10 @@ std::string SplitAdmin(const std::string& text, std::string* host, uint16_t* por
     value = value * 10 + static_cast<unsigned long>(c - '0');
   }
   if (value == 0 || value > 65535) return "--admin " + text + ": port must be 1..65535";
+  // An endpoint listening on every address (the image's 0.0.0.0:9121) is reached on loopback,
+  // which is also the Host the endpoint accepts from a local client.
+  if (h == "0.0.0.0" || h.empty()) h = "127.0.0.1";
+  if (h == "::") h = "::1";
   *host = h;
   *port = static_cast<uint16_t>(value);
   return {};

@@ -239,5 +239,21 @@ TEST(ParseHttpResponse, RejectsWhatIsNotACompleteResponse) {
   EXPECT_NE(r.error, "");
 }
 
+// --admin and RESPITE_ADMIN name where respite listens; a wildcard address is reached on loopback
+// (the image's RESPITE_ADMIN=0.0.0.0:9121 for its HEALTHCHECK), whose name the endpoint accepts.
+TEST(SplitAdminTest, WildcardAddressesAreReachedOnLoopback) {
+  std::string host;
+  uint16_t port = 0;
+  EXPECT_EQ(SplitAdmin("0.0.0.0:9121", &host, &port), "");
+  EXPECT_EQ(host, "127.0.0.1");
+  EXPECT_EQ(port, 9121);
+  EXPECT_EQ(SplitAdmin("[::]:9122", &host, &port), "");
+  EXPECT_EQ(host, "::1");
+  EXPECT_EQ(SplitAdmin("10.1.2.3:80", &host, &port), "");
+  EXPECT_EQ(host, "10.1.2.3");
+  EXPECT_EQ(SplitAdmin("localhost:0", &host, &port), "--admin localhost:0: port must be 1..65535");
+  EXPECT_EQ(SplitAdmin("off", &host, &port), "the admin endpoint is off");
+}
+
 }  // namespace
 }  // namespace respite::cli
