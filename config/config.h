@@ -46,6 +46,9 @@ struct LimitsConfig {
   uint64_t max_multibulk_len = 1024 * 1024;
   // Longest inline command. Default: 64 KB.
   uint64_t max_inline_len = 64 * 1024;
+  // Bytes of requests a client may have buffered (a command still arriving, or commands respite
+  // has not run yet) before it is disconnected, as Redis' client-query-buffer-limit. Default: 1 GB.
+  uint64_t max_query_buffer = 1ull << 30;
   // Bytes of replies queued for a client that does not read them (pub/sub, monitor) before it is
   // disconnected. Default: 32 MB (Redis' pubsub hard limit). Request/reply clients are throttled
   // instead: respite stops reading their requests while replies are queued.

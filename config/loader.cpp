@@ -298,6 +298,8 @@ const std::vector<Setting>& Settings() {
     s.push_back(Size(
         "limits", "max_inline_len", [](auto& c) -> auto& { return c.limits.max_inline_len; }));
     s.push_back(Size(
+        "limits", "max_query_buffer", [](auto& c) -> auto& { return c.limits.max_query_buffer; }));
+    s.push_back(Size(
         "limits", "client_output_buffer",
         [](auto& c) -> auto& { return c.limits.client_output_buffer; }));
     s.push_back(Integer(

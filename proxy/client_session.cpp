@@ -179,6 +179,15 @@ asio::awaitable<void> ClientSession::Run() {
       IoThread::DirectFlushScope direct(io_);
       ProcessInput();
     }
+    if (in_.size() > io_.config().limits.max_query_buffer) {
+      // As Redis: no reply, the connection is closed (what it sent is not a command yet).
+      spdlog::warn(
+          "closing client {} ({}): {} bytes of requests buffered, over "
+          "limits.max_query_buffer",
+          id_, addr_, in_.size());
+      CloseSocket();
+      break;
+    }
     if (in_.size() == 0) in_.ShrinkIfIdle();
   }
   // QUIT, a protocol error and shutdown deliver what is in flight before closing.
@@ -220,6 +229,7 @@ bool ClientSession::OutputBacklogged() const {
 void ClientSession::ProcessInput() {
   read_started_ns_ = MonotonicNs();
   while (!closed_ && !close_after_replies_ && !waiting_barrier_ && !paused_ && !held_) {
+    parser_.set_unauthenticated(!authenticated_);
     const resp::ParseStatus status = parser_.Parse(in_.Data(), &cmd_);
     if (status == resp::ParseStatus::kNeedMore) break;
     if (status == resp::ParseStatus::kError) {

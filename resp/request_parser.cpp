@@ -11,6 +11,9 @@ constexpr size_t kNpos = std::string_view::npos;
 // Commands with more arguments go through the general path only, so a big command that is still
 // arriving is not scanned twice for long.
 constexpr size_t kWholeMaxArgs = 1024;
+// Redis' limits before AUTH (networking.c: "ll > 10", "ll > 16384").
+constexpr size_t kUnauthMaxArgs = 10;
+constexpr size_t kUnauthMaxBulk = 16384;
 
 // Redis' string2ll(): no sign but '-', no leading zeros, no spaces, at most 20 characters. Redis
 // uses it for the `*` and `$` headers, so we accept exactly what it accepts.
@@ -177,14 +180,14 @@ bool RequestParser::ParseWholeMultibulk(std::string_view input, Command* out) {
   };
   size_t count = 0;
   if (!read_number(&count) || count == 0 || count > kWholeMaxArgs ||
-      count > limits_.max_multibulk_len) {
+      count > limits_.max_multibulk_len || (unauthenticated_ && count > kUnauthMaxArgs)) {
     return false;
   }
   out->argv.clear();
   for (size_t i = 0; i < count; ++i) {
     size_t len = 0;
     if (p == end || *p++ != '$' || !read_number(&len) || len > limits_.max_bulk_len ||
-        static_cast<size_t>(end - p) < len + 2) {
+        (unauthenticated_ && len > kUnauthMaxBulk) || static_cast<size_t>(end - p) < len + 2) {
       return false;
     }
     out->argv.emplace_back(p, len);
@@ -213,6 +216,10 @@ bool RequestParser::StepMultibulkCount(std::string_view input, ParseStatus* resu
   if (!String2ll(input.substr(pos_ + 1, cr - pos_ - 1), &count) || count > INT_MAX ||
       (count > 0 && static_cast<unsigned long long>(count) > limits_.max_multibulk_len)) {
     *result = Fail("invalid multibulk length");
+    return false;
+  }
+  if (unauthenticated_ && count > static_cast<long long>(kUnauthMaxArgs)) {
+    *result = Fail("unauthenticated multibulk length");
     return false;
   }
   pos_ = cr + 2;
@@ -253,6 +260,10 @@ bool RequestParser::StepMultibulkArg(std::string_view input, ParseStatus* result
   if (!String2ll(input.substr(pos_ + 1, cr - pos_ - 1), &len) || len < 0 ||
       static_cast<unsigned long long>(len) > limits_.max_bulk_len) {
     *result = Fail("invalid bulk length");
+    return false;
+  }
+  if (unauthenticated_ && static_cast<size_t>(len) > kUnauthMaxBulk) {
+    *result = Fail("unauthenticated bulk length");
     return false;
   }
   pos_ = cr + 2;

@@ -59,6 +59,12 @@ class RequestParser {
   // Forgets a partial command (for a connection that is reset).
   void Reset();
 
+  // Redis' limits for a client that has not authenticated yet (while a password is required): at
+  // most 10 arguments and bulks of at most 16 KB, so nobody can make respite buffer a 512 MB
+  // bulk before AUTH. Refused with Redis' "unauthenticated multibulk length" / "unauthenticated
+  // bulk length" protocol errors.
+  void set_unauthenticated(bool on) { unauthenticated_ = on; }
+
  private:
   // Where the parser stands inside the current request. Offsets are relative to the start of the
   // input, which is the start of the current request (or of the empty requests skipped before it).
@@ -91,6 +97,7 @@ class RequestParser {
   void StartRequest();
 
   ParserLimits limits_;
+  bool unauthenticated_ = false;
   State state_ = State::kStart;
   size_t pos_ = 0;             // start of the line or payload being read
   size_t scan_ = 0;            // the current line holds no terminator before this offset

@@ -1,0 +1,125 @@
+// Bounded resources (issue 16): what a client can make respite hold, checked on a real process
+// with its resident memory read from /proc.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/client.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/respite_process.h"
+
+namespace respite::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Resident memory of a process, in MB.
+double RssMb(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  }
+  return -1;
+}
+
+class BoundsTest : public ::testing::Test {
+ protected:
+  void Start(RespiteOptions options = {}) {
+    redis_ = std::make_unique<RedisServer>();
+    ASSERT_EQ(redis_->Start(), "");
+    options.upstream_url = redis_->Url();
+    respite_ = std::make_unique<RespiteProcess>(std::move(options));
+    ASSERT_EQ(respite_->Start(), "");
+  }
+  pid_t pid() { return respite_->process().pid(); }
+
+  std::unique_ptr<RedisServer> redis_;
+  std::unique_ptr<RespiteProcess> respite_;
+};
+
+// Before AUTH, Redis' limits: at most 10 arguments, bulks of at most 16 KB. A declared 512 MB bulk
+// is refused at its header, so it costs nothing.
+TEST_F(BoundsTest, UnauthenticatedClientsCannotMakeRespiteBufferBigRequests) {
+  RespiteOptions options;
+  options.requirepass = "bounds-pw";
+  Start(options);
+  const double before = RssMb(pid());
+  std::vector<std::unique_ptr<RawConnection>> clients;
+  for (int i = 0; i < 4; ++i) {
+    auto c = std::make_unique<RawConnection>(respite_->port());
+    ASSERT_TRUE(c->ok());
+    c->Send("*1\r\n$536870912\r\n");
+    c->Send(std::string(1 << 20, 'x'));  // a megabyte of the "bulk"
+    ASSERT_TRUE(c->ReadUntilClosed(3000ms));
+    EXPECT_EQ(c->buffer(), "-ERR Protocol error: unauthenticated bulk length\r\n");
+    clients.push_back(std::move(c));
+  }
+  RawConnection many(respite_->port());
+  many.Send("*11\r\n");
+  ASSERT_TRUE(many.ReadUntilClosed(3000ms));
+  EXPECT_EQ(many.buffer(), "-ERR Protocol error: unauthenticated multibulk length\r\n");
+  const double grew = RssMb(pid()) - before;
+  EXPECT_LT(grew, 16) << "respite grew " << grew << " MB for refused unauthenticated requests";
+
+  // Within the limits, an unauthenticated request gets NOAUTH; after AUTH the limits are gone.
+  RawConnection c(respite_->port());
+  auto reply = c.Command({"SET", "k", std::string(16384, 'v')});
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->str, "NOAUTH Authentication required.");
+  reply = c.Command({"AUTH", "bounds-pw"});
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->str, "OK");
+  reply = c.Command({"SET", "k", std::string(100000, 'v')});
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->str, "OK");
+  reply = c.Command({"MSET", "a", "1", "b", "2", "c", "3", "d", "4", "e", "5", "f", "6"});
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->str, "OK");
+  // RESET forgets the login: the limits are back.
+  reply = c.Command({"RESET"});
+  ASSERT_TRUE(reply);
+  c.Send("*1\r\n$20000\r\n");
+  ASSERT_TRUE(c.ReadUntilClosed(3000ms));
+  EXPECT_NE(c.buffer().find("unauthenticated bulk length"), std::string::npos) << c.buffer();
+}
+
+// A declared bulk costs memory only as its bytes arrive, and limits.max_query_buffer closes a
+// client whose requests outgrow it (as Redis' client-query-buffer-limit), without a reply.
+TEST_F(BoundsTest, QueryBufferIsBoundedAndCostsOnlyWhatArrived) {
+  RespiteOptions options;
+  options.env = {"RESPITE_LIMITS_MAX_QUERY_BUFFER=8mb"};
+  options.log_level = "info";
+  Start(options);
+  const double before = RssMb(pid());
+  RawConnection slow(respite_->port());
+  slow.Send("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$536870912\r\n");
+  slow.Send(std::string(1 << 20, 'x'));
+  std::this_thread::sleep_for(300ms);
+  const double grew = RssMb(pid()) - before;
+  EXPECT_LT(grew, 32) << "1 MB of a declared 512 MB bulk cost " << grew << " MB";
+
+  // Past 8 MB buffered: closed, the others are still served.
+  for (int i = 0; i < 8 && !slow.closed(); ++i) {
+    slow.Send(std::string(1 << 20, 'x'));
+    slow.ReadSome(50ms);
+  }
+  EXPECT_TRUE(slow.ReadUntilClosed(3000ms)) << "still open past limits.max_query_buffer";
+  EXPECT_EQ(slow.buffer(), "");
+  EXPECT_NE(respite_->Log().find("over limits.max_query_buffer"), std::string::npos)
+      << respite_->Log();
+  Client other = respite_->Connect();
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE(other.Command({"SET", "still", "served"}).IsStatus("OK"));
+  // A big value under the limit is fine.
+  EXPECT_TRUE(other.Command({"SET", "big", std::string(6 << 20, 'b')}).IsStatus("OK"));
+}
+
+}  // namespace
+}  // namespace respite::test
