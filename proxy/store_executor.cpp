@@ -19,6 +19,7 @@
 #include "resp/command_encoder.h"
 #include "resp/command_table.h"
 #include "resp/reply_writer.h"
+#include "storage/blocking.h"
 #include "storage/clock.h"
 #include "storage/engine.h"
 #include "storage/journal.h"
@@ -60,14 +61,20 @@ bool InTransaction(const StoreExecutor::Request& r) {
 }
 
 // The timeout argument of a blocking command, in ms (0 = forever). The command already ran once,
-// so the store has validated it.
+// so the store has validated it, with this same parser (Redis' rules: "+1", "1e3", "0x10").
 int64_t BlockTimeoutMs(const std::vector<std::string>& argv) {
   const std::string name = Lower(argv[0]);
   const std::string& arg = (name == "blmpop" || name == "bzmpop") ? argv[1] : argv.back();
-  double seconds = 0;
-  auto [p, ec] = std::from_chars(arg.data(), arg.data() + arg.size(), seconds);
-  if (ec != std::errc() || seconds <= 0) return 0;
-  return std::max<int64_t>(1, static_cast<int64_t>(seconds * 1000));
+  int64_t ms = 0;
+  std::string_view error;
+  return storage::ParseBlockTimeoutMs(arg, &ms, &error) ? ms : 0;
+}
+
+// now + timeout without overflowing: a timeout past the end of int64 milliseconds waits forever
+// (Redis 7.0's own sum wraps and times the client out at once; 7.2 refuses it).
+int64_t DeadlineMs(int64_t now, int64_t timeout) {
+  return timeout > std::numeric_limits<int64_t>::max() - now ? std::numeric_limits<int64_t>::max()
+                                                             : now + timeout;
 }
 
 // Rewrites the timeout argument of a blocking command handed back upstream to what is left of it.
@@ -311,7 +318,9 @@ bool StoreExecutor::FinishInGroup(Request& request, bool parked, const storage::
     const int64_t timeout = p.request.block_timeout_ms >= 0 ? p.request.block_timeout_ms
                                                             : BlockTimeoutMs(p.request.argv);
     p.request.block_deadline_ms =
-        timeout == 0 ? 0 : clock_->NowMs() + std::max<int64_t>(1, timeout - p.request.waited_ms);
+        timeout == 0
+            ? 0
+            : DeadlineMs(clock_->NowMs(), std::max<int64_t>(1, timeout - p.request.waited_ms));
     const int64_t deadline = p.request.block_deadline_ms;
     if (deadline != 0 && (next_deadline_ms_ == 0 || deadline < next_deadline_ms_)) {
       next_deadline_ms_ = deadline;

@@ -121,5 +121,35 @@ TEST_F(BoundsTest, QueryBufferIsBoundedAndCostsOnlyWhatArrived) {
   EXPECT_TRUE(other.Command({"SET", "big", std::string(6 << 20, 'b')}).IsStatus("OK"));
 }
 
+// Timeouts of blocking commands on the local store are read with one parser, Redis' ("+1" is one
+// second: it used to park the client forever), and a timeout near the largest one cannot overflow
+// the deadline (UBSan in CI would stop on it).
+TEST_F(BoundsTest, LocalBlockingTimeoutsFollowRedisRules) {
+  RespiteOptions options;
+  options.extra_args = {"--mode", "local"};
+  Start(options);
+  Client c = respite_->Connect(5000ms);
+  ASSERT_TRUE(c.ok());
+  for (const std::string timeout : {"+1", "0x1", "1e0", "1.0"}) {
+    const auto start = std::chrono::steady_clock::now();
+    Reply r = c.Command({"BLPOP", "nothing-here", timeout});
+    const auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_TRUE(r.IsNil()) << timeout << ": " << r.Describe() << " " << c.error();
+    EXPECT_GE(took, 900ms) << timeout;
+    EXPECT_LT(took, 3000ms) << timeout;
+  }
+  EXPECT_TRUE(c.Command({"BLPOP", "q", "-1"}).IsErrorPrefix("ERR timeout is negative"));
+  EXPECT_TRUE(c.Command({"BLPOP", "q", "1x"}).IsErrorPrefix("ERR timeout is not a float"));
+
+  // 9.2e15 s is about INT64_MAX ms: parked (for good), and a push still wakes it.
+  Client waiter = respite_->Connect(5000ms);
+  waiter.Append({"BLPOP", "huge", "9223372036854775"});
+  ASSERT_TRUE(waiter.Flush());
+  std::this_thread::sleep_for(200ms);
+  EXPECT_TRUE(c.Command({"RPUSH", "huge", "v"}).IsInteger(1));
+  Reply woke = waiter.GetReply();
+  EXPECT_EQ(woke.Describe(), R"(["huge","v"])");
+}
+
 }  // namespace
 }  // namespace respite::test
