@@ -35,6 +35,10 @@ struct UpstreamConfig {
   uint32_t request_timeout_ms = 5000;
   // Idle dedicated connections (MULTI, blocking, pub/sub) kept per io thread. Default: 8.
   uint32_t pool_idle = 8;
+  // Dedicated connections in use at once (each blocked, subscribed, in-MULTI or logged-in client
+  // holds one): past it such a command gets an error instead of a connection, so clients cannot
+  // exhaust upstream's maxclients. Default: 1000.
+  uint32_t max_dedicated = 1000;
 };
 
 struct LimitsConfig {

@@ -221,6 +221,9 @@ const std::vector<Setting>& Settings() {
         [](auto& c) -> auto& { return c.upstream.request_timeout_ms; }, 1, kHourMs));
     s.push_back(Integer(
         "upstream", "pool_idle", [](auto& c) -> auto& { return c.upstream.pool_idle; }, 0, 10000));
+    s.push_back(Integer(
+        "upstream", "max_dedicated", [](auto& c) -> auto& { return c.upstream.max_dedicated; }, 1,
+        1000000));
 
     Setting data_dir{"", "data_dir", "a non-empty directory path"};
     data_dir.set = [data_dir](const std::string& text, Config* config) -> std::string {

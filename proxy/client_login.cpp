@@ -64,8 +64,12 @@ void ClientSession::StartLogin(const Command& cmd, std::string_view user, std::s
   login.user.assign(user);
   login.password.assign(password);
   if (hello) login.hello.assign(cmd.argv.begin(), cmd.argv.end());
-  pending_login_ = std::move(login);
   UpstreamLink* link = EnsureDedicated();
+  if (link == nullptr) {
+    Finish(login.tag, ErrorReply(errors::kMaxDedicated));
+    return;
+  }
+  pending_login_ = std::move(login);
   scratch_.clear();
   resp::AppendCommand(&scratch_, {"AUTH", user, password});
   ++inflight_;

@@ -353,6 +353,10 @@ ClientSession::Step ClientSession::Forward(const Route& route, const Command& cm
   // One link at a time: upstream must run this client's commands in the order it sent them.
   if (inflight_ > 0 && inflight_link_ != target) return Step::kWait;
   if (target == nullptr) target = EnsureDedicated(/*select_in_multi=*/route.begins_multi);
+  if (target == nullptr) {
+    CompleteLocal(ErrorReply(errors::kMaxDedicated));
+    return Step::kNext;
+  }
 
   if (route.kind == RouteKind::kRelay) {
     if (!relay_) {
@@ -546,6 +550,12 @@ void ClientSession::ReissueUpstream(uint64_t tag, std::string_view request) {
     return;
   }
   UpstreamLink* link = EnsureDedicated();
+  if (link == nullptr) {
+    Finish(tag, ErrorReply(errors::kMaxDedicated));
+    ScheduleFlush();
+    Wake();
+    return;
+  }
   ++inflight_;
   inflight_link_ = link;
   blocked_tag_ = tag;
@@ -557,6 +567,7 @@ void ClientSession::ReissueUpstream(uint64_t tag, std::string_view request) {
 UpstreamLink* ClientSession::EnsureDedicated(bool select_in_multi) {
   if (dedicated_ != nullptr) return dedicated_;
   dedicated_ = io_.AcquireDedicated(this, WantedConnState());
+  if (dedicated_ == nullptr) return nullptr;  // upstream.max_dedicated in use
   select_in_multi_ = select_in_multi && dedicated_->conn_state().db != db_;
   SyncDedicated();
   return dedicated_;
@@ -712,6 +723,14 @@ void ClientSession::Resubscribe() {
   resubscribe_pending_ = false;
   relay_ = sticky_ = true;
   UpstreamLink* link = EnsureDedicated();
+  if (link == nullptr) {
+    spdlog::warn(
+        "client {}: no dedicated upstream connection to subscribe again on "
+        "(upstream.max_dedicated in use); closing it",
+        id_);
+    CloseSocket();
+    return;
+  }
   link->SetRelay(true);
   scratch_.clear();
   swallow_confirmations_ = subscriptions_.AppendResubscribe(&scratch_);

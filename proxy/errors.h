@@ -17,6 +17,9 @@ inline constexpr std::string_view kAuthNotConfigured =
 inline constexpr std::string_view kDbOutOfRange = "ERR DB index is out of range";
 inline constexpr std::string_view kNotInteger = "ERR value is not an integer or out of range";
 inline constexpr std::string_view kMaxClients = "ERR max number of clients reached";
+inline constexpr std::string_view kMaxDedicated =
+    "ERR max number of dedicated upstream connections reached (upstream.max_dedicated): blocking "
+    "commands, transactions, pub/sub and ACL logins each hold one; try again later";
 // Redis' protected-mode refusal, with respite's settings in place of Redis' own.
 inline constexpr std::string_view kProtectedMode =
     "DENIED respite is running in protected mode because protected mode is enabled and no "

@@ -183,6 +183,10 @@ UpstreamLink& IoThread::SharedLink(int db, int protocol, uint32_t user) {
 }
 
 UpstreamLink* IoThread::AcquireDedicated(ReplySink* owner, const UpstreamLink::ConnState& wanted) {
+  if (!server_.TryTakeDedicated()) {
+    server_.metrics().CountDedicatedRefused();
+    return nullptr;
+  }
   UpstreamLink* link;
   if (!idle_dedicated_.empty()) {
     auto it = std::find_if(idle_dedicated_.rbegin(), idle_dedicated_.rend(),
@@ -218,6 +222,7 @@ void IoThread::ResetLink(UpstreamLink* link) {
 }
 
 void IoThread::ReleaseDedicated(UpstreamLink* link) {
+  server_.ReturnDedicated();
   link->SetOwner(nullptr);
   // A link still blocked upstream (BLPOP) or subscribed can only be freed by closing it.
   const bool reusable = link->connected() && link->pending() == 0 && !link->relay() &&

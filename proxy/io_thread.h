@@ -63,7 +63,8 @@ class IoThread {
   UpstreamLink& SharedLink(int db, int protocol, uint32_t user = 0);
   // Leases a dedicated link to `owner`: a pooled idle one already in state `wanted` when there is
   // one, else another pooled one, else a new one. The owner brings it to its own connection state
-  // (its conn_state()) before its own requests.
+  // (its conn_state()) before its own requests. nullptr when upstream.max_dedicated links are in
+  // use (counted server-wide; ReleaseDedicated gives one back).
   UpstreamLink* AcquireDedicated(ReplySink* owner, const UpstreamLink::ConnState& wanted = {});
   // Gives a lease back. A link with no requests in flight is pooled in the state it is in (RESET
   // first when dirty), or closed when the pool is full; one with requests in flight (a blocked

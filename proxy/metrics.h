@@ -89,6 +89,9 @@ class Metrics {
   uint64_t auth_failures_total() const {
     return auth_failures_total_.load(std::memory_order_relaxed);
   }
+  // Commands refused a dedicated upstream connection (upstream.max_dedicated reached).
+  void CountDedicatedRefused() { dedicated_refused_.fetch_add(1, std::memory_order_relaxed); }
+  uint64_t dedicated_refused() const { return dedicated_refused_.load(std::memory_order_relaxed); }
   // Connections answered with an error and closed at accept.
   enum class Rejection { kMaxClients, kProtectedMode, kCount };
   void CountRejected(Rejection why) {
@@ -102,6 +105,7 @@ class Metrics {
   std::vector<std::unique_ptr<CommandMetrics>> threads_;
   std::atomic<uint64_t> connections_total_{0};
   std::atomic<uint64_t> auth_failures_total_{0};
+  std::atomic<uint64_t> dedicated_refused_{0};
   std::array<std::atomic<uint64_t>, static_cast<size_t>(Rejection::kCount)> rejected_{};
 };
 

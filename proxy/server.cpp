@@ -43,6 +43,14 @@ bool Server::TryAddClient() {
 
 void Server::RemoveClient() { clients_.fetch_sub(1, std::memory_order_relaxed); }
 
+bool Server::TryTakeDedicated() {
+  uint32_t n = dedicated_in_use_.load(std::memory_order_relaxed);
+  do {
+    if (n >= config_.upstream.max_dedicated) return false;
+  } while (!dedicated_in_use_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
+  return true;
+}
+
 std::string Server::UpstreamVersion() const {
   std::lock_guard lock(version_mu_);
   return upstream_version_;

@@ -66,6 +66,10 @@ class Server {
   // Admission control for max_clients. Thread-safe.
   bool TryAddClient();
   void RemoveClient();
+  // Dedicated upstream connections in use, bounded by upstream.max_dedicated.
+  bool TryTakeDedicated();
+  void ReturnDedicated() { dedicated_in_use_.fetch_sub(1, std::memory_order_relaxed); }
+  uint32_t dedicated_in_use() const { return dedicated_in_use_.load(std::memory_order_relaxed); }
   uint64_t NextClientId() { return next_client_id_.fetch_add(1, std::memory_order_relaxed); }
 
   // Redis version upstream reported in its HELLO reply ("unknown" before the first connect).
@@ -95,6 +99,7 @@ class Server {
   std::vector<std::string> reload_args_, reload_env_;
   std::vector<std::unique_ptr<IoThread>> threads_;
   std::atomic<uint32_t> clients_{0};
+  std::atomic<uint32_t> dedicated_in_use_{0};
   std::atomic<uint64_t> next_client_id_{1};
   std::atomic<bool> learning_claimed_{false};
   mutable std::mutex version_mu_;

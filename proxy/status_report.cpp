@@ -107,6 +107,8 @@ StatusSnapshot CollectStatus(Server& server) {
   s.connections_total = server.metrics().connections_total();
   s.auth_failures_total = server.metrics().auth_failures_total();
   s.rejected_max_clients = server.metrics().rejected(Metrics::Rejection::kMaxClients);
+  s.dedicated_in_use = server.dedicated_in_use();
+  s.dedicated_refused = server.metrics().dedicated_refused();
   s.rejected_protected_mode = server.metrics().rejected(Metrics::Rejection::kProtectedMode);
   s.io_threads = server.io_thread_count();
   s.config_summary = config::SettingsSummary(config);
@@ -234,6 +236,8 @@ std::string RenderStatusJson(const StatusSnapshot& s) {
   num("auth_failures_total", static_cast<double>(s.auth_failures_total));
   num("rejected_connections_max_clients", static_cast<double>(s.rejected_max_clients));
   num("rejected_connections_protected_mode", static_cast<double>(s.rejected_protected_mode));
+  num("dedicated_upstream_connections", static_cast<double>(s.dedicated_in_use));
+  num("dedicated_refused_total", static_cast<double>(s.dedicated_refused));
   j += '}';
   open("config");
   size_t start = 0;
@@ -342,6 +346,12 @@ std::string RenderPrometheus(const StatusSnapshot& s, Server& server) {
   help("respite_auth_failures_total", "counter",
        "Logins refused (requirepass, or an ACL user's password refused upstream).");
   sample("respite_auth_failures_total", static_cast<double>(s.auth_failures_total));
+  help("respite_dedicated_upstream_connections", "gauge",
+       "Dedicated upstream connections in use (blocked, subscribed, in-MULTI, ACL-user clients).");
+  sample("respite_dedicated_upstream_connections", static_cast<double>(s.dedicated_in_use));
+  help("respite_dedicated_refused_total", "counter",
+       "Commands refused a dedicated upstream connection: upstream.max_dedicated in use.");
+  sample("respite_dedicated_refused_total", static_cast<double>(s.dedicated_refused));
   help("respite_connections_rejected_total", "counter",
        "Connections answered with an error and closed at accept: max_clients reached, or a "
        "non-loopback client in protected mode (no requirepass).");

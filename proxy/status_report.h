@@ -53,6 +53,7 @@ struct StatusSnapshot {
   std::string store_write_error;  // non-empty while the local store refuses writes
   uint64_t clients = 0, connections_total = 0, parked_clients = 0, auth_failures_total = 0;
   uint64_t rejected_max_clients = 0, rejected_protected_mode = 0;
+  uint64_t dedicated_in_use = 0, dedicated_refused = 0;
   uint32_t io_threads = 0;
   std::string config_summary;  // "key: value" lines, secrets redacted
 };

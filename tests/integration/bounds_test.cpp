@@ -11,8 +11,10 @@
 #include <vector>
 
 #include "tests/support/client.h"
+#include "tests/support/http_client.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/respite_process.h"
+#include "tests/support/wait.h"
 
 namespace respite::test {
 namespace {
@@ -31,8 +33,8 @@ double RssMb(pid_t pid) {
 
 class BoundsTest : public ::testing::Test {
  protected:
-  void Start(RespiteOptions options = {}) {
-    redis_ = std::make_unique<RedisServer>();
+  void Start(RespiteOptions options = {}, RedisOptions redis_options = {}) {
+    redis_ = std::make_unique<RedisServer>(std::move(redis_options));
     ASSERT_EQ(redis_->Start(), "");
     options.upstream_url = redis_->Url();
     respite_ = std::make_unique<RespiteProcess>(std::move(options));
@@ -149,6 +151,69 @@ TEST_F(BoundsTest, LocalBlockingTimeoutsFollowRedisRules) {
   EXPECT_TRUE(c.Command({"RPUSH", "huge", "v"}).IsInteger(1));
   Reply woke = waiter.GetReply();
   EXPECT_EQ(woke.Describe(), R"(["huge","v"])");
+}
+
+// Each blocked client holds an upstream connection of its own: upstream.max_dedicated caps them
+// below upstream's maxclients, so 20 idle BLPOPs against a Redis with maxclients 16 get respite's
+// clear error past 10 instead of upstream's refusals, and respite never takes that for an outage.
+TEST_F(BoundsTest, DedicatedConnectionsAreCappedBelowUpstreamsMaxclients) {
+  RespiteOptions options;
+  options.env = {"RESPITE_UPSTREAM_MAX_DEDICATED=10", "RESPITE_HEALTH_INTERVAL_MS=100"};
+  RedisOptions redis_options;
+  redis_options.extra_args = {"--maxclients", "16"};
+  Start(options, redis_options);
+  std::vector<std::unique_ptr<RawConnection>> waiters;  // the blocked ones
+  std::vector<std::unique_ptr<RawConnection>> turned_away;
+  int blocked = 0, refused = 0;
+  for (int i = 0; i < 20; ++i) {
+    auto c = std::make_unique<RawConnection>(respite_->port());
+    ASSERT_TRUE(c->ok());
+    c->SendCommand({"BLPOP", "jobs", "0"});
+    auto reply = c->ReadResp3(300ms);
+    if (!reply) {
+      ++blocked;  // still waiting, as it should
+      waiters.push_back(std::move(c));
+    } else {
+      EXPECT_EQ(reply->str.rfind("ERR max number of dedicated upstream connections reached", 0), 0u)
+          << reply->Describe();
+      ++refused;
+      turned_away.push_back(std::move(c));
+    }
+  }
+  EXPECT_EQ(blocked, 10);
+  EXPECT_EQ(refused, 10);
+  // Ordinary commands still go upstream, and respite did not fail over.
+  Client other = respite_->Connect();
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE(other.Command({"SET", "still", "forwarded"}).IsStatus("OK"));
+  Client direct = redis_->Connect();
+  EXPECT_TRUE(direct.Command({"GET", "still"}).IsString("forwarded"));
+  const std::string status = HttpRequest(respite_->admin_port(), "GET", "/status").body;
+  EXPECT_NE(status.find("\"state\":\"forward\""), std::string::npos) << status;
+  EXPECT_NE(status.find("\"transitions\":0"), std::string::npos) << status;
+  EXPECT_NE(status.find("\"dedicated_upstream_connections\":10"), std::string::npos) << status;
+  EXPECT_EQ(respite_->Log().find("max number of clients reached"), std::string::npos)
+      << respite_->Log();
+
+  // The blocked ones get their jobs; their connections go back, and BLPOP works again.
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_TRUE(direct.Command({"RPUSH", "jobs", "j" + std::to_string(i)}).IsInteger(1));
+  }
+  int served = 0;
+  for (auto& c : waiters) {
+    auto reply = c->ReadResp3(3000ms);
+    if (reply && reply->type == '*' && reply->elems.size() == 2) ++served;
+  }
+  EXPECT_EQ(served, 10);
+  waiters.clear();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const std::string s = HttpRequest(respite_->admin_port(), "GET", "/status").body;
+        return s.find("\"dedicated_upstream_connections\":0") != std::string::npos;
+      },
+      5s));
+  EXPECT_TRUE(other.Command({"BLPOP", "jobs", "0.1"}).IsNil());
+  EXPECT_TRUE(direct.Command({"GET", "still"}).IsString("forwarded"));
 }
 
 }  // namespace
