@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cli/tool.h"
+#include "storage/private_dir.h"
 
 namespace respite::cli {
 
@@ -69,10 +70,10 @@ int RunBackup(std::span<const std::string> args, const std::vector<std::string>&
   if (ec) return Fail(parsed, "cannot check " + target + ": " + ec.message());
   OpenedStore store;
   if (int code = OpenStore(parsed, &store); code != kExitOk) return code;
-  fs::create_directories(target, ec);
-  if (ec) return Fail(parsed, "cannot create " + target + ": " + ec.message());
   // Whoever can read a backup can read the data and forge journal entries: owner only.
-  fs::permissions(target, fs::perms::owner_all, fs::perm_options::replace, ec);
+  if (std::string error = storage::MakePrivateDir(target); !error.empty()) {
+    return Fail(parsed, error);
+  }
   const std::string target_store = target + "/store";
   std::string error;
   if (storage::Status s = store.engine->Checkpoint(target_store); !s.ok()) {
@@ -112,6 +113,16 @@ int RunRestore(std::span<const std::string> args, const std::vector<std::string>
     return Fail(parsed, "respite is running on " + parsed.positional[0] +
                             " (it holds the lock); restore copies a backup or a stopped store");
   }
+  // A backup is plain files: a symbolic link in one (from wherever it came) would pull what it
+  // points at (any file respite's user can read) into the data dir.
+  for (auto it = fs::recursive_directory_iterator(source, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_symlink(ec)) {
+      return Fail(parsed, "the backup holds a symbolic link (" + it->path().string() +
+                              "); restore copies only regular files");
+    }
+  }
+  if (ec) return Fail(parsed, "cannot read " + source + ": " + ec.message());
   const bool existed = fs::exists(data_dir, ec);
   if (existed) {
     if (fs::exists(data_dir + "/store", ec)) {
@@ -124,9 +135,12 @@ int RunRestore(std::span<const std::string> args, const std::vector<std::string>
                               "data dir");
     }
   }
-  fs::create_directories(data_dir, ec);
-  if (ec) return Fail(parsed, "cannot create " + data_dir + ": " + ec.message());
-  fs::permissions(data_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  // A data dir that existed keeps its mode (the store inside is what is private).
+  if (!existed) {
+    if (std::string error = storage::MakePrivateDir(data_dir); !error.empty()) {
+      return Fail(parsed, error);
+    }
+  }
 
   // Copied beside the final place and renamed once it opens, so a failed restore leaves no store
   // that looks complete.
@@ -135,8 +149,7 @@ int RunRestore(std::span<const std::string> args, const std::vector<std::string>
     fs::remove_all(existed ? staging : data_dir, ec);
     return Fail(parsed, message);
   };
-  fs::create_directory(staging, ec);
-  if (ec) return fail("cannot create " + staging + ": " + ec.message());
+  if (std::string error = storage::MakePrivateDir(staging); !error.empty()) return fail(error);
   for (const fs::directory_entry& entry : fs::directory_iterator(source, ec)) {
     const std::string name = entry.path().filename().string();
     if (name == "LOCK") continue;  // RocksDB makes its own
@@ -144,7 +157,6 @@ int RunRestore(std::span<const std::string> args, const std::vector<std::string>
     if (ec) return fail("cannot copy " + entry.path().string() + ": " + ec.message());
   }
   if (ec) return fail("cannot read " + source + ": " + ec.message());
-  fs::permissions(staging, fs::perms::owner_all, fs::perm_options::replace, ec);
   fs::permissions(staging + "/" + std::string(kKeyFile),
                   fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace, ec);
 

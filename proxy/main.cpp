@@ -1,6 +1,7 @@
 // respite: a Redis sidecar proxy. Parses the config, sets up logging, serves until a signal.
 
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <exception>
@@ -16,6 +17,8 @@ extern char** environ;
 
 int main(int argc, char** argv) {
   using namespace respite;
+  // Every file respite or its tools create (the store, the journal, backups) is its user's only.
+  ::umask(077);
   std::vector<std::string> args(argv + 1, argv + argc);
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);

@@ -22,6 +22,7 @@
 #include "proxy/pubsub_hub.h"
 #include "proxy/store_executor.h"
 #include "storage/local_store.h"
+#include "storage/private_dir.h"
 
 namespace respite::proxy {
 
@@ -135,9 +136,13 @@ bool Server::OpenStore() {
     spdlog::error("cannot create data dir {}: {}", config_.data_dir, ec.message());
     return false;
   }
-  // The journal and its key live here: only respite's user may read them.
-  std::filesystem::permissions(config_.data_dir, std::filesystem::perms::owner_all,
-                               std::filesystem::perm_options::replace, ec);
+  // The journal and its key live in DIR/store, which is respite's own and private (a data dir that
+  // existed keeps its mode: it may be a volume set up for respite). Never run with a journal
+  // others can read.
+  if (std::string error = storage::MakePrivateDir(config_.data_dir + "/store"); !error.empty()) {
+    throw std::runtime_error("data dir: " + error +
+                             "; respite keeps the journal only where no other user can read it");
+  }
   storage::EngineOptions options;
   options.dir = config_.data_dir + "/store";
   options.fsync = config_.storage.fsync == "always" ? storage::Fsync::kAlways

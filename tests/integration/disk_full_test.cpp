@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <chrono>
@@ -140,6 +141,32 @@ TEST_F(DiskFullTest, WritesAreRefusedReadsServedAndWritesComeBackWithSpace) {
   EXPECT_EQ(missing, 0u) << "of " << acked.size() << " acknowledged writes";
   std::cerr << "disk full: " << acked.size() << " writes acknowledged, " << errors.size()
             << " refused, writes back after the remount, all there after a restart\n";
+}
+
+// A store directory that cannot be made private (here on a file system mounted read-only, so
+// chmod fails) stops respite at start with the reason: it never keeps a journal others can read.
+TEST_F(DiskFullTest, AStoreThatCannotBeMadePrivateIsRefused) {
+  RespiteOptions options;
+  options.upstream_url = "redis://127.0.0.1:1";
+  options.wait_for_pong = false;
+  respite_ = std::make_unique<RespiteProcess>(options);
+  std::filesystem::create_directories(respite_->data_dir());
+  if (!Mount("size=1m")) {
+    GTEST_SKIP() << "cannot mount a tmpfs here (needs root): " << std::strerror(errno);
+  }
+  mounted_ = true;
+  const std::string store = respite_->data_dir() + "/store";
+  ASSERT_EQ(::mkdir(store.c_str(), 0755), 0);
+  ASSERT_EQ(::chmod(store.c_str(), 0755), 0);
+  ASSERT_EQ(
+      ::mount("tmpfs", respite_->data_dir().c_str(), nullptr, MS_REMOUNT | MS_RDONLY, "size=1m"), 0)
+      << std::strerror(errno);
+  const std::string error = respite_->Start();
+  EXPECT_NE(error, "") << "respite started on a store others can read";
+  EXPECT_NE(respite_->Log().find("cannot make " + store + " private"), std::string::npos)
+      << respite_->Log();
+  EXPECT_TRUE(WaitFor([&] { return !respite_->process().Running(); }, 5s))
+      << "respite is still running";
 }
 
 }  // namespace

@@ -6,12 +6,14 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -331,6 +333,67 @@ TEST_F(JournalToolsTest, BackupAndRestoreRoundTrip) {
   EXPECT_TRUE(c.Command({"GET", "bin"}).IsString(kBinary));
   EXPECT_TRUE(c.Command({"SELECT", "3"}).IsStatus("OK"));
   EXPECT_TRUE(c.Command({"GET", "g1"}).IsString("x"));
+}
+
+// A backup with a symbolic link in it (made elsewhere, or tampered with) is refused: copying it
+// would pull whatever the link names (any file respite's user can read) into the data dir.
+TEST_F(JournalToolsTest, RestoreRefusesABackupWithASymbolicLink) {
+  ASSERT_EQ(StartRespite(data_dir_), "");
+  {
+    Client c(respite_->port(), 5s);
+    ASSERT_TRUE(c.ok()) << c.error();
+    WriteSample(c);
+  }
+  respite_->process().Kill();
+  const std::string backup = tmp_.File("backup");
+  ASSERT_EQ(Tool({"backup", backup}, data_dir_).code, 0);
+  const std::string secret = tmp_.File("not-yours");
+  std::ofstream(secret) << "secret";
+  ASSERT_EQ(::symlink(secret.c_str(), (backup + "/store/000999.sst").c_str()), 0);
+  const std::string restored = tmp_.File("restored");
+  ToolRun r = Tool({"restore", backup}, restored);
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("symbolic link"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(restored + "/store")) << "a refused restore left a store";
+  // Nested in a directory too.
+  ::unlink((backup + "/store/000999.sst").c_str());
+  std::filesystem::create_directory(backup + "/store/nested");
+  ASSERT_EQ(::symlink(secret.c_str(), (backup + "/store/nested/x").c_str()), 0);
+  r = Tool({"restore", backup}, tmp_.File("restored2"));
+  EXPECT_EQ(r.code, 1) << r.output;
+}
+
+// The store is private (0700, every file 0600) whatever the umask; a data dir that existed keeps
+// its own mode (a volume set up for respite), and a new one is 0700.
+TEST_F(JournalToolsTest, TheStoreAndItsFilesAreOwnerOnly) {
+  const std::string existing = tmp_.File("existing");
+  std::filesystem::create_directory(existing);
+  ::chmod(existing.c_str(), 0755);
+  ASSERT_EQ(StartRespite(existing), "");
+  {
+    Client c(respite_->port(), 5s);
+    ASSERT_TRUE(c.ok()) << c.error();
+    WriteSample(c);
+  }
+  respite_->process().Kill();
+  struct stat st {};
+  ASSERT_EQ(::stat(existing.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0755u) << "respite changed the mode of a data dir it was given";
+  ASSERT_EQ(::stat((existing + "/store").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  size_t files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(existing + "/store")) {
+    ASSERT_EQ(::stat(entry.path().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 077, 0u) << entry.path() << " is readable by others";
+    ++files;
+  }
+  EXPECT_GT(files, 3u);
+
+  const std::string fresh = tmp_.File("fresh/data");
+  ASSERT_EQ(StartRespite(fresh), "");
+  respite_->process().Kill();
+  ASSERT_EQ(::stat(fresh.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
 }
 
 TEST_F(JournalToolsTest, ResetNeedsYesThenEmptiesAndRespiteRestartsCleanly) {

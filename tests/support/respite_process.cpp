@@ -57,8 +57,9 @@ std::string RespiteProcess::Start() {
     err = WaitReady();
     if (err.empty()) return {};
     last_error = err;
-    // A lost port race makes respite exit at once; retry only then.
-    if (process_.Running()) break;
+    // A lost port race (another process took the free port first) makes respite exit at once
+    // saying so; retry only then, so a start-up crash or refusal fails the test.
+    if (process_.Running() || Log().find("Address already in use") == std::string::npos) break;
   }
   process_.Kill();
   return last_error;
