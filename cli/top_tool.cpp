@@ -17,6 +17,7 @@
 #include "cli/http_get.h"
 #include "cli/tool.h"
 #include "cli/top.h"
+#include "config/loader.h"
 
 namespace respite::cli {
 
@@ -354,7 +355,9 @@ std::string TopUsage() {
          "A live view of a running respite through its admin endpoint (default " +
          std::string(kDefaultAdmin) +
          ", or RESPITE_ADMIN). --interval: refresh every MS milliseconds (default 1000).\n"
-         "--token (or RESPITE_ADMIN_TOKEN): bearer token sent with each request. --once: print\n"
+         "--token (or RESPITE_ADMIN_TOKEN, or RESPITE_ADMIN_TOKEN_FILE naming a file that holds\n"
+         "it: a flag shows in /proc/PID/cmdline): bearer token sent with each request. --once: "
+         "print\n"
          "one frame without screen control and exit (1 when the endpoint cannot be reached).\n"
          "Keys: q quits.\n";
 }
@@ -362,14 +365,22 @@ std::string TopUsage() {
 // Returns -1 to run, else the exit code after printing usage or the error.
 int ParseTopArgs(std::span<const std::string> args, const std::vector<std::string>& env,
                  std::FILE* out, std::FILE* err, TopOptions* options) {
-  for (const std::string& e : env) {
-    if (e.rfind("RESPITE_ADMIN=", 0) == 0) options->admin = e.substr(14);
-    if (e.rfind("RESPITE_ADMIN_TOKEN=", 0) == 0) options->token = e.substr(20);
-  }
   auto usage_error = [&](const std::string& what) {
     Print(err, "respite: " + what + "\n" + TopUsage());
     return kExitUsage;
   };
+  for (const std::string& e : env) {
+    if (e.rfind("RESPITE_ADMIN=", 0) == 0) options->admin = e.substr(14);
+    if (e.rfind("RESPITE_ADMIN_TOKEN=", 0) == 0) options->token = e.substr(20);
+  }
+  for (const std::string& e : env) {  // a file wins over nothing, never over the variable
+    if (e.rfind("RESPITE_ADMIN_TOKEN_FILE=", 0) == 0 && options->token.empty()) {
+      if (std::string error = config::ReadSecretFile(e.substr(25), &options->token);
+          !error.empty()) {
+        return usage_error("RESPITE_ADMIN_TOKEN_FILE: " + error);
+      }
+    }
+  }
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     std::string name = a;

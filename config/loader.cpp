@@ -713,11 +713,49 @@ std::string ApplyEnv(const std::vector<std::string>& environ, Config* config) {
       name = "RESPITE_UPSTREAM";
       value = alias;
     }
+    // A secret may come from a file instead (RESPITE_REQUIREPASS_FILE, ...: Docker and Kubernetes
+    // secrets), so it shows neither in the environment nor in /proc/PID/cmdline.
+    std::string file_name = setting.EnvName() + "_FILE";
+    const std::string* file = setting.secret ? get(file_name) : nullptr;
+    if (file == nullptr && setting.Path() == "upstream.url" && get("RESPITE_UPSTREAM_FILE")) {
+      file_name = "RESPITE_UPSTREAM_FILE";
+      file = get(file_name);
+    }
+    std::string from_file;
+    if (file != nullptr) {
+      if (value != nullptr) {
+        return "environment: " + name + " and " + file_name + " are both set; set one";
+      }
+      if (std::string error = ReadSecretFile(*file, &from_file); !error.empty()) {
+        return "environment variable " + file_name + ": " + error;
+      }
+      name = file_name;
+      value = &from_file;
+    }
     if (value == nullptr) continue;
     if (std::string error = setting.set(*value, config); !error.empty()) {
       return "environment variable " + name + ": " + error;
     }
   }
+  return "";
+}
+
+std::string ReadSecretFile(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "cannot read '" + path + "': " + std::strerror(errno);
+  std::string text;
+  char buf[4096];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    text.append(buf, static_cast<size_t>(in.gcount()));
+    if (text.size() > 64 * 1024) return "'" + path + "' is over 64 KB: not a secret";
+  }
+  if (text.ends_with("\r\n")) {
+    text.resize(text.size() - 2);
+  } else if (text.ends_with("\n")) {
+    text.pop_back();
+  }
+  if (text.empty()) return "'" + path + "' is empty";
+  *out = std::move(text);
   return "";
 }
 

@@ -38,6 +38,10 @@ std::string ApplyEnv(const std::vector<std::string>& environ, Config* config);
 // Every setting as "path: value" lines, secrets redacted (for status pages).
 std::string SettingsSummary(const Config& config);
 
+// Reads a secret from a file (RESPITE_*_FILE): the whole file, at most 64 KB, without one
+// trailing newline. Returns "" or what is wrong (unreadable, empty, too big).
+std::string ReadSecretFile(const std::string& path, std::string* out);
+
 // Cross-field checks (ports, sizes, levels). Returns an empty string or the first error.
 std::string Validate(const Config& config);
 

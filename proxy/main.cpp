@@ -15,6 +15,36 @@
 
 extern char** environ;
 
+namespace {
+
+// Secrets given as flags are readable by every local user in /proc/PID/cmdline: say so, and what
+// to use instead.
+void WarnAboutSecretsInFlags(const std::vector<std::string>& args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    const bool inline_value = a.find('=') != std::string::npos;
+    const std::string flag = a.substr(0, a.find('='));
+    const std::string value = inline_value          ? a.substr(a.find('=') + 1)
+                              : i + 1 < args.size() ? args[i + 1]
+                                                    : "";
+    if (flag == "--requirepass") {
+      spdlog::warn(
+          "--requirepass on the command line is visible to every local user in /proc/PID/cmdline; "
+          "use RESPITE_REQUIREPASS_FILE (a file holding it) or the config file instead");
+    }
+    respite::config::UpstreamUrl url;
+    std::string error;
+    if (flag == "--upstream" && respite::config::ParseUpstreamUrl(value, &url, &error) &&
+        !url.password.empty()) {
+      spdlog::warn(
+          "--upstream with a password is visible to every local user in /proc/PID/cmdline; use "
+          "RESPITE_UPSTREAM_FILE (a file holding the URL) or the config file instead");
+    }
+  }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace respite;
   // Every file respite or its tools create (the store, the journal, backups) is its user's only.
@@ -38,6 +68,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "respite: %s\n", error.c_str());
     return 2;
   }
+  WarnAboutSecretsInFlags(args);
   try {
     proxy::Server server(std::move(loaded.config));
     server.SetReloadSource(std::move(args), std::move(env));

@@ -288,6 +288,41 @@ TEST(LoaderTest, EnvOverridesFile) {
   EXPECT_EQ(c.limits.max_bulk_len, 1024u * 1024u);
 }
 
+// Secrets from files (Docker and Kubernetes secrets): RESPITE_<KEY>_FILE for requirepass,
+// admin_token and the upstream URL, one trailing newline dropped; never both forms at once.
+TEST(LoaderTest, SecretsComeFromFilesToo) {
+  const std::string pw = WriteFile("requirepass.secret", "from-a-file\n");
+  const std::string token = WriteFile("token.secret", "tok\r\n");
+  const std::string url = WriteFile("upstream.secret", "redis://:up-pw@cache:6390\n");
+  LoadResult r =
+      MustLoad({}, {"RESPITE_REQUIREPASS_FILE=" + pw, "RESPITE_ADMIN_TOKEN_FILE=" + token,
+                    "RESPITE_UPSTREAM_FILE=" + url});
+  EXPECT_EQ(r.config.requirepass, "from-a-file");
+  EXPECT_EQ(r.config.admin_token, "tok");
+  EXPECT_EQ(r.config.upstream.parsed.password, "up-pw");
+  EXPECT_EQ(r.config.upstream.parsed.port, 6390);
+  EXPECT_EQ(MustLoad({}, {"RESPITE_UPSTREAM_URL_FILE=" + url}).config.upstream.parsed.host,
+            "cache");
+  // A flag still wins over the environment, as for every setting.
+  EXPECT_EQ(
+      MustLoad({"--requirepass", "flag"}, {"RESPITE_REQUIREPASS_FILE=" + pw}).config.requirepass,
+      "flag");
+
+  std::string error = LoadError({}, {"RESPITE_REQUIREPASS=x", "RESPITE_REQUIREPASS_FILE=" + pw});
+  EXPECT_TRUE(Contains(error, "RESPITE_REQUIREPASS and RESPITE_REQUIREPASS_FILE are both set"))
+      << error;
+  error = LoadError({}, {"RESPITE_REQUIREPASS_FILE=/nonexistent/secret"});
+  EXPECT_TRUE(Contains(error, "RESPITE_REQUIREPASS_FILE: cannot read '/nonexistent/secret'"))
+      << error;
+  error = LoadError({}, {"RESPITE_ADMIN_TOKEN_FILE=" + WriteFile("empty.secret", "\n")});
+  EXPECT_TRUE(Contains(error, "is empty")) << error;
+  // Only secrets have the form: a _FILE name for anything else is ignored like any unknown name.
+  EXPECT_EQ(MustLoad({}, {"RESPITE_LISTEN_FILE=" + pw}).config.listen.port, 6380);
+  // The contents never show in errors.
+  error = LoadError({}, {"RESPITE_UPSTREAM_FILE=" + WriteFile("bad.secret", "nope-secret")});
+  EXPECT_FALSE(Contains(error, "nope-secret")) << error;
+}
+
 TEST(LoaderTest, EnvDetails) {
   // The generic name works for the upstream URL too; unrelated and empty variables are ignored.
   LoadResult result =

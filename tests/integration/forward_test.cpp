@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "tests/support/client.h"
+#include "tests/support/http_client.h"
 #include "tests/support/process.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/respite_process.h"
@@ -716,7 +717,10 @@ TEST_F(UpstreamAuthTest, RequirepassFromUrlClientNeedsNoPassword) {
   SKIP_IF_DIRECT();
   RedisOptions ro;
   ro.requirepass = "s3cret-pw";
-  StartStack(ro, {});
+  // The most talkative level: a line that would leak the password must be written to be seen.
+  RespiteOptions options;
+  options.log_level = "trace";
+  StartStack(ro, options);
   if (HasFatalFailure()) return;
   EXPECT_TRUE(Client(redis_->port()).Command({"GET", "k"}).IsErrorPrefix("NOAUTH"))
       << "redis should demand a password";
@@ -728,7 +732,29 @@ TEST_F(UpstreamAuthTest, RequirepassFromUrlClientNeedsNoPassword) {
   EXPECT_TRUE(c.Command({"INCR", "auth:n"}).IsStatus("QUEUED"));
   EXPECT_EQ(c.Command({"EXEC"}).Describe(), "[(integer) 1]");
   EXPECT_TRUE(c.Command({"BLPOP", "auth:q", "0.1"}).IsNil());
-  EXPECT_EQ(respite_->Log().find("s3cret-pw"), std::string::npos) << "password in the log";
+  // Upstream down and back: connection errors and reconnects are logged, the password never.
+  ASSERT_EQ(redis_->Restart(), "");
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return respite_->Log().find("serving locally") != std::string::npos &&
+               HttpRequest(respite_->admin_port(), "GET", "/status")
+                       .body.find("\"state\":\"forward\"") != std::string::npos;
+      },
+      15s))
+      << respite_->Log();
+  const std::string log = respite_->Log();
+  EXPECT_NE(log.find("upstream"), std::string::npos) << "nothing was logged: " << log;
+  EXPECT_EQ(log.find("s3cret-pw"), std::string::npos) << "password in the log";
+  // Nor in what the admin endpoint and RESPITE STATUS show (the URL holds it).
+  for (const std::string path : {"/status", "/metrics"}) {
+    const HttpResponse r = HttpRequest(respite_->admin_port(), "GET", path);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body.find("s3cret-pw"), std::string::npos) << path << ": " << r.body;
+  }
+  EXPECT_NE(HttpRequest(respite_->admin_port(), "GET", "/status").body.find(":***@"),
+            std::string::npos);
+  Reply info = c.Command({"RESPITE", "STATUS"});
+  EXPECT_EQ(info.Describe().find("s3cret-pw"), std::string::npos) << info.Describe();
 }
 
 TEST_F(UpstreamAuthTest, AclUserFromUrlClientNeedsNoPassword) {
