@@ -26,6 +26,8 @@ constexpr const char* kUsage =
     "ERR usage: RESPITE STATUS | MODE [auto|forward|local] | SYNC | JOURNAL LEN | "
     "JOURNAL PEEK [count] | JOURNAL DEADLETTERS [count] | JOURNAL RETRY | TOKEN token";
 constexpr size_t kMaxListed = 1000;
+// PEEK and DEADLETTERS stop after about this many bytes of entries (entries may be 64 MB each).
+constexpr size_t kMaxListedBytes = 16u << 20;
 
 bool Is(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
@@ -107,7 +109,7 @@ void RunRespiteCommand(Server& server, std::span<const std::string_view> argv, i
       size_t corrupt = 0;
       std::string out;
       resp::ReplyWriter writer(&out, protocol);
-      storage::Status s = store.journal().Read(0, count, SIZE_MAX, &entries, &corrupt);
+      storage::Status s = store.journal().Read(0, count, kMaxListedBytes, &entries, &corrupt);
       if (!s.ok()) {
         writer.Error("ERR reading the journal: " + s.ToString());
         return out;
@@ -124,7 +126,7 @@ void RunRespiteCommand(Server& server, std::span<const std::string_view> argv, i
       std::vector<storage::DeadLetter> letters;
       std::string out;
       resp::ReplyWriter writer(&out, protocol);
-      storage::Status s = store.journal().ReadDeadLetters(count, &letters);
+      storage::Status s = store.journal().ReadDeadLetters(count, &letters, kMaxListedBytes);
       if (!s.ok()) {
         writer.Error("ERR reading the dead letters: " + s.ToString());
         return out;
@@ -142,12 +144,16 @@ void RunRespiteCommand(Server& server, std::span<const std::string_view> argv, i
   }
   if (Is(what, "retry") && argv.size() == 3) {
     *query = [protocol](storage::LocalStore& store) {
-      uint64_t moved = 0;
+      uint64_t moved = 0, left = 0;
       std::string out;
       resp::ReplyWriter writer(&out, protocol);
-      storage::Status s = store.journal().RetryDeadLetters(WallMs(), &moved);
+      storage::Status s = store.journal().RetryDeadLetters(WallMs(), &moved, &left);
       if (!s.ok()) {
         writer.Error("ERR moving dead letters back: " + s.ToString());
+      } else if (left > 0 && store.journal().full()) {
+        writer.Error("ERR moved " + std::to_string(moved) + " dead letters back; the journal is " +
+                     "full (journal.max_bytes): " + std::to_string(left) +
+                     " stay dead letters until it drains, then RETRY again");
       } else {
         writer.Integer(static_cast<int64_t>(moved));
       }

@@ -523,12 +523,16 @@ void ClientSession::MirrorIfPending(uint64_t tag, std::string_view reply) {
   mirror_pending_.pop_front();
   StoreExecutor* store = io_.server().store();
   if (reply.empty() || reply[0] == '-' || store == nullptr) return;
+  uint64_t bytes = 0;
+  for (const std::string& a : pending.argv) bytes += a.size() + 16;
+  if (!store->ReserveMirror(bytes)) return;  // the store thread is far behind: dropped, counted
   if (!mirror_session_) mirror_session_ = std::make_shared<storage::LocalSession>();
   StoreExecutor::Request request;
   request.session = mirror_session_;
   request.argv = std::move(pending.argv);
   request.db = pending.db;
   request.mirror = true;
+  request.mirror_bytes = bytes;
   io_.SubmitToStore(std::move(request));
 }
 

@@ -109,6 +109,7 @@ StatusSnapshot CollectStatus(Server& server) {
   s.rejected_max_clients = server.metrics().rejected(Metrics::Rejection::kMaxClients);
   s.dedicated_in_use = server.dedicated_in_use();
   s.dedicated_refused = server.metrics().dedicated_refused();
+  s.warm_mirrors_dropped = server.store() != nullptr ? server.store()->mirrors_dropped() : 0;
   s.rejected_protected_mode = server.metrics().rejected(Metrics::Rejection::kProtectedMode);
   s.io_threads = server.io_thread_count();
   s.config_summary = config::SettingsSummary(config);
@@ -346,6 +347,10 @@ std::string RenderPrometheus(const StatusSnapshot& s, Server& server) {
   help("respite_auth_failures_total", "counter",
        "Logins refused (requirepass, or an ACL user's password refused upstream).");
   sample("respite_auth_failures_total", static_cast<double>(s.auth_failures_total));
+  help("respite_warm_mirrors_dropped_total", "counter",
+       "Forwarded writes not mirrored to the local copy (fallback.warm: writes): the store thread "
+       "had 64 MB of mirrors waiting.");
+  sample("respite_warm_mirrors_dropped_total", static_cast<double>(s.warm_mirrors_dropped));
   help("respite_dedicated_upstream_connections", "gauge",
        "Dedicated upstream connections in use (blocked, subscribed, in-MULTI, ACL-user clients).");
   sample("respite_dedicated_upstream_connections", static_cast<double>(s.dedicated_in_use));

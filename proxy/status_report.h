@@ -54,6 +54,7 @@ struct StatusSnapshot {
   uint64_t clients = 0, connections_total = 0, parked_clients = 0, auth_failures_total = 0;
   uint64_t rejected_max_clients = 0, rejected_protected_mode = 0;
   uint64_t dedicated_in_use = 0, dedicated_refused = 0;
+  uint64_t warm_mirrors_dropped = 0;
   uint32_t io_threads = 0;
   std::string config_summary;  // "key: value" lines, secrets redacted
 };

@@ -201,7 +201,20 @@ void StoreExecutor::Loop() {
   parked_.clear();
 }
 
+bool StoreExecutor::ReserveMirror(uint64_t bytes) {
+  if (mirror_bytes_.fetch_add(bytes, std::memory_order_relaxed) + bytes <= kMaxMirrorBytes) {
+    return true;
+  }
+  mirror_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+  mirrors_dropped_.fetch_add(1, std::memory_order_relaxed);
+  return false;
+}
+
 bool StoreExecutor::TryRun(Request& request, std::string* reply) {
+  if (request.mirror_bytes != 0) {  // out of the queue: no longer waiting
+    mirror_bytes_.fetch_sub(request.mirror_bytes, std::memory_order_relaxed);
+    request.mirror_bytes = 0;
+  }
   argv_views_.assign(request.argv.begin(), request.argv.end());
   request.session->db = request.db;
   request.session->protocol = request.protocol;

@@ -59,8 +59,9 @@ class StoreExecutor {
     uint64_t tag = 0;
     ReplyFn done;
     // A write upstream already applied, mirrored here (fallback.warm: writes): not journaled,
-    // never parked, no reply.
+    // never parked, no reply. mirror_bytes: what ReserveMirror counted for it.
     bool mirror = false;
+    uint64_t mirror_bytes = 0;
     // Instead of a command: work on the store, run in queue order (replay, cutover).
     std::function<void(storage::LocalStore&)> task;
     // Instead of a command: `session` is going away; drop its watches and any parked blocking
@@ -86,6 +87,12 @@ class StoreExecutor {
   // Queues a command. Thread-safe.
   void Submit(Request request);
   // Queues several, in order, under one lock; leaves `requests` empty. Thread-safe.
+  // Mirrored writes (fallback.warm: writes) wait in the queue as bytes of their arguments; past
+  // kMaxMirrorBytes queued, a mirror is dropped (counted) rather than queued: the warm copy is
+  // best-effort, the store thread must not fall ever further behind the forwarding path.
+  static constexpr uint64_t kMaxMirrorBytes = 64ull << 20;
+  bool ReserveMirror(uint64_t bytes);
+  uint64_t mirrors_dropped() const { return mirrors_dropped_.load(std::memory_order_relaxed); }
   void SubmitBatch(std::vector<Request>& requests);
 
   // Executor thread only: runs `fn` on `io`'s thread in order with the replies, after those of
@@ -162,6 +169,8 @@ class StoreExecutor {
   std::unique_ptr<storage::LocalStore> store_;
   const storage::Clock* clock_;
   bool fsync_everysec_;
+  std::atomic<uint64_t> mirror_bytes_{0};
+  std::atomic<uint64_t> mirrors_dropped_{0};
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Request> queue_;

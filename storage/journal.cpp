@@ -345,11 +345,13 @@ Status Journal::RejectEntry(const JournalEntry& entry, std::string_view error, i
   return engine_.Commit();
 }
 
-Status Journal::ReadDeadLetters(size_t max, std::vector<DeadLetter>* out) {
+Status Journal::ReadDeadLetters(size_t max, std::vector<DeadLetter>* out, size_t max_bytes) {
   out->clear();
+  size_t bytes = 0;
   auto it = engine_.NewIterator(Family::kDeadLetter, {}, {});
-  for (it->SeekToFirst(); it->Valid() && out->size() < max; it->Next()) {
+  for (it->SeekToFirst(); it->Valid() && out->size() < max && bytes < max_bytes; it->Next()) {
     const std::string_view v = it->value();
+    bytes += v.size();
     if (v.size() < 12) continue;
     const uint32_t err_len = GetU32(v);
     if (v.size() < 12 + err_len) continue;
@@ -404,12 +406,22 @@ Status Journal::Reset() {
   return Status::Ok();
 }
 
-Status Journal::RetryDeadLetters(int64_t wall_ms, uint64_t* moved) {
+Status Journal::RetryDeadLetters(int64_t wall_ms, uint64_t* moved, uint64_t* left) {
   *moved = 0;
+  if (left != nullptr) *left = 0;
   std::vector<DeadLetter> letters;
-  if (Status s = ReadDeadLetters(dead_letters_ + 1024, &letters); !s.ok()) return s;
+  // No more than the journal has room for is read (and moved): a million dead letters must not
+  // all come into memory, nor past journal.max_bytes into the journal.
+  const uint64_t room = limits_.max_bytes > bytes_ ? limits_.max_bytes - bytes_ : 0;
+  if (Status s = ReadDeadLetters(dead_letters_ + 1024, &letters, room); !s.ok()) return s;
+  uint64_t corrupt = 0;
   for (const DeadLetter& dl : letters) {
-    if (dl.entry.argv.empty()) continue;  // corrupt: nothing trustworthy to replay
+    if (dl.entry.argv.empty()) {
+      ++corrupt;
+      continue;  // corrupt: nothing trustworthy to replay
+    }
+    std::vector<std::string_view> views(dl.entry.argv.begin(), dl.entry.argv.end());
+    if (!Admits(views)) break;  // full: this one and the rest stay dead letters
     Append(std::span(&dl.entry.argv, 1), std::span(&dl.entry.db, 1), wall_ms);
     engine_.Delete(Family::kDeadLetter, SeqKey(dl.entry.seq));
     ++*moved;
@@ -421,6 +433,7 @@ Status Journal::RetryDeadLetters(int64_t wall_ms, uint64_t* moved) {
   }
   OnCommit();
   dead_letters_ -= std::min<uint64_t>(dead_letters_, *moved);
+  if (left != nullptr) *left = dead_letters_ > corrupt ? dead_letters_ - corrupt : 0;
   return Status::Ok();
 }
 

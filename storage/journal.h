@@ -83,10 +83,13 @@ class Journal {
   // The highest seq known applied upstream (persisted by RemoveThrough); 0 before any replay.
   uint64_t applied_through() const { return applied_through_; }
   // Lists up to `max` dead letters, oldest first.
-  Status ReadDeadLetters(size_t max, std::vector<DeadLetter>* out);
+  // At most `max` letters, stopping once about `max_bytes` of them are read (one at least).
+  Status ReadDeadLetters(size_t max, std::vector<DeadLetter>* out, size_t max_bytes = SIZE_MAX);
   // Moves every readable dead letter back to the end of the journal (new seqs, in their old
   // order) to be replayed again; unreadable ones stay. Commits. *moved counts them.
-  Status RetryDeadLetters(int64_t wall_ms, uint64_t* moved);
+  // Moves dead letters back, oldest first, while the journal stays under journal.max_bytes;
+  // *left counts those that stay (the journal is full).
+  Status RetryDeadLetters(int64_t wall_ms, uint64_t* moved, uint64_t* left = nullptr);
 
   // For the offline journal tools. Visits every pending entry in seq order with its stored value,
   // unchecked (Decode() checks it); nothing is moved aside. `visit` returns false to stop.

@@ -130,5 +130,41 @@ TEST(JournalAdmin, AHeldLockReadsAsBusy) {
   EXPECT_TRUE(second.status().busy()) << second.status().ToString();
 }
 
+// RESPITE JOURNAL RETRY moves dead letters back only while the journal stays under
+// journal.max_bytes: the rest stay dead letters (counted in *left), nothing is dropped.
+TEST(JournalAdmin, RetryStopsAtTheJournalsLimit) {
+  StoreHarness h;
+  h.limits.max_bytes = 3000;
+  h.Reopen();
+  const std::string value(200, 'v');
+  for (int i = 0; i < 10; ++i) h.Run({"set", "k" + std::to_string(i), value});
+  Journal& journal = h.store->journal();
+  std::vector<JournalEntry> entries;
+  size_t corrupt = 0;
+  ASSERT_TRUE(journal.Read(0, 100, SIZE_MAX, &entries, &corrupt).ok());
+  ASSERT_EQ(entries.size(), 10u);
+  for (const JournalEntry& e : entries) ASSERT_TRUE(journal.RejectEntry(e, "ERR test", 1).ok());
+  ASSERT_EQ(journal.pending_entries(), 0u);
+  ASSERT_EQ(journal.dead_letters(), 10u);
+  for (int i = 0; i < 8; ++i) h.Run({"set", "n" + std::to_string(i), value});
+  const uint64_t before = journal.pending_bytes();
+  ASSERT_LT(before, 3000u);
+
+  uint64_t moved = 0, left = 0;
+  ASSERT_TRUE(journal.RetryDeadLetters(5, &moved, &left).ok());
+  EXPECT_GT(moved, 0u);
+  EXPECT_LT(moved, 10u);
+  EXPECT_EQ(left, 10u - moved);
+  EXPECT_EQ(journal.dead_letters(), left);
+  EXPECT_EQ(journal.pending_entries(), 8u + moved);
+  EXPECT_LE(journal.pending_bytes(), 3000u + 300u);  // at most one entry past the limit
+  std::vector<DeadLetter> letters;
+  ASSERT_TRUE(journal.ReadDeadLetters(100, &letters).ok());
+  EXPECT_EQ(letters.size(), left);
+  // Listing is bounded in bytes too: at least one, then stop once past the bound.
+  ASSERT_TRUE(journal.ReadDeadLetters(100, &letters, 1).ok());
+  EXPECT_EQ(letters.size(), 1u);
+}
+
 }  // namespace
 }  // namespace respite::storage

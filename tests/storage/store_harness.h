@@ -35,7 +35,7 @@ class StoreHarness {
     EngineOptions options;
     options.dir = dir_;
     options.fsync = fsync;
-    auto opened = LocalStore::Open(options, &clock);
+    auto opened = LocalStore::Open(options, &clock, limits);
     if (!opened.ok()) {
       ADD_FAILURE() << "open failed: " << opened.status().ToString();
       return;
@@ -58,6 +58,7 @@ class StoreHarness {
   const std::string& dir() const { return dir_; }
 
   FakeClock clock;
+  JournalLimits limits;  // used by the next Reopen()
   LocalSession session;
   std::unique_ptr<LocalStore> store;
 
