@@ -816,7 +816,12 @@ void ClientSession::RunLocal(const Route& route, const Command& cmd) {
   resp::ReplyWriter w(&reply, protocol_);
   switch (route.local) {
     case LocalCommand::kNone:
-      w.Error(errors::kNoAuth);
+      // As Redis' rejectCommand: a refused EXEC also ends the transaction, and says so.
+      if (IEquals(cmd.argv[0], "exec")) {
+        w.Error("EXECABORT Transaction discarded because of: " + std::string(errors::kNoAuth));
+      } else {
+        w.Error(errors::kNoAuth);
+      }
       break;
     case LocalCommand::kRefuseWrite:
       w.Error(errors::kReadOnlyFallback);
