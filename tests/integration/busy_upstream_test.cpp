@@ -215,7 +215,9 @@ TEST_F(BusyUpstreamTest, MultiDuringABusyScriptIsAcceptedThenAbortedAsInRedis) {
   Client scripter = respite_->Connect(10s);
   scripter.Append({"EVAL", "while true do end", "0"});
   ASSERT_TRUE(scripter.Flush());
-  std::this_thread::sleep_for(300ms);
+  // Busy once upstream answers others -BUSY (past its 100 ms threshold).
+  ASSERT_TRUE(
+      WaitFor([&] { return redis_->Connect().Command({"PING"}).IsErrorPrefix("BUSY"); }, 5s));
   Client c = respite_->Connect(10s);
   ASSERT_TRUE(c.Command({"SELECT", "9"}).IsStatus("OK"));
   Reply multi = c.Command({"MULTI"});
@@ -224,7 +226,7 @@ TEST_F(BusyUpstreamTest, MultiDuringABusyScriptIsAcceptedThenAbortedAsInRedis) {
   Client killer = respite_->Connect(10s);
   EXPECT_TRUE(killer.Command({"SCRIPT", "KILL"}).IsStatus("OK"));
   EXPECT_TRUE(scripter.GetReply().IsErrorPrefix("ERR Script killed"));
-  std::this_thread::sleep_for(200ms);
+  ASSERT_TRUE(WaitFor([&] { return redis_->Connect().Command({"PING"}).IsStatus("PONG"); }, 5s));
   EXPECT_TRUE(c.Command({"INCR", "xx"}).IsStatus("QUEUED"));
   Reply exec = c.Command({"EXEC"});
   EXPECT_TRUE(exec.IsErrorPrefix("EXECABORT")) << exec.Describe();
