@@ -36,16 +36,19 @@ struct AdminServer::Impl {
 
   asio::awaitable<void> Accept() {
     asio::steady_timer pause(context);
+    bool failing = false;  // said once per run of failures, not 20 times a second
     for (;;) {
       auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
         // Out of file descriptors and the like: do not spin (the client listener does the same).
-        spdlog::warn("admin endpoint: accept failed: {}", ec.message());
+        if (!failing) spdlog::warn("admin endpoint: accept failed: {}", ec.message());
+        failing = true;
         pause.expires_after(std::chrono::milliseconds(50));
         co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
         continue;
       }
+      failing = false;
       if (connections >= kMaxConnections) {
         boost::system::error_code ignored;
         socket.close(ignored);

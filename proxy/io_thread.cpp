@@ -97,9 +97,12 @@ void IoThread::Accept() {
 
 bool IoThread::Refused(tcp::socket& socket) {
   std::string_view why;
-  boost::system::error_code ec;
-  const tcp::endpoint peer = socket.remote_endpoint(ec);
-  if (config_.protected_mode && config_.requirepass.empty() && (ec || !IsLoopbackPeer(peer))) {
+  const auto from_outside = [&socket] {
+    boost::system::error_code ec;
+    const tcp::endpoint peer = socket.remote_endpoint(ec);
+    return ec || !IsLoopbackPeer(peer);
+  };
+  if (config_.protected_mode && config_.requirepass.empty() && from_outside()) {
     why = errors::kProtectedMode;
     server_.metrics().CountRejected(Metrics::Rejection::kProtectedMode);
   } else if (!server_.TryAddClient()) {
