@@ -213,17 +213,9 @@ size_t OpenFds(pid_t pid) {
   return n;
 }
 
-// The admin endpoint serves at most 32 connections at once, and out of file descriptors it waits
-// instead of spinning, while respite keeps serving its clients.
-TEST_F(ExposureTest, TheAdminEndpointIsCappedAndSurvivesRunningOutOfDescriptors) {
-  RespiteOptions options;
-  // Info lines at start-up: under UBSan (CI's sanitizer build) the first type check of fmt's
-  // buffer needs a file descriptor of the runtime's own, which it must not first meet while
-  // respite is out of them (it aborted there; a release build has no such check).
-  options.log_level = "info";
-  Start(options);
-  Client client = respite_->Connect();
-  ASSERT_TRUE(client.ok());
+// The admin endpoint serves at most 32 connections at once; the others are closed at accept.
+TEST_F(ExposureTest, TheAdminEndpointServesAtMost32Connections) {
+  Start();
   // 40 connections that send nothing: 32 are served (and wait for a request), 8 closed at once.
   std::vector<std::unique_ptr<RawConnection>> idle;
   for (int i = 0; i < 40; ++i) {
@@ -235,9 +227,22 @@ TEST_F(ExposureTest, TheAdminEndpointIsCappedAndSurvivesRunningOutOfDescriptors)
   EXPECT_EQ(closed, 8) << "admin connections beyond 32 were kept, or fewer were served";
   idle.clear();
   // Their slots come back as respite sees them close.
-  ASSERT_TRUE(WaitFor(
+  EXPECT_TRUE(WaitFor(
       [&] { return HttpRequest(respite_->admin_port(), "GET", "/healthz").status == 200; }, 5s));
+}
 
+// Out of file descriptors, the admin endpoint waits instead of spinning, while respite keeps
+// serving the clients it has.
+TEST_F(ExposureTest, TheAdminEndpointSurvivesRunningOutOfDescriptors) {
+#ifdef RESPITE_SANITIZED
+  // UBSan checks a vtable by writing it to a pipe of its own; out of descriptors it cannot, calls
+  // the object invalid and aborts respite (seen on std::shared_ptr's control block). The release
+  // build runs this test in CI.
+  GTEST_SKIP() << "the sanitizer runtime needs file descriptors of its own";
+#endif
+  Start();
+  Client client = respite_->Connect();
+  ASSERT_TRUE(client.ok());
   // Leave respite 3 descriptors, then knock on the admin port with more.
   const pid_t pid = respite_->process().pid();
   const rlim_t open = OpenFds(pid);
@@ -245,6 +250,7 @@ TEST_F(ExposureTest, TheAdminEndpointIsCappedAndSurvivesRunningOutOfDescriptors)
   ASSERT_EQ(prlimit(pid, RLIMIT_NOFILE, nullptr, &was), 0) << strerror(errno);
   const rlimit low{open + 3, was.rlim_max};  // the soft limit: no privilege needed to undo it
   ASSERT_EQ(prlimit(pid, RLIMIT_NOFILE, &low, nullptr), 0) << strerror(errno);
+  std::vector<std::unique_ptr<RawConnection>> idle;
   for (int i = 0; i < 10; ++i) {
     idle.push_back(std::make_unique<RawConnection>(respite_->admin_port(), 2000ms));
   }
@@ -254,7 +260,7 @@ TEST_F(ExposureTest, TheAdminEndpointIsCappedAndSurvivesRunningOutOfDescriptors)
   EXPECT_LT(cpu, 0.5) << "respite spun for " << cpu << " CPU s in 2 s out of descriptors";
   EXPECT_NE(respite_->Log().find("admin endpoint: accept failed"), std::string::npos)
       << respite_->Log();
-  EXPECT_TRUE(client.Command({"SET", "still", "served"}).IsStatus("OK"));
+  EXPECT_TRUE(client.Command({"SET", "still", "served"}).IsStatus("OK")) << respite_->Log();
   EXPECT_TRUE(client.Command({"GET", "still"}).IsString("served"));
 
   ASSERT_EQ(prlimit(pid, RLIMIT_NOFILE, &was, nullptr), 0) << strerror(errno);
