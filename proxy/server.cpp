@@ -34,22 +34,23 @@ Server::Server(config::Config config)
 
 Server::~Server() = default;
 
-bool Server::TryAddClient() {
-  uint32_t n = clients_.load(std::memory_order_relaxed);
+namespace {
+// Adds one to `count` unless it has reached `max` (several io threads race for the last slot).
+bool TakeSlot(std::atomic<uint32_t>& count, uint32_t max) {
+  uint32_t n = count.load(std::memory_order_relaxed);
   do {
-    if (n >= config_.limits.max_clients) return false;
-  } while (!clients_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
+    if (n >= max) return false;
+  } while (!count.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
   return true;
 }
+}  // namespace
+
+bool Server::TryAddClient() { return TakeSlot(clients_, config_.limits.max_clients); }
 
 void Server::RemoveClient() { clients_.fetch_sub(1, std::memory_order_relaxed); }
 
 bool Server::TryTakeDedicated() {
-  uint32_t n = dedicated_in_use_.load(std::memory_order_relaxed);
-  do {
-    if (n >= config_.upstream.max_dedicated) return false;
-  } while (!dedicated_in_use_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
-  return true;
+  return TakeSlot(dedicated_in_use_, config_.upstream.max_dedicated);
 }
 
 std::string Server::UpstreamVersion() const {

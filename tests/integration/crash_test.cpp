@@ -1,7 +1,8 @@
 // Crash tests of the local store: respite serves locally (`--mode local`) while client threads
 // write; respite is SIGKILLed mid-write and started again on the same data directory; every write
 // it acknowledged must be there. Real processes, real SIGKILL (no power loss is simulated: with
-// fsync everysec or no the OS still holds the WAL, so a crash of respite alone loses nothing either).
+// fsync everysec or no the OS still holds the WAL, so a crash of respite alone loses nothing
+// either).
 
 #include <gtest/gtest.h>
 
