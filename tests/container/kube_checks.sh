@@ -98,7 +98,7 @@ EOF
   for name in sidecar native-sidecar persistent; do
     file=$OUT/kube-$name.yaml
     KUBE_PROBES=$OUT/kube-$name.probes
-    python3 "$HERE/kube_for_podman.py" "$REPO/deploy/kubernetes/$name.yaml" "$file" "$KUBE_PREFIX" \
+    /usr/bin/python3 "$HERE/kube_for_podman.py" "$REPO/deploy/kubernetes/$name.yaml" "$file" "$KUBE_PREFIX" \
       "localhost/respite:$TAG" "$KUBE_APP_IMAGE" >"$KUBE_PROBES" 2>"$OUT/kube-$name.check" ||
       fail "deploy/kubernetes/$name.yaml: $(cat "$OUT/kube-$name.check")"
     kube_play "$file"

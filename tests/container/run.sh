@@ -75,6 +75,9 @@ trap cleanup EXIT
 export DEBIAN_FRONTEND=noninteractive
 need=()
 for p in podman runc debootstrap podman-compose; do command -v "$p" >/dev/null || need+=("$p"); done
+# kube_for_podman.py reads the manifests with Debian's python3 and its YAML module (a python3
+# earlier in PATH, such as pyenv's, may lack it).
+/usr/bin/python3 -c 'import yaml' 2>/dev/null || need+=(python3-yaml)
 if ((${#need[@]})); then
   log "installing ${need[*]}"
   # With podman's recommends: catatonit (a pod's infra container), netavark, aardvark-dns.
