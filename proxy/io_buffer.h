@@ -29,7 +29,6 @@ class IoBuffer {
     return data_.get() + end_;
   }
   size_t WritableBytes() const { return capacity_ - end_; }
-  size_t capacity() const { return capacity_; }
   void Commit(size_t n) { end_ += n; }
 
   void Consume(size_t n) {

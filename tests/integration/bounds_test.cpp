@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/integration/stack_test.h"
 #include "tests/support/client.h"
 #include "tests/support/http_client.h"
 #include "tests/support/redis_server.h"
@@ -31,19 +32,9 @@ double RssMb(pid_t pid) {
   return -1;
 }
 
-class BoundsTest : public ::testing::Test {
+class BoundsTest : public StackTest {
  protected:
-  void Start(RespiteOptions options = {}, RedisOptions redis_options = {}) {
-    redis_ = std::make_unique<RedisServer>(std::move(redis_options));
-    ASSERT_EQ(redis_->Start(), "");
-    options.upstream_url = redis_->Url();
-    respite_ = std::make_unique<RespiteProcess>(std::move(options));
-    ASSERT_EQ(respite_->Start(), "");
-  }
   pid_t pid() { return respite_->process().pid(); }
-
-  std::unique_ptr<RedisServer> redis_;
-  std::unique_ptr<RespiteProcess> respite_;
 };
 
 // Before AUTH, Redis' limits: at most 10 arguments, bulks of at most 16 KB. A declared 512 MB bulk

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/integration/stack_test.h"
 #include "tests/support/client.h"
 #include "tests/support/http_client.h"
 #include "tests/support/redis_server.h"
@@ -31,16 +32,8 @@ constexpr std::string_view kDenied =
     "-DENIED respite is running in protected mode because protected mode is enabled and no "
     "password is set for the default user.";
 
-class ExposureTest : public ::testing::Test {
+class ExposureTest : public StackTest {
  protected:
-  void Start(RespiteOptions options = {}) {
-    redis_ = std::make_unique<RedisServer>();
-    ASSERT_EQ(redis_->Start(), "");
-    options.upstream_url = redis_->Url();
-    respite_ = std::make_unique<RespiteProcess>(std::move(options));
-    ASSERT_EQ(respite_->Start(), "");
-  }
-
   // What a client from `source` gets for PING, and whether respite then closed the connection.
   std::string PingFrom(const std::string& source, bool* closed) {
     RawConnection c(respite_->port(), source, 2000ms);
@@ -81,9 +74,6 @@ class ExposureTest : public ::testing::Test {
     const size_t start = at + line_prefix.size() + 2;
     return text.substr(start, text.find('\n', start) - start);
   }
-
-  std::unique_ptr<RedisServer> redis_;
-  std::unique_ptr<RespiteProcess> respite_;
 };
 
 TEST_F(ExposureTest, ProtectedModeRefusesNonLoopbackClientsWithoutAPassword) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/integration/stack_test.h"
 #include "tests/support/client.h"
 #include "tests/support/http_client.h"
 #include "tests/support/redis_server.h"
@@ -22,26 +23,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class PoliciesTest : public ::testing::Test {
- protected:
-  void Start(RespiteOptions options = {}, RedisOptions redis_options = {}) {
-    redis_ = std::make_unique<RedisServer>(std::move(redis_options));
-    ASSERT_EQ(redis_->Start(), "");
-    options.upstream_url = redis_->Url();
-    respite_ = std::make_unique<RespiteProcess>(std::move(options));
-    ASSERT_EQ(respite_->Start(), "");
-  }
-  // respite with nothing at its upstream, serving locally from the start.
-  void StartLocal(RespiteOptions options = {}) {
-    options.upstream_url = "redis://127.0.0.1:1";
-    options.wait_for_pong = false;
-    respite_ = std::make_unique<RespiteProcess>(std::move(options));
-    ASSERT_EQ(respite_->Start(), "");
-  }
-
-  std::unique_ptr<RedisServer> redis_;
-  std::unique_ptr<RespiteProcess> respite_;
-};
+using PoliciesTest = StackTest;
 
 TEST_F(PoliciesTest, ReadOnlyFallbackServesReadsAndRefusesWrites) {
   RespiteOptions options;
