@@ -9,6 +9,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <iterator>
 #include <limits>
 #include <memory>
 #include <thread>
@@ -155,7 +156,7 @@ void StoreExecutor::Loop() {
     bool stop;
     {
       std::unique_lock lock(mu_);
-      if (queue_.empty() && !stopping_) {
+      if (queue_.empty() && !stopping_ && !has_in_flight_) {
         // Until the next tick, or sooner when a parked client's timeout falls before it.
         auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(kTick);
         if (next_deadline_ms_ != 0) {
@@ -174,6 +175,8 @@ void StoreExecutor::Loop() {
       PublishStats(false);
     }
     batch.clear();
+    // Replies wait for their group's write: with nothing more to execute meanwhile, wait for it.
+    if (has_in_flight_ && (stop || !MoreQueued())) (void)SettleInFlight();
     // Timeouts are answered when due (Redis: to the millisecond), not at the next tick.
     if (next_deadline_ms_ != 0 && clock_->NowMs() >= next_deadline_ms_) {
       ExpireParked(clock_->NowMs());
@@ -183,6 +186,7 @@ void StoreExecutor::Loop() {
     const auto now = std::chrono::steady_clock::now();
     if (now - last_tick >= kTick) {
       last_tick = now;
+      (void)SettleInFlight();  // expiry commits in place
       ExpireParked(clock_->NowMs());
       if (store_->ExpireCycle(kExpireHintBudget, kExpireWalkBudget) > 0) WakeParked(false);
       Deliver();
@@ -196,6 +200,7 @@ void StoreExecutor::Loop() {
     }
     if (stop) break;
   }
+  (void)SettleInFlight();
   for (Parked& p : parked_) Complete(p.request, {});
   Deliver();
   parked_.clear();
@@ -265,6 +270,9 @@ void StoreExecutor::RunBatch(std::vector<Request>& all) {
   const auto alone = [](const Request& r) { return r.task || r.forget || r.unblock; };
   size_t begin = 0;
   while (begin < all.size()) {
+    // What runs alone sees the store as committed, and its replies follow those of the groups
+    // before it.
+    if (alone(all[begin])) (void)SettleInFlight();
     if (all[begin].unblock) {
       Unblock(all[begin]);
       ++begin;
@@ -287,11 +295,18 @@ void StoreExecutor::RunBatch(std::vector<Request>& all) {
   }
 }
 
-void StoreExecutor::RunGroup(std::span<Request> batch) {
+void StoreExecutor::RunGroup(std::span<Request> group) {
+  for (size_t begin = 0; begin < group.size(); begin += kChunk) {
+    RunChunk(group.subspan(begin), std::min(kChunk, group.size() - begin));
+  }
+}
+
+void StoreExecutor::RunChunk(std::span<Request> rest, size_t count) {
+  std::span<Request> batch = rest.first(count);
   std::vector<std::string> replies(batch.size());
   std::vector<bool> parked(batch.size(), false);
   store_->BeginGroup();
-  running_group_ = batch;
+  running_group_ = rest;  // a busy script answers the requests of later chunks too
   group_posts_.clear();
   for (size_t i = 0; i < batch.size(); ++i) {
     if (batch[i].answered) continue;
@@ -299,7 +314,39 @@ void StoreExecutor::RunGroup(std::span<Request> batch) {
     if (!TryRun(batch[i], &replies[i])) parked[i] = true;
   }
   running_group_ = {};
+  if (has_in_flight_) {
+    // The group before this one is done writing by now, or soon: its replies go first.
+    if (storage::Status s = SettleInFlight(); !s.ok()) {
+      // This group executed on top of the lost batch: none of it may stand either.
+      store_->DropPending();
+      (void)store_->EndGroup();
+      FinishGroup(batch, replies, parked, s);
+      return;
+    }
+  }
+  const bool parks = std::find(parked.begin(), parked.end(), true) != parked.end();
+  // Pipelined only while no client is parked (waking one stays in Redis' order) and more work
+  // waits to execute meanwhile; otherwise the write is done here and the replies go at once.
+  if (!parks && parked_.empty() && (rest.size() > count || MoreQueued())) {
+    storage::Status s = store_->EndGroupAsync();
+    if (s.ok() && store_->engine().commit_in_flight()) {
+      in_flight_.requests.assign(std::make_move_iterator(batch.begin()),
+                                 std::make_move_iterator(batch.end()));
+      in_flight_.replies = std::move(replies);
+      in_flight_.posts = std::move(group_posts_);
+      group_posts_.clear();
+      has_in_flight_ = true;
+      return;
+    }
+    FinishGroup(batch, replies, parked, s);
+    return;
+  }
   storage::Status s = store_->EndGroup();
+  FinishGroup(batch, replies, parked, s);
+}
+
+void StoreExecutor::FinishGroup(std::span<Request> batch, std::vector<std::string>& replies,
+                                std::vector<bool>& parked, const storage::Status& s, bool wake) {
   size_t post = 0;
   for (size_t i = 0; i < batch.size(); ++i) {
     // What request i published goes just before its reply, or just after it where Redis
@@ -317,9 +364,34 @@ void StoreExecutor::RunGroup(std::span<Request> batch) {
     parked[i] = FinishInGroup(batch[i], parked[i], s, &replies[i]);
     queue_posts(/*after_reply=*/true);
   }
+  group_posts_.clear();
+  if (!wake) return;
   store_->EnableModifiedTracking(!parked_.empty());
   // A client parked by this batch may already be served by a later command of the same batch.
   WakeParked(/*force=*/std::find(parked.begin(), parked.end(), true) != parked.end());
+}
+
+bool StoreExecutor::MoreQueued() {
+  std::lock_guard lock(mu_);
+  return !queue_.empty();
+}
+
+storage::Status StoreExecutor::SettleInFlight() {
+  if (!has_in_flight_) return storage::Status::Ok();
+  storage::Status s = store_->WaitCommitted();
+  has_in_flight_ = false;
+  std::vector<bool> parked(in_flight_.requests.size(), false);
+  // FinishGroup reads the posts from group_posts_, which may hold those of the group that just
+  // executed on top: set aside meanwhile. No client is parked (see RunGroup), so none is woken:
+  // the group on top has not been committed yet.
+  std::vector<GroupPost> executing = std::move(group_posts_);
+  group_posts_ = std::move(in_flight_.posts);
+  FinishGroup(in_flight_.requests, in_flight_.replies, parked, s, /*wake=*/false);
+  group_posts_ = std::move(executing);
+  in_flight_.requests.clear();
+  in_flight_.replies.clear();
+  in_flight_.posts.clear();
+  return s;
 }
 
 bool StoreExecutor::FinishInGroup(Request& request, bool parked, const storage::Status& s,

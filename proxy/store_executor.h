@@ -2,10 +2,12 @@
 // The one thread that runs the local store. Client sessions on io threads submit commands; the
 // executor runs them one at a time (each command, and each MULTI/EXEC, is atomic as in Redis),
 // commits every batch of commands that arrived together as one write (one sync with fsync
-// always: group commit), and posts the replies back to each session's io thread. It also parks
-// clients on blocking commands (BLPOP, ...) until a key they wait on changes or they time out,
-// runs active expiry, and syncs the WAL once a second (fsync everysec).
-// Thread: Submit/Forget from any thread; everything else on the executor thread.
+// always: group commit), and posts the replies back to each session's io thread. While more
+// commands wait, a group's write goes to the engine's commit thread and the next group executes
+// meanwhile (pipelined commit); a group's replies are posted only once its write returned. It also
+// parks clients on blocking commands (BLPOP, ...) until a key they wait on changes or they time
+// out, runs active expiry, and syncs the WAL once a second (fsync everysec). Thread: Submit/Forget
+// from any thread; everything else on the executor thread.
 
 #include <atomic>
 #include <condition_variable>
@@ -77,6 +79,9 @@ class StoreExecutor {
     bool answered = false;
   };
 
+  // The most commands executed into one write batch (see RunGroup).
+  static constexpr size_t kChunk = 128;
+
   // Clients parked on a blocking command (store thread only: INFO's blocked_clients).
   size_t parked_count() const { return parked_.size(); }
 
@@ -143,10 +148,23 @@ class StoreExecutor {
 
   void Loop();
   void RunBatch(std::vector<Request>& batch);
-  void RunGroup(std::span<Request> batch);
-  // After the group's commit (status `s`): parks `request` when it would block (returns true),
-  // or queues its reply.
+  // Runs the commands between two requests that run alone, in chunks of at most kChunk: while a
+  // chunk's write is in flight the next one executes, and the clients of the first get their
+  // replies (and send more) while the rest of the group is still executing.
+  void RunGroup(std::span<Request> group);
+  // One chunk: the first `count` requests of `rest`.
+  void RunChunk(std::span<Request> rest, size_t count);
+  // After the group's commit (status `s`): parks the requests that would block, queues the
+  // others' replies with what they published, and wakes parked clients.
+  void FinishGroup(std::span<Request> batch, std::vector<std::string>& replies,
+                   std::vector<bool>& parked, const storage::Status& s, bool wake = true);
+  // Parks `request` when it would block (returns true), or queues its reply.
   bool FinishInGroup(Request& request, bool parked, const storage::Status& s, std::string* reply);
+  // Queued commands wait (checked before a group's write is handed to the commit thread).
+  bool MoreQueued();
+  // Waits for the group whose write is in flight, if any, and queues its replies (errors when
+  // the write failed). Returns the write's status.
+  storage::Status SettleInFlight();
   bool TryRun(Request& request, std::string* reply);
   void ForgetSession(const std::shared_ptr<storage::LocalSession>& session);
   void Unblock(Request& request);
@@ -203,6 +221,15 @@ class StoreExecutor {
     bool after_reply;
   };
   std::vector<GroupPost> group_posts_;
+  // The group whose write the commit thread is doing (pipelined commit): its replies and posts
+  // wait here until the write returned. It parked no client (such groups commit in place).
+  struct InFlight {
+    std::vector<Request> requests;
+    std::vector<std::string> replies;
+    std::vector<GroupPost> posts;
+  };
+  InFlight in_flight_;
+  bool has_in_flight_ = false;
   Stats stats_;
   storage::ScriptControl* script_control_;
   std::thread thread_;

@@ -5,12 +5,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "resp/reply_writer.h"
+#include "storage/journal_record.h"
 #include "storage/keyspace.h"
 #include "storage/status.h"
 
@@ -45,9 +47,10 @@ struct CommandContext {
   // PXAT), pops as the removal of what was returned (LREM), INCR as INCRBY, and so on (DESIGN.md,
   // "Journal semantics"). A write that records nothing is journaled as its argv when it changed
   // data; a command that changed nothing (SET NX on an existing key) calls NoJournal().
-  void JournalAs(std::vector<std::string> command) { journal.push_back(std::move(command)); }
+  void JournalAs(std::initializer_list<std::string_view> command) { journal->Add(command, db); }
+  void JournalAs(const std::vector<std::string>& command) { journal->Add(command, db); }
   void NoJournal() { journal_none = true; }
-  std::vector<std::vector<std::string>> journal;
+  JournalRecord* journal = nullptr;  // this command's own (the store reuses it)
   bool journal_none = false;
 
   // A storage failure: replies "-ERR local store: ..." and rolls the command back.

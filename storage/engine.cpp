@@ -15,9 +15,12 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdarg>
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -127,12 +130,80 @@ class EngineIterator final : public Iterator {
 
 }  // namespace
 
+std::unique_ptr<rocksdb::WriteBatchWithIndex> NewBatch() {
+  return std::make_unique<rocksdb::WriteBatchWithIndex>(rocksdb::BytewiseComparator(), 0,
+                                                        /*overwrite_key=*/true);
+}
+
 struct Engine::Impl {
   EngineOptions options;
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> families;
-  rocksdb::WriteBatchWithIndex batch{rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true};
+  // The pending batch, and the one in flight (being written by the commit thread while
+  // in_flight; otherwise an empty spare, swapped in by the next CommitAsync).
+  std::unique_ptr<rocksdb::WriteBatchWithIndex> batch = NewBatch();
+  std::unique_ptr<rocksdb::WriteBatchWithIndex> inflight = NewBatch();
+  bool in_flight = false;
+  std::function<void(const Status&)> settle_hook;
+  // The commit thread, started by the first CommitAsync. It only calls db->Write on `inflight`;
+  // every other piece of state here belongs to the store thread.
+  std::thread committer;
+  std::mutex mu;
+  std::condition_variable job_cv;
+  std::condition_variable done_cv;
+  bool job = false;       // under mu: `inflight` waits to be written
+  bool finished = false;  // under mu: written; `result` says how
+  bool stop = false;      // under mu
+  rocksdb::Status result;
   rocksdb::WriteOptions write_options;
+
+  void CommitterLoop() {
+    rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
+    std::unique_lock lock(mu);
+    for (;;) {
+      job_cv.wait(lock, [this] { return job || stop; });
+      if (!job) return;
+      job = false;
+      lock.unlock();
+      rocksdb::Status s = Write(inflight.get());
+      lock.lock();
+      result = std::move(s);
+      finished = true;
+      done_cv.notify_one();
+    }
+  }
+  rocksdb::Status Write(rocksdb::WriteBatchWithIndex* wbwi) {
+    if (options.before_write) {
+      if (Status injected = options.before_write(); !injected.ok()) {
+        return rocksdb::Status::IOError("injected", injected.ToString());
+      }
+    }
+    return db->Write(write_options, wbwi->GetWriteBatch());
+  }
+  void StopCommitter() {
+    if (!committer.joinable()) return;
+    {
+      std::lock_guard lock(mu);
+      stop = true;
+    }
+    job_cv.notify_one();
+    committer.join();
+  }
+  // A write failed: RocksDB refuses writes until Resume(). The counters handed out in the lost
+  // batch are not reused (reloaded from disk), and the failed WAL writer is never synced.
+  void OnWriteFailed(const rocksdb::Status& s) {
+    counters.clear();
+    write_error = s.ToString();
+    wal_unsynced = false;
+    next_resume = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  }
+  Status Refused() {
+    batch->Clear();
+    counters.clear();
+    return Status::IoError(write_error +
+                           "; writes are refused until the disk takes them again (reads are "
+                           "served)");
+  }
   std::unordered_map<std::string, uint64_t> counters;
   bool wal_unsynced = false;  // written since the last SyncWal()
   // Set when a write failed (a full disk, an I/O error): RocksDB then refuses writes until
@@ -168,6 +239,7 @@ struct Engine::Impl {
   rocksdb::ColumnFamilyHandle* cf(Family f) { return families[static_cast<size_t>(f)]; }
 
   ~Impl() {
+    StopCommitter();  // after a batch in flight is written
     filter_db.store(nullptr);
     filter_meta.store(nullptr);
     if (db) {
@@ -282,28 +354,49 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
 }
 
 Status Engine::Get(Family family, std::string_view key, std::string* value) {
-  return Convert(impl_->batch.GetFromBatchAndDB(impl_->db.get(), rocksdb::ReadOptions(),
-                                                impl_->cf(family), ToSlice(key), value));
+  Impl& m = *impl_;
+  if (!m.in_flight) {
+    return Convert(m.batch->GetFromBatchAndDB(m.db.get(), rocksdb::ReadOptions(), m.cf(family),
+                                              ToSlice(key), value));
+  }
+  // The pending batch's own entry for the key (a put or a delete) decides; without one, the batch
+  // in flight over the database does.
+  std::unique_ptr<rocksdb::WBWIIterator> it(m.batch->NewIterator(m.cf(family)));
+  it->Seek(ToSlice(key));
+  if (it->Valid()) {
+    const rocksdb::WriteEntry entry = it->Entry();
+    if (entry.key == ToSlice(key)) {
+      if (entry.type == rocksdb::kPutRecord) {
+        value->assign(entry.value.data(), entry.value.size());
+        return Status::Ok();
+      }
+      if (entry.type == rocksdb::kDeleteRecord || entry.type == rocksdb::kSingleDeleteRecord) {
+        return Status::NotFound();
+      }
+    }
+  }
+  return Convert(m.inflight->GetFromBatchAndDB(m.db.get(), rocksdb::ReadOptions(), m.cf(family),
+                                               ToSlice(key), value));
 }
 
 void Engine::Put(Family family, std::string_view key, std::string_view value) {
   // WriteBatchWithIndex only fails on a closed batch or absurd sizes.
-  (void)impl_->batch.Put(impl_->cf(family), ToSlice(key), ToSlice(value));
+  (void)impl_->batch->Put(impl_->cf(family), ToSlice(key), ToSlice(value));
 }
 
 void Engine::PutUnindexed(Family family, std::string_view key, std::string_view value) {
   // Appended to the batch's write batch directly: committed with it, invisible to batch reads.
-  (void)impl_->batch.GetWriteBatch()->Put(impl_->cf(family), ToSlice(key), ToSlice(value));
+  (void)impl_->batch->GetWriteBatch()->Put(impl_->cf(family), ToSlice(key), ToSlice(value));
 }
 
 void Engine::DeleteUnindexed(Family family, std::string_view key) {
-  (void)impl_->batch.GetWriteBatch()->Delete(impl_->cf(family), ToSlice(key));
+  (void)impl_->batch->GetWriteBatch()->Delete(impl_->cf(family), ToSlice(key));
 }
 
 void Engine::PrepareThread() { rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable); }
 
 void Engine::Delete(Family family, std::string_view key) {
-  (void)impl_->batch.Delete(impl_->cf(family), ToSlice(key));
+  (void)impl_->batch->Delete(impl_->cf(family), ToSlice(key));
 }
 
 Status Engine::DeleteRange(Family family, std::string_view begin, std::string_view end) {
@@ -314,42 +407,75 @@ Status Engine::DeleteRange(Family family, std::string_view begin, std::string_vi
 }
 
 std::unique_ptr<Iterator> Engine::NewIterator(Family family, std::string lower, std::string upper) {
-  rocksdb::ReadOptions ro;
-  auto base = std::unique_ptr<rocksdb::Iterator>(impl_->db->NewIterator(ro, impl_->cf(family)));
-  rocksdb::Iterator* base_raw = base.release();
-  // The batch iterator takes ownership of the base iterator.
-  auto merged = std::unique_ptr<rocksdb::Iterator>(
-      impl_->batch.NewIteratorWithBase(impl_->cf(family), base_raw));
+  Impl& m = *impl_;
+  // Each batch iterator owns the iterator under it: database, batch in flight, pending batch.
+  rocksdb::Iterator* base = m.db->NewIterator(rocksdb::ReadOptions(), m.cf(family));
+  if (m.in_flight) base = m.inflight->NewIteratorWithBase(m.cf(family), base);
+  auto merged =
+      std::unique_ptr<rocksdb::Iterator>(m.batch->NewIteratorWithBase(m.cf(family), base));
   return std::make_unique<EngineIterator>(std::move(merged), std::move(lower), std::move(upper));
 }
 
-bool Engine::HasPendingWrites() const { return impl_->batch.GetWriteBatch()->Count() > 0; }
+bool Engine::HasPendingWrites() const { return impl_->batch->GetWriteBatch()->Count() > 0; }
 
 Status Engine::Commit() {
-  rocksdb::WriteBatch* wb = impl_->batch.GetWriteBatch();
-  if (wb->Count() == 0) return Status::Ok();
-  if (!impl_->TryResume()) {
-    impl_->batch.Clear();
-    impl_->counters.clear();
-    return Status::IoError(impl_->write_error +
-                           "; writes are refused until the disk takes them again (reads are "
-                           "served)");
-  }
-  impl_->wal_unsynced = true;
-  rocksdb::Status s = impl_->db->Write(impl_->write_options, wb);
-  impl_->batch.Clear();
-  if (!s.ok()) {
-    // The counters handed out in the lost batch are not reused; reload them from disk.
-    impl_->counters.clear();
-    impl_->write_error = s.ToString();
-    impl_->wal_unsynced = false;  // the WAL's writer failed: never sync it
-    impl_->next_resume = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-  }
+  if (Status s = Settle(); !s.ok()) return s;
+  Impl& m = *impl_;
+  if (m.batch->GetWriteBatch()->Count() == 0) return Status::Ok();
+  if (!m.TryResume()) return m.Refused();
+  m.wal_unsynced = true;
+  rocksdb::Status s = m.Write(m.batch.get());
+  m.batch->Clear();
+  if (!s.ok()) m.OnWriteFailed(s);
   return Convert(s);
 }
 
+Status Engine::CommitAsync() {
+  Impl& m = *impl_;
+  if (m.in_flight) return Status::Invalid("a batch is already being committed");
+  if (m.batch->GetWriteBatch()->Count() == 0) return Status::Ok();
+  if (!m.TryResume()) return m.Refused();
+  m.wal_unsynced = true;
+  std::swap(m.batch, m.inflight);  // the empty spare becomes the pending batch
+  m.in_flight = true;
+  if (!m.committer.joinable()) m.committer = std::thread([&m] { m.CommitterLoop(); });
+  {
+    std::lock_guard lock(m.mu);
+    m.job = true;
+  }
+  m.job_cv.notify_one();
+  return Status::Ok();
+}
+
+bool Engine::commit_in_flight() const { return impl_->in_flight; }
+
+Status Engine::Settle() {
+  Impl& m = *impl_;
+  if (!m.in_flight) return Status::Ok();
+  rocksdb::Status result;
+  {
+    std::unique_lock lock(m.mu);
+    m.done_cv.wait(lock, [&m] { return m.finished; });
+    m.finished = false;
+    result = std::move(m.result);
+  }
+  m.in_flight = false;
+  m.inflight->Clear();
+  if (!result.ok()) {
+    m.OnWriteFailed(result);
+    m.batch->Clear();  // everything pending was built on the lost batch
+  }
+  const Status s = Convert(result);
+  if (m.settle_hook) m.settle_hook(s);
+  return s;
+}
+
+void Engine::SetSettleHook(std::function<void(const Status&)> hook) {
+  impl_->settle_hook = std::move(hook);
+}
+
 void Engine::Rollback() {
-  impl_->batch.Clear();
+  impl_->batch->Clear();
   impl_->counters.clear();
 }
 
@@ -366,6 +492,7 @@ Status Engine::SyncWal() {
 const std::string& Engine::write_error() const { return impl_->write_error; }
 
 Status Engine::CompactAll() {
+  if (Status s = Settle(); !s.ok()) return s;
   rocksdb::CompactRangeOptions options;
   options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
   for (auto* h : impl_->families) {

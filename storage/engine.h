@@ -1,8 +1,10 @@
 #pragma once
 // The RocksDB engine under the local store: column families, one pending write batch per command
-// (or MULTI), reads that see that batch, and durability per `fsync`. This header does not include
-// RocksDB (pimpl); engine.cpp is the only file that does.
-// Thread: not thread-safe. The store executor is its only user.
+// (or MULTI), reads that see that batch, and durability per `fsync`. A batch may also be handed to
+// a commit thread (CommitAsync) while the next one fills: reads then see both (DESIGN.md "Local
+// store: pipelined commit"). This header does not include RocksDB (pimpl); engine.cpp is the only
+// file that does.
+// Thread: not thread-safe. The store executor is its only user (the commit thread is internal).
 
 #include <cstdint>
 #include <functional>
@@ -41,6 +43,9 @@ struct EngineOptions {
   uint64_t key_cache_bytes = 32ull << 20;
   // Create the data dir when missing. Default: true.
   bool create_if_missing = true;
+  // Fault injection for tests: called on the writing thread just before each batch is written; a
+  // status other than ok fails that write as a disk error would, and nothing of it is stored.
+  std::function<Status()> before_write;
   // Where RocksDB's own warnings and errors go (`error`: true for errors), instead of a LOG file
   // in the data dir. Unset: dropped. (A LOG file that meets a full disk makes Debian's RocksDB,
   // built with assertions on, abort at its next line.)
@@ -90,10 +95,24 @@ class Engine {
   std::unique_ptr<Iterator> NewIterator(Family family, std::string lower, std::string upper);
 
   bool HasPendingWrites() const;
-  // Writes the pending batch atomically. With fsync always, returns once it is on disk.
+  // Writes the pending batch atomically. With fsync always, returns once it is on disk. Settles a
+  // batch in flight first; when that one failed, drops the pending batch too and returns why.
   Status Commit();
   // Drops the pending batch.
   void Rollback();
+
+  // Pipelined commit. Hands the pending batch to the commit thread and starts an empty one; reads
+  // and iterators see the handed batch under the new one until it is settled. One batch at most
+  // is in flight: settle it before handing the next. An error (writes refused) drops the batch
+  // and hands nothing.
+  Status CommitAsync();
+  bool commit_in_flight() const;
+  // Waits for the batch in flight, if any, and returns how its write went. A failed write also
+  // drops the pending batch (it was built on top of the lost one). Calls the settle hook.
+  Status Settle();
+  // Called on the calling thread each time a batch in flight is settled, wherever that happens
+  // (Settle, or a Commit, DeleteRange or Checkpoint that needs it on disk first), with its status.
+  void SetSettleHook(std::function<void(const Status&)> hook);
   // Syncs the WAL (the everysec timer calls this). Does nothing when nothing was written since
   // the last sync, so an idle store does not touch the disk.
   Status SyncWal();
@@ -102,6 +121,7 @@ class Engine {
   const std::string& write_error() const;
 
   // Compacts every family now (tests, and the journal tools): orphaned subkeys are dropped.
+  // Settles a batch in flight first.
   Status CompactAll();
   // Number of keys RocksDB estimates for a family (after compaction, close to exact).
   uint64_t EstimateKeys(Family family);

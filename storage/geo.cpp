@@ -421,7 +421,7 @@ void StorePoints(CommandContext& ctx, std::string_view dst, const std::vector<Po
     }
   }
   if (!entry.empty()) ctx.JournalAs(std::move(entry));
-  if (ctx.journal.empty()) ctx.NoJournal();
+  if (ctx.journal->empty()) ctx.NoJournal();
   ctx.out.Integer(static_cast<int64_t>(points.size()));
 }
 

@@ -1,11 +1,9 @@
 #include "storage/journal.h"
 
 #include <fcntl.h>
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -72,43 +70,60 @@ Status ReadOrCreateKey(const std::string& path, std::string* key) {
 
 }  // namespace
 
-// HMAC-SHA256 under the journal key. The key schedule is computed once; each MAC re-initialises
-// the context with it (EVP_MAC_init with a null key reuses the previous one).
+// HMAC-SHA256 (RFC 2104) under the journal key, keyed once: the SHA-256 states after the inner
+// and outer padded keys are kept, and each MAC starts from copies of them (a struct copy), so an
+// entry costs its own bytes' compression rounds and nothing more. OpenSSL 3 deprecates the
+// low-level SHA-256 calls for EVP, whose context copies allocate; these are the same primitives.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 class Journal::Mac {
  public:
   explicit Mac(const std::string& key) {
-    mac_ = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-    ctx_ = EVP_MAC_CTX_new(mac_);
-    char digest[] = "SHA256";
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                           OSSL_PARAM_construct_end()};
-    EVP_MAC_init(ctx_, reinterpret_cast<const unsigned char*>(key.data()), key.size(), params);
+    unsigned char block[SHA256_CBLOCK] = {};
+    if (key.size() > sizeof block) {
+      SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), block);
+    } else {
+      std::memcpy(block, key.data(), key.size());
+    }
+    unsigned char pad[SHA256_CBLOCK];
+    for (size_t i = 0; i < sizeof pad; ++i) pad[i] = block[i] ^ 0x36;
+    SHA256_Init(&inner_);
+    SHA256_Update(&inner_, pad, sizeof pad);
+    for (size_t i = 0; i < sizeof pad; ++i) pad[i] = block[i] ^ 0x5c;
+    SHA256_Init(&outer_);
+    SHA256_Update(&outer_, pad, sizeof pad);
+    OPENSSL_cleanse(block, sizeof block);
+    OPENSSL_cleanse(pad, sizeof pad);
   }
   ~Mac() {
-    EVP_MAC_CTX_free(ctx_);
-    EVP_MAC_free(mac_);
+    OPENSSL_cleanse(&inner_, sizeof inner_);
+    OPENSSL_cleanse(&outer_, sizeof outer_);
   }
-  std::string Compute(uint64_t seq, std::string_view body) {
+  std::string Compute(uint64_t seq, std::string_view body) const {
     std::string out;
     ComputeInto(seq, body, &out);
     return out;
   }
   // Appends the MAC of (seq, body) to *out; `body` may be out's own contents.
-  void ComputeInto(uint64_t seq, std::string_view body, std::string* out) {
-    const std::string prefix = SeqKey(seq);
-    EVP_MAC_init(ctx_, nullptr, 0, nullptr);
-    EVP_MAC_update(ctx_, reinterpret_cast<const unsigned char*>(prefix.data()), prefix.size());
-    EVP_MAC_update(ctx_, reinterpret_cast<const unsigned char*>(body.data()), body.size());
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    size_t len = 0;
-    EVP_MAC_final(ctx_, mac, &len, sizeof mac);
-    out->append(reinterpret_cast<char*>(mac), len);
+  void ComputeInto(uint64_t seq, std::string_view body, std::string* out) const {
+    unsigned char prefix[8];
+    for (int i = 0; i < 8; ++i) prefix[i] = static_cast<unsigned char>(seq >> (56 - 8 * i));
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256_CTX ctx = inner_;
+    SHA256_Update(&ctx, prefix, sizeof prefix);
+    SHA256_Update(&ctx, body.data(), body.size());
+    SHA256_Final(digest, &ctx);
+    ctx = outer_;
+    SHA256_Update(&ctx, digest, sizeof digest);
+    SHA256_Final(digest, &ctx);
+    out->append(reinterpret_cast<const char*>(digest), sizeof digest);
   }
 
  private:
-  EVP_MAC* mac_ = nullptr;
-  EVP_MAC_CTX* ctx_ = nullptr;
+  SHA256_CTX inner_;
+  SHA256_CTX outer_;
 };
+#pragma GCC diagnostic pop
 
 Journal::Journal(Engine& engine, std::string key, JournalLimits limits)
     : engine_(engine), mac_(std::make_unique<Mac>(key)), limits_(limits) {}
@@ -211,7 +226,7 @@ bool Journal::Decode(uint64_t seq, std::string_view value, JournalEntry* out) co
 }
 
 bool Journal::Admits(std::span<const std::string_view> argv) const {
-  if (bytes_ + pending_bytes_ >= limits_.max_bytes) return false;
+  if (bytes_ + sealed_.bytes + pending_.bytes >= limits_.max_bytes) return false;
   size_t size = 64;
   for (std::string_view a : argv) size += 4 + a.size();
   return size <= limits_.max_entry_bytes;
@@ -220,30 +235,49 @@ bool Journal::Admits(std::span<const std::string_view> argv) const {
 void Journal::Append(std::span<const std::vector<std::string>> argvs, std::span<const int> dbs,
                      int64_t wall_ms) {
   if (argvs.empty()) return;
-  uint64_t seq = pending_next_seq_ != 0 ? pending_next_seq_ : next_seq_;
+  uint64_t seq = pending_.next_seq != 0  ? pending_.next_seq
+                 : sealed_.next_seq != 0 ? sealed_.next_seq
+                                         : next_seq_;
   const uint64_t group = argvs.size() > 1 ? seq : 0;
   for (size_t i = 0; i < argvs.size(); ++i, ++seq) {
     const bool group_end = group != 0 && i + 1 == argvs.size();
     EncodeTo(&encoded_, seq, group, group_end, wall_ms, dbs[i], argvs[i]);
     engine_.PutUnindexed(Family::kJournal, SeqKey(seq), encoded_);
-    pending_bytes_ += 8 + encoded_.size();
-    ++pending_entries_;
+    pending_.bytes += 8 + encoded_.size();
+    ++pending_.entries;
   }
-  pending_next_seq_ = seq;
+  pending_.next_seq = seq;
+}
+
+void Journal::Apply(const Uncommitted& u) {
+  if (u.entries > 0 && first_seq_ == 0) first_seq_ = next_seq_;
+  if (u.next_seq != 0) next_seq_ = u.next_seq;
+  entries_ += u.entries;
+  bytes_ += u.bytes;
 }
 
 void Journal::OnCommit() {
-  if (pending_entries_ > 0 && first_seq_ == 0) first_seq_ = next_seq_;
-  if (pending_next_seq_ != 0) next_seq_ = pending_next_seq_;
-  entries_ += pending_entries_;
-  bytes_ += pending_bytes_;
-  OnRollback();
+  Apply(sealed_);  // a commit settles the batch in flight first
+  Apply(pending_);
+  sealed_ = {};
+  pending_ = {};
 }
 
-void Journal::OnRollback() {
-  pending_next_seq_ = 0;
-  pending_entries_ = 0;
-  pending_bytes_ = 0;
+void Journal::OnRollback() { pending_ = {}; }
+
+void Journal::SealPending() {
+  sealed_ = pending_;
+  pending_ = {};
+}
+
+void Journal::OnSealedCommit() {
+  Apply(sealed_);
+  sealed_ = {};
+}
+
+void Journal::OnSealedRollback() {
+  sealed_ = {};
+  pending_ = {};
 }
 
 Status Journal::Read(uint64_t from, size_t max_entries, size_t max_bytes,

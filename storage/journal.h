@@ -64,6 +64,11 @@ class Journal {
   // The pending batch was committed or dropped: settle the in-memory counters.
   void OnCommit();
   void OnRollback();
+  // Pipelined commit: the pending entries are in the batch now in flight; then that batch was
+  // committed, or failed (which drops the pending batch built on it too).
+  void SealPending();
+  void OnSealedCommit();
+  void OnSealedRollback();
 
   // True when no more writes may be journaled.
   bool full() const { return bytes_ >= limits_.max_bytes; }
@@ -131,10 +136,15 @@ class Journal {
   uint64_t applied_through_ = 0;
   uint64_t oldest_for_seq_ = 0;  // the first_seq_ that oldest_wall_ms_ belongs to
   int64_t oldest_wall_ms_ = 0;
-  // Appended but not yet committed.
-  uint64_t pending_next_seq_ = 0;
-  uint64_t pending_entries_ = 0;
-  uint64_t pending_bytes_ = 0;
+  // Appended but not yet committed: in the pending batch, and in the batch in flight.
+  struct Uncommitted {
+    uint64_t next_seq = 0;  // 0: nothing appended
+    uint64_t entries = 0;
+    uint64_t bytes = 0;
+  };
+  Uncommitted pending_;
+  Uncommitted sealed_;
+  void Apply(const Uncommitted& u);
   std::string encoded_;  // Append's encoding buffer, reused
 };
 

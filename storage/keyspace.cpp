@@ -118,6 +118,8 @@ void Keyspace::DeleteKeyAs(int db, std::string_view key, KeyEventKind kind) {
 }
 
 void Keyspace::IndexPendingMeta() {
+  // Rare (KEYS, SCAN, SWAPDB): waiting for the batch in flight is simpler than indexing its writes.
+  if (engine_.commit_in_flight()) (void)engine_.Settle();
   if (!unindexed_meta_) return;
   unindexed_meta_ = false;
   // Written again, indexed, with the latest value (the pinned copy): the batch then holds the
@@ -362,6 +364,7 @@ void Keyspace::ApplyPending() {
 }
 
 void Keyspace::DropPending() {
+  if (engine_.commit_in_flight()) (void)engine_.Settle();  // its settle hook applies or drops it
   // The cache holds what the dropped batch wrote: forget those keys.
   for (const std::string& k : written_since_commit_) cache_.Erase(k);
   // After a SWAPDB every key the cache read since may hold what the dropped batch swapped in.
@@ -372,6 +375,41 @@ void Keyspace::DropPending() {
   unindexed_meta_ = false;
   for (auto& c : pending_counts_) c = 0;
   modified_.clear();
+}
+
+void Keyspace::SealPending() {
+  sealed_written_.swap(written_since_commit_);
+  written_since_commit_.clear();
+  for (int d = 0; d < kDatabases; ++d) {
+    sealed_counts_[d] = pending_counts_[d];
+    pending_counts_[d] = 0;
+  }
+  sealed_swapped_ = swapped_since_commit_;
+  swapped_since_commit_ = false;
+  unindexed_meta_ = false;
+  cache_.SealPins();
+}
+
+void Keyspace::ApplySealed() {
+  for (int d = 0; d < kDatabases; ++d) {
+    key_counts_[d] =
+        static_cast<uint64_t>(static_cast<int64_t>(key_counts_[d]) + sealed_counts_[d]);
+    sealed_counts_[d] = 0;
+  }
+  sealed_written_.clear();
+  sealed_swapped_ = false;
+  cache_.UnpinSealed();
+}
+
+void Keyspace::DropSealed() {
+  // The cache may hold what either lost batch wrote, or values read through them.
+  for (const std::string& k : sealed_written_) cache_.Erase(k);
+  if (sealed_swapped_) cache_.Clear();
+  sealed_written_.clear();
+  sealed_swapped_ = false;
+  for (auto& c : sealed_counts_) c = 0;
+  cache_.UnpinSealed();
+  DropPending();  // nothing is in flight any more: drops only the pending batch
 }
 
 }  // namespace respite::storage

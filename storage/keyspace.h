@@ -93,7 +93,8 @@ class Keyspace {
   int64_t NowMs() const { return clock_.NowMs(); }
   // Includes the pending batch: DBSIZE inside EXEC or a commit group sees the keys queued before.
   uint64_t KeyCount(int db) const {
-    return static_cast<uint64_t>(static_cast<int64_t>(key_counts_[db]) + pending_counts_[db]);
+    return static_cast<uint64_t>(static_cast<int64_t>(key_counts_[db]) + sealed_counts_[db] +
+                                 pending_counts_[db]);
   }
 
   // Removes every key of one db (or of all dbs with db = -1). Commits pending writes first.
@@ -134,9 +135,17 @@ class Keyspace {
 
   Engine& engine() { return engine_; }
 
-  // Key-count changes wait for the batch: applied on commit, dropped on rollback.
+  // Key-count changes wait for the batch: applied on commit, dropped on rollback. Dropping the
+  // pending batch while one is in flight waits for that one first (the key cache may hold the
+  // only readable copy of what it wrote).
   void ApplyPending();
   void DropPending();
+  // Pipelined commit: the pending batch's changes become the sealed batch's (handed to the commit
+  // thread); ApplySealed once it is on disk, DropSealed when its write failed, which drops the
+  // pending batch built on it too. One sealed batch at a time.
+  void SealPending();
+  void ApplySealed();
+  void DropSealed();
   // Number of writes queued so far (to tell whether a command changed anything).
   uint64_t write_count() const { return write_count_; }
 
@@ -155,9 +164,14 @@ class Keyspace {
   // Metadata cache (type kNone caches a missing key). Write-through: every meta write updates it;
   // keys written since the last commit are dropped from it on rollback. A meta write the cache
   // takes (pinned until the commit) skips the batch's index: reads find it in the cache, and
-  // IndexPendingMeta() adds it to the index before anything iterates over keys.
+  // IndexPendingMeta() adds it to the index before anything iterates over keys (after waiting for
+  // a batch in flight, whose index lacks them too).
   MetaCache cache_;
   std::vector<std::string> written_since_commit_;
+  // The same for the batch in flight.
+  std::vector<std::string> sealed_written_;
+  int64_t sealed_counts_[kDatabases] = {};
+  bool sealed_swapped_ = false;
   bool unindexed_meta_ = false;        // some pending meta write is not in the batch's index
   bool swapped_since_commit_ = false;  // SWAPDB in the pending batch: a rollback clears the cache
   std::string encoded_;                // PutMeta's encoding buffer, reused

@@ -217,7 +217,7 @@ Status PopItems(CommandContext& ctx, std::string_view key, MetaValue* meta, bool
   uint64_t tail = meta->list_tail();
   for (const std::string& v : *out) {
     ctx.ks.DeleteSub(ctx.db, key, *meta, PosField(left ? head++ : --tail));
-    ctx.JournalAs({"LREM", std::string(key), left ? "1" : "-1", v});
+    ctx.JournalAs({"LREM", key, left ? "1" : "-1", v});
   }
   meta->size -= count;
   meta->set_list_bounds(head, tail);

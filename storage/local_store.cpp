@@ -128,6 +128,8 @@ Result<std::unique_ptr<LocalStore>> LocalStore::Open(const EngineOptions& option
   if (!engine.ok()) return engine.status();
   std::unique_ptr<LocalStore> store(
       new LocalStore(std::move(engine).value(), clock, options.key_cache_bytes));
+  LocalStore* raw = store.get();
+  store->engine_->SetSettleHook([raw](const Status& s) { raw->OnSettled(s); });
   if (Status s = store->keyspace_->Load(); !s.ok()) return s;
   auto journal = Journal::Open(*store->engine_, options.dir + "/journal.key", journal_limits);
   if (!journal.ok()) return journal.status();
@@ -152,8 +154,7 @@ LocalStore::~LocalStore() = default;
 
 void LocalStore::Execute(LocalSession& session, std::span<const std::string_view> argv,
                          std::string* out, bool journal) {
-  last_journal_.clear();
-  last_journal_dbs_.clear();
+  last_journal_.Clear();
   last_would_block_ = false;
   last_block_timeout_ms_ = -1;
   last_block_argv_.clear();
@@ -161,14 +162,14 @@ void LocalStore::Execute(LocalSession& session, std::span<const std::string_view
   const size_t mark = out->size();
   (void)Run(session, argv, out, /*in_exec=*/false);
   if (journaling_ && !last_journal_.empty()) {
-    journal_->Append(last_journal_, last_journal_dbs_, clock_->NowMs());
+    journal_->Append(last_journal_.entries(), last_journal_.dbs(), clock_->NowMs());
   }
   if (!grouping_ && engine_->HasPendingWrites()) {
     if (Status s = engine_->Commit(); !s.ok()) {
       // The reply claimed success; nothing was stored. Say so instead.
       keyspace_->DropPending();
       journal_->OnRollback();
-      last_journal_.clear();
+      last_journal_.Clear();
       out->resize(mark);
       resp::ReplyWriter(out, session.protocol).Error("ERR local store: " + s.ToString());
       return;
@@ -343,7 +344,15 @@ bool LocalStore::RunUncounted(LocalSession& session, std::span<const std::string
   ctx.last_save_unix = opened_unix_;
   ctx.stats = stats_.get();
   if (spec->Has(resp::kCmdRunsScript)) script_error_codes_.clear();
+  if (command_journals_.size() == depth_) {
+    command_journals_.push_back(std::make_unique<JournalRecord>());
+  }
+  JournalRecord& own_journal = *command_journals_[depth_];
+  own_journal.Clear();
+  ctx.journal = &own_journal;
+  ++depth_;
   handler(ctx);
+  --depth_;
   if (ctx.would_block) {
     if (in_exec) {
       // No blocking inside a transaction: the empty reply of the non-blocking form.
@@ -375,14 +384,10 @@ bool LocalStore::RunUncounted(LocalSession& session, std::span<const std::string
     ApplyTouches(touches);
   }
   if (spec->Has(resp::kCmdWrite) && !ctx.journal_none) {
-    if (!ctx.journal.empty()) {
-      for (auto& entry : ctx.journal) {
-        last_journal_.push_back(std::move(entry));
-        last_journal_dbs_.push_back(ctx.db);
-      }
+    if (!own_journal.empty()) {
+      last_journal_.AddAll(own_journal, ctx.db);
     } else if (keyspace_->write_count() != writes_before) {
-      last_journal_.emplace_back(argv.begin(), argv.end());
-      last_journal_dbs_.push_back(ctx.db);
+      last_journal_.Add(argv, ctx.db);
     }
   }
   return true;
@@ -407,25 +412,18 @@ void LocalStore::Exec(LocalSession& session, std::string* out) {
   Unwatch(session);
   const size_t mark = out->size();
   w.ArrayHeader(queued.size());
-  std::vector<std::vector<std::string>> journal;
-  std::vector<int> dbs;
+  // Each command adds its entries to last_journal_: the transaction's, in order.
   for (const auto& command : queued) {
     std::vector<std::string_view> argv(command.begin(), command.end());
-    last_journal_.clear();
-    last_journal_dbs_.clear();
     if (!Run(session, argv, out, /*in_exec=*/true)) {
       // A storage failure rolled back everything the transaction queued: none of it happened.
-      last_journal_.clear();
+      last_journal_.Clear();
       std::string error = out->substr(out->rfind('-'));
       out->resize(mark);
       out->append(error);
       return;
     }
-    for (auto& entry : last_journal_) journal.push_back(std::move(entry));
-    dbs.insert(dbs.end(), last_journal_dbs_.begin(), last_journal_dbs_.end());
   }
-  last_journal_ = std::move(journal);
-  last_journal_dbs_ = std::move(dbs);
 }
 
 void LocalStore::Watch(LocalSession& session, std::span<const std::string_view> argv,
@@ -599,6 +597,48 @@ Status LocalStore::EndGroup() {
     journal_->OnRollback();
   }
   return s;
+}
+
+Status LocalStore::EndGroupAsync() {
+  grouping_ = false;
+  Status s = engine_->CommitAsync();
+  if (!s.ok()) {
+    keyspace_->DropPending();
+    journal_->OnRollback();
+    return s;
+  }
+  if (engine_->commit_in_flight()) {
+    keyspace_->SealPending();
+    journal_->SealPending();
+  } else {
+    keyspace_->ApplyPending();  // nothing was written (reads only): nothing to wait for
+    journal_->OnCommit();
+  }
+  return Status::Ok();
+}
+
+Status LocalStore::WaitCommitted() {
+  (void)engine_->Settle();  // records settled_ through the hook, if a batch was in flight
+  Status s = std::move(settled_);
+  settled_ = Status::Ok();
+  return s;
+}
+
+void LocalStore::OnSettled(const Status& s) {
+  if (s.ok()) {
+    keyspace_->ApplySealed();
+    journal_->OnSealedCommit();
+  } else {
+    keyspace_->DropSealed();
+    journal_->OnSealedRollback();
+  }
+  settled_ = s;
+}
+
+void LocalStore::DropPending() {
+  engine_->Rollback();
+  keyspace_->DropPending();
+  journal_->OnRollback();
 }
 
 size_t LocalStore::ExpireCycle(size_t hint_budget, size_t walk_budget) {

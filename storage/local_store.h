@@ -15,6 +15,7 @@
 #include "storage/clock.h"
 #include "storage/engine.h"
 #include "storage/journal.h"
+#include "storage/journal_record.h"
 #include "storage/local_session.h"
 #include "storage/scripting/script_runner.h"
 #include "storage/status.h"
@@ -47,6 +48,19 @@ class LocalStore final : private ScriptCaller {
   // one sync (fsync always). The caller sends their replies only after EndGroup() returns ok.
   void BeginGroup();
   Status EndGroup();
+  // Pipelined commit (DESIGN.md "Local store: pipelined commit"): ends the group by handing its
+  // batch to the engine's commit thread and returns at once; the next group executes on top of
+  // it, its reads seeing its writes. The caller holds the group's replies until
+  // WaitCommitted() says the batch is on disk (synced, with fsync always). An error means the
+  // batch was refused before it was handed (nothing stored), as EndGroup's.
+  Status EndGroupAsync();
+  // The status of the batch EndGroupAsync() handed over, waiting for it if it is still being
+  // written. After an error nothing of that batch, nor of the group executed since, is stored:
+  // call DropPending() once that group is done and fail every reply of both.
+  Status WaitCommitted();
+  // Drops what the commands since the last commit queued (the replies that claimed it must not be
+  // sent).
+  void DropPending();
 
   // A client is gone: drop its watches.
   void ForgetSession(LocalSession& session);
@@ -56,8 +70,8 @@ class LocalStore final : private ScriptCaller {
   void EnableModifiedTracking(bool on);
   void TakeModified(std::vector<std::string>* out);
 
-  // Journal entries recorded by the last Execute (argv lists), empty for reads (failover stage).
-  const std::vector<std::vector<std::string>>& last_journal() const { return last_journal_; }
+  // Journal entries recorded by the last Execute (argv lists), empty for reads (tests).
+  std::vector<std::vector<std::string>> last_journal() const { return last_journal_.Copy(); }
 
   // True when the last Execute was a blocking command that found nothing and wrote no reply: the
   // caller parks the client and runs it again later.
@@ -163,13 +177,20 @@ class LocalStore final : private ScriptCaller {
   ScriptClock script_clock_;
   std::unique_ptr<Keyspace> keyspace_;
   bool grouping_ = false;
+  // How the last batch handed over by EndGroupAsync() went, recorded by the engine's settle hook
+  // (which may run inside a later command that needs it on disk) until WaitCommitted() takes it.
+  Status settled_;
+  void OnSettled(const Status& s);
   bool external_tracking_ = false;
   // Watched key (MetaKey bytes) -> the sessions watching it.
   std::unordered_map<std::string, std::vector<LocalSession*>> watchers_;
   std::vector<std::string> modified_scratch_;
   std::vector<std::string> modified_for_caller_;
-  std::vector<std::vector<std::string>> last_journal_;
-  std::vector<int> last_journal_dbs_;  // the db each entry of last_journal_ ran in
+  JournalRecord last_journal_;  // what the running command or transaction journals
+  // Each running command's own entries (JournalAs), by nesting depth (a script's redis.call runs
+  // inside its EVAL): reused, so journaling a write allocates nothing once warm.
+  std::vector<std::unique_ptr<JournalRecord>> command_journals_;
+  size_t depth_ = 0;
   bool last_would_block_ = false;
   int64_t last_block_timeout_ms_ = -1;
   std::vector<std::string> last_block_argv_;

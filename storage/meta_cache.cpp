@@ -21,7 +21,7 @@ bool MetaCache::PutPinned(const std::string& key, const MetaValue& meta, int64_t
 
 bool MetaCache::IsPinned(const std::string& key) const {
   auto it = map_.find(key);
-  return it != map_.end() && it->second.pin_epoch == epoch_;
+  return it != map_.end() && Pinned(it->second);
 }
 
 bool MetaCache::Insert(const std::string& key, const MetaValue& meta, bool pin,
@@ -29,7 +29,7 @@ bool MetaCache::Insert(const std::string& key, const MetaValue& meta, bool pin,
   if (expire_before != nullptr) *expire_before = -1;
   if (budget_ == 0) return false;
   const size_t cost = Cost(key, meta);
-  if (cost > budget_ / 8 || (pin && pinned_bytes_ + cost > budget_ / 2)) {
+  if (cost > budget_ / 8 || (pin && sealed_bytes_ + pinned_bytes_ + cost > budget_ / 2)) {
     Erase(key);
     return false;
   }
@@ -73,7 +73,7 @@ void MetaCache::MakeRoom(size_t incoming) {
       hand_ = (hand_ + 1) % buckets;
       for (auto it = map_.begin(hand_); it != map_.end(hand_); ++it) {
         Entry& entry = it->second;
-        if (entry.pin_epoch == epoch_) continue;
+        if (Pinned(entry)) continue;
         if (entry.used) {
           entry.used = false;
         } else {

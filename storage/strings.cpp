@@ -213,17 +213,18 @@ void Set(CommandContext& ctx) {
     return;
   }
 
-  std::vector<std::string> journal{"SET", std::string(key), std::string(value)};
   if (has_expire) {
     // A time already past is stored too: like Redis, the key counts in DBSIZE until an access or
     // the expiry cycle deletes it.
-    journal.insert(journal.end(), {"PXAT", std::to_string(at_ms)});
+    ctx.JournalAs({"SET", key, value, "PXAT", std::to_string(at_ms)});
     PutString(ctx, key, value, at_ms, found);
+  } else if (o.keep_ttl) {
+    ctx.JournalAs({"SET", key, value, "KEEPTTL"});
+    PutString(ctx, key, value, old.expire_ms, found);
   } else {
-    if (o.keep_ttl) journal.emplace_back("KEEPTTL");
-    PutString(ctx, key, value, o.keep_ttl ? old.expire_ms : 0, found);
+    ctx.JournalAs({"SET", key, value});
+    PutString(ctx, key, value, 0, found);
   }
-  ctx.JournalAs(std::move(journal));
   if (o.get) {
     reply_old();
   } else {
@@ -327,7 +328,7 @@ void IncrBy(CommandContext& ctx, int64_t delta) {
   value += delta;
   const std::string text = std::to_string(value);
   PutString(ctx, key, text, meta.expire_ms, meta.type != Type::kNone);
-  ctx.JournalAs({"INCRBY", std::string(key), std::to_string(delta)});
+  ctx.JournalAs({"INCRBY", key, std::to_string(delta)});
   ctx.out.Integer(value);
 }
 

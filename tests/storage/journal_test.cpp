@@ -5,8 +5,11 @@
 #include "storage/journal.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <sys/stat.h>
 
+#include <cstdio>
 #include <filesystem>
 
 #include "storage/encoding.h"
@@ -69,6 +72,41 @@ TEST_F(JournalTest, EntriesRoundTripInOrder) {
   EXPECT_LT(entries[0].seq, entries[1].seq);
   EXPECT_EQ(journal_->pending_entries(), 2u);
   EXPECT_EQ(journal_->first_seq(), entries[0].seq);
+}
+
+TEST_F(JournalTest, TheMacIsStandardHmacSha256OverSeqAndBody) {
+  // Journals written before the MAC was computed from pre-keyed SHA-256 states must still pass:
+  // the MAC is HMAC-SHA256 (OpenSSL's one-shot HMAC here) under the key file, over the entry's
+  // big-endian seq and its body.
+  JournalEntry entry;
+  entry.seq = 0x0102030405060708ull;
+  entry.wall_ms = 99;
+  entry.db = 2;
+  entry.argv = {"SET", "key", std::string(300, 'v')};  // a body of several SHA-256 blocks
+  const std::string encoded = journal_->Encode(entry);
+  ASSERT_GT(encoded.size(), 32u);
+  const std::string body = encoded.substr(0, encoded.size() - 32);
+  std::string key(64, '\0');
+  {
+    std::FILE* f = std::fopen((h_.dir() + "/journal.key").c_str(), "rb");
+    ASSERT_NE(f, nullptr);
+    key.resize(std::fread(key.data(), 1, key.size(), f));
+    std::fclose(f);
+  }
+  ASSERT_EQ(key.size(), 32u);
+  std::string message;
+  PutU64(&message, entry.seq);
+  message += body;
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  ASSERT_NE(HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+                 reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &len),
+            nullptr);
+  ASSERT_EQ(len, 32u);
+  EXPECT_EQ(encoded.substr(body.size()), std::string(reinterpret_cast<char*>(mac), len));
+  JournalEntry decoded;
+  EXPECT_TRUE(journal_->Decode(entry.seq, encoded, &decoded));
+  EXPECT_EQ(decoded.argv, entry.argv);
 }
 
 TEST_F(JournalTest, BinaryArgumentsSurvive) {
