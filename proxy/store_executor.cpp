@@ -55,6 +55,16 @@ bool InTransactionOrBlocking(const StoreExecutor::Request& r) {
          name == "watch" || name == "unwatch";
 }
 
+// Scripts (and EXEC, which may run queued ones) can run until SCRIPT KILL: the replies of a batch
+// in flight must not wait behind them (their clients may be the ones that would send the kill).
+bool MayRunLong(const StoreExecutor::Request& r) {
+  if (r.argv.empty() || r.task || r.forget || r.unblock) return false;
+  const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(r.argv[0][0])));
+  if (c != 'e' && c != 'f') return false;  // EVAL*, EXEC, FCALL*
+  const resp::CommandSpec* spec = resp::CommandTable::Instance().Find(r.argv[0]);
+  return spec != nullptr && (spec->Has(resp::kCmdRunsScript) || spec->name == "exec");
+}
+
 bool InTransaction(const StoreExecutor::Request& r) {
   const resp::CommandSpec* spec = resp::CommandTable::Instance().Find(r.argv[0]);
   return spec != nullptr &&
@@ -303,6 +313,10 @@ void StoreExecutor::RunGroup(std::span<Request> group) {
 
 void StoreExecutor::RunChunk(std::span<Request> rest, size_t count) {
   std::span<Request> batch = rest.first(count);
+  if (has_in_flight_ && std::any_of(batch.begin(), batch.end(), MayRunLong)) {
+    (void)SettleInFlight();  // its replies go out before a script can hold the store
+    Deliver();
+  }
   std::vector<std::string> replies(batch.size());
   std::vector<bool> parked(batch.size(), false);
   store_->BeginGroup();
