@@ -73,9 +73,9 @@ bool InTransaction(const StoreExecutor::Request& r) {
 
 // The timeout argument of a blocking command, in ms (0 = forever). The command already ran once,
 // so the store has validated it, with this same parser (Redis' rules: "+1", "1e3", "0x10").
-int64_t BlockTimeoutMs(const std::vector<std::string>& argv) {
+int64_t BlockTimeoutMs(const PackedArgv& argv) {
   const std::string name = Lower(argv[0]);
-  const std::string& arg = (name == "blmpop" || name == "bzmpop") ? argv[1] : argv.back();
+  const std::string_view arg = (name == "blmpop" || name == "bzmpop") ? argv[1] : argv.back();
   int64_t ms = 0;
   std::string_view error;
   return storage::ParseBlockTimeoutMs(arg, &ms, &error) ? ms : 0;
@@ -236,7 +236,9 @@ bool StoreExecutor::TryRun(Request& request, std::string* reply) {
   store_->Execute(*request.session, argv_views_, reply, /*journal=*/!request.mirror);
   if (!store_->last_would_block()) return true;
   // Parked as the store says: XREAD BLOCK parks with "$" resolved and its own timeout unit.
-  if (!store_->last_block_argv().empty()) request.argv = std::move(store_->last_block_argv());
+  if (!store_->last_block_argv().empty()) {
+    request.argv.assign(store_->last_block_argv().begin(), store_->last_block_argv().end());
+  }
   if (store_->last_block_timeout_ms() >= 0) {
     request.block_timeout_ms = store_->last_block_timeout_ms();
   }
@@ -624,7 +626,7 @@ void StoreExecutor::ReleaseParkedClients() {
     const int64_t now = clock_->NowMs();
     for (Parked& p : parked_) {
       if (p.request.client == nullptr) continue;
-      std::vector<std::string> argv = p.request.argv;
+      std::vector<std::string> argv = p.request.argv.ToStrings();
       const int64_t deadline = p.request.block_deadline_ms;
       if (deadline != 0 && deadline <= now) continue;  // its timeout reply comes below
       if (deadline != 0) SetRemainingTimeout(&argv, deadline - now);

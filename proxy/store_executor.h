@@ -24,6 +24,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "proxy/packed_argv.h"
 #include "storage/local_session.h"
 #include "storage/status.h"
 
@@ -46,7 +47,7 @@ class StoreExecutor {
 
   struct Request {
     std::shared_ptr<storage::LocalSession> session;
-    std::vector<std::string> argv;
+    PackedArgv argv;
     int db = 0;  // the client's selected db and protocol when it sent the command
     int protocol = 2;
     int64_t block_deadline_ms = 0;  // blocking commands: absolute deadline (0 = wait forever)

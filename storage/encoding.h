@@ -60,11 +60,15 @@ inline double DecodeScore(uint64_t u) {
   return std::bit_cast<double>(bits);
 }
 
+inline void MetaKeyTo(std::string* out, int db, std::string_view key) {
+  out->clear();
+  out->reserve(1 + key.size());
+  out->push_back(static_cast<char>(db));
+  out->append(key);
+}
 inline std::string MetaKey(int db, std::string_view key) {
   std::string out;
-  out.reserve(1 + key.size());
-  out.push_back(static_cast<char>(db));
-  out.append(key);
+  MetaKeyTo(&out, db, key);
   return out;
 }
 

@@ -292,6 +292,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   db_options.max_background_jobs = 2;
   db_options.info_log = std::make_shared<ForwardingLogger>(options.log);
   db_options.max_total_wal_size = 64ull << 20;
+  if (options.env != nullptr) db_options.env = options.env;
   db_options.write_buffer_manager =
       std::make_shared<rocksdb::WriteBufferManager>(options.total_memtable_bytes);
 

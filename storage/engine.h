@@ -14,6 +14,10 @@
 
 #include "storage/status.h"
 
+namespace rocksdb {
+class Env;
+}
+
 namespace respite::storage {
 
 // One column family per concern (DESIGN.md "Local store").
@@ -46,6 +50,9 @@ struct EngineOptions {
   // Fault injection for tests: called on the writing thread just before each batch is written; a
   // status other than ok fails that write as a disk error would, and nothing of it is stored.
   std::function<Status()> before_write;
+  // Fault injection for tests: the Env (and through it the file system) RocksDB uses instead of
+  // the default one; not owned, must outlive the engine.
+  rocksdb::Env* env = nullptr;
   // Where RocksDB's own warnings and errors go (`error`: true for errors), instead of a LOG file
   // in the data dir. Unset: dropped. (A LOG file that meets a full disk makes Debian's RocksDB,
   // built with assertions on, abort at its next line.)

@@ -25,20 +25,19 @@ Status Keyspace::Load() {
 }
 
 Status Keyspace::Lookup(int db, std::string_view key, MetaValue* meta) {
-  std::string meta_key = MetaKey(db, key);
-  if (const MetaValue* cached = cache_.Find(meta_key)) {
+  MetaKeyTo(&lookup_key_, db, key);
+  if (const MetaValue* cached = cache_.Find(lookup_key_)) {
     *meta = *cached;
   } else {
-    std::string bytes;
-    Status s = engine_.Get(Family::kMeta, meta_key, &bytes);
+    Status s = engine_.Get(Family::kMeta, lookup_key_, &read_bytes_);
     if (s.not_found()) {
       *meta = MetaValue{};
     } else if (!s.ok()) {
       return s;
-    } else if (!MetaValue::Decode(bytes, meta)) {
+    } else if (!MetaValue::Decode(read_bytes_, meta)) {
       return Status::Corruption("unreadable metadata of a key");
     }
-    cache_.Put(meta_key, *meta);
+    cache_.Put(lookup_key_, *meta);
   }
   if (meta->type == Type::kNone) return Status::Ok();
   if (IsExpired(*meta)) {
@@ -49,24 +48,26 @@ Status Keyspace::Lookup(int db, std::string_view key, MetaValue* meta) {
 }
 
 Status Keyspace::Peek(int db, std::string_view key, MetaValue* meta) {
-  std::string meta_key = MetaKey(db, key);
-  if (const MetaValue* cached = cache_.Find(meta_key)) {
+  MetaKeyTo(&lookup_key_, db, key);
+  if (const MetaValue* cached = cache_.Find(lookup_key_)) {
     *meta = *cached;
     return Status::Ok();
   }
-  std::string bytes;
-  Status s = engine_.Get(Family::kMeta, meta_key, &bytes);
+  Status s = engine_.Get(Family::kMeta, lookup_key_, &read_bytes_);
   if (s.not_found()) {
     *meta = MetaValue{};
     return Status::Ok();
   }
   if (!s.ok()) return s;
-  if (!MetaValue::Decode(bytes, meta)) return Status::Corruption("unreadable metadata of a key");
+  if (!MetaValue::Decode(read_bytes_, meta)) {
+    return Status::Corruption("unreadable metadata of a key");
+  }
   return Status::Ok();
 }
 
 void Keyspace::PutMeta(int db, std::string_view key, const MetaValue& meta, bool created) {
-  std::string meta_key = MetaKey(db, key);
+  std::string& meta_key = written_since_commit_.Add();
+  MetaKeyTo(&meta_key, db, key);
   meta.EncodeTo(&encoded_);
   int64_t expire_before = -1;
   if (cache_.PutPinned(meta_key, meta, &expire_before)) {
@@ -80,7 +81,6 @@ void Keyspace::PutMeta(int db, std::string_view key, const MetaValue& meta, bool
   if (meta.expire_ms > 0 && meta.expire_ms != expire_before) {
     engine_.PutUnindexed(Family::kDefault, ExpireHintKey(meta.expire_ms, meta_key), {});
   }
-  written_since_commit_.push_back(std::move(meta_key));
   if (created) ++pending_counts_[db];
   ++write_count_;
   MarkModified(db, key);
@@ -104,14 +104,14 @@ void Keyspace::RecordKeyEvent(int db, std::string_view key, KeyEventKind kind) {
 
 void Keyspace::DeleteKeyAs(int db, std::string_view key, KeyEventKind kind) {
   if (record_key_events_) RecordKeyEvent(db, key, kind);
-  std::string meta_key = MetaKey(db, key);
+  std::string& meta_key = written_since_commit_.Add();
+  MetaKeyTo(&meta_key, db, key);
   if (cache_.PutPinned(meta_key, MetaValue{})) {
     engine_.DeleteUnindexed(Family::kMeta, meta_key);
     unindexed_meta_ = true;
   } else {
     engine_.Delete(Family::kMeta, meta_key);
   }
-  written_since_commit_.push_back(std::move(meta_key));
   --pending_counts_[db];
   ++write_count_;
   MarkModified(db, key);

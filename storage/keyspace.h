@@ -15,6 +15,7 @@
 #include "storage/encoding.h"
 #include "storage/engine.h"
 #include "storage/meta_cache.h"
+#include "storage/reused_strings.h"
 #include "storage/status.h"
 
 namespace respite::storage {
@@ -167,14 +168,16 @@ class Keyspace {
   // IndexPendingMeta() adds it to the index before anything iterates over keys (after waiting for
   // a batch in flight, whose index lacks them too).
   MetaCache cache_;
-  std::vector<std::string> written_since_commit_;
+  ReusedStrings written_since_commit_;
   // The same for the batch in flight.
-  std::vector<std::string> sealed_written_;
+  ReusedStrings sealed_written_;
   int64_t sealed_counts_[kDatabases] = {};
   bool sealed_swapped_ = false;
   bool unindexed_meta_ = false;        // some pending meta write is not in the batch's index
   bool swapped_since_commit_ = false;  // SWAPDB in the pending batch: a rollback clears the cache
   std::string encoded_;                // PutMeta's encoding buffer, reused
+  std::string lookup_key_;             // Lookup's and Peek's meta key, reused
+  std::string read_bytes_;             // Lookup's and Peek's read of a meta, reused
   void IndexPendingMeta();
   // Deletes the expired keys among up to `budget` due expiry hints, and those hints.
   size_t ExpireDueHints(size_t budget);
