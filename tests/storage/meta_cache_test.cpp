@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
+#include <unordered_map>
 
 namespace respite::storage {
 namespace {
@@ -119,6 +121,44 @@ TEST(MetaCache, PinnedEntriesAreNeverEvictedUntilUnpinned) {
   // Too big to cache: refused, and an older copy is forgotten.
   EXPECT_FALSE(cache.PutPinned(Key(8999), StringMeta(std::string(budget, 'z'))));
   EXPECT_EQ(cache.Find(Key(8999)), nullptr);
+}
+
+// The open-addressing table against a plain map: random puts, erases and finds (with a budget that
+// never evicts), so every probe run and backward shift after an erase is checked.
+TEST(MetaCache, MatchesAMapThroughRandomPutsAndErases) {
+  MetaCache cache(1ull << 30);
+  std::unordered_map<std::string, std::string> model;
+  std::mt19937 rng(17);
+  for (int step = 0; step < 200000; ++step) {
+    const std::string key = Key(static_cast<int>(rng() % 5000));
+    const unsigned op = rng() % 10;
+    if (op < 5) {
+      const std::string value = "v" + std::to_string(step);
+      cache.Put(key, StringMeta(value));
+      model[key] = value;
+    } else if (op < 8) {
+      cache.Erase(key);
+      model.erase(key);
+    } else {
+      const MetaValue* found = cache.Find(key);
+      auto it = model.find(key);
+      ASSERT_EQ(found != nullptr, it != model.end()) << step;
+      if (found != nullptr) {
+        ASSERT_EQ(found->payload, it->second) << step;
+      }
+    }
+    ASSERT_EQ(cache.entries(), model.size()) << step;
+  }
+  for (const auto& [key, value] : model) {
+    const MetaValue* found = cache.Find(key);
+    ASSERT_NE(found, nullptr);
+    EXPECT_EQ(found->payload, value);
+  }
+  cache.Clear();
+  EXPECT_EQ(cache.Find(Key(1)), nullptr);
+  cache.Put(Key(1), StringMeta("after clear"));
+  ASSERT_NE(cache.Find(Key(1)), nullptr);
+  EXPECT_EQ(cache.Find(Key(1))->payload, "after clear");
 }
 
 }  // namespace
