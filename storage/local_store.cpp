@@ -415,10 +415,13 @@ void LocalStore::Exec(LocalSession& session, std::string* out) {
   // Each command adds its entries to last_journal_: the transaction's, in order.
   for (const auto& command : queued) {
     std::vector<std::string_view> argv(command.begin(), command.end());
+    const size_t reply_start = out->size();
     if (!Run(session, argv, out, /*in_exec=*/true)) {
-      // A storage failure rolled back everything the transaction queued: none of it happened.
+      // A storage failure rolled back everything the transaction queued: none of it happened. The
+      // failed command's reply is its error alone (commands read before they reply), which may
+      // itself hold a '-' (a file path in RocksDB's message).
       last_journal_.Clear();
-      std::string error = out->substr(out->rfind('-'));
+      std::string error = out->substr(reply_start);
       out->resize(mark);
       out->append(error);
       return;
