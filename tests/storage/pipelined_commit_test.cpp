@@ -17,6 +17,7 @@
 #include "storage/clock.h"
 #include "storage/journal.h"
 #include "storage/local_store.h"
+#include "tests/storage/store_harness.h"
 #include "tests/storage/write_gate.h"
 
 namespace respite::storage {
@@ -55,21 +56,10 @@ class PipelinedCommitTest : public ::testing::Test {
     store_ = std::move(opened).value();
   }
 
-  std::string Run(std::vector<std::string> argv) {
-    std::vector<std::string_view> views(argv.begin(), argv.end());
-    std::string out;
-    store_->Execute(session_, views, &out);
-    return out;
-  }
+  std::string Run(const std::vector<std::string>& argv) { return RunOn(*store_, session_, argv); }
 
   // Journal entries on disk, as the replayer would read them.
-  std::vector<JournalEntry> Journaled() {
-    std::vector<JournalEntry> entries;
-    size_t corrupt = 0;
-    EXPECT_TRUE(store_->journal().Read(0, 100000, SIZE_MAX, &entries, &corrupt).ok());
-    EXPECT_EQ(corrupt, 0u);
-    return entries;
-  }
+  std::vector<JournalEntry> Journaled() { return JournalOf(*store_); }
 
   std::string dir_;
   FakeClock clock_;

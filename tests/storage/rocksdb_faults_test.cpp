@@ -30,6 +30,7 @@
 #include "storage/local_store.h"
 #include "tests/storage/fault_fs.h"
 #include "tests/storage/reply_tree.h"
+#include "tests/storage/store_harness.h"
 
 namespace respite::storage {
 namespace {
@@ -107,21 +108,9 @@ class RocksDbFaults : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
 
-  std::string Run(const std::vector<std::string>& argv) {
-    std::vector<std::string_view> views(argv.begin(), argv.end());
-    std::string out;
-    store_->Execute(session_, views, &out);
-    return out;
-  }
+  std::string Run(const std::vector<std::string>& argv) { return RunOn(*store_, session_, argv); }
 
-  std::vector<JournalEntry> Journaled() {
-    std::vector<JournalEntry> entries;
-    size_t corrupt = 0;
-    const Status s = store_->journal().Read(0, 1000000, SIZE_MAX, &entries, &corrupt);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    EXPECT_EQ(corrupt, 0u);
-    return entries;
-  }
+  std::vector<JournalEntry> Journaled() { return JournalOf(*store_); }
 
   // Waits (real time: the engine calls Resume() at most once a second; after a full disk
   // RocksDB's own recovery may hold it for 5 s more) until a write goes through again.

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <initializer_list>
 #include <memory>
@@ -13,9 +14,29 @@
 #include <vector>
 
 #include "storage/clock.h"
+#include "storage/journal.h"
 #include "storage/local_store.h"
 
 namespace respite::storage {
+
+// One command through a store, its raw reply.
+inline std::string RunOn(LocalStore& store, LocalSession& session,
+                         const std::vector<std::string>& argv) {
+  std::vector<std::string_view> views(argv.begin(), argv.end());
+  std::string out;
+  store.Execute(session, views, &out);
+  return out;
+}
+
+// Every journal entry on disk, as the replayer reads them; none may be corrupt.
+inline std::vector<JournalEntry> JournalOf(LocalStore& store) {
+  std::vector<JournalEntry> entries;
+  size_t corrupt = 0;
+  const Status s = store.journal().Read(0, SIZE_MAX, SIZE_MAX, &entries, &corrupt);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(corrupt, 0u);
+  return entries;
+}
 
 class StoreHarness {
  public:
