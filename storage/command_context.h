@@ -56,9 +56,11 @@ struct CommandContext {
   // A storage failure: replies "-ERR local store: ..." and rolls the command back.
   void Fail(const Status& status) {
     failed = true;
+    failure = status;
     out.Error("ERR local store: " + status.ToString());
   }
   bool failed = false;
+  Status failure;  // with `failed`: why
 
   // Blocking commands (BLPOP, BLMOVE, BZPOPMIN, ...) run as their non-blocking attempt. When
   // nothing is available the handler writes no reply and sets this; the caller parks the client

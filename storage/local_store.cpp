@@ -160,7 +160,8 @@ void LocalStore::Execute(LocalSession& session, std::span<const std::string_view
   last_block_argv_.clear();
   journaling_ = journal;
   const size_t mark = out->size();
-  (void)Run(session, argv, out, /*in_exec=*/false);
+  // A failed command's writes were rolled back, the nested ones of a script included.
+  if (!Run(session, argv, out, /*in_exec=*/false)) last_journal_.Clear();
   if (journaling_ && !last_journal_.empty()) {
     journal_->Append(last_journal_.entries(), last_journal_.dbs(), clock_->NowMs());
   }
@@ -372,6 +373,7 @@ bool LocalStore::RunUncounted(LocalSession& session, std::span<const std::string
     engine_->Rollback();
     keyspace_->DropPending();
     keyspace_->key_events().clear();
+    if (grouping_ && group_failure_.ok()) group_failure_ = ctx.failure;
     return false;
   }
   if (keyspace_->key_events_enabled()) NotifyKeyEvents(name, argv, !ctx.journal_none, !in_exec);
@@ -587,10 +589,22 @@ void LocalStore::TakeModified(std::vector<std::string>* out) {
   modified_for_caller_.clear();
 }
 
-void LocalStore::BeginGroup() { grouping_ = true; }
+void LocalStore::BeginGroup() {
+  grouping_ = true;
+  group_failure_ = Status::Ok();
+}
+
+bool LocalStore::FailGroup(Status* s) {
+  if (group_failure_.ok()) return false;
+  DropPending();
+  *s = std::move(group_failure_);
+  group_failure_ = Status::Ok();
+  return true;
+}
 
 Status LocalStore::EndGroup() {
   grouping_ = false;
+  if (Status failed; FailGroup(&failed)) return failed;
   Status s = engine_->Commit();
   if (s.ok()) {
     keyspace_->ApplyPending();
@@ -604,6 +618,7 @@ Status LocalStore::EndGroup() {
 
 Status LocalStore::EndGroupAsync() {
   grouping_ = false;
+  if (Status failed; FailGroup(&failed)) return failed;
   Status s = engine_->CommitAsync();
   if (!s.ok()) {
     keyspace_->DropPending();

@@ -45,7 +45,9 @@ class LocalStore final : private ScriptCaller {
                bool journal = true);
 
   // Group commit: commands executed between BeginGroup() and EndGroup() share one write batch and
-  // one sync (fsync always). The caller sends their replies only after EndGroup() returns ok.
+  // one sync (fsync always). The caller sends their replies only after EndGroup() returns ok. A
+  // command that fails on the store (a read error) drops the group's batch, so EndGroup() then
+  // fails the whole group: the earlier commands' replies must not claim writes that are gone.
   void BeginGroup();
   Status EndGroup();
   // Pipelined commit (DESIGN.md "Local store: pipelined commit"): ends the group by handing its
@@ -177,6 +179,10 @@ class LocalStore final : private ScriptCaller {
   ScriptClock script_clock_;
   std::unique_ptr<Keyspace> keyspace_;
   bool grouping_ = false;
+  Status group_failure_;  // the first store failure of the group, which dropped its batch
+  // EndGroup's and EndGroupAsync's answer for a group a failure dropped (true), after dropping
+  // what the group's later commands wrote.
+  bool FailGroup(Status* s);
   // How the last batch handed over by EndGroupAsync() went, recorded by the engine's settle hook
   // (which may run inside a later command that needs it on disk) until WaitCommitted() takes it.
   Status settled_;

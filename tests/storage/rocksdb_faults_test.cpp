@@ -356,6 +356,58 @@ TEST_F(RocksDbFaults, ReadFaultsAnswerErrorsNeverWrongData) {
   }
 }
 
+// c. A read failing inside a group (the proxy runs up to 128 commands in one batch) drops the
+// group's batch, so the whole group fails, as when its write fails: no reply may claim a write
+// that is gone. A script or EXEC failing that way leaves nothing behind, not even a journal entry.
+TEST_F(RocksDbFaults, ReadFaultInAGroupFailsTheGroupAndLeavesNothing) {
+  block_cache_bytes_ = 0;
+  ASSERT_TRUE(Open(Fsync::kAlways).ok());
+  ASSERT_EQ(Run({"SET", "cold", "v"}), "+OK\r\n");
+  ASSERT_EQ(Run({"SET", "cold2", "v"}), "+OK\r\n");  // first read by the script below
+  ASSERT_EQ(Run({"SET", "cold3", "v"}), "+OK\r\n");  // first read inside EXEC below
+  ASSERT_TRUE(store_->engine().CompactAll().ok());
+  Reopen();
+  store_->BeginGroup();
+  EXPECT_EQ(Run({"SET", "a", "1"}), "+OK\r\n");
+  fs_->Arm(kRead, kSst, 1.0);
+  std::string r = Run({"GET", "cold"});
+  EXPECT_TRUE(StoreError(r)) << r;
+  EXPECT_GT(fs_->fired(kRead), 0u);
+  fs_->Disarm();
+  EXPECT_EQ(Run({"SET", "b", "2"}), "+OK\r\n");
+  const Status group = store_->EndGroup();
+  EXPECT_FALSE(group.ok()) << "SET a was answered +OK, and its write is gone";
+  EXPECT_EQ(store_->journal().pending_entries(), Journaled().size());
+  EXPECT_EQ(Run({"MGET", "a", "b", "cold"}), "*3\r\n$-1\r\n$-1\r\n" + Bulk("v"));
+  Reopen();
+  EXPECT_EQ(Run({"MGET", "a", "b", "cold"}), "*3\r\n$-1\r\n$-1\r\n" + Bulk("v"));
+  EXPECT_EQ(Journaled().size(), 3u);
+
+  ASSERT_EQ(Run({"SET", "s", "old"}), "+OK\r\n");  // cached: the script's SET reads nothing
+  fs_->Arm(kRead, kSst, 1.0);
+  r = Run({"EVAL", "redis.call('SET', KEYS[1], 'new') return redis.call('GET', KEYS[2])", "2", "s",
+           "cold2"});
+  fs_->Disarm();
+  EXPECT_TRUE(StoreError(r)) << r;
+
+  // The same inside EXEC: its reply is that one error (the whole one: the data dir's path has
+  // a '-'), and nothing of the transaction happened.
+  ASSERT_EQ(Run({"SET", "m", "old"}), "+OK\r\n");
+  fs_->Arm(kRead, kSst, 1.0);
+  EXPECT_EQ(Run({"MULTI"}), "+OK\r\n");
+  EXPECT_EQ(Run({"SET", "m", "new"}), "+QUEUED\r\n");
+  EXPECT_EQ(Run({"GET", "cold3"}), "+QUEUED\r\n");
+  r = Run({"EXEC"});
+  fs_->Disarm();
+  EXPECT_TRUE(r.starts_with("-ERR local store: ") && r.find(dir_) != std::string::npos) << r;
+  Reopen(/*faulty=*/false);
+  EXPECT_EQ(Run({"MGET", "s", "m"}), "*2\r\n" + Bulk("old") + Bulk("old"));
+  for (const JournalEntry& e : Journaled()) {
+    EXPECT_TRUE(e.argv[2] != "new") << "rolled back, journaled: " << e.argv[0] << " " << e.argv[1];
+  }
+  EXPECT_EQ(Journaled().size(), 5u);  // cold, cold2, cold3, s, m
+}
+
 // d. Backups (Checkpoint) and the replayer's journal reads and trims under faults: an error
 // status, no abort, nothing moved to the dead letters, and all works once the disk does.
 TEST_F(RocksDbFaults, CheckpointAndJournalFailCleanly) {
