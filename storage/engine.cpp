@@ -128,6 +128,116 @@ class EngineIterator final : public Iterator {
   std::string upper_;
 };
 
+// A key range of one family a batch deletes as a whole (FLUSHDB): reads through that batch see
+// nothing of the layers under it there.
+struct HiddenRange {
+  rocksdb::ColumnFamilyHandle* cf;
+  std::string begin;
+  std::string end;
+  bool Holds(rocksdb::ColumnFamilyHandle* family, const rocksdb::Slice& key) const {
+    return family == cf && key.compare(ToSlice(begin)) >= 0 && key.compare(ToSlice(end)) < 0;
+  }
+};
+
+bool AnyHolds(const std::vector<HiddenRange>& ranges, rocksdb::ColumnFamilyHandle* cf,
+              const rocksdb::Slice& key) {
+  return std::any_of(ranges.begin(), ranges.end(),
+                     [&](const HiddenRange& r) { return r.Holds(cf, key); });
+}
+
+// An iterator that skips the keys of some ranges of the one under it (the layers a batch with a
+// range delete covers). Each skip is one seek past the range.
+class HidingIterator final : public rocksdb::Iterator {
+ public:
+  HidingIterator(std::unique_ptr<rocksdb::Iterator> base, std::vector<HiddenRange> ranges)
+      : base_(std::move(base)), ranges_(std::move(ranges)) {}
+  bool Valid() const override { return base_->Valid(); }
+  void SeekToFirst() override {
+    base_->SeekToFirst();
+    SkipForward();
+  }
+  void SeekToLast() override {
+    base_->SeekToLast();
+    SkipBackward();
+  }
+  void Seek(const rocksdb::Slice& target) override {
+    base_->Seek(target);
+    SkipForward();
+  }
+  void SeekForPrev(const rocksdb::Slice& target) override {
+    base_->SeekForPrev(target);
+    SkipBackward();
+  }
+  void Next() override {
+    base_->Next();
+    SkipForward();
+  }
+  void Prev() override {
+    base_->Prev();
+    SkipBackward();
+  }
+  rocksdb::Slice key() const override { return base_->key(); }
+  rocksdb::Slice value() const override { return base_->value(); }
+  rocksdb::Status status() const override { return base_->status(); }
+
+ private:
+  const HiddenRange* Hiding(const rocksdb::Slice& key) const {
+    for (const HiddenRange& r : ranges_) {
+      if (key.compare(ToSlice(r.begin)) >= 0 && key.compare(ToSlice(r.end)) < 0) return &r;
+    }
+    return nullptr;
+  }
+  void SkipForward() {
+    while (base_->Valid()) {
+      const HiddenRange* r = Hiding(base_->key());
+      if (r == nullptr) return;
+      base_->Seek(ToSlice(r->end));
+    }
+  }
+  void SkipBackward() {
+    while (base_->Valid()) {
+      const HiddenRange* r = Hiding(base_->key());
+      if (r == nullptr) return;
+      base_->SeekForPrev(ToSlice(r->begin));
+      if (base_->Valid() && base_->key() == ToSlice(r->begin)) base_->Prev();
+    }
+  }
+
+  std::unique_ptr<rocksdb::Iterator> base_;
+  std::vector<HiddenRange> ranges_;  // of this iterator's family
+};
+
+// Wraps `base` to hide the ranges of `cf` among `ranges`; `base` itself when there are none.
+rocksdb::Iterator* Hide(rocksdb::Iterator* base, const std::vector<HiddenRange>& ranges,
+                        rocksdb::ColumnFamilyHandle* cf) {
+  std::vector<HiddenRange> mine;
+  for (const HiddenRange& r : ranges) {
+    if (r.cf == cf) mine.push_back(r);
+  }
+  if (mine.empty()) return base;
+  return new HidingIterator(std::unique_ptr<rocksdb::Iterator>(base), std::move(mine));
+}
+
+// How a batch's own entry for a key answers a read: a value, a delete, or nothing there.
+enum class InBatch { kValue, kDeleted, kAbsent };
+
+InBatch LookInBatch(rocksdb::WriteBatchWithIndex& batch, rocksdb::ColumnFamilyHandle* cf,
+                    const rocksdb::Slice& key, std::string* value) {
+  std::unique_ptr<rocksdb::WBWIIterator> it(batch.NewIterator(cf));
+  it->Seek(key);
+  if (!it->Valid()) return InBatch::kAbsent;
+  const rocksdb::WriteEntry entry = it->Entry();
+  if (entry.key != key) return InBatch::kAbsent;
+  if (entry.type == rocksdb::kPutRecord) {
+    value->assign(entry.value.data(), entry.value.size());
+    return InBatch::kValue;
+  }
+  if (entry.type == rocksdb::kDeleteRecord || entry.type == rocksdb::kSingleDeleteRecord) {
+    return InBatch::kDeleted;
+  }
+  return InBatch::kAbsent;
+}
+
 }  // namespace
 
 std::unique_ptr<rocksdb::WriteBatchWithIndex> NewBatch() {
@@ -144,6 +254,14 @@ struct Engine::Impl {
   std::unique_ptr<rocksdb::WriteBatchWithIndex> batch = NewBatch();
   std::unique_ptr<rocksdb::WriteBatchWithIndex> inflight = NewBatch();
   bool in_flight = false;
+  // Ranges each batch deletes as a whole (DeleteRangeInBatch): reads through it skip the layers
+  // under it there.
+  std::vector<HiddenRange> hidden;
+  std::vector<HiddenRange> inflight_hidden;
+  void ClearPending() {
+    batch->Clear();
+    hidden.clear();
+  }
   std::function<void(const Status&)> settle_hook;
   // The commit thread, started by the first CommitAsync. It only calls db->Write on `inflight`;
   // every other piece of state here belongs to the store thread.
@@ -198,7 +316,7 @@ struct Engine::Impl {
     next_resume = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   }
   Status Refused() {
-    batch->Clear();
+    ClearPending();
     counters.clear();
     return Status::IoError(write_error +
                            "; writes are refused until the disk takes them again (reads are "
@@ -356,28 +474,38 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
 
 Status Engine::Get(Family family, std::string_view key, std::string* value) {
   Impl& m = *impl_;
-  if (!m.in_flight) {
-    return Convert(m.batch->GetFromBatchAndDB(m.db.get(), rocksdb::ReadOptions(), m.cf(family),
-                                              ToSlice(key), value));
+  rocksdb::ColumnFamilyHandle* cf = m.cf(family);
+  const rocksdb::Slice k = ToSlice(key);
+  if (!m.in_flight && m.hidden.empty()) {
+    return Convert(m.batch->GetFromBatchAndDB(m.db.get(), rocksdb::ReadOptions(), cf, k, value));
   }
-  // The pending batch's own entry for the key (a put or a delete) decides; without one, the batch
-  // in flight over the database does.
-  std::unique_ptr<rocksdb::WBWIIterator> it(m.batch->NewIterator(m.cf(family)));
-  it->Seek(ToSlice(key));
-  if (it->Valid()) {
-    const rocksdb::WriteEntry entry = it->Entry();
-    if (entry.key == ToSlice(key)) {
-      if (entry.type == rocksdb::kPutRecord) {
-        value->assign(entry.value.data(), entry.value.size());
-        return Status::Ok();
-      }
-      if (entry.type == rocksdb::kDeleteRecord || entry.type == rocksdb::kSingleDeleteRecord) {
-        return Status::NotFound();
-      }
+  // Layer by layer from the top: the pending batch, the batch in flight, the database. A batch's
+  // own entry for the key (a put or a delete) decides; a range it deletes hides what is under it.
+  switch (LookInBatch(*m.batch, cf, k, value)) {
+    case InBatch::kValue:
+      return Status::Ok();
+    case InBatch::kDeleted:
+      return Status::NotFound();
+    case InBatch::kAbsent:
+      break;
+  }
+  if (AnyHolds(m.hidden, cf, k)) return Status::NotFound();
+  if (m.in_flight) {
+    if (m.inflight_hidden.empty()) {
+      return Convert(
+          m.inflight->GetFromBatchAndDB(m.db.get(), rocksdb::ReadOptions(), cf, k, value));
     }
+    switch (LookInBatch(*m.inflight, cf, k, value)) {
+      case InBatch::kValue:
+        return Status::Ok();
+      case InBatch::kDeleted:
+        return Status::NotFound();
+      case InBatch::kAbsent:
+        break;
+    }
+    if (AnyHolds(m.inflight_hidden, cf, k)) return Status::NotFound();
   }
-  return Convert(m.inflight->GetFromBatchAndDB(m.db.get(), rocksdb::ReadOptions(), m.cf(family),
-                                               ToSlice(key), value));
+  return Convert(m.db->Get(rocksdb::ReadOptions(), cf, k, value));
 }
 
 void Engine::Put(Family family, std::string_view key, std::string_view value) {
@@ -400,6 +528,27 @@ void Engine::Delete(Family family, std::string_view key) {
   (void)impl_->batch->Delete(impl_->cf(family), ToSlice(key));
 }
 
+Status Engine::DeleteRangeInBatch(Family family, std::string_view begin, std::string_view end) {
+  Impl& m = *impl_;
+  if (m.in_flight) return Status::Invalid("a range delete waits for the batch in flight");
+  rocksdb::ColumnFamilyHandle* cf = m.cf(family);
+  // The batch's index still answers for keys it wrote before: a delete of each makes it say they
+  // are gone (at commit the range delete has removed them already).
+  std::vector<std::string> written;
+  {
+    std::unique_ptr<rocksdb::WBWIIterator> it(m.batch->NewIterator(cf));
+    for (it->Seek(ToSlice(begin)); it->Valid() && it->Entry().key.compare(ToSlice(end)) < 0;
+         it->Next()) {
+      if (it->Entry().type == rocksdb::kPutRecord) written.push_back(it->Entry().key.ToString());
+    }
+  }
+  // Unindexed (an indexed batch cannot hold range deletes); reads learn of it from `hidden`.
+  (void)m.batch->GetWriteBatch()->DeleteRange(cf, ToSlice(begin), ToSlice(end));
+  for (const std::string& k : written) (void)m.batch->Delete(cf, ToSlice(k));
+  m.hidden.push_back(HiddenRange{cf, std::string(begin), std::string(end)});
+  return Status::Ok();
+}
+
 Status Engine::DeleteRange(Family family, std::string_view begin, std::string_view end) {
   if (Status s = Commit(); !s.ok()) return s;
   impl_->wal_unsynced = true;
@@ -410,8 +559,10 @@ Status Engine::DeleteRange(Family family, std::string_view begin, std::string_vi
 std::unique_ptr<Iterator> Engine::NewIterator(Family family, std::string lower, std::string upper) {
   Impl& m = *impl_;
   // Each batch iterator owns the iterator under it: database, batch in flight, pending batch.
-  rocksdb::Iterator* base = m.db->NewIterator(rocksdb::ReadOptions(), m.cf(family));
-  if (m.in_flight) base = m.inflight->NewIteratorWithBase(m.cf(family), base);
+  rocksdb::ColumnFamilyHandle* cf = m.cf(family);
+  rocksdb::Iterator* base = m.db->NewIterator(rocksdb::ReadOptions(), cf);
+  if (m.in_flight) base = m.inflight->NewIteratorWithBase(cf, Hide(base, m.inflight_hidden, cf));
+  base = Hide(base, m.hidden, cf);
   auto merged =
       std::unique_ptr<rocksdb::Iterator>(m.batch->NewIteratorWithBase(m.cf(family), base));
   return std::make_unique<EngineIterator>(std::move(merged), std::move(lower), std::move(upper));
@@ -426,7 +577,7 @@ Status Engine::Commit() {
   if (!m.TryResume()) return m.Refused();
   m.wal_unsynced = true;
   rocksdb::Status s = m.Write(m.batch.get());
-  m.batch->Clear();
+  m.ClearPending();
   if (!s.ok()) m.OnWriteFailed(s);
   return Convert(s);
 }
@@ -438,6 +589,8 @@ Status Engine::CommitAsync() {
   if (!m.TryResume()) return m.Refused();
   m.wal_unsynced = true;
   std::swap(m.batch, m.inflight);  // the empty spare becomes the pending batch
+  m.inflight_hidden.swap(m.hidden);
+  m.hidden.clear();
   m.in_flight = true;
   if (!m.committer.joinable()) m.committer = std::thread([&m] { m.CommitterLoop(); });
   {
@@ -462,9 +615,10 @@ Status Engine::Settle() {
   }
   m.in_flight = false;
   m.inflight->Clear();
+  m.inflight_hidden.clear();
   if (!result.ok()) {
     m.OnWriteFailed(result);
-    m.batch->Clear();  // everything pending was built on the lost batch
+    m.ClearPending();  // everything pending was built on the lost batch
   }
   const Status s = Convert(result);
   if (m.settle_hook) m.settle_hook(s);
@@ -476,7 +630,7 @@ void Engine::SetSettleHook(std::function<void(const Status&)> hook) {
 }
 
 void Engine::Rollback() {
-  impl_->batch->Clear();
+  impl_->ClearPending();
   impl_->counters.clear();
 }
 

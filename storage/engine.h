@@ -96,8 +96,13 @@ class Engine {
   void PutUnindexed(Family family, std::string_view key, std::string_view value);
   void DeleteUnindexed(Family family, std::string_view key);
   // Deletes every key in [begin, end) of a family. Commits the pending batch first, then deletes
-  // the range in a write of its own (RocksDB's indexed batches cannot hold range deletes).
+  // the range in a write of its own.
   Status DeleteRange(Family family, std::string_view begin, std::string_view end);
+  // Queues deleting every key in [begin, end) of a family into the pending batch, committed with
+  // it atomically (FLUSHDB and its journal entry). Reads and iterators of the batch see nothing of
+  // the range from then on but what the batch writes after this call. Settle a batch in flight
+  // first (Invalid otherwise).
+  Status DeleteRangeInBatch(Family family, std::string_view begin, std::string_view end);
   // Iterates over [lower, upper) (empty upper = to the end), pending writes included.
   std::unique_ptr<Iterator> NewIterator(Family family, std::string lower, std::string upper);
 

@@ -218,17 +218,24 @@ std::unique_ptr<Iterator> Keyspace::IterateKeys(int db) {
 }
 
 Status Keyspace::Flush(int db) {
+  // The range deletes join the pending batch, so the flush, the writes around it and its journal
+  // entry commit as one write. They need nothing in flight under them, and every pending write
+  // of the dbs kept readable through the batch's index, since the cache is cleared below.
+  if (engine_.commit_in_flight()) {
+    if (Status s = engine_.Settle(); !s.ok()) return s;
+  }
+  IndexPendingMeta();
   const std::string begin(1, static_cast<char>(db < 0 ? 0 : db));
   const std::string end(1, static_cast<char>(db < 0 ? kDatabases : db + 1));
   for (Family f : {Family::kMeta, Family::kSub, Family::kScore}) {
-    // The first range delete commits what the command queued before it.
-    if (Status s = engine_.DeleteRange(f, begin, end); !s.ok()) return s;
-    ApplyPending();
+    if (Status s = engine_.DeleteRangeInBatch(f, begin, end); !s.ok()) return s;
   }
+  // As deltas, so a rollback of the batch restores the counts.
   for (int d = 0; d < kDatabases; ++d) {
-    if (db < 0 || d == db) key_counts_[d] = 0;
+    if (db < 0 || d == db) pending_counts_[d] -= static_cast<int64_t>(KeyCount(d));
   }
   cache_.Clear();
+  cache_cleared_since_commit_ = true;
   ++write_count_;
   return Status::Ok();
 }
@@ -266,7 +273,7 @@ Status Keyspace::SwapDbs(int a, int b) {
   pending_counts_[a] += count_b - count_a;
   pending_counts_[b] += count_a - count_b;
   cache_.Clear();
-  swapped_since_commit_ = true;
+  cache_cleared_since_commit_ = true;
   ++write_count_;
   return Status::Ok();
 }
@@ -355,7 +362,7 @@ void Keyspace::ApplyPending() {
   written_since_commit_.clear();
   cache_.UnpinAll();
   unindexed_meta_ = false;
-  swapped_since_commit_ = false;
+  cache_cleared_since_commit_ = false;
   for (int d = 0; d < kDatabases; ++d) {
     key_counts_[d] =
         static_cast<uint64_t>(static_cast<int64_t>(key_counts_[d]) + pending_counts_[d]);
@@ -368,8 +375,8 @@ void Keyspace::DropPending() {
   // The cache holds what the dropped batch wrote: forget those keys.
   for (const std::string& k : written_since_commit_) cache_.Erase(k);
   // After a SWAPDB every key the cache read since may hold what the dropped batch swapped in.
-  if (swapped_since_commit_) cache_.Clear();
-  swapped_since_commit_ = false;
+  if (cache_cleared_since_commit_) cache_.Clear();
+  cache_cleared_since_commit_ = false;
   written_since_commit_.clear();
   cache_.UnpinAll();
   unindexed_meta_ = false;
@@ -384,8 +391,8 @@ void Keyspace::SealPending() {
     sealed_counts_[d] = pending_counts_[d];
     pending_counts_[d] = 0;
   }
-  sealed_swapped_ = swapped_since_commit_;
-  swapped_since_commit_ = false;
+  sealed_cache_cleared_ = cache_cleared_since_commit_;
+  cache_cleared_since_commit_ = false;
   unindexed_meta_ = false;
   cache_.SealPins();
 }
@@ -397,16 +404,16 @@ void Keyspace::ApplySealed() {
     sealed_counts_[d] = 0;
   }
   sealed_written_.clear();
-  sealed_swapped_ = false;
+  sealed_cache_cleared_ = false;
   cache_.UnpinSealed();
 }
 
 void Keyspace::DropSealed() {
   // The cache may hold what either lost batch wrote, or values read through them.
   for (const std::string& k : sealed_written_) cache_.Erase(k);
-  if (sealed_swapped_) cache_.Clear();
+  if (sealed_cache_cleared_) cache_.Clear();
   sealed_written_.clear();
-  sealed_swapped_ = false;
+  sealed_cache_cleared_ = false;
   for (auto& c : sealed_counts_) c = 0;
   cache_.UnpinSealed();
   DropPending();  // nothing is in flight any more: drops only the pending batch

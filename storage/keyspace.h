@@ -98,7 +98,7 @@ class Keyspace {
                                  pending_counts_[db]);
   }
 
-  // Removes every key of one db (or of all dbs with db = -1). Commits pending writes first.
+  // Removes every key of one db (or of all dbs with db = -1), in the pending batch.
   Status Flush(int db);
   // SWAPDB: the keys of db a become those of db b and the reverse, in the pending batch. Rewrites
   // every entry of both dbs (their db byte), so it costs O(keys + items) and holds both dbs'
@@ -172,12 +172,13 @@ class Keyspace {
   // The same for the batch in flight.
   ReusedStrings sealed_written_;
   int64_t sealed_counts_[kDatabases] = {};
-  bool sealed_swapped_ = false;
-  bool unindexed_meta_ = false;        // some pending meta write is not in the batch's index
-  bool swapped_since_commit_ = false;  // SWAPDB in the pending batch: a rollback clears the cache
-  std::string encoded_;                // PutMeta's encoding buffer, reused
-  std::string lookup_key_;             // Lookup's and Peek's meta key, reused
-  std::string read_bytes_;             // Lookup's and Peek's read of a meta, reused
+  bool sealed_cache_cleared_ = false;
+  bool unindexed_meta_ = false;  // some pending meta write is not in the batch's index
+  // SWAPDB or FLUSHDB in the pending batch: a rollback clears the cache.
+  bool cache_cleared_since_commit_ = false;
+  std::string encoded_;     // PutMeta's encoding buffer, reused
+  std::string lookup_key_;  // Lookup's and Peek's meta key, reused
+  std::string read_bytes_;  // Lookup's and Peek's read of a meta, reused
   void IndexPendingMeta();
   // Deletes the expired keys among up to `budget` due expiry hints, and those hints.
   size_t ExpireDueHints(size_t budget);

@@ -199,5 +199,152 @@ TEST_F(PipelinedCommitTest, WalkingTheKeysWaitsForTheBatchInFlight) {
   EXPECT_EQ(Run({"DBSIZE"}), ":3\r\n");
 }
 
+// FLUSHDB and FLUSHALL delete their ranges in the batch they run in: the writes before them, the
+// flush, its journal entry and the writes after it are one write to disk.
+std::vector<std::string> Names(const std::vector<JournalEntry>& entries) {
+  std::vector<std::string> names;
+  for (const JournalEntry& e : entries) names.push_back(e.argv[0] + "@" + std::to_string(e.db));
+  return names;
+}
+
+TEST_F(PipelinedCommitTest, FlushdbJoinsTheBatchOfTheWritesAroundIt) {
+  const std::string big(20000, 'b');  // too big for the small key cache: indexed
+  ASSERT_EQ(Run({"SET", "old", "1"}), "+OK\r\n");
+  ASSERT_EQ(Run({"RPUSH", "l", "x"}), ":1\r\n");
+  const int writes_before = gate_.started();
+  store_->BeginGroup();
+  EXPECT_EQ(Run({"SET", "a", "1"}), "+OK\r\n");
+  EXPECT_EQ(Run({"SET", "big", big}), "+OK\r\n");
+  EXPECT_EQ(Run({"HSET", "h", "f", "v"}), ":1\r\n");
+  EXPECT_EQ(Run({"SELECT", "1"}), "+OK\r\n");
+  EXPECT_EQ(Run({"SET", "other", "1"}), "+OK\r\n");
+  EXPECT_EQ(Run({"SET", "other-big", big}), "+OK\r\n");
+  EXPECT_EQ(Run({"SELECT", "0"}), "+OK\r\n");
+  EXPECT_EQ(Run({"FLUSHDB"}), "+OK\r\n");
+  // Nothing of db 0 from before: not on disk, not earlier in the batch, cached or indexed.
+  EXPECT_EQ(Run({"MGET", "old", "a", "big"}), "*3\r\n$-1\r\n$-1\r\n$-1\r\n");
+  EXPECT_EQ(Run({"EXISTS", "h", "l"}), ":0\r\n");
+  EXPECT_EQ(Run({"LRANGE", "l", "0", "-1"}), "*0\r\n");
+  EXPECT_EQ(Run({"DBSIZE"}), ":0\r\n");
+  EXPECT_EQ(Run({"SET", "b", "2"}), "+OK\r\n");
+  EXPECT_EQ(Run({"SET", "big", "new"}), "+OK\r\n");
+  EXPECT_EQ(Run({"RPUSH", "l", "y"}), ":1\r\n");
+  EXPECT_EQ(Run({"LRANGE", "l", "0", "-1"}), "*1\r\n" + Bulk("y"));
+  EXPECT_EQ(Run({"MGET", "b", "big"}), "*2\r\n" + Bulk("2") + Bulk("new"));
+  EXPECT_EQ(Run({"DBSIZE"}), ":3\r\n");
+  EXPECT_EQ(Run({"SCAN", "0", "COUNT", "100"}).substr(0, 15), "*2\r\n$1\r\n0\r\n*3\r\n");
+  // db 1 keeps what the batch wrote there before the flush.
+  EXPECT_EQ(Run({"SELECT", "1"}), "+OK\r\n");
+  EXPECT_EQ(Run({"MGET", "other", "other-big"}), "*2\r\n" + Bulk("1") + Bulk(big));
+  EXPECT_EQ(Run({"DBSIZE"}), ":2\r\n");
+  EXPECT_EQ(Run({"SELECT", "0"}), "+OK\r\n");
+  ASSERT_TRUE(store_->EndGroup().ok());
+  EXPECT_EQ(gate_.started(), writes_before + 1) << "the group is one write";
+
+  const std::vector<std::string> expected = {"SET@0",  "RPUSH@0", "SET@0",  "SET@0",
+                                             "HSET@0", "SET@1",   "SET@1",  "FLUSHDB@0",
+                                             "SET@0",  "SET@0",   "RPUSH@0"};
+  EXPECT_EQ(Names(Journaled()), expected);
+  Open();  // what reached the disk
+  EXPECT_EQ(Run({"MGET", "old", "a", "b", "big"}),
+            "*4\r\n$-1\r\n$-1\r\n" + Bulk("2") + Bulk("new"));
+  EXPECT_EQ(Run({"LRANGE", "l", "0", "-1"}), "*1\r\n" + Bulk("y"));
+  EXPECT_EQ(Run({"DBSIZE"}), ":3\r\n");
+  EXPECT_EQ(Run({"SELECT", "1"}), "+OK\r\n");
+  EXPECT_EQ(Run({"MGET", "other", "other-big"}), "*2\r\n" + Bulk("1") + Bulk(big));
+  EXPECT_EQ(Run({"DBSIZE"}), ":2\r\n");
+}
+
+TEST_F(PipelinedCommitTest, TheNextGroupReadsAFlushInFlight) {
+  ASSERT_EQ(Run({"SET", "old", "1"}), "+OK\r\n");
+  ASSERT_EQ(Run({"HSET", "h", "f", "v"}), ":1\r\n");
+  ASSERT_EQ(Run({"SELECT", "3"}), "+OK\r\n");
+  ASSERT_EQ(Run({"SADD", "s", "m"}), ":1\r\n");
+  ASSERT_EQ(Run({"SELECT", "0"}), "+OK\r\n");
+  const int writes_before = gate_.started();
+  gate_.Hold();
+  store_->BeginGroup();
+  EXPECT_EQ(Run({"SET", "a", "1"}), "+OK\r\n");
+  EXPECT_EQ(Run({"FLUSHALL"}), "+OK\r\n");
+  EXPECT_EQ(Run({"SET", "b", "2"}), "+OK\r\n");
+  ASSERT_TRUE(store_->EndGroupAsync().ok());
+  gate_.WaitStarted(writes_before + 1);  // in flight, and held there
+
+  store_->BeginGroup();
+  EXPECT_EQ(Run({"MGET", "old", "a", "b"}), "*3\r\n$-1\r\n$-1\r\n" + Bulk("2"));
+  EXPECT_EQ(Run({"HGETALL", "h"}), "*0\r\n");
+  EXPECT_EQ(gate_.started(), writes_before + 1) << "nothing waited for the batch in flight";
+  std::thread release([this] {
+    std::this_thread::sleep_for(100ms);
+    gate_.Release();
+  });
+  EXPECT_EQ(Run({"KEYS", "*"}), "*1\r\n" + Bulk("b"));  // waits for the batch in flight
+  release.join();
+  EXPECT_EQ(Run({"SELECT", "3"}), "+OK\r\n");
+  EXPECT_EQ(Run({"SMEMBERS", "s"}), "*0\r\n");
+  EXPECT_EQ(Run({"DBSIZE"}), ":0\r\n");
+  EXPECT_EQ(Run({"SELECT", "0"}), "+OK\r\n");
+  EXPECT_TRUE(store_->WaitCommitted().ok());
+  ASSERT_TRUE(store_->EndGroup().ok());
+  Open();
+  EXPECT_EQ(Run({"KEYS", "*"}), "*1\r\n" + Bulk("b"));
+}
+
+TEST_F(PipelinedCommitTest, TheBatchInFlightHidesWhatItsFlushDeleted) {
+  // Point reads go through the batch in flight without waiting for it: they must not find what
+  // its range deletes remove from the layers under it.
+  ASSERT_EQ(Run({"SET", "old", "1"}), "+OK\r\n");
+  ASSERT_EQ(Run({"RPUSH", "l", "x"}), ":1\r\n");
+  const int writes_before = gate_.started();
+  gate_.Hold();
+  store_->BeginGroup();
+  EXPECT_EQ(Run({"SET", "a", "1"}), "+OK\r\n");
+  EXPECT_EQ(Run({"FLUSHDB"}), "+OK\r\n");
+  EXPECT_EQ(Run({"SET", "b", "2"}), "+OK\r\n");
+  ASSERT_TRUE(store_->EndGroupAsync().ok());
+  gate_.WaitStarted(writes_before + 1);
+  store_->BeginGroup();
+  EXPECT_EQ(Run({"MGET", "old", "a", "b"}), "*3\r\n$-1\r\n$-1\r\n" + Bulk("2"));
+  EXPECT_EQ(Run({"LLEN", "l"}), ":0\r\n");
+  EXPECT_EQ(Run({"RPUSH", "l", "y"}), ":1\r\n");
+  EXPECT_EQ(Run({"DBSIZE"}), ":2\r\n");
+  EXPECT_EQ(gate_.started(), writes_before + 1) << "nothing waited for the batch in flight";
+  gate_.Release();
+  EXPECT_TRUE(store_->WaitCommitted().ok());
+  ASSERT_TRUE(store_->EndGroup().ok());
+  Open();
+  EXPECT_EQ(Run({"LRANGE", "l", "0", "-1"}), "*1\r\n" + Bulk("y"));
+  EXPECT_EQ(Run({"DBSIZE"}), ":2\r\n");
+}
+
+TEST_F(PipelinedCommitTest, AFailedFlushLeavesEveryKeyAndJournalsNothing) {
+  ASSERT_EQ(Run({"SET", "a", "1"}), "+OK\r\n");
+  ASSERT_EQ(Run({"HSET", "h", "f", "v"}), ":1\r\n");
+  gate_.FailWrite(1);
+  const std::string r = Run({"FLUSHDB"});
+  EXPECT_EQ(r.rfind("-ERR local store", 0), 0u) << r;
+  EXPECT_EQ(Run({"EXISTS", "a", "h"}), ":2\r\n");
+  EXPECT_EQ(Run({"DBSIZE"}), ":2\r\n");
+  EXPECT_EQ(Names(Journaled()), (std::vector<std::string>{"SET@0", "HSET@0"}));
+
+  // In a group, with writes around it: none of them stands either.
+  std::this_thread::sleep_for(1100ms);  // writes resume
+  gate_.FailWrite(1);
+  store_->BeginGroup();
+  EXPECT_EQ(Run({"SET", "x", "1"}), "+OK\r\n");
+  EXPECT_EQ(Run({"FLUSHALL"}), "+OK\r\n");
+  EXPECT_EQ(Run({"SET", "y", "1"}), "+OK\r\n");
+  EXPECT_FALSE(store_->EndGroup().ok());
+  EXPECT_EQ(Run({"EXISTS", "a", "h", "x", "y"}), ":2\r\n");
+  EXPECT_EQ(Run({"DBSIZE"}), ":2\r\n");
+  EXPECT_EQ(Names(Journaled()), (std::vector<std::string>{"SET@0", "HSET@0"}));
+
+  std::this_thread::sleep_for(1100ms);
+  EXPECT_EQ(Run({"FLUSHDB"}), "+OK\r\n");
+  Open();
+  EXPECT_EQ(Run({"DBSIZE"}), ":0\r\n");
+  EXPECT_EQ(Names(Journaled()), (std::vector<std::string>{"SET@0", "HSET@0", "FLUSHDB@0"}));
+}
+
 }  // namespace
 }  // namespace respite::storage

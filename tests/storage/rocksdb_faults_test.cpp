@@ -408,6 +408,35 @@ TEST_F(RocksDbFaults, ReadFaultInAGroupFailsTheGroupAndLeavesNothing) {
   EXPECT_EQ(Journaled().size(), 5u);  // cold, cold2, cold3, s, m
 }
 
+// c. FLUSHALL deletes three families' ranges. Whichever WAL write fails (its own, or a later
+// one), the reply tells what happened: an error and every key still there, locally and (nothing
+// journaled) upstream too, or OK and none left, journaled.
+TEST_F(RocksDbFaults, FlushallWhoseWriteFailsLeavesEveryKey) {
+  for (int skip = 0; skip < 3; ++skip) {
+    SCOPED_TRACE("WAL writes let through before the fault: " + std::to_string(skip));
+    ASSERT_TRUE(Open(Fsync::kAlways).ok());
+    ASSERT_EQ(Run({"SET", "a", "1"}), "+OK\r\n");
+    ASSERT_EQ(Run({"HSET", "h", "f", "v"}), ":1\r\n");
+    const size_t journaled_before = Journaled().size();
+    fs_->Arm(kAppend, kWal, 0, /*next=*/1, /*no_space=*/false, skip);
+    const std::string r = Run({"FLUSHALL"});
+    fs_->Disarm();
+    Reopen(/*faulty=*/false);
+    const std::vector<JournalEntry> journaled = Journaled();
+    if (StoreError(r)) {
+      EXPECT_EQ(Run({"EXISTS", "a", "h"}), ":2\r\n") << "FLUSHALL answered " << r;
+      EXPECT_EQ(Run({"HGET", "h", "f"}), Bulk("v"));
+      EXPECT_EQ(journaled.size(), journaled_before);
+    } else {
+      EXPECT_EQ(r, "+OK\r\n");
+      EXPECT_EQ(Run({"DBSIZE"}), ":0\r\n");
+      ASSERT_EQ(journaled.size(), journaled_before + 1);
+      EXPECT_EQ(journaled.back().argv[0], "FLUSHALL");
+    }
+    ASSERT_EQ(Run({"FLUSHALL"}), "+OK\r\n");
+  }
+}
+
 // d. Backups (Checkpoint) and the replayer's journal reads and trims under faults: an error
 // status, no abort, nothing moved to the dead letters, and all works once the disk does.
 TEST_F(RocksDbFaults, CheckpointAndJournalFailCleanly) {
