@@ -76,6 +76,10 @@ struct StorageConfig {
   // Decoded key metadata (strings with their values) kept in memory, so reads and the lookup
   // before a write skip RocksDB. Default: 32 MB.
   uint64_t key_cache = 32ull * 1024 * 1024;
+  // Writes that add data (Redis' denyoom commands) are refused while the data dir's file system
+  // has less than this free, so a filling disk never reaches RocksDB's WAL; deletes go on.
+  // 0 = no reserve. Default: 64 MB.
+  uint64_t min_free_disk = 64ull * 1024 * 1024;
 };
 
 // Active health checks of upstream (DESIGN.md "Health and failure detection").

@@ -130,19 +130,21 @@ Setting Integer(std::string section, std::string key, Access access, uint64_t mi
   return s;
 }
 
+// A byte count; 0 only where `zero_allowed` (it then means "none").
 template <typename Access>
-Setting Size(std::string section, std::string key, Access access) {
+Setting Size(std::string section, std::string key, Access access, bool zero_allowed = false) {
   Setting s{std::move(section), std::move(key),
-            "a size > 0 in bytes, or with a unit: 64kb, 512mb, 1gb (k, m, g: powers of 1000)"};
-  s.set = [s, access](const std::string& text, Config* config) -> std::string {
+            std::string(zero_allowed ? "a size" : "a size > 0") +
+                " in bytes, or with a unit: 64kb, 512mb, 1gb (k, m, g: powers of 1000)"};
+  s.set = [s, access, zero_allowed](const std::string& text, Config* config) -> std::string {
     uint64_t value = 0;
-    if (!ParseSize(text, &value) || value == 0) return s.Got(text);
+    if (!ParseSize(text, &value) || (value == 0 && !zero_allowed)) return s.Got(text);
     access(*config) = value;
     return "";
   };
   s.show = [access](const Config& config) { return FormatSize(access(config)); };
-  s.check = [s, access](const Config& config) -> std::string {
-    return access(config) == 0 ? s.Got("0") : "";
+  s.check = [s, access, zero_allowed](const Config& config) -> std::string {
+    return access(config) == 0 && !zero_allowed ? s.Got("0") : "";
   };
   return s;
 }
@@ -319,6 +321,9 @@ const std::vector<Setting>& Settings() {
         "storage", "memtables", [](auto& c) -> auto& { return c.storage.memtables; }));
     s.push_back(Size(
         "storage", "key_cache", [](auto& c) -> auto& { return c.storage.key_cache; }));
+    s.push_back(Size(
+        "storage", "min_free_disk", [](auto& c) -> auto& { return c.storage.min_free_disk; },
+        /*zero_allowed=*/true));
     s.push_back(Integer(
         "health", "interval_ms", [](auto& c) -> auto& { return c.health.interval_ms; }, 10,
         kHourMs));

@@ -159,6 +159,7 @@ bool Server::OpenStore() {
   };
   options.total_memtable_bytes = config_.storage.memtables;
   options.key_cache_bytes = config_.storage.key_cache;
+  options.min_free_bytes = config_.storage.min_free_disk;
   storage::JournalLimits limits;
   limits.max_bytes = config_.journal.max_bytes;
   limits.max_entry_bytes = config_.journal.max_entry_bytes;

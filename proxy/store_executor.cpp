@@ -650,6 +650,8 @@ void StoreExecutor::PublishStats(bool with_size) {
   stats_.dead_letters.store(journal.dead_letters(), kRelaxed);
   stats_.applied_through.store(journal.applied_through(), kRelaxed);
   stats_.parked_clients.store(parked_.size(), kRelaxed);
+  // A reserve refusal ends when the disk has room again, whether or not a write asks.
+  if (!store_->engine().write_error().empty()) (void)store_->engine().CheckSpace();
   const std::string& write_error = store_->engine().write_error();
   if (stats_.writes_refused.load(kRelaxed) != !write_error.empty()) {
     std::lock_guard lock(stats_.write_error_mu);

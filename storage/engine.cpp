@@ -11,6 +11,7 @@
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/utilities/write_batch_with_index.h>
 #include <rocksdb/write_buffer_manager.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
 #include <atomic>
@@ -37,8 +38,8 @@ Status Convert(const rocksdb::Status& s) {
   if (s.ok()) return Status::Ok();
   if (s.IsNotFound()) return Status::NotFound();
   if (s.IsCorruption()) return Status::Corruption(s.ToString());
+  if (s.IsNoSpace()) return Status::Full(s.ToString());  // an IOError too: asked first
   if (s.IsIOError()) return Status::IoError(s.ToString());
-  if (s.IsNoSpace()) return Status::Full(s.ToString());
   return Status::Invalid(s.ToString());
 }
 
@@ -350,6 +351,11 @@ struct Engine::Impl {
     return true;
   }
   std::string last_resume_error;
+  // The disk-space reserve (CheckSpace).
+  std::string space_error;  // why writes are refused for space; empty when they are not
+  std::chrono::steady_clock::time_point next_space_check;
+  uint64_t bytes_since_space_check = 0;
+  uint64_t free_at_space_check = UINT64_MAX;
   std::atomic<rocksdb::DB*> filter_db{nullptr};
   std::atomic<rocksdb::ColumnFamilyHandle*> filter_meta{nullptr};
   std::unique_ptr<OrphanFilter> orphan_filter;
@@ -576,6 +582,7 @@ Status Engine::Commit() {
   if (m.batch->GetWriteBatch()->Count() == 0) return Status::Ok();
   if (!m.TryResume()) return m.Refused();
   m.wal_unsynced = true;
+  m.bytes_since_space_check += m.batch->GetWriteBatch()->GetDataSize();
   rocksdb::Status s = m.Write(m.batch.get());
   m.ClearPending();
   if (!s.ok()) m.OnWriteFailed(s);
@@ -588,6 +595,7 @@ Status Engine::CommitAsync() {
   if (m.batch->GetWriteBatch()->Count() == 0) return Status::Ok();
   if (!m.TryResume()) return m.Refused();
   m.wal_unsynced = true;
+  m.bytes_since_space_check += m.batch->GetWriteBatch()->GetDataSize();
   std::swap(m.batch, m.inflight);  // the empty spare becomes the pending batch
   m.inflight_hidden.swap(m.hidden);
   m.hidden.clear();
@@ -651,7 +659,47 @@ Status Engine::SyncWal() {
   return s;
 }
 
-const std::string& Engine::write_error() const { return impl_->write_error; }
+const std::string& Engine::write_error() const {
+  return impl_->write_error.empty() ? impl_->space_error : impl_->write_error;
+}
+
+Status Engine::CheckSpace() {
+  Impl& m = *impl_;
+  const uint64_t reserve = m.options.min_free_bytes;
+  if (reserve == 0) return Status::Ok();
+  const auto now = std::chrono::steady_clock::now();
+  const bool refusing = !m.space_error.empty();
+  const bool near = m.free_at_space_check < 2 * reserve;
+  if (now < m.next_space_check && (refusing || (!near && m.bytes_since_space_check < (1u << 20)))) {
+    return refusing ? Status::Full(m.space_error) : Status::Ok();
+  }
+  m.next_space_check =
+      now + (refusing ? std::chrono::milliseconds(100) : std::chrono::milliseconds(10));
+  m.bytes_since_space_check = 0;
+  struct statvfs fs {};
+  if (::statvfs(m.options.dir.c_str(), &fs) != 0) return Status::Ok();  // cannot tell: no refusal
+  const uint64_t free = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  m.free_at_space_check = free;
+  if (free >= reserve) {
+    if (refusing && m.options.log) {
+      m.options.log(false, "writes resumed: " + std::to_string(free >> 20) +
+                               " MB free on the data dir's file system again");
+    }
+    m.space_error.clear();
+    return Status::Ok();
+  }
+  if (!refusing && m.options.log) {
+    m.options.log(true, "writes refused: the data dir's file system has " +
+                            std::to_string(free >> 20) + " MB free, under the " +
+                            std::to_string(reserve >> 20) + " MB the store keeps free");
+  }
+  m.space_error = "disk nearly full: " + std::to_string(free >> 20) +
+                  " MB free on the data dir's file system, the store keeps " +
+                  std::to_string(reserve >> 20) +
+                  " MB free; writes are refused until the disk takes them again (reads are "
+                  "served)";
+  return Status::Full(m.space_error);
+}
 
 Status Engine::CompactAll() {
   if (Status s = Settle(); !s.ok()) return s;

@@ -332,6 +332,13 @@ bool LocalStore::RunUncounted(LocalSession& session, std::span<const std::string
     w.Error(journal_->full() ? kJournalFull : kEntryTooLarge);
     return true;
   }
+  // Like Redis at maxmemory: what adds data is refused while the disk is below the reserve;
+  // deletes go on, they make room.
+  if (spec->Has(resp::kCmdDenyOom) && !engine_->CheckSpace().ok()) {
+    note->kind = StatNote::kRejected;
+    w.Error("ERR local store: " + engine_->write_error());
+    return true;
+  }
   const uint64_t writes_before = keyspace_->write_count();
   // FLUSHDB, FLUSHALL and SWAPDB touch watched keys by what the dbs held before they ran.
   std::vector<WatchTouch> touches;
@@ -404,6 +411,18 @@ void LocalStore::Exec(LocalSession& session, std::string* out) {
     session.multi_error = false;
     Unwatch(session);
     w.Error("EXECABORT Transaction discarded because of previous errors.");
+    return;
+  }
+  // As Redis at maxmemory: a transaction that adds data is refused whole below the disk reserve.
+  const CommandTable& table = CommandTable::Instance();
+  const bool adds_data = std::any_of(queued.begin(), queued.end(), [&](const auto& command) {
+    const CommandSpec* spec = table.Find(command[0]);
+    return spec != nullptr && spec->Has(resp::kCmdDenyOom);
+  });
+  if (adds_data && !engine_->CheckSpace().ok()) {
+    Unwatch(session);
+    w.Error("EXECABORT Transaction discarded because of: ERR local store: " +
+            engine_->write_error());
     return;
   }
   if (session.watch_dirty || WatchedKeyExpired(session)) {

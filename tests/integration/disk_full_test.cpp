@@ -1,8 +1,10 @@
 // A full disk under the local store, for real: respite serves locally on a data dir that is a
-// 16 MB tmpfs, clients write 20 KB values until it is full. respite must stay up, refuse writes
-// with a clear error, keep serving reads, say why on /readyz, /status and /metrics, take writes
-// again by itself once the file system grows (remounted at 64 MB), and after a restart hold every
-// write it acknowledged. Needs root (mount); elsewhere the test is skipped and says so.
+// tmpfs, clients write 20 KB values until it is full. respite must stay up, refuse writes with a
+// clear error, keep serving reads, say why on /readyz, /status and /metrics, take writes again by
+// itself once the file system grows, and after a restart hold every write it acknowledged. With
+// the default reserve (storage.min_free_disk) respite refuses before the disk is full, and RocksDB
+// never meets a full disk; without one, RocksDB's own full-disk errors are what refuses. Needs root
+// (mount); elsewhere the tests are skipped and say so.
 
 #include <gtest/gtest.h>
 #include <sys/mount.h>
@@ -54,28 +56,14 @@ class DiskFullTest : public ::testing::Test {
   bool mounted_ = false;
 };
 
-TEST_F(DiskFullTest, WritesAreRefusedReadsServedAndWritesComeBackWithSpace) {
-  RespiteOptions options;
-  options.upstream_url = "redis://127.0.0.1:1";  // nothing there: local from the start
-  options.wait_for_pong = false;
-  options.log_level = "info";
-  options.extra_args = {"--mode", "local"};
-  respite_ = std::make_unique<RespiteProcess>(options);
-  std::filesystem::create_directories(respite_->data_dir());
-  if (!Mount("size=16m")) {
-    GTEST_SKIP() << "cannot mount a tmpfs here (needs root): " << std::strerror(errno);
-  }
-  mounted_ = true;
-  ASSERT_EQ(respite_->Start(), "");
-
-  // Two writers until the disk is full; every acknowledged key is remembered.
+// Clients write 20 KB values until refused (50 refusals each); every acknowledged key is returned.
+std::set<std::string> WriteUntilRefused(RespiteProcess& respite, std::vector<std::string>* errors) {
   std::mutex mu;
   std::set<std::string> acked;
-  std::vector<std::string> errors;
   std::vector<std::thread> writers;
   for (int w = 0; w < 2; ++w) {
     writers.emplace_back([&, w] {
-      Client c = respite_->Connect();
+      Client c = respite.Connect();
       int refused = 0;
       for (int i = 0; refused < 50 && i < 5000; ++i) {
         const std::string key = "full:" + std::to_string(w) + ":" + std::to_string(i);
@@ -85,12 +73,94 @@ TEST_F(DiskFullTest, WritesAreRefusedReadsServedAndWritesComeBackWithSpace) {
           acked.insert(key);
         } else {
           ++refused;
-          errors.push_back(r.Describe());
+          errors->push_back(r.Describe());
         }
       }
     });
   }
   for (std::thread& t : writers) t.join();
+  return acked;
+}
+
+// Every acknowledged key is there after a clean restart.
+void ExpectAllAfterRestart(RespiteProcess& respite, const std::set<std::string>& acked) {
+  auto exit = respite.process().Terminate(10s);
+  ASSERT_TRUE(exit && exit->Success()) << (exit ? exit->ToString() : "still running");
+  ASSERT_EQ(respite.Start(), "");
+  Client again = respite.Connect();
+  size_t missing = 0;
+  for (const std::string& key : acked)
+    missing += again.Command({"EXISTS", key}).IsInteger(1) ? 0 : 1;
+  EXPECT_EQ(missing, 0u) << "of " << acked.size() << " acknowledged writes";
+}
+
+RespiteOptions LocalOptions() {
+  RespiteOptions options;
+  options.upstream_url = "redis://127.0.0.1:1";  // nothing there: local from the start
+  options.wait_for_pong = false;
+  options.log_level = "info";
+  options.extra_args = {"--mode", "local"};
+  return options;
+}
+
+TEST_F(DiskFullTest, TheReserveRefusesWritesBeforeTheDiskIsFull) {
+  respite_ = std::make_unique<RespiteProcess>(LocalOptions());  // the default 64 MB reserve
+  std::filesystem::create_directories(respite_->data_dir());
+  if (!Mount("size=96m")) {
+    GTEST_SKIP() << "cannot mount a tmpfs here (needs root): " << std::strerror(errno);
+  }
+  mounted_ = true;
+  ASSERT_EQ(respite_->Start(), "");
+  std::vector<std::string> errors;
+  std::set<std::string> acked = WriteUntilRefused(*respite_, &errors);
+  ASSERT_FALSE(errors.empty()) << "never refused (" << acked.size() << " writes)";
+  ASSERT_GT(acked.size(), 100u);
+  for (const std::string& e : errors) {
+    ASSERT_NE(e.find("ERR local store: disk nearly full: "), std::string::npos) << e;
+    ASSERT_NE(e.find("the store keeps 64 MB free; writes are refused until the disk takes them"),
+              std::string::npos)
+        << e;
+  }
+
+  // Reads and deletes are served meanwhile, and it says why it refuses.
+  Client c = respite_->Connect();
+  EXPECT_TRUE(c.Command({"GET", *acked.begin()}).IsString(kValue));
+  EXPECT_TRUE(c.Command({"DEL", *acked.begin()}).IsInteger(1));
+  acked.erase(acked.begin());
+  HttpResponse ready = HttpRequest(respite_->admin_port(), "GET", "/readyz");
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_NE(ready.body.find("the local store refuses writes: disk nearly full"), std::string::npos)
+      << ready.body;
+  EXPECT_TRUE(WaitFor([&] { return Metric("respite_store_writes_refused") == 1; }, 5s));
+
+  // Room again: taken back within a tick, without a write asking first.
+  ASSERT_TRUE(Mount("size=192m", MS_REMOUNT)) << std::strerror(errno);
+  EXPECT_TRUE(WaitFor([&] { return Metric("respite_store_writes_refused") == 0; }, 5s));
+  EXPECT_TRUE(c.Command({"SET", "full:after", "v"}).IsStatus("OK"));
+  acked.insert("full:after");
+  EXPECT_EQ(HttpRequest(respite_->admin_port(), "GET", "/readyz").status, 200);
+  EXPECT_EQ(respite_->Log().find("No space left on device"), std::string::npos)
+      << "RocksDB met the full disk:\n"
+      << respite_->Log();
+  ExpectAllAfterRestart(*respite_, acked);
+  std::cerr << "reserve: " << acked.size() << " writes acknowledged, " << errors.size()
+            << " refused before the disk filled, all there after a restart\n";
+}
+
+TEST_F(DiskFullTest, WithoutAReserveWritesAreRefusedReadsServedAndWritesComeBackWithSpace) {
+  RespiteOptions options = LocalOptions();
+  options.env = {"RESPITE_STORAGE_MIN_FREE_DISK=0"};
+  respite_ = std::make_unique<RespiteProcess>(options);
+  std::filesystem::create_directories(respite_->data_dir());
+  if (!Mount("size=16m")) {
+    GTEST_SKIP() << "cannot mount a tmpfs here (needs root): " << std::strerror(errno);
+  }
+  mounted_ = true;
+  ASSERT_EQ(respite_->Start(), "");
+
+  // Two writers until the disk is full; every acknowledged key is remembered.
+  std::vector<std::string> errors;
+  std::set<std::string> acked = WriteUntilRefused(*respite_, &errors);
   ASSERT_FALSE(errors.empty()) << "the disk never filled (" << acked.size() << " writes)";
   ASSERT_GT(acked.size(), 100u);
   EXPECT_NE(errors.back().find("No space left on device"), std::string::npos) << errors.back();
@@ -129,16 +199,7 @@ TEST_F(DiskFullTest, WritesAreRefusedReadsServedAndWritesComeBackWithSpace) {
   EXPECT_EQ(HttpRequest(respite_->admin_port(), "GET", "/readyz").status, 200);
 
   // Every acknowledged write is there after a restart.
-  auto exit = respite_->process().Terminate(10s);
-  ASSERT_TRUE(exit && exit->Success()) << (exit ? exit->ToString() : "still running");
-  ASSERT_EQ(respite_->Start(), "");
-  Client again = respite_->Connect();
-  size_t missing = 0;
-  for (const std::string& key : acked) {
-    const Reply r = again.Command({"EXISTS", key});
-    missing += r.IsInteger(1) ? 0 : 1;
-  }
-  EXPECT_EQ(missing, 0u) << "of " << acked.size() << " acknowledged writes";
+  ExpectAllAfterRestart(*respite_, acked);
   std::cerr << "disk full: " << acked.size() << " writes acknowledged, " << errors.size()
             << " refused, writes back after the remount, all there after a restart\n";
 }
