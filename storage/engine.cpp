@@ -219,24 +219,24 @@ rocksdb::Iterator* Hide(rocksdb::Iterator* base, const std::vector<HiddenRange>&
   return new HidingIterator(std::unique_ptr<rocksdb::Iterator>(base), std::move(mine));
 }
 
-// How a batch's own entry for a key answers a read: a value, a delete, or nothing there.
-enum class InBatch { kValue, kDeleted, kAbsent };
-
-InBatch LookInBatch(rocksdb::WriteBatchWithIndex& batch, rocksdb::ColumnFamilyHandle* cf,
-                    const rocksdb::Slice& key, std::string* value) {
+// Whether a batch's own entry for a key (a put or a delete) answers a read; `answer` says how.
+bool LookInBatch(rocksdb::WriteBatchWithIndex& batch, rocksdb::ColumnFamilyHandle* cf,
+                 const rocksdb::Slice& key, std::string* value, Status* answer) {
   std::unique_ptr<rocksdb::WBWIIterator> it(batch.NewIterator(cf));
   it->Seek(key);
-  if (!it->Valid()) return InBatch::kAbsent;
+  if (!it->Valid()) return false;
   const rocksdb::WriteEntry entry = it->Entry();
-  if (entry.key != key) return InBatch::kAbsent;
+  if (entry.key != key) return false;
   if (entry.type == rocksdb::kPutRecord) {
     value->assign(entry.value.data(), entry.value.size());
-    return InBatch::kValue;
+    *answer = Status::Ok();
+    return true;
   }
   if (entry.type == rocksdb::kDeleteRecord || entry.type == rocksdb::kSingleDeleteRecord) {
-    return InBatch::kDeleted;
+    *answer = Status::NotFound();
+    return true;
   }
-  return InBatch::kAbsent;
+  return false;
 }
 
 }  // namespace
@@ -487,28 +487,15 @@ Status Engine::Get(Family family, std::string_view key, std::string* value) {
   }
   // Layer by layer from the top: the pending batch, the batch in flight, the database. A batch's
   // own entry for the key (a put or a delete) decides; a range it deletes hides what is under it.
-  switch (LookInBatch(*m.batch, cf, k, value)) {
-    case InBatch::kValue:
-      return Status::Ok();
-    case InBatch::kDeleted:
-      return Status::NotFound();
-    case InBatch::kAbsent:
-      break;
-  }
+  Status answer;
+  if (LookInBatch(*m.batch, cf, k, value, &answer)) return answer;
   if (AnyHolds(m.hidden, cf, k)) return Status::NotFound();
   if (m.in_flight) {
     if (m.inflight_hidden.empty()) {
       return Convert(
           m.inflight->GetFromBatchAndDB(m.db.get(), rocksdb::ReadOptions(), cf, k, value));
     }
-    switch (LookInBatch(*m.inflight, cf, k, value)) {
-      case InBatch::kValue:
-        return Status::Ok();
-      case InBatch::kDeleted:
-        return Status::NotFound();
-      case InBatch::kAbsent:
-        break;
-    }
+    if (LookInBatch(*m.inflight, cf, k, value, &answer)) return answer;
     if (AnyHolds(m.inflight_hidden, cf, k)) return Status::NotFound();
   }
   return Convert(m.db->Get(rocksdb::ReadOptions(), cf, k, value));
