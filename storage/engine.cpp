@@ -135,8 +135,11 @@ struct HiddenRange {
   rocksdb::ColumnFamilyHandle* cf;
   std::string begin;
   std::string end;
+  bool Contains(const rocksdb::Slice& key) const {
+    return key.compare(ToSlice(begin)) >= 0 && key.compare(ToSlice(end)) < 0;
+  }
   bool Holds(rocksdb::ColumnFamilyHandle* family, const rocksdb::Slice& key) const {
-    return family == cf && key.compare(ToSlice(begin)) >= 0 && key.compare(ToSlice(end)) < 0;
+    return family == cf && Contains(key);
   }
 };
 
@@ -184,7 +187,7 @@ class HidingIterator final : public rocksdb::Iterator {
  private:
   const HiddenRange* Hiding(const rocksdb::Slice& key) const {
     for (const HiddenRange& r : ranges_) {
-      if (key.compare(ToSlice(r.begin)) >= 0 && key.compare(ToSlice(r.end)) < 0) return &r;
+      if (r.Contains(key)) return &r;
     }
     return nullptr;
   }

@@ -45,11 +45,11 @@ struct EngineOptions {
   uint64_t total_memtable_bytes = 48ull << 20;
   // The local store's cache of decoded key metadata (not RocksDB's). Default: 32 MB.
   uint64_t key_cache_bytes = 32ull << 20;
-  // Client writes are refused while the data dir's file system has less than this free (for an
-  // unprivileged user), so a filling disk meets respite's refusal rather than RocksDB's failing
-  // WAL writes (which Debian's RocksDB cannot always survive). Deletes, the journal's trims and
-  // the expiry cycle are not held back: they make room. 0 = no reserve. Default: 0 (the config's
-  // storage.min_free_disk sets it for respite).
+  // Commands that add data are refused while the data dir's file system has less than this free
+  // (for an unprivileged user), so a filling disk meets respite's refusal rather than RocksDB's
+  // failing WAL writes (which Debian's RocksDB cannot always survive). Deletes, the journal's
+  // trims and the expiry cycle are not held back: they make room. 0 = no reserve. Default: 0 (the
+  // config's storage.min_free_disk sets it for respite).
   uint64_t min_free_bytes = 0;
   // Create the data dir when missing. Default: true.
   bool create_if_missing = true;
@@ -139,7 +139,8 @@ class Engine {
   // reserve (CheckSpace); empty while writes go through.
   const std::string& write_error() const;
   // The disk-space reserve (EngineOptions::min_free_bytes): Full while the file system has less
-  // free, with the numbers. Call before committing a batch of client writes. Looks at the file
+  // free, with the numbers. The local store asks before running a command that adds data (and
+  // before an EXEC holding one); the tick asks while refusing. Looks at the file
   // system at most every 10 ms and 1 MB written, at every call near the reserve, and every 100 ms
   // while below it.
   Status CheckSpace();
