@@ -190,6 +190,9 @@ void Failover::Resume() {
 void Failover::Transition(State to, std::string_view reason) {
   const State from = state();
   if (from == to) return;
+  // Before any client can see the new state: the warm copy's last stream bytes go to the store
+  // ahead of every local command.
+  if (from == State::kForward && follower_) follower_->Seal(transitions());
   last_reason_ = std::string(reason);
   since_wall_ms_.store(WallMs(), std::memory_order_relaxed);
   transitions_.fetch_add(1, std::memory_order_relaxed);

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 #include <functional>
+#include <future>
 
 #include "proxy/blocking_client.h"
 #include "proxy/failover.h"
@@ -37,6 +38,13 @@ constexpr auto kAckEvery = std::chrono::seconds(1);
 // Commands applied per store task while loading an RDB: bounded memory, short store pauses.
 constexpr size_t kLoadChunkCommands = 256;
 constexpr size_t kLoadChunkBytes = 8u << 20;
+// At a seal: upstream that died has closed the socket (its last bytes are there at once); one that
+// went silent (a partition, a pause) sends nothing more. The tail read stops at a close, after
+// kTailIdleMs without a byte, or after kTailReadMs; the gate waits at most kTailWaitMs for it
+// (the stream may be in a 100 ms poll when the seal comes). Local commands wait that long.
+constexpr auto kTailIdleMs = std::chrono::milliseconds(50);
+constexpr auto kTailReadMs = std::chrono::milliseconds(200);
+constexpr auto kTailWaitMs = std::chrono::milliseconds(500);
 
 bool ParseUint(std::string_view s, uint64_t* out) {
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
@@ -69,6 +77,73 @@ bool ReadLine(BlockingClient& client, std::string* buffered, std::string* line,
     }
   }
 }
+
+// The replication stream's commands, parsed from its bytes: what to apply (MULTI/EXEC kept
+// whole, PING, REPLCONF and SELECT consumed) and the offset they move.
+class StreamParser {
+ public:
+  // Parses every whole command `buffered` holds and erases it. False on bytes that are not RESP.
+  bool Parse(std::string* buffered, uint64_t* offset, bool* getack, std::string* error) {
+    size_t consumed = 0;
+    bool ok = true;
+    for (;;) {
+      const resp::ParseStatus st =
+          parser_.Parse(std::string_view(*buffered).substr(consumed), &cmd_);
+      if (st == resp::ParseStatus::kNeedMore) break;
+      if (st == resp::ParseStatus::kError) {
+        *error = "bad replication stream from upstream: " + parser_.error();
+        ok = false;
+        break;
+      }
+      consumed += cmd_.raw_len;
+      *offset += cmd_.raw_len;
+      Take(getack);
+    }
+    buffered->erase(0, consumed);
+    return ok;
+  }
+  // Every command parsed so far is whole: no MULTI waits for its EXEC.
+  bool whole() const { return in_transaction_ == 0; }
+  // Upstream never sent the EXEC (it died first): the transaction did not run there either.
+  void DropOpenTransaction() {
+    if (in_transaction_ == 0) return;
+    pending.resize(pending.size() - (in_transaction_ - 1));
+    in_transaction_ = 0;
+  }
+
+  std::vector<storage::rdb::FileCommand> pending;
+
+ private:
+  void Take(bool* getack) {
+    if (cmd_.argv.empty()) return;
+    const std::string name = resp::AsciiLower(cmd_.argv[0]);
+    if (name == "ping") return;
+    if (name == "replconf") {
+      if (cmd_.argv.size() >= 2 && resp::AsciiLower(cmd_.argv[1]) == "getack") *getack = true;
+      return;
+    }
+    if (name == "select" && cmd_.argv.size() == 2) {
+      uint64_t n = 0;
+      if (ParseUint(cmd_.argv[1], &n) && n < 16) db_ = static_cast<int>(n);
+      return;
+    }
+    if (name == "multi") {
+      in_transaction_ = 1;
+      return;
+    }
+    if (name == "exec") {
+      in_transaction_ = 0;
+      return;
+    }
+    pending.push_back(storage::rdb::FileCommand{db_, {cmd_.argv.begin(), cmd_.argv.end()}});
+    if (in_transaction_) ++in_transaction_;
+  }
+
+  resp::RequestParser parser_;
+  resp::Command cmd_;
+  size_t in_transaction_ = 0;  // 1 + the commands of an open MULTI, held until its EXEC
+  int db_ = 0;
+};
 
 }  // namespace
 
@@ -129,12 +204,13 @@ void ReplicaFollower::Loop() {
   std::string last_logged;
   uint64_t backoff_ms = 1000;
   while (!stopping_) {
+    // The generation first: a transition between the two reads then shows as a changed one.
+    generation_ = failover_.transitions();
     if (failover_.state() != Failover::State::kForward) {
       SetState("idle");
       SleepMs(kPollMs * 2);
       continue;
     }
-    generation_ = failover_.transitions();
     BlockingClient client;
     std::string error;
     const bool clean = Follow(client, &error);
@@ -303,11 +379,12 @@ bool ReplicaFollower::LoadRdb(const std::string& path, std::string* error) {
 }
 
 bool ReplicaFollower::Stream(BlockingClient& client, std::string buffered, std::string* error) {
-  resp::RequestParser parser;
-  resp::Command cmd;
-  std::vector<storage::rdb::FileCommand> pending;
-  size_t in_transaction = 0;  // commands of an open MULTI, held until its EXEC
-  int db = 0;
+  {
+    std::lock_guard lock(tail_mu_);
+    streaming_ = true;
+    streaming_generation_ = generation_;
+  }
+  StreamParser in;
   auto last_ack = SteadyClock::now();
   auto last_byte = last_ack;
   std::string request;
@@ -317,95 +394,158 @@ bool ReplicaFollower::Stream(BlockingClient& client, std::string buffered, std::
     last_ack = SteadyClock::now();
     return client.Send(request, config_.upstream.request_timeout_ms, error);
   };
-  while (StillFollowing()) {
-    size_t consumed = 0;
-    for (;;) {
-      const resp::ParseStatus st = parser.Parse(std::string_view(buffered).substr(consumed), &cmd);
-      if (st == resp::ParseStatus::kNeedMore) break;
-      if (st == resp::ParseStatus::kError) {
-        *error = "bad replication stream from upstream: " + parser.error();
-        return false;
-      }
-      consumed += cmd.raw_len;
-      offset_ += cmd.raw_len;
-      if (cmd.argv.empty()) continue;
-      const std::string name = resp::AsciiLower(cmd.argv[0]);
-      if (name == "ping") continue;
-      if (name == "replconf") {
-        if (cmd.argv.size() >= 2 && resp::AsciiLower(cmd.argv[1]) == "getack" && !send_ack())
-          return false;
-        continue;
-      }
-      if (name == "select" && cmd.argv.size() == 2) {
-        uint64_t n = 0;
-        if (ParseUint(cmd.argv[1], &n) && n < 16) db = static_cast<int>(n);
-        continue;
-      }
-      if (name == "multi") {
-        in_transaction = 1;
-        continue;
-      }
-      if (name == "exec") {
-        in_transaction = 0;
-        continue;
-      }
-      pending.push_back(storage::rdb::FileCommand{db, {cmd.argv.begin(), cmd.argv.end()}});
-      if (in_transaction) ++in_transaction;
+  bool ok = true;
+  for (;;) {
+    const bool following = StillFollowing();
+    const uint64_t offset_before = offset_;
+    bool getack = false;
+    if (!in.Parse(&buffered, &offset_, &getack, error)) {
+      ok = false;
+      break;
     }
-    buffered.erase(0, consumed);
+    if (!following) break;
+    if (getack && !send_ack()) {
+      ok = false;
+      break;
+    }
     // A transaction applies whole, as upstream ran it.
-    if (!pending.empty() && in_transaction == 0) {
-      if (!Apply(pending)) return true;
-      pending.clear();
+    if (!in.pending.empty() && in.whole()) {
+      if (!Apply(in.pending)) break;  // sealed: they go to the gate with the rest
+      in.pending.clear();
       SetState("streaming");
-    } else if (consumed > 0 && pending.empty()) {
+    } else if (offset_ != offset_before && in.pending.empty()) {
       // Only PINGs and REPLCONFs: nothing to apply, but the offset moved (status shows it).
       std::lock_guard lock(mu_);
       snapshot_.offset = offset_;
     }
-    if (SteadyClock::now() - last_ack >= kAckEvery && !send_ack()) return false;
+    if (SteadyClock::now() - last_ack >= kAckEvery && !send_ack()) {
+      ok = false;
+      break;
+    }
     const size_t before = buffered.size();
-    if (!client.ReadSome(kPollMs, &buffered, error)) return false;
+    if (!client.ReadSome(kPollMs, &buffered, error)) {
+      ok = false;
+      break;
+    }
     if (buffered.size() != before) {
       last_byte = SteadyClock::now();
     } else if (SteadyClock::now() - last_byte > std::chrono::milliseconds(kSilenceMs)) {
       *error = "no data from upstream for " + std::to_string(kSilenceMs / 1000) + " s";
-      return false;
+      ok = false;
+      break;
     }
   }
-  return true;
+  if (!stopping_) {
+    if (ok) {  // sealed: what upstream still sends belongs to the tail
+      ReadTail(client, &buffered);
+      bool getack = false;
+      std::string ignored;
+      in.Parse(&buffered, &offset_, &getack, &ignored);  // what parses whole, up to a bad byte
+    }
+    in.DropOpenTransaction();
+    // Whole commands not applied yet: now (the stream broke off, e.g. an ACK upstream did not
+    // take, and nothing is sealed yet), or by the gate (Apply refuses them once sealed).
+    if (!in.pending.empty() && Apply(in.pending)) in.pending.clear();
+  }
+  EndStream(std::move(in.pending));
+  return ok;
+}
+
+void ReplicaFollower::ReadTail(BlockingClient& client, std::string* buffered) {
+  const auto start = SteadyClock::now();
+  auto last_byte = start;
+  std::string ignored;
+  for (auto now = start; now - start < kTailReadMs && now - last_byte < kTailIdleMs;
+       now = SteadyClock::now()) {
+    const size_t before = buffered->size();
+    if (!client.ReadSome(10, buffered, &ignored)) return;  // closed: everything sent is here
+    if (buffered->size() != before) last_byte = SteadyClock::now();
+  }
+}
+
+void ReplicaFollower::EndStream(std::vector<storage::rdb::FileCommand> tail) {
+  std::lock_guard lock(tail_mu_);
+  streaming_ = false;
+  if (generation_ >= sealed_below_) {
+    // Not sealed: the stream ended by an error or Stop(), its whole commands applied.
+  } else if (generation_ >= gated_below_) {
+    tail_ = std::move(tail);
+    tail_generation_ = generation_;
+  } else if (!tail.empty()) {
+    spdlog::warn(
+        "warm replica: {} commands upstream sent before it went down came after local commands "
+        "ran and were not applied",
+        tail.size());
+  }
+  tail_cv_.notify_all();
+}
+
+void ReplicaFollower::Seal(uint64_t generation) {
+  std::lock_guard lock(tail_mu_);
+  sealed_below_ = std::max(sealed_below_, generation + 1);
+  StoreExecutor::Request gate;
+  gate.task = [this, generation](storage::LocalStore& store) { RunGate(store, generation); };
+  store_.Submit(std::move(gate));
+}
+
+void ReplicaFollower::RunGate(storage::LocalStore& store, uint64_t generation) {
+  std::vector<storage::rdb::FileCommand> tail;
+  {
+    std::unique_lock lock(tail_mu_);
+    tail_cv_.wait_for(lock, kTailWaitMs,
+                      [&] { return !streaming_ || streaming_generation_ != generation; });
+    gated_below_ = std::max(gated_below_, generation + 1);
+    if (tail_generation_ == generation) tail.swap(tail_);
+    tail_.clear();
+  }
+  if (tail.empty()) return;
+  ApplyOnStore(store, tail);
+  spdlog::info("warm replica: applied the last {} commands upstream sent before it went down",
+               tail.size());
 }
 
 bool ReplicaFollower::Apply(std::vector<storage::rdb::FileCommand>& commands) {
-  return store_.Call([&](storage::LocalStore& store) {
-    // On the store thread: a local command of the outage may already have run; then upstream's
-    // late writes stay upstream's (the replay goes on top of them there).
-    if (!StillFollowing()) return false;
-    std::vector<std::string_view> views;
-    std::string reply;
-    store.BeginGroup();
-    for (storage::rdb::FileCommand& c : commands) {
-      views.assign(c.argv.begin(), c.argv.end());
-      session_->db = c.db;
-      session_->protocol = 2;
-      reply.clear();
-      store.Execute(*session_, views, &reply, /*journal=*/false);
-      if (reply.starts_with("-")) {
-        const uint64_t n = apply_errors_.fetch_add(1, std::memory_order_relaxed) + 1;
-        // Every such command leaves the copy behind upstream: loud at first, then sampled.
-        if (n <= 10 || n % 1000 == 0) {
-          spdlog::warn("warm replica: the local store refused upstream's {} ({} so far): {}",
-                       c.argv[0], n, reply.substr(1, reply.find('\r') - 1));
-        }
+  std::promise<void> done;
+  std::future<void> applied = done.get_future();
+  {
+    std::lock_guard lock(tail_mu_);
+    if (stopping_ || generation_ < sealed_below_) return false;
+    StoreExecutor::Request request;
+    request.task = [&](storage::LocalStore& store) {
+      ApplyOnStore(store, commands);
+      done.set_value();
+    };
+    store_.Submit(std::move(request));
+  }
+  applied.get();
+  return true;
+}
+
+void ReplicaFollower::ApplyOnStore(storage::LocalStore& store,
+                                   std::vector<storage::rdb::FileCommand>& commands) {
+  std::vector<std::string_view> views;
+  std::string reply;
+  store.BeginGroup();
+  for (storage::rdb::FileCommand& c : commands) {
+    views.assign(c.argv.begin(), c.argv.end());
+    session_->db = c.db;
+    session_->protocol = 2;
+    reply.clear();
+    store.Execute(*session_, views, &reply, /*journal=*/false);
+    if (reply.starts_with("-")) {
+      const uint64_t n = apply_errors_.fetch_add(1, std::memory_order_relaxed) + 1;
+      // Every such command leaves the copy behind upstream: loud at first, then sampled.
+      if (n <= 10 || n % 1000 == 0) {
+        spdlog::warn("warm replica: the local store refused upstream's {} ({} so far): {}",
+                     c.argv[0], n, reply.substr(1, reply.find('\r') - 1));
       }
     }
-    if (storage::Status st = store.EndGroup(); !st.ok()) {
-      apply_errors_.fetch_add(commands.size(), std::memory_order_relaxed);
-      spdlog::warn("warm replica: committing upstream's writes locally: {}", st.ToString());
-    }
-    applied_.fetch_add(commands.size(), std::memory_order_relaxed);
-    return true;
-  });
+  }
+  if (storage::Status st = store.EndGroup(); !st.ok()) {
+    apply_errors_.fetch_add(commands.size(), std::memory_order_relaxed);
+    spdlog::warn("warm replica: committing upstream's writes locally: {}", st.ToString());
+  }
+  applied_.fetch_add(commands.size(), std::memory_order_relaxed);
 }
 
 }  // namespace respite::proxy

@@ -4,7 +4,8 @@
 // store in upstream's own execution order and unjournaled. So when upstream dies the local store
 // holds what upstream held a moment before: scripts as the effects upstream ran, XADD with
 // upstream's ids, expiries as absolute times. Only while FORWARD: at an outage the local store
-// takes over from where the stream stopped; after the drain a fresh full resync starts over.
+// takes over from where the stream stopped (its last bytes applied first, see Seal); after the
+// drain a fresh full resync starts over.
 // Thread: its own, with its own upstream connection. Public methods from any thread.
 
 #include <atomic>
@@ -19,6 +20,7 @@
 #include "config/config.h"
 
 namespace respite::storage {
+class LocalStore;
 struct LocalSession;
 namespace rdb {
 struct FileCommand;
@@ -39,6 +41,13 @@ class ReplicaFollower {
   void Stop();
   // The failover state changed: stop or start following without waiting for the next poll.
   void Wake();
+  // FORWARD ends (called by the failover under its lock, before clients can see the new state):
+  // queues a gate on the store thread ahead of every local command. When the stream of
+  // `generation` was running, the gate waits (at most kTailWaitMs) for what that stream still
+  // held, including what upstream had sent to the socket before it went down, and applies it;
+  // nothing of that generation is applied after the gate. So a write upstream acknowledged and
+  // replicated just before dying is in the local copy before the outage's first local command.
+  void Seal(uint64_t generation);
 
   // For /status and metrics.
   struct Snapshot {
@@ -60,9 +69,18 @@ class ReplicaFollower {
                   std::string* error);
   bool LoadRdb(const std::string& path, std::string* error);
   bool Stream(BlockingClient& client, std::string buffered, std::string* error);
-  // Runs `commands` on the store thread as one group, unjournaled, if respite is still forwarding
-  // in the same failover generation. False when it was not (nothing applied).
+  // After a seal: reads what upstream still sends, until it closes the connection, stays silent
+  // for a moment, or kTailReadMs passed.
+  void ReadTail(BlockingClient& client, std::string* buffered);
+  // The stream of generation_ is over; `tail`: what the seal's gate should apply.
+  void EndStream(std::vector<storage::rdb::FileCommand> tail);
+  // Runs `commands` on the store thread as one group, unjournaled, unless generation_ is sealed
+  // (then false, nothing applied). Queued under tail_mu_, so either before the seal's gate or not
+  // at all.
   bool Apply(std::vector<storage::rdb::FileCommand>& commands);
+  // On the store thread.
+  void ApplyOnStore(storage::LocalStore& store, std::vector<storage::rdb::FileCommand>& commands);
+  void RunGate(storage::LocalStore& store, uint64_t generation);
   bool StillFollowing() const;
   void SetState(std::string state, std::string error = {});
   void SleepMs(uint64_t ms);
@@ -82,6 +100,16 @@ class ReplicaFollower {
   Snapshot snapshot_;
   std::atomic<uint64_t> applied_{0};
   std::atomic<uint64_t> apply_errors_{0};
+
+  // The handoff at a seal, under tail_mu_.
+  std::mutex tail_mu_;
+  std::condition_variable tail_cv_;
+  uint64_t sealed_below_ = 0;  // generations below this are sealed: Apply queues nothing for them
+  uint64_t gated_below_ = 0;   // ... and their gate ran: a tail arriving now is too late
+  bool streaming_ = false;     // Stream() runs, for streaming_generation_
+  uint64_t streaming_generation_ = 0;
+  std::vector<storage::rdb::FileCommand> tail_;
+  uint64_t tail_generation_ = 0;
 };
 
 }  // namespace respite::proxy

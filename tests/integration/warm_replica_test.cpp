@@ -17,6 +17,7 @@
 #include <chrono>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <regex>
 #include <set>
 #include <string>
@@ -289,6 +290,68 @@ TEST_F(WarmReplicaTest, LocalCopyIsRedisOwnStateThroughAnOutage) {
   EXPECT_EQ(resynced_upstream, resynced_local)
       << FirstDifference(resynced_upstream, resynced_local);
   ASSERT_TRUE(via.Command({"RESPITE", "MODE", "AUTO"}).IsStatus("OK"));
+}
+
+// A write redis acknowledged just before it was SIGKILLed was also on its way to respite's
+// replication link: the outage's first local command must see it. Each writer INCRs its own
+// counter through respite while redis dies; its replies must never go back (a lost replicated
+// write shows as a local reply no greater than one redis gave before).
+TEST_F(WarmReplicaTest, AWriteRedisAcknowledgedJustBeforeItDiedIsServedLocally) {
+  redis_ = std::make_unique<RedisServer>();
+  ASSERT_EQ(redis_->Start(), "");
+  RespiteOptions options;
+  options.upstream_url = redis_->Url();
+  options.log_level = "info";
+  options.env = {"RESPITE_FALLBACK_WARM=replica",      "RESPITE_HEALTH_INTERVAL_MS=100",
+                 "RESPITE_HEALTH_UNHEALTHY_AFTER=2",   "RESPITE_HEALTH_HEALTHY_AFTER=2",
+                 "RESPITE_BREAKER_BACKOFF_BASE_MS=50", "RESPITE_BREAKER_BACKOFF_MAX_MS=500"};
+  // One io thread: the writers share one upstream connection. With two, redis may write one's
+  // reply before the replication link's bytes that hold its write (it sends to the clients that
+  // became writable last first) and die in between: a loss of redis' asynchronous replication
+  // that any replica has, not respite's.
+  options.io_threads = 1;
+  respite_ = std::make_unique<RespiteProcess>(options);
+  ASSERT_EQ(respite_->Start(), "");
+  constexpr int kRounds = 4, kWriters = 4;
+  for (int round = 1; round <= kRounds; ++round) {
+    ASSERT_TRUE(WaitStreaming(std::to_string(round))) << respite_->Log();
+    std::atomic<bool> stop{false};
+    std::atomic<long long> acked{0};
+    std::mutex mu;
+    std::vector<std::string> problems;
+    std::vector<std::thread> writers;
+    for (int w = 0; w < kWriters; ++w) {
+      writers.emplace_back([&, w] {
+        // Redis restarts empty: a key per round, so every round counts from 0.
+        const std::string key = "n" + std::to_string(round) + ":" + std::to_string(w);
+        Client c = respite_->Connect();
+        long long last = 0;
+        while (!stop) {
+          Reply r = c.Command({"INCR", key});
+          if (!r || r->type != REDIS_REPLY_INTEGER) continue;  // the failover's moment
+          if (r->integer <= last) {
+            std::lock_guard lock(mu);
+            problems.push_back(key + ": INCR answered " + std::to_string(r->integer) + " after " +
+                               std::to_string(last));
+          }
+          last = r->integer;
+          ++acked;
+        }
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(150 + 100 * round));
+    redis_->Kill();
+    const bool local = WaitState("local");
+    std::this_thread::sleep_for(300ms);  // the writers go on locally
+    stop = true;
+    for (auto& t : writers) t.join();
+    ASSERT_TRUE(local) << respite_->Log();
+    EXPECT_GT(acked.load(), 0);
+    EXPECT_TRUE(problems.empty()) << "round " << round << ": " << problems.front() << " ("
+                                  << problems.size() << " such replies)";
+    ASSERT_EQ(redis_->Restart(), "");
+    ASSERT_TRUE(WaitState("forward")) << respite_->Log();
+  }
 }
 
 }  // namespace
