@@ -46,8 +46,8 @@ Status Convert(const rocksdb::Status& s) {
 rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
 // Drops subkeys and score-index entries whose key no longer has that version (the key was
-// deleted, overwritten or flushed) or has expired. Runs on RocksDB's compaction threads; reads
-// the meta family of the live DB.
+// deleted, overwritten or flushed); expired keys are left to the expiry cycle. Runs on RocksDB's
+// compaction threads; reads the meta family of the live DB.
 class OrphanFilter final : public rocksdb::CompactionFilter {
  public:
   OrphanFilter(std::atomic<rocksdb::DB*>* db, std::atomic<rocksdb::ColumnFamilyHandle*>* meta)
@@ -55,26 +55,66 @@ class OrphanFilter final : public rocksdb::CompactionFilter {
 
   bool Filter(int, const rocksdb::Slice& key, const rocksdb::Slice&, std::string*,
               bool*) const override {
-    rocksdb::DB* db = db_->load();
-    rocksdb::ColumnFamilyHandle* meta_cf = meta_->load();
-    if (db == nullptr || meta_cf == nullptr || key.size() < 13) return false;
+    if (key.size() < 13) return false;
     const std::string_view k(key.data(), key.size());
     const uint32_t key_len = GetU32(k.substr(1));
     if (k.size() < 13 + key_len) return false;
+    // A compaction meets a key's sub keys one after another: one meta lookup per key and
+    // version (its prefix), not per field. One filter per compaction (OrphanFilterFactory), so
+    // this memory needs no lock.
+    const std::string_view owner = k.substr(0, 13 + key_len);
+    if (has_last_ && owner == last_owner_) return last_orphan_;
+    bool orphan = false;
+    if (!Lookup(k, key_len, &orphan)) return false;  // keep data when unsure
+    last_owner_.assign(owner);
+    last_orphan_ = orphan;
+    has_last_ = true;
+    return orphan;
+  }
+  const char* Name() const override { return "respite.OrphanFilter"; }
+
+ private:
+  // Whether the sub key `k` belongs to no live key (its key is gone or has another version);
+  // false when that cannot be told now.
+  bool Lookup(std::string_view k, uint32_t key_len, bool* orphan) const {
+    rocksdb::DB* db = db_->load();
+    rocksdb::ColumnFamilyHandle* meta_cf = meta_->load();
+    if (db == nullptr || meta_cf == nullptr) return false;
     const uint64_t version = GetU64(k.substr(5 + key_len));
     std::string meta_key;
     meta_key.push_back(k[0]);
     meta_key.append(k.substr(5, key_len));
     std::string bytes;
     rocksdb::Status s = db->Get(rocksdb::ReadOptions(), meta_cf, meta_key, &bytes);
-    if (s.IsNotFound()) return true;
-    if (!s.ok()) return false;  // keep data when unsure
+    if (s.IsNotFound()) {
+      *orphan = true;
+      return true;
+    }
+    if (!s.ok()) return false;
     MetaValue meta;
     if (!MetaValue::Decode(bytes, &meta)) return false;
-    if (meta.version != version) return true;
-    return false;  // expired keys are reclaimed by the expiry cycle, which also fixes counts
+    // Expired keys are reclaimed by the expiry cycle, which also fixes counts.
+    *orphan = meta.version != version;
+    return true;
   }
-  const char* Name() const override { return "respite.OrphanFilter"; }
+
+  std::atomic<rocksdb::DB*>* db_;
+  std::atomic<rocksdb::ColumnFamilyHandle*>* meta_;
+  mutable std::string last_owner_;
+  mutable bool last_orphan_ = false;
+  mutable bool has_last_ = false;
+};
+
+class OrphanFilterFactory final : public rocksdb::CompactionFilterFactory {
+ public:
+  OrphanFilterFactory(std::atomic<rocksdb::DB*>* db,
+                      std::atomic<rocksdb::ColumnFamilyHandle*>* meta)
+      : db_(db), meta_(meta) {}
+  std::unique_ptr<rocksdb::CompactionFilter> CreateCompactionFilter(
+      const rocksdb::CompactionFilter::Context&) override {
+    return std::make_unique<OrphanFilter>(db_, meta_);
+  }
+  const char* Name() const override { return "respite.OrphanFilterFactory"; }
 
  private:
   std::atomic<rocksdb::DB*>* db_;
@@ -361,7 +401,7 @@ struct Engine::Impl {
   uint64_t free_at_space_check = UINT64_MAX;
   std::atomic<rocksdb::DB*> filter_db{nullptr};
   std::atomic<rocksdb::ColumnFamilyHandle*> filter_meta{nullptr};
-  std::unique_ptr<OrphanFilter> orphan_filter;
+  std::shared_ptr<OrphanFilterFactory> orphan_filters;
 
   rocksdb::ColumnFamilyHandle* cf(Family f) { return families[static_cast<size_t>(f)]; }
 
@@ -411,7 +451,8 @@ constexpr uint64_t kMinBlobBytes = 256u << 10;
 Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
-  impl->orphan_filter = std::make_unique<OrphanFilter>(&impl->filter_db, &impl->filter_meta);
+  impl->orphan_filters =
+      std::make_shared<OrphanFilterFactory>(&impl->filter_db, &impl->filter_meta);
 
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = options.create_if_missing;
@@ -444,7 +485,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
     cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     const auto family = static_cast<Family>(i);
     if (family == Family::kSub || family == Family::kScore) {
-      cf_options.compaction_filter = impl->orphan_filter.get();
+      cf_options.compaction_filter_factory = impl->orphan_filters;
     }
     if (family == Family::kMeta || family == Family::kJournal) {
       // Big values (a string of tens of MB, inline in its meta, and its journal entry) go to blob

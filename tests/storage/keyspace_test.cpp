@@ -143,6 +143,44 @@ TEST_F(KeyspaceTest, DeletingABigCollectionIsOneWriteAndCompactionReclaimsItsFie
   EXPECT_EQ(engine().EstimateKeys(Family::kSub), 0u);
 }
 
+// The compaction filter looks a key up once for a run of its fields: the run of a deleted key,
+// of a key's old version and of its new version, side by side, each get their own verdict.
+TEST_F(KeyspaceTest, CompactionDropsExactlyTheFieldsOfDeletedAndOldVersions) {
+  MetaValue a = Hash(ks(), 300), b = Hash(ks(), 300), c_old = Hash(ks(), 300);
+  ks().PutMeta(0, "a", a, true);
+  ks().PutMeta(0, "b", b, true);
+  ks().PutMeta(0, "c", c_old, true);
+  for (int i = 0; i < 300; ++i) {
+    const std::string f = "f" + std::to_string(i);
+    ks().PutSub(0, "a", a, f, "a");
+    ks().PutSub(0, "b", b, f, "b");
+    ks().PutSub(0, "c", c_old, f, "old");
+  }
+  Commit();
+  ASSERT_TRUE(engine().CompactAll().ok());
+  ks().DeleteKey(0, "b");
+  ks().DeleteKey(0, "c");
+  MetaValue c_new = Hash(ks(), 7);
+  ks().PutMeta(0, "c", c_new, true);
+  for (int i = 0; i < 7; ++i) ks().PutSub(0, "c", c_new, "f" + std::to_string(i), "new");
+  Commit();
+  ASSERT_TRUE(engine().CompactAll().ok());
+
+  size_t left = 0;
+  auto it = engine().NewIterator(Family::kSub, "", "");
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++left;
+  EXPECT_EQ(left, 307u) << "a's 300 fields and c's 7 new ones stay, nothing else";
+  std::string value;
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE(ks().GetSub(0, "a", a, "f" + std::to_string(i), &value).ok());
+    EXPECT_EQ(value, "a");
+  }
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_TRUE(ks().GetSub(0, "c", c_new, "f" + std::to_string(i), &value).ok());
+    EXPECT_EQ(value, "new");
+  }
+}
+
 TEST_F(KeyspaceTest, RecreatedKeyDoesNotSeeTheOldFields) {
   MetaValue old_meta = Hash(ks(), 1);
   ks().PutMeta(0, "h", old_meta, true);
