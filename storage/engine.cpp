@@ -484,6 +484,13 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
     table.pin_top_level_index_and_filter = true;
     cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     const auto family = static_cast<Family>(i);
+    if (family != Family::kJournal) {
+      // A bloom filter over each memtable's keys: a point read of a key the memtable lacks (a
+      // new field, member or key: most of what HSET, SADD and ZADD ask) skips the skip-list
+      // search, which in a memtable of a big collection's keys is a few dozen long compares.
+      cf_options.memtable_prefix_bloom_size_ratio = 0.02;
+      cf_options.memtable_whole_key_filtering = true;
+    }
     if (family == Family::kSub || family == Family::kScore) {
       cf_options.compaction_filter_factory = impl->orphan_filters;
     }
