@@ -104,7 +104,8 @@ class StreamParser {
   }
   // Every command parsed so far is whole: no MULTI waits for its EXEC.
   bool whole() const { return in_transaction_ == 0; }
-  // Upstream never sent the EXEC (it died first): the transaction did not run there either.
+  // The stream broke off inside a transaction (no EXEC came): as a Redis replica does, apply none
+  // of it.
   void DropOpenTransaction() {
     if (in_transaction_ == 0) return;
     pending.resize(pending.size() - (in_transaction_ - 1));

@@ -136,6 +136,16 @@ class WarmReplicaTest : public ::testing::Test {
     }
   }
 
+  // respite in front of redis_ with fallback.warm replica, failing over and back quickly.
+  RespiteOptions WarmOptions() const {
+    RespiteOptions options;
+    options.upstream_url = redis_->Url();
+    options.log_level = "info";
+    options.env = {"RESPITE_FALLBACK_WARM=replica",      "RESPITE_HEALTH_INTERVAL_MS=100",
+                   "RESPITE_HEALTH_UNHEALTHY_AFTER=2",   "RESPITE_HEALTH_HEALTHY_AFTER=2",
+                   "RESPITE_BREAKER_BACKOFF_BASE_MS=50", "RESPITE_BREAKER_BACKOFF_MAX_MS=500"};
+    return options;
+  }
   bool WaitStreaming(const std::string& full_syncs) {
     return WaitFor(
         [&] {
@@ -208,12 +218,7 @@ TEST_F(WarmReplicaTest, LocalCopyIsRedisOwnStateThroughAnOutage) {
           .IsError());
   ASSERT_FALSE(direct.Command({"FUNCTION", "LOAD", kLibrary}).IsError());
 
-  RespiteOptions options;
-  options.upstream_url = redis_->Url();
-  options.log_level = "info";
-  options.env = {"RESPITE_FALLBACK_WARM=replica",      "RESPITE_HEALTH_INTERVAL_MS=100",
-                 "RESPITE_HEALTH_UNHEALTHY_AFTER=2",   "RESPITE_HEALTH_HEALTHY_AFTER=2",
-                 "RESPITE_BREAKER_BACKOFF_BASE_MS=50", "RESPITE_BREAKER_BACKOFF_MAX_MS=500"};
+  RespiteOptions options = WarmOptions();
   respite_ = std::make_unique<RespiteProcess>(options);
   ASSERT_EQ(respite_->Start(), "");
   ASSERT_TRUE(WaitStreaming("1")) << respite_->Log();
@@ -299,12 +304,7 @@ TEST_F(WarmReplicaTest, LocalCopyIsRedisOwnStateThroughAnOutage) {
 TEST_F(WarmReplicaTest, AWriteRedisAcknowledgedJustBeforeItDiedIsServedLocally) {
   redis_ = std::make_unique<RedisServer>();
   ASSERT_EQ(redis_->Start(), "");
-  RespiteOptions options;
-  options.upstream_url = redis_->Url();
-  options.log_level = "info";
-  options.env = {"RESPITE_FALLBACK_WARM=replica",      "RESPITE_HEALTH_INTERVAL_MS=100",
-                 "RESPITE_HEALTH_UNHEALTHY_AFTER=2",   "RESPITE_HEALTH_HEALTHY_AFTER=2",
-                 "RESPITE_BREAKER_BACKOFF_BASE_MS=50", "RESPITE_BREAKER_BACKOFF_MAX_MS=500"};
+  RespiteOptions options = WarmOptions();
   // One io thread: the writers share one upstream connection. With two, redis may write one's
   // reply before the replication link's bytes that hold its write (it sends to the clients that
   // became writable last first) and die in between: a loss of redis' asynchronous replication
