@@ -491,18 +491,31 @@ void ReplicaFollower::Seal(uint64_t generation) {
 
 void ReplicaFollower::RunGate(storage::LocalStore& store, uint64_t generation) {
   std::vector<storage::rdb::FileCommand> tail;
+  const auto start = SteadyClock::now();
+  bool waited = false;
   {
     std::unique_lock lock(tail_mu_);
-    tail_cv_.wait_for(lock, kTailWaitMs,
-                      [&] { return !streaming_ || streaming_generation_ != generation; });
+    const auto done = [&] { return !streaming_ || streaming_generation_ != generation; };
+    waited = !done();
+    tail_cv_.wait_for(lock, kTailWaitMs, done);
     gated_below_ = std::max(gated_below_, generation + 1);
     if (tail_generation_ == generation) tail.swap(tail_);
     tail_.clear();
   }
-  if (tail.empty()) return;
-  ApplyOnStore(store, tail);
-  spdlog::info("warm replica: applied the last {} commands upstream sent before it went down",
-               tail.size());
+  if (!waited && tail.empty()) return;
+  if (!tail.empty()) ApplyOnStore(store, tail);
+  // The outage's local commands waited this long: the log says how long, and what it bought.
+  const auto waited_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - start).count();
+  if (tail.empty()) {
+    spdlog::info("warm replica: upstream sent nothing more (local commands waited {} ms)",
+                 waited_ms);
+  } else {
+    spdlog::info(
+        "warm replica: applied the last {} commands upstream sent before it went down (local "
+        "commands waited {} ms for them)",
+        tail.size(), waited_ms);
+  }
 }
 
 bool ReplicaFollower::Apply(std::vector<storage::rdb::FileCommand>& commands) {
