@@ -9,11 +9,14 @@
 #include <gtest/gtest.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -94,6 +97,23 @@ void ExpectAllAfterRestart(RespiteProcess& respite, const std::set<std::string>&
   EXPECT_EQ(missing, 0u) << "of " << acked.size() << " acknowledged writes";
 }
 
+// Writes `path` until the file system holding `dir` has about `free_bytes` left.
+bool FillTo(const std::string& dir, const std::string& path, uint64_t free_bytes) {
+  struct statvfs fs {};
+  if (::statvfs(dir.c_str(), &fs) != 0) return false;
+  const uint64_t free = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  if (free <= free_bytes) return true;
+  std::ofstream out(path, std::ios::binary);
+  const std::string chunk(1 << 16, 'b');
+  for (uint64_t left = free - free_bytes; left > 0 && out;) {
+    const uint64_t n = std::min<uint64_t>(left, chunk.size());
+    out.write(chunk.data(), static_cast<std::streamsize>(n));
+    left -= n;
+  }
+  out.close();
+  return static_cast<bool>(out);
+}
+
 RespiteOptions LocalOptions() {
   RespiteOptions options;
   options.upstream_url = "redis://127.0.0.1:1";  // nothing there: local from the start
@@ -122,11 +142,19 @@ TEST_F(DiskFullTest, TheReserveRefusesWritesBeforeTheDiskIsFull) {
         << e;
   }
 
+  // The store's own background work can give space back right after the refusals (a flush
+  // compresses the WAL it deletes), and respite then rightly takes writes again. A ballast file
+  // next to the store keeps the disk well under the reserve while the refusal is looked at.
+  const std::string ballast = respite_->data_dir() + "/ballast";
+  ASSERT_TRUE(FillTo(respite_->data_dir(), ballast, 32 << 20));
+
   // Reads and deletes are served meanwhile, and it says why it refuses.
   Client c = respite_->Connect();
   EXPECT_TRUE(c.Command({"GET", *acked.begin()}).IsString(kValue));
   EXPECT_TRUE(c.Command({"DEL", *acked.begin()}).IsInteger(1));
   acked.erase(acked.begin());
+  EXPECT_NE(c.Command({"SET", "full:refused", kValue}).Describe().find("disk nearly full"),
+            std::string::npos);
   HttpResponse ready = HttpRequest(respite_->admin_port(), "GET", "/readyz");
   EXPECT_EQ(ready.status, 503);
   EXPECT_NE(ready.body.find("the local store refuses writes: disk nearly full"), std::string::npos)
