@@ -13,7 +13,7 @@ struct Endpoint {
   std::string ToString() const;  // "host:port", IPv6 hosts in brackets
 };
 
-// Parsed `redis://[user[:password]@]host[:port][/db]` (also `rediss://`, TLS: a later stage).
+// Parsed `redis://[user[:password]@]host[:port][/db]` (also `rediss://`: TLS, see TlsConfig).
 struct UpstreamUrl {
   std::string host = "127.0.0.1";
   uint16_t port = 6379;
@@ -39,6 +39,26 @@ struct UpstreamConfig {
   // holds one): past it such a command gets an error instead of a connection, so clients cannot
   // exhaust upstream's maxclients. Default: 1000.
   uint32_t max_dedicated = 1000;
+};
+
+// TLS toward upstream (a rediss:// URL): every connection respite makes to Redis uses it.
+struct TlsConfig {
+  // Certificates that may sign upstream's: a PEM file and/or a hashed directory (c_rehash).
+  // Both empty: the system's store.
+  std::string ca_file;
+  std::string ca_dir;
+  // respite's own certificate and key (PEM), for upstreams that verify clients (mutual TLS).
+  std::string client_cert_file;
+  std::string client_key_file;
+  // The name sent in SNI and checked against upstream's certificate. Empty: the URL's host.
+  std::string server_name;
+  // Check upstream's certificate and name. Off is for tests only: it is logged at every start.
+  bool verify = true;
+  // Oldest protocol accepted: "1.2" or "1.3". Default: 1.2.
+  std::string min_version = "1.2";
+  // OpenSSL cipher lists for TLS 1.2 (`ciphers`) and TLS 1.3 (`ciphersuites`). Empty: OpenSSL's.
+  std::string ciphers;
+  std::string ciphersuites;
 };
 
 struct LimitsConfig {
@@ -136,6 +156,7 @@ struct JournalConfig {
 struct Config {
   Endpoint listen{"127.0.0.1", 6380};
   UpstreamConfig upstream;
+  TlsConfig tls;
   std::string data_dir = "./respite-data";
   Endpoint admin{"127.0.0.1", 9121};  // port 0: no admin endpoint
   // Bearer token the admin endpoint's POST routes require (empty: none).

@@ -209,6 +209,35 @@ Setting UpstreamUrlSetting() {
   return s;
 }
 
+// Free text (a path, a name, a list); empty allowed, meaning "not set".
+template <typename Access>
+Setting Text(std::string section, std::string key, Access access, std::string expected) {
+  Setting s{std::move(section), std::move(key), std::move(expected)};
+  s.set = [access](const std::string& text, Config* config) -> std::string {
+    access(*config) = text;
+    return "";
+  };
+  s.show = [access](const Config& config) -> std::string {
+    return access(config).empty() ? "(none)" : access(config);
+  };
+  s.check = [](const Config&) { return std::string(); };
+  return s;
+}
+
+template <typename Access>
+Setting YesNo(std::string section, std::string key, Access access) {
+  Setting s{std::move(section), std::move(key), "yes or no"};
+  s.set = [s, access](const std::string& text, Config* config) -> std::string {
+    const std::string value = Lower(text);
+    if (value != "yes" && value != "no" && value != "true" && value != "false") return s.Got(text);
+    access(*config) = value == "yes" || value == "true";
+    return "";
+  };
+  s.show = [access](const Config& config) -> std::string { return access(config) ? "yes" : "no"; };
+  s.check = [](const Config&) { return std::string(); };
+  return s;
+}
+
 const std::vector<Setting>& Settings() {
   static const std::vector<Setting> kSettings = [] {
     std::vector<Setting> s;
@@ -226,6 +255,29 @@ const std::vector<Setting>& Settings() {
     s.push_back(Integer(
         "upstream", "max_dedicated", [](auto& c) -> auto& { return c.upstream.max_dedicated; }, 1,
         1000000));
+
+    s.push_back(Text(
+        "tls", "ca_file", [](auto& c) -> auto& { return c.tls.ca_file; }, "a PEM file path"));
+    s.push_back(Text(
+        "tls", "ca_dir", [](auto& c) -> auto& { return c.tls.ca_dir; }, "a directory path"));
+    s.push_back(Text(
+        "tls", "client_cert_file", [](auto& c) -> auto& { return c.tls.client_cert_file; },
+        "a PEM file path"));
+    s.push_back(Text(
+        "tls", "client_key_file", [](auto& c) -> auto& { return c.tls.client_key_file; },
+        "a PEM file path"));
+    s.push_back(Text(
+        "tls", "server_name", [](auto& c) -> auto& { return c.tls.server_name; }, "a host name"));
+    s.push_back(YesNo(
+        "tls", "verify", [](auto& c) -> auto& { return c.tls.verify; }));
+    s.push_back(Choice("tls", "min_version", [](auto& c) -> auto& { return c.tls.min_version; },
+                       {"1.2", "1.3"}));
+    s.push_back(Text(
+        "tls", "ciphers", [](auto& c) -> auto& { return c.tls.ciphers; },
+        "an OpenSSL cipher list"));
+    s.push_back(Text(
+        "tls", "ciphersuites", [](auto& c) -> auto& { return c.tls.ciphersuites; },
+        "an OpenSSL TLS 1.3 ciphersuite list"));
 
     Setting data_dir{"", "data_dir", "a non-empty directory path"};
     data_dir.set = [data_dir](const std::string& text, Config* config) -> std::string {
@@ -280,17 +332,8 @@ const std::vector<Setting>& Settings() {
     };
     requirepass.check = [](const Config&) { return std::string(); };
     s.push_back(requirepass);
-    Setting protected_mode{"", "protected_mode", "yes or no"};
-    protected_mode.set = [protected_mode](const std::string& text, Config* config) -> std::string {
-      if (text != "yes" && text != "no") return protected_mode.Got(text);
-      config->protected_mode = text == "yes";
-      return "";
-    };
-    protected_mode.show = [](const Config& config) -> std::string {
-      return config.protected_mode ? "yes" : "no";
-    };
-    protected_mode.check = [](const Config&) { return std::string(); };
-    s.push_back(protected_mode);
+    s.push_back(YesNo(
+        "", "protected_mode", [](auto& c) -> auto& { return c.protected_mode; }));
 
     s.push_back(Integer(
         "limits", "max_clients", [](auto& c) -> auto& { return c.limits.max_clients; }, 1,
@@ -769,6 +812,9 @@ std::string Validate(const Config& config) {
     if (std::string error = setting.check(config); !error.empty()) {
       return setting.Path() + ": " + error;
     }
+  }
+  if (config.tls.client_cert_file.empty() != config.tls.client_key_file.empty()) {
+    return "tls.client_cert_file and tls.client_key_file go together: set both or neither";
   }
   if (config.listen.host == config.admin.host && config.listen.port == config.admin.port) {
     return "listen and admin must be different addresses, both are " + config.listen.ToString();

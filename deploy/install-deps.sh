@@ -28,6 +28,8 @@ packages=(
   redis-server redis-tools nutcracker haproxy
   # test helpers (tcl and dpkg-dev: Redis' own test suite, fetched with apt-get source)
   procps iproute2 tmux curl python3 bsdutils tcl dpkg-dev
+  # certificates for the TLS tests (tests/integration/tls_test.cpp)
+  openssl
   # systemd-analyze checks deploy/respite.service (tests/deploy); systemd is not started
   systemd
   # real client libraries through an outage (tests/clients): redis-py, and Node.js for Redlock

@@ -5,10 +5,13 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -16,6 +19,7 @@
 #include <vector>
 
 #include "resp/command_encoder.h"
+#include "tls/client_context.h"
 
 namespace respite::proxy {
 
@@ -89,6 +93,10 @@ bool BlockingClient::Connect(const config::UpstreamUrl& url, uint32_t timeout_ms
   if (fd_ < 0) return false;
   in_.clear();
   scanner_.Reset();
+  if (url.tls && !Handshake(deadline, error)) {
+    Close();
+    return false;
+  }
   if (!url.password.empty()) {
     std::string auth;
     if (url.user.empty()) {
@@ -107,7 +115,41 @@ bool BlockingClient::Connect(const config::UpstreamUrl& url, uint32_t timeout_ms
   return true;
 }
 
+bool BlockingClient::Handshake(Clock::time_point deadline, std::string* error) {
+  tls_ = tls::UpstreamContext();
+  if (tls_ == nullptr) {
+    *error = "no TLS context for a rediss:// upstream";
+    return false;
+  }
+  ssl_ = tls_->NewConnection(error);
+  if (ssl_ == nullptr) return false;
+  SSL_set_mode(ssl_, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  SSL_set_fd(ssl_, fd_);
+  for (;;) {
+    ERR_clear_error();
+    const int rc = SSL_connect(ssl_);
+    if (rc == 1) break;
+    const int why = SSL_get_error(ssl_, rc);
+    if (why == SSL_ERROR_WANT_READ || why == SSL_ERROR_WANT_WRITE) {
+      if (!WaitFor(fd_, why == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline, error)) {
+        *error = *error == kTimedOutError
+                     ? "TLS handshake timed out (does upstream serve TLS on this port?)"
+                     : "TLS handshake: " + *error;
+        return false;
+      }
+      continue;
+    }
+    *error = "TLS handshake failed: " + tls_->HandshakeError(ssl_, TlsErrorText(why));
+    return false;
+  }
+  tls_->Completed(ssl_);
+  return true;
+}
+
 void BlockingClient::Close() {
+  if (ssl_ != nullptr) SSL_free(ssl_);
+  ssl_ = nullptr;
+  tls_.reset();
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   in_.clear();
@@ -121,23 +163,104 @@ bool BlockingClient::Send(std::string_view request, uint32_t timeout_ms, std::st
   }
   const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
   while (!request.empty()) {
-    const ssize_t n = ::send(fd_, request.data(), request.size(), MSG_NOSIGNAL);
-    if (n > 0) {
-      request.remove_prefix(static_cast<size_t>(n));
-    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (!WaitFor(fd_, POLLOUT, deadline, error)) {
+    short wait = 0;
+    if (ssl_ != nullptr) {
+      ERR_clear_error();
+      const int n = SSL_write(ssl_, request.data(),
+                              static_cast<int>(std::min<size_t>(request.size(), 1u << 30)));
+      if (n > 0) {
+        request.remove_prefix(static_cast<size_t>(n));
+        continue;
+      }
+      const int why = SSL_get_error(ssl_, n);
+      if (why == SSL_ERROR_WANT_READ || why == SSL_ERROR_WANT_WRITE) {
+        wait = why == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+      } else {
+        *error = TlsErrorText(why);
         Close();
         return false;
       }
-    } else if (n < 0 && errno == EINTR) {
-      continue;
     } else {
-      *error = std::strerror(errno);
+      const ssize_t n = ::send(fd_, request.data(), request.size(), MSG_NOSIGNAL);
+      if (n > 0) {
+        request.remove_prefix(static_cast<size_t>(n));
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+        *error = std::strerror(errno);
+        Close();
+        return false;
+      }
+      wait = POLLOUT;
+    }
+    if (!WaitFor(fd_, wait, deadline, error)) {
       Close();
       return false;
     }
   }
   return true;
+}
+
+BlockingClient::Received BlockingClient::Receive(Clock::time_point deadline, std::string* error) {
+  char buf[64 * 1024];
+  for (;;) {
+    short wait = POLLIN;
+    if (ssl_ != nullptr) {
+      ERR_clear_error();
+      const int n = SSL_read(ssl_, buf, sizeof buf);
+      if (n > 0) {
+        in_.append(buf, static_cast<size_t>(n));
+        return Received::kData;
+      }
+      const int why = SSL_get_error(ssl_, n);
+      if (why == SSL_ERROR_ZERO_RETURN) {
+        *error = "connection closed by upstream";
+        Close();
+        return Received::kClosed;
+      }
+      if (why != SSL_ERROR_WANT_READ && why != SSL_ERROR_WANT_WRITE) {
+        *error = TlsErrorText(why);
+        Close();
+        return Received::kClosed;
+      }
+      wait = why == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+    } else {
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n > 0) {
+        in_.append(buf, static_cast<size_t>(n));
+        return Received::kData;
+      }
+      if (n == 0) {
+        *error = "connection closed by upstream";
+        Close();
+        return Received::kClosed;
+      }
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        *error = std::strerror(errno);
+        Close();
+        return Received::kClosed;
+      }
+    }
+    if (!WaitFor(fd_, wait, deadline, error)) {
+      if (*error == kTimedOutError) return Received::kTimedOut;
+      Close();
+      return Received::kClosed;
+    }
+  }
+}
+
+std::string BlockingClient::TlsErrorText(int why) const {
+  if (why == SSL_ERROR_SYSCALL) {
+    const unsigned long code = ERR_peek_error();
+    if (code == 0) return errno != 0 ? std::strerror(errno) : "connection closed by upstream";
+  }
+  const unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) return "TLS error " + std::to_string(why);
+  const char* reason = ERR_reason_error_string(code);
+  return reason != nullptr ? reason : "TLS error " + std::to_string(code);
 }
 
 bool BlockingClient::Read(uint32_t timeout_ms, std::string* reply, std::string* error) {
@@ -159,21 +282,8 @@ bool BlockingClient::Read(uint32_t timeout_ms, std::string* reply, std::string* 
       Close();
       return false;
     }
-    if (!WaitFor(fd_, POLLIN, deadline, error)) {
-      Close();
-      return false;
-    }
-    char buf[64 * 1024];
-    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n > 0) {
-      in_.append(buf, static_cast<size_t>(n));
-    } else if (n == 0) {
-      *error = "connection closed by upstream";
-      Close();
-      return false;
-    } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-      *error = std::strerror(errno);
-      Close();
+    if (Receive(deadline, error) != Received::kData) {
+      if (fd_ >= 0) Close();  // a timeout mid-reply leaves the stream unusable
       return false;
     }
   }
@@ -184,30 +294,14 @@ bool BlockingClient::ReadSome(uint32_t timeout_ms, std::string* out, std::string
     *error = "not connected";
     return false;
   }
-  if (!in_.empty()) {
-    out->append(in_);
-    in_.clear();
-    return true;
+  if (in_.empty()) {
+    const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    const Received got = Receive(deadline, error);
+    if (got == Received::kTimedOut) return true;
+    if (got == Received::kClosed) return false;
   }
-  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-  if (!WaitFor(fd_, POLLIN, deadline, error)) {
-    if (*error == kTimedOutError) return true;
-    Close();
-    return false;
-  }
-  char buf[64 * 1024];
-  const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-  if (n > 0) {
-    out->append(buf, static_cast<size_t>(n));
-  } else if (n == 0) {
-    *error = "connection closed by upstream";
-    Close();
-    return false;
-  } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-    *error = std::strerror(errno);
-    Close();
-    return false;
-  }
+  out->append(in_);
+  in_.clear();
   return true;
 }
 

@@ -3,13 +3,20 @@
 // on threads of their own: the health monitor and the replayer. Requests are RESP bytes; replies
 // come back whole (framed by resp::ReplyScanner). Not thread-safe; one owner thread.
 
+#include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "config/config.h"
 #include "resp/reply_scanner.h"
+
+struct ssl_st;
+namespace respite::tls {
+class ClientContext;
+}  // namespace respite::tls
 
 namespace respite::proxy {
 
@@ -23,7 +30,8 @@ class BlockingClient {
   BlockingClient(const BlockingClient&) = delete;
   BlockingClient& operator=(const BlockingClient&) = delete;
 
-  // Connects and authenticates (AUTH from the URL) within `timeout_ms`. On failure returns false
+  // Connects (with TLS for a rediss:// URL, tls::UpstreamContext()) and authenticates (AUTH
+  // from the URL) within `timeout_ms`. On failure returns false
   // and sets *error (e.g. "connection refused").
   bool Connect(const config::UpstreamUrl& url, uint32_t timeout_ms, std::string* error);
   bool connected() const { return fd_ >= 0; }
@@ -41,7 +49,18 @@ class BlockingClient {
   bool Call(std::string_view request, uint32_t timeout_ms, std::string* reply, std::string* error);
 
  private:
+  using Clock = std::chrono::steady_clock;
+  enum class Received { kData, kTimedOut, kClosed };
+  bool Handshake(Clock::time_point deadline, std::string* error);
+  // Appends what arrives by `deadline` to in_; kClosed (connection closed, *error) on EOF or an
+  // error, kTimedOut (still connected) when nothing came.
+  Received Receive(Clock::time_point deadline, std::string* error);
+  // OpenSSL's reason for a failed SSL_read/SSL_write/SSL_connect (`why`: SSL_get_error).
+  std::string TlsErrorText(int why) const;
+
   int fd_ = -1;
+  ssl_st* ssl_ = nullptr;  // set on a TLS connection
+  std::shared_ptr<tls::ClientContext> tls_;
   std::string in_;
   resp::ReplyScanner scanner_;
 };

@@ -23,6 +23,7 @@
 #include "proxy/store_executor.h"
 #include "storage/local_store.h"
 #include "storage/private_dir.h"
+#include "tls/client_context.h"
 
 namespace respite::proxy {
 
@@ -130,6 +131,29 @@ std::string Server::Reload() {
   return result;
 }
 
+void Server::SetUpUpstreamTls() {
+  const config::TlsConfig& tls = config_.tls;
+  if (!config_.upstream.parsed.tls) {
+    if (!tls.ca_file.empty() || !tls.ca_dir.empty() || !tls.client_cert_file.empty()) {
+      spdlog::warn("the tls settings apply to a rediss:// upstream; upstream {} is plain TCP",
+                   config_.upstream.parsed.Redacted());
+    }
+    return;
+  }
+  std::string error;
+  auto context = tls::ClientContext::Create(tls, config_.upstream.parsed.host, &error);
+  if (context == nullptr) throw std::runtime_error("upstream TLS: " + error);
+  if (!tls.verify) {
+    spdlog::warn(
+        "tls.verify is off: upstream's certificate and name are not checked, so anyone on the "
+        "path can pose as Redis and read every command; for tests only");
+  }
+  spdlog::info("upstream over TLS (min {}), certificate checked against '{}'{}{}", tls.min_version,
+               context->server_name(), tls.verify ? "" : " (not checked: tls.verify off)",
+               tls.client_cert_file.empty() ? "" : ", with respite's client certificate");
+  tls::SetUpstreamContext(std::move(context));
+}
+
 bool Server::OpenStore() {
   std::error_code ec;
   std::filesystem::create_directories(config_.data_dir, ec);
@@ -192,6 +216,7 @@ bool Server::OpenStore() {
 
 int Server::Run() {
   std::signal(SIGPIPE, SIG_IGN);
+  SetUpUpstreamTls();
   if (!OpenStore() && config_.mode == "local") {
     throw std::runtime_error("mode local needs the local store, which could not be opened");
   }

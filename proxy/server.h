@@ -83,6 +83,8 @@ class Server {
 
  private:
   // Opens the local store in the data dir. Returns false (and logs why) when it cannot.
+  // rediss://: builds the TLS context every upstream connection uses, or throws with the reason.
+  void SetUpUpstreamTls();
   bool OpenStore();
 
   config::Config config_;

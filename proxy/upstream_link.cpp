@@ -9,6 +9,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -22,6 +23,7 @@
 #include "proxy/stall_board.h"
 #include "resp/command_encoder.h"
 #include "resp/command_table.h"
+#include "tls/client_context.h"
 
 namespace respite::proxy {
 
@@ -44,6 +46,11 @@ bool SetupErrorMeansDown(std::string_view error) {
   return false;
 }
 }  // namespace
+
+struct UpstreamLink::TlsStream {
+  TlsStream(tcp::socket& socket, SSL* ssl) : stream(socket, ssl) {}
+  asio::ssl::stream<tcp::socket&> stream;
+};
 
 UpstreamLink::UpstreamLink(IoThread& io, Kind kind, int db, int protocol, uint32_t user)
     : io_(io),
@@ -138,7 +145,38 @@ void UpstreamLink::Connect() {
         }
         boost::system::error_code ignored;
         socket_.set_option(tcp::no_delay(true), ignored);
-        socket_.non_blocking(true, ignored);  // Flush writes directly first; never block
+        if (up.parsed.tls) {
+          std::shared_ptr<tls::ClientContext> context = tls::UpstreamContext();
+          std::string error = "no TLS context";
+          SSL* ssl = context != nullptr ? context->NewConnection(&error) : nullptr;
+          if (ssl == nullptr) {
+            Fail("TLS: " + error, {});
+            co_return;
+          }
+          auto stream = std::make_shared<TlsStream>(socket_, ssl);
+          tls_ = stream;
+          timer.expires_after(std::chrono::milliseconds(up.connect_timeout_ms));
+          auto shake =
+              co_await (stream->stream.async_handshake(asio::ssl::stream_base::client,
+                                                       asio::as_tuple(asio::use_awaitable)) ||
+                        timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+          if (gen != generation_) co_return;
+          if (shake.index() == 1) {
+            Fail("TLS handshake timed out after " + std::to_string(up.connect_timeout_ms) +
+                     " ms (does upstream serve TLS on this port?)",
+                 {});
+            co_return;
+          }
+          if (auto [hec] = std::get<0>(shake); hec) {
+            Fail("TLS handshake failed: " +
+                     context->HandshakeError(stream->stream.native_handle(), hec.message()),
+                 {});
+            co_return;
+          }
+          context->Completed(stream->stream.native_handle());
+        } else {
+          socket_.non_blocking(true, ignored);  // Flush writes directly first; never block
+        }
 
         // The handshake goes ahead of the requests queued while connecting.
         std::string hello;
@@ -198,10 +236,15 @@ void UpstreamLink::StartReading() {
   asio::co_spawn(
       io_.context(),
       [this, gen]() -> asio::awaitable<void> {
+        // Holds the TLS layer until this read returns, even if the link closed meanwhile.
+        const std::shared_ptr<TlsStream> tls = tls_;
         for (;;) {
           char* p = in_.WritePtr(16 * 1024);
-          auto [ec, n] = co_await socket_.async_read_some(asio::buffer(p, in_.WritableBytes()),
-                                                          asio::as_tuple(asio::use_awaitable));
+          const auto buffer = asio::buffer(p, in_.WritableBytes());
+          auto [ec, n] = tls != nullptr ? co_await tls->stream.async_read_some(
+                                              buffer, asio::as_tuple(asio::use_awaitable))
+                                        : co_await socket_.async_read_some(
+                                              buffer, asio::as_tuple(asio::use_awaitable));
           if (gen != generation_) co_return;
           if (ec) {
             Fail(ec == asio::error::eof ? "connection closed by upstream" : ec.message(),
@@ -350,9 +393,11 @@ void UpstreamLink::FlushScheduled(uint64_t gen) {
 
 void UpstreamLink::Flush() {
   if (write_active_ || out_.empty()) return;
-  // Try the write now; only what the socket does not take waits for an asynchronous write.
-  boost::system::error_code ec;
-  const size_t n = socket_.write_some(asio::buffer(out_), ec);
+  // Try the write now; only what the socket does not take waits for an asynchronous write. A TLS
+  // record cannot be half written by a non-blocking call and resumed later: always asynchronous.
+  boost::system::error_code ec = asio::error::would_block;
+  size_t n = 0;
+  if (tls_ == nullptr) n = socket_.write_some(asio::buffer(out_), ec);
   if (!ec && n == out_.size()) {
     out_.clear();
     return;
@@ -365,19 +410,24 @@ void UpstreamLink::Flush() {
   writing_.assign(out_, ec ? 0 : n);
   out_.clear();
   const uint64_t gen = generation_;
-  asio::async_write(socket_, asio::buffer(writing_),
-                    [this, gen](boost::system::error_code ec, size_t) {
-                      if (gen != generation_) return;
-                      write_active_ = false;
-                      writing_.clear();
-                      if (ec) {
-                        Fail(ec.message(), errors::kUpstreamLost);
-                        return;
-                      }
-                      // Upstream took a long write (a 64 MB SET): its reply can only start now.
-                      if (waiting_since_ms_ != 0) UpdateWaiting(false, /*restart=*/true);
-                      Flush();
-                    });
+  auto done = [this, gen, tls = tls_](boost::system::error_code ec, size_t) {
+    (void)tls;  // the TLS layer lives until its write returns
+    if (gen != generation_) return;
+    write_active_ = false;
+    writing_.clear();
+    if (ec) {
+      Fail(ec.message(), errors::kUpstreamLost);
+      return;
+    }
+    // Upstream took a long write (a 64 MB SET): its reply can only start now.
+    if (waiting_since_ms_ != 0) UpdateWaiting(false, /*restart=*/true);
+    Flush();
+  };
+  if (tls_ != nullptr) {
+    asio::async_write(tls_->stream, asio::buffer(writing_), std::move(done));
+  } else {
+    asio::async_write(socket_, asio::buffer(writing_), std::move(done));
+  }
 }
 
 void UpstreamLink::UpdateWaiting(bool progressed, bool restart) {
@@ -442,6 +492,7 @@ void UpstreamLink::Fail(std::string_view reason, std::string_view client_error,
   boost::system::error_code ignored;
   socket_.shutdown(tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
+  tls_.reset();  // operations still in flight hold their own reference
   state_ = State::kIdle;
   write_active_ = false;
   flush_posted_ = false;

@@ -1,13 +1,14 @@
 #pragma once
-// One TCP connection to upstream Redis. Shared links multiplex the stateless commands of every
-// client on an io thread: requests are pipelined in one write per batch, replies are matched back
-// in order and handed over as bytes. Dedicated links serve one client that needs connection state
-// (MULTI/WATCH, blocking commands); in relay mode (pub/sub, MONITOR, tracking) every reply and push
-// message goes to the owner as it arrives.
-// Thread: every method runs on the owning IoThread's io_context; nothing here is thread-safe.
+// One TCP connection to upstream Redis (TLS for a rediss:// URL). Shared links multiplex the
+// stateless commands of every client on an io thread: requests are pipelined in one write per
+// batch, replies are matched back in order and handed over as bytes. Dedicated links serve one
+// client that needs connection state (MULTI/WATCH, blocking commands); in relay mode (pub/sub,
+// MONITOR, tracking) every reply and push message goes to the owner as it arrives. Thread: every
+// method runs on the owning IoThread's io_context; nothing here is thread-safe.
 
 #include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -136,6 +137,10 @@ class UpstreamLink {
   void CountLong(int delta);
   std::string last_error_;
   boost::asio::ip::tcp::socket socket_;
+  // The TLS layer over socket_ on a rediss:// upstream (null otherwise). Shared with the
+  // operations in flight, which may complete after the link moved on to a new connection.
+  struct TlsStream;
+  std::shared_ptr<TlsStream> tls_;
   RingQueue<Pending> pending_;
   std::string out_;      // requests queued while a write is in flight or before connect
   std::string writing_;  // the batch being written

@@ -187,14 +187,40 @@ TEST(LoaderTest, SizesWithUnits) {
   }
 }
 
+TEST(LoaderTest, TlsSectionFromYamlAndEnvironment) {
+  const std::string path = WriteFile("tls.yaml",
+                                     "upstream:\n  url: rediss://cache.example.com:6380\n"
+                                     "tls:\n  ca_file: /etc/ca.pem\n  verify: no\n"
+                                     "  min_version: 1.3\n  server_name: other.example.com\n");
+  LoadResult r = Load({"--config", path}, {"RESPITE_TLS_CIPHERSUITES=TLS_AES_128_GCM_SHA256"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_TRUE(r.config.upstream.parsed.tls);
+  EXPECT_EQ(r.config.tls.ca_file, "/etc/ca.pem");
+  EXPECT_FALSE(r.config.tls.verify);
+  EXPECT_EQ(r.config.tls.min_version, "1.3");
+  EXPECT_EQ(r.config.tls.server_name, "other.example.com");
+  EXPECT_EQ(r.config.tls.ciphersuites, "TLS_AES_128_GCM_SHA256");
+  EXPECT_TRUE(Load({}, {}).config.tls.verify);  // on by default
+
+  r = Load({}, {"RESPITE_TLS_MIN_VERSION=1.1"});
+  EXPECT_TRUE(Contains(r.error, "RESPITE_TLS_MIN_VERSION: expected one of 1.2, 1.3, got '1.1'"))
+      << r.error;
+  r = Load({}, {"RESPITE_TLS_VERIFY=maybe"});
+  EXPECT_TRUE(Contains(r.error, "expected yes or no, got 'maybe'")) << r.error;
+  r = Load({}, {"RESPITE_TLS_CLIENT_CERT_FILE=/etc/respite.crt"});
+  EXPECT_EQ(r.error,
+            "tls.client_cert_file and tls.client_key_file go together: set both or neither");
+}
+
 TEST(LoaderTest, UnknownKeyHasFileLineAndExpectedKeys) {
   std::string error = YamlError("# comment\nlisten: \"127.0.0.1:6380\"\nlistne: x\n");
-  EXPECT_EQ(error,
-            "respite.yaml:3: unknown key 'listne' in section 'root' (expected one of: listen, "
-            "upstream, data_dir, admin, admin_token, io_threads, shutdown_timeout_ms, requirepass, "
-            "protected_mode, limits, mode, "
-            "storage, health, breaker, fallback, journal, "
-            "log)");
+  EXPECT_EQ(
+      error,
+      "respite.yaml:3: unknown key 'listne' in section 'root' (expected one of: listen, "
+      "upstream, tls, data_dir, admin, admin_token, io_threads, shutdown_timeout_ms, requirepass, "
+      "protected_mode, limits, mode, "
+      "storage, health, breaker, fallback, journal, "
+      "log)");
   error = YamlError("limits:\n  max_clients: 10\n  max_client: 5\n");
   EXPECT_TRUE(Contains(error, "respite.yaml:3: unknown key 'max_client' in section 'limits'"))
       << error;

@@ -1,0 +1,168 @@
+#include "tls/client_context.h"
+
+#include <arpa/inet.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+namespace respite::tls {
+namespace {
+
+// The oldest error OpenSSL queued on this thread, as "reason (library)", and the queue cleared.
+std::string TakeOpenSslError() {
+  const unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) return "unknown error";
+  const char* reason = ERR_reason_error_string(code);
+  const char* lib = ERR_lib_error_string(code);
+  std::string text = reason != nullptr ? reason : "error " + std::to_string(code);
+  if (lib != nullptr) text += std::string(" (") + lib + ")";
+  return text;
+}
+
+bool IsAddress(const std::string& name) {
+  unsigned char buf[16];
+  return ::inet_pton(AF_INET, name.c_str(), buf) == 1 ||
+         ::inet_pton(AF_INET6, name.c_str(), buf) == 1;
+}
+
+std::mutex g_upstream_mu;
+std::shared_ptr<ClientContext> g_upstream;
+
+}  // namespace
+
+ClientContext::ClientContext() = default;
+
+ClientContext::~ClientContext() {
+  if (session_ != nullptr) SSL_SESSION_free(session_);
+  if (ctx_ != nullptr) SSL_CTX_free(ctx_);
+}
+
+std::shared_ptr<ClientContext> ClientContext::Create(const config::TlsConfig& tls,
+                                                     const std::string& url_host,
+                                                     std::string* error) {
+  std::shared_ptr<ClientContext> context(new ClientContext());
+  ERR_clear_error();
+  auto fail = [&](const std::string& what) {
+    *error = what + ": " + TakeOpenSslError();
+    return nullptr;
+  };
+  context->ctx_ = SSL_CTX_new(TLS_client_method());
+  if (context->ctx_ == nullptr) return fail("cannot create a TLS context");
+  SSL_CTX* ctx = context->ctx_;
+  if (SSL_CTX_set_min_proto_version(
+          ctx, tls.min_version == "1.3" ? TLS1_3_VERSION : TLS1_2_VERSION) != 1) {
+    return fail("tls.min_version " + tls.min_version);
+  }
+  if (!tls.ciphers.empty() && SSL_CTX_set_cipher_list(ctx, tls.ciphers.c_str()) != 1) {
+    return fail("tls.ciphers '" + tls.ciphers + "' names no cipher OpenSSL knows");
+  }
+  if (!tls.ciphersuites.empty() && SSL_CTX_set_ciphersuites(ctx, tls.ciphersuites.c_str()) != 1) {
+    return fail("tls.ciphersuites '" + tls.ciphersuites + "' names no suite OpenSSL knows");
+  }
+  if (!tls.ca_file.empty() || !tls.ca_dir.empty()) {
+    const char* file = tls.ca_file.empty() ? nullptr : tls.ca_file.c_str();
+    const char* dir = tls.ca_dir.empty() ? nullptr : tls.ca_dir.c_str();
+    if (SSL_CTX_load_verify_locations(ctx, file, dir) != 1) {
+      return fail(file != nullptr ? "tls.ca_file: cannot load '" + tls.ca_file + "'"
+                                  : "tls.ca_dir: cannot use '" + tls.ca_dir + "'");
+    }
+  } else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+    return fail("cannot load the system's certificate store");
+  }
+  if (!tls.client_cert_file.empty()) {
+    if (SSL_CTX_use_certificate_chain_file(ctx, tls.client_cert_file.c_str()) != 1) {
+      return fail("tls.client_cert_file: cannot load '" + tls.client_cert_file + "'");
+    }
+    // OpenSSL checks the key against the certificate as it loads it ("key values mismatch").
+    if (SSL_CTX_use_PrivateKey_file(ctx, tls.client_key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
+      return fail("tls.client_key_file: cannot use '" + tls.client_key_file +
+                  "' with tls.client_cert_file");
+    }
+  }
+  context->verify_ = tls.verify;
+  SSL_CTX_set_verify(ctx, tls.verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
+  // Client sessions are kept here (the newest one), not in OpenSSL's server-side cache.
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_sess_set_new_cb(ctx, &ClientContext::OnNewSession);
+  SSL_CTX_set_app_data(ctx, context.get());
+  context->server_name_ = tls.server_name.empty() ? url_host : tls.server_name;
+  context->name_is_address_ = IsAddress(context->server_name_);
+  return context;
+}
+
+int ClientContext::OnNewSession(ssl_st* ssl, ssl_session_st* session) {
+  auto* self = static_cast<ClientContext*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
+  std::lock_guard lock(self->mu_);
+  if (self->session_ != nullptr) SSL_SESSION_free(self->session_);
+  self->session_ = session;
+  return 1;  // the reference is ours now
+}
+
+ssl_st* ClientContext::NewConnection(std::string* error) {
+  ERR_clear_error();
+  SSL* ssl = SSL_new(ctx_);
+  if (ssl == nullptr) {
+    *error = "cannot start a TLS connection: " + TakeOpenSslError();
+    return nullptr;
+  }
+  // SNI carries host names only (RFC 6066); an address is checked against the certificate's IPs.
+  if (!name_is_address_ && SSL_set_tlsext_host_name(ssl, server_name_.c_str()) != 1) {
+    *error = "cannot set the server name '" + server_name_ + "': " + TakeOpenSslError();
+    SSL_free(ssl);
+    return nullptr;
+  }
+  if (verify_) {
+    int ok = 0;
+    if (name_is_address_) {
+      ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), server_name_.c_str());
+    } else {
+      SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+      ok = SSL_set1_host(ssl, server_name_.c_str());
+    }
+    if (ok != 1) {
+      *error = "cannot check the name '" + server_name_ + "': " + TakeOpenSslError();
+      SSL_free(ssl);
+      return nullptr;
+    }
+  }
+  std::lock_guard lock(mu_);
+  if (session_ != nullptr) SSL_set_session(ssl, session_);
+  return ssl;
+}
+
+std::string ClientContext::HandshakeError(ssl_st* ssl, const std::string& fallback) const {
+  const long result = SSL_get_verify_result(ssl);
+  if (verify_ && result != X509_V_OK) {
+    std::string text = "certificate verify failed: ";
+    text += X509_verify_cert_error_string(result);
+    if (result == X509_V_ERR_HOSTNAME_MISMATCH || result == X509_V_ERR_IP_ADDRESS_MISMATCH) {
+      text += " (upstream's certificate is not for '" + server_name_ + "')";
+    }
+    return text;
+  }
+  std::string text = fallback;
+  if (text.find("wrong version number") != std::string::npos ||
+      text.find("packet length too long") != std::string::npos) {
+    text += " (does upstream serve TLS on this port?)";
+  }
+  return text;
+}
+
+void ClientContext::Completed(ssl_st* ssl) {
+  handshakes_.fetch_add(1, std::memory_order_relaxed);
+  if (SSL_session_reused(ssl) == 1) resumed_.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::shared_ptr<ClientContext> UpstreamContext() {
+  std::lock_guard lock(g_upstream_mu);
+  return g_upstream;
+}
+
+void SetUpstreamContext(std::shared_ptr<ClientContext> context) {
+  std::lock_guard lock(g_upstream_mu);
+  g_upstream = std::move(context);
+}
+
+}  // namespace respite::tls

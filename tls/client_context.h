@@ -1,0 +1,70 @@
+#pragma once
+// The TLS side of every connection respite makes to upstream (a rediss:// URL): one OpenSSL
+// client context built from the `tls` config section at start, shared by the io threads' links
+// (through Asio's ssl stream, made from an SSL of this context) and the blocking clients (health
+// checks, replayer, warm replica). It sets each connection's SNI and name check, and resumes the
+// last session, so that a burst of reconnects after an outage costs abbreviated handshakes.
+// Thread-safe.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "config/config.h"
+
+struct ssl_st;
+struct ssl_ctx_st;
+struct ssl_session_st;
+
+namespace respite::tls {
+
+class ClientContext {
+ public:
+  // Builds the context: CA (file, directory or the system store), respite's certificate and key
+  // when set, protocol floor, ciphers. `url_host` is checked against upstream's certificate
+  // unless tls.server_name names another. Null, with *error saying which file or setting is
+  // wrong, when it cannot be built.
+  static std::shared_ptr<ClientContext> Create(const config::TlsConfig& tls,
+                                               const std::string& url_host, std::string* error);
+  ~ClientContext();
+  ClientContext(const ClientContext&) = delete;
+  ClientContext& operator=(const ClientContext&) = delete;
+
+  // A new connection's SSL, set up: SNI (for a host name), the name check, the session to
+  // resume. Null, with *error, when OpenSSL refuses; the caller owns it (SSL_free, or handed to
+  // an Asio ssl stream, which frees it).
+  ssl_st* NewConnection(std::string* error);
+  // After a failed handshake on `ssl`: why, in words a user can act on ("certificate verify
+  // failed: certificate has expired", "... hostname mismatch"). `fallback` is the transport's
+  // own message, used when OpenSSL recorded nothing more precise.
+  std::string HandshakeError(ssl_st* ssl, const std::string& fallback) const;
+  // A handshake completed on `ssl`: counted, resumed or full.
+  void Completed(ssl_st* ssl);
+
+  const std::string& server_name() const { return server_name_; }
+  bool verify() const { return verify_; }
+  uint64_t handshakes() const { return handshakes_.load(std::memory_order_relaxed); }
+  uint64_t resumed() const { return resumed_.load(std::memory_order_relaxed); }
+
+ private:
+  ClientContext();
+  static int OnNewSession(ssl_st* ssl, ssl_session_st* session);
+
+  ssl_ctx_st* ctx_ = nullptr;
+  std::string server_name_;
+  bool name_is_address_ = false;
+  bool verify_ = true;
+  std::mutex mu_;
+  ssl_session_st* session_ = nullptr;  // the newest session upstream gave (guarded by mu_)
+  std::atomic<uint64_t> handshakes_{0};
+  std::atomic<uint64_t> resumed_{0};
+};
+
+// The context every upstream connection uses: null while upstream is plain redis://. Set once
+// at start, before any connection is made.
+std::shared_ptr<ClientContext> UpstreamContext();
+void SetUpstreamContext(std::shared_ptr<ClientContext> context);
+
+}  // namespace respite::tls
