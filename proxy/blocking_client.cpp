@@ -132,14 +132,17 @@ bool BlockingClient::Handshake(Clock::time_point deadline, std::string* error) {
     const int why = SSL_get_error(ssl_, rc);
     if (why == SSL_ERROR_WANT_READ || why == SSL_ERROR_WANT_WRITE) {
       if (!WaitFor(fd_, why == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline, error)) {
-        *error = *error == kTimedOutError
-                     ? "TLS handshake timed out (does upstream serve TLS on this port?)"
-                     : "TLS handshake: " + *error;
+        if (*error == kTimedOutError) {
+          tls_->HandshakeTimedOut();
+          *error = "TLS handshake timed out (does upstream serve TLS on this port?)";
+        } else {
+          *error = "TLS handshake: " + *error;
+        }
         return false;
       }
       continue;
     }
-    *error = "TLS handshake failed: " + tls_->HandshakeError(ssl_, TlsErrorText(why));
+    *error = "TLS handshake failed: " + tls_->HandshakeFailed(ssl_, TlsErrorText(why));
     return false;
   }
   tls_->Completed(ssl_);

@@ -17,6 +17,7 @@
 #include "proxy/time_util.h"
 #include "proxy/warm/replica_follower.h"
 #include "resp/command_table.h"
+#include "tls/client_context.h"
 
 namespace respite::proxy {
 
@@ -54,6 +55,14 @@ StatusSnapshot CollectStatus(Server& server) {
   s.shutting_down = server.shutting_down();
   s.upstream = config.upstream.parsed.Redacted();
   s.upstream_version = server.UpstreamVersion();
+  if (std::shared_ptr<tls::ClientContext> context = tls::UpstreamContext()) {
+    s.tls_server_name = context->server_name();
+    s.tls_handshakes = context->handshakes();
+    s.tls_resumed = context->resumed();
+    for (int c = 0; c < tls::ClientContext::kCauses; ++c) {
+      s.tls_failures[c] = context->failures(static_cast<tls::ClientContext::Cause>(c));
+    }
+  }
   if (const HealthMonitor* health = failover.health()) {
     s.upstream_up = health->upstream_up();
     s.upstream_latency_us = health->last_latency_us();
@@ -183,6 +192,18 @@ std::string RenderStatusJson(const StatusSnapshot& s) {
   num("health_checks_ok", static_cast<double>(s.health_ok));
   num("health_checks_failed", static_cast<double>(s.health_failed));
   str("version", s.upstream_version);
+  if (!s.tls_server_name.empty()) {
+    open("tls");
+    str("server_name", s.tls_server_name);
+    num("handshakes", static_cast<double>(s.tls_handshakes));
+    num("resumed", static_cast<double>(s.tls_resumed));
+    open("failures");
+    for (int c = 0; c < tls::ClientContext::kCauses; ++c) {
+      num(tls::ClientContext::CauseName(static_cast<tls::ClientContext::Cause>(c)),
+          static_cast<double>(s.tls_failures[c]));
+    }
+    j += "}}";
+  }
   j += '}';
   open("breaker");
   str("state", s.breaker);
@@ -292,6 +313,22 @@ std::string RenderPrometheus(const StatusSnapshot& s, Server& server) {
   help("respite_health_checks_total", "counter", "Health checks of upstream by result.");
   sample("respite_health_checks_total{result=\"ok\"}", static_cast<double>(s.health_ok));
   sample("respite_health_checks_total{result=\"fail\"}", static_cast<double>(s.health_failed));
+  if (!s.tls_server_name.empty()) {
+    help("respite_upstream_tls_handshakes_total", "counter",
+         "Completed TLS handshakes with upstream, full or resuming a session.");
+    sample("respite_upstream_tls_handshakes_total{session=\"new\"}",
+           static_cast<double>(s.tls_handshakes - s.tls_resumed));
+    sample("respite_upstream_tls_handshakes_total{session=\"resumed\"}",
+           static_cast<double>(s.tls_resumed));
+    help("respite_upstream_tls_failures_total", "counter",
+         "Failed TLS handshakes with upstream by cause (certificate, name, timeout, handshake).");
+    for (int c = 0; c < tls::ClientContext::kCauses; ++c) {
+      const auto cause = static_cast<tls::ClientContext::Cause>(c);
+      sample(std::string("respite_upstream_tls_failures_total{cause=\"") +
+                 tls::ClientContext::CauseName(cause) + "\"}",
+             static_cast<double>(s.tls_failures[c]));
+    }
+  }
   help("respite_breaker_state", "gauge", "Replay circuit breaker: 0 closed, 1 open, 2 half-open.");
   sample("respite_breaker_state", s.breaker == "open" ? 1 : s.breaker == "half-open" ? 2 : 0);
   help("respite_breaker_opened_total", "counter", "Times the replay breaker opened.");

@@ -28,6 +28,11 @@ struct StatusSnapshot {
   uint64_t upstream_latency_us = 0;
   uint64_t health_ok = 0, health_failed = 0;
   std::string upstream_version;
+  // rediss:// only (tls_server_name empty otherwise): handshakes, and failures by cause
+  // (tls::ClientContext::Cause order).
+  std::string tls_server_name;
+  uint64_t tls_handshakes = 0, tls_resumed = 0;
+  uint64_t tls_failures[4] = {};
 
   std::string breaker;  // closed, open, half-open
   uint64_t breaker_opened = 0;

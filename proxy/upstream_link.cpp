@@ -162,6 +162,7 @@ void UpstreamLink::Connect() {
                         timer.async_wait(asio::as_tuple(asio::use_awaitable)));
           if (gen != generation_) co_return;
           if (shake.index() == 1) {
+            context->HandshakeTimedOut();
             Fail("TLS handshake timed out after " + std::to_string(up.connect_timeout_ms) +
                      " ms (does upstream serve TLS on this port?)",
                  {});
@@ -169,7 +170,7 @@ void UpstreamLink::Connect() {
           }
           if (auto [hec] = std::get<0>(shake); hec) {
             Fail("TLS handshake failed: " +
-                     context->HandshakeError(stream->stream.native_handle(), hec.message()),
+                     context->HandshakeFailed(stream->stream.native_handle(), hec.message()),
                  {});
             co_return;
           }

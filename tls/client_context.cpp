@@ -132,22 +132,29 @@ ssl_st* ClientContext::NewConnection(std::string* error) {
   return ssl;
 }
 
-std::string ClientContext::HandshakeError(ssl_st* ssl, const std::string& fallback) const {
+std::string ClientContext::HandshakeFailed(ssl_st* ssl, const std::string& fallback) {
   const long result = SSL_get_verify_result(ssl);
   if (verify_ && result != X509_V_OK) {
+    const bool name =
+        result == X509_V_ERR_HOSTNAME_MISMATCH || result == X509_V_ERR_IP_ADDRESS_MISMATCH;
+    failures_[name ? kName : kCertificate].fetch_add(1, std::memory_order_relaxed);
     std::string text = "certificate verify failed: ";
     text += X509_verify_cert_error_string(result);
-    if (result == X509_V_ERR_HOSTNAME_MISMATCH || result == X509_V_ERR_IP_ADDRESS_MISMATCH) {
-      text += " (upstream's certificate is not for '" + server_name_ + "')";
-    }
+    if (name) text += " (upstream's certificate is not for '" + server_name_ + "')";
     return text;
   }
+  failures_[kHandshake].fetch_add(1, std::memory_order_relaxed);
   std::string text = fallback;
   if (text.find("wrong version number") != std::string::npos ||
       text.find("packet length too long") != std::string::npos) {
     text += " (does upstream serve TLS on this port?)";
   }
   return text;
+}
+
+const char* ClientContext::CauseName(Cause cause) {
+  static constexpr const char* kNames[] = {"certificate", "name", "timeout", "handshake"};
+  return kNames[cause];
 }
 
 void ClientContext::Completed(ssl_st* ssl) {

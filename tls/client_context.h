@@ -36,12 +36,21 @@ class ClientContext {
   // resume. Null, with *error, when OpenSSL refuses; the caller owns it (SSL_free, or handed to
   // an Asio ssl stream, which frees it).
   ssl_st* NewConnection(std::string* error);
-  // After a failed handshake on `ssl`: why, in words a user can act on ("certificate verify
-  // failed: certificate has expired", "... hostname mismatch"). `fallback` is the transport's
-  // own message, used when OpenSSL recorded nothing more precise.
-  std::string HandshakeError(ssl_st* ssl, const std::string& fallback) const;
+  // After a failed handshake on `ssl`: counts it by cause and says why, in words a user can act
+  // on ("certificate verify failed: certificate has expired", "... hostname mismatch").
+  // `fallback` is the transport's own message, used when OpenSSL recorded nothing more precise.
+  std::string HandshakeFailed(ssl_st* ssl, const std::string& fallback);
+  // A handshake that ran past the connect timeout (counted; the caller says so).
+  void HandshakeTimedOut() { failures_[kTimeout].fetch_add(1, std::memory_order_relaxed); }
   // A handshake completed on `ssl`: counted, resumed or full.
   void Completed(ssl_st* ssl);
+
+  // Why handshakes failed: upstream's certificate (untrusted, expired, ...), its name, no answer
+  // in time, anything else (a plain-TCP port, a protocol or cipher mismatch, a refused client
+  // certificate).
+  enum Cause { kCertificate, kName, kTimeout, kHandshake, kCauses };
+  static const char* CauseName(Cause cause);
+  uint64_t failures(Cause cause) const { return failures_[cause].load(std::memory_order_relaxed); }
 
   const std::string& server_name() const { return server_name_; }
   bool verify() const { return verify_; }
@@ -60,6 +69,7 @@ class ClientContext {
   ssl_session_st* session_ = nullptr;  // the newest session upstream gave (guarded by mu_)
   std::atomic<uint64_t> handshakes_{0};
   std::atomic<uint64_t> resumed_{0};
+  std::atomic<uint64_t> failures_[kCauses] = {};
 };
 
 // The context every upstream connection uses: null while upstream is plain redis://. Set once

@@ -17,6 +17,7 @@
 #include "tests/support/client.h"
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
+#include "tests/support/prometheus_text.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/respite_process.h"
 #include "tests/support/wait.h"
@@ -101,6 +102,11 @@ class TlsTest : public ::testing::Test {
 
   std::string TrustedCa() const { return "RESPITE_TLS_CA_FILE=" + certs_.File("ca.crt"); }
 
+  double Metric(const std::string& name) {
+    return ParsePrometheusText(HttpRequest(respite_->admin_port(), "GET", "/metrics").body)
+        .Value(name);
+  }
+
   bool ServedLocally() {
     Client c = respite_->Connect();
     const Reply r = c.Command({"RESPITE", "STATUS"});
@@ -152,6 +158,12 @@ TEST_F(TlsTest, ForwardsOverTlsOnSharedAndDedicatedLinksAndStaysUp) {
   EXPECT_NE(respite_->Log().find("upstream over TLS (min 1.2), certificate checked against "
                                  "'localhost'"),
             std::string::npos);
+  // Links, dedicated links and health checks each connected; all but the first could resume.
+  const double full = Metric("respite_upstream_tls_handshakes_total{session=\"new\"}");
+  const double resumed = Metric("respite_upstream_tls_handshakes_total{session=\"resumed\"}");
+  EXPECT_GE(full, 1);
+  EXPECT_GE(resumed, 1) << full << " full handshakes";
+  EXPECT_EQ(Metric("respite_upstream_tls_failures_total{cause=\"handshake\"}"), 0);
 }
 
 TEST_F(TlsTest, ACertificateFromAnUntrustedCaIsRefusedWithTheReasonAndServedLocally) {
@@ -170,6 +182,8 @@ TEST_F(TlsTest, ACertificateFromAnUntrustedCaIsRefusedWithTheReasonAndServedLoca
   EXPECT_TRUE(WaitFor([&] { return respite_->Log().find(reason) != std::string::npos; }, 5s));
   const HttpResponse status = HttpRequest(respite_->admin_port(), "GET", "/status");
   EXPECT_NE(status.body.find(reason), std::string::npos) << status.body;
+  EXPECT_GE(Metric("respite_upstream_tls_failures_total{cause=\"certificate\"}"), 1);
+  EXPECT_EQ(Metric("respite_upstream_tls_handshakes_total{session=\"new\"}"), 0);
 }
 
 TEST_F(TlsTest, ACertificateForAnotherNameIsRefused) {
@@ -185,6 +199,7 @@ TEST_F(TlsTest, ACertificateForAnotherNameIsRefused) {
                    "certificate is not for 'redis.example.com')") != std::string::npos;
       },
       5s));
+  EXPECT_GE(Metric("respite_upstream_tls_failures_total{cause=\"name\"}"), 1);
 }
 
 TEST_F(TlsTest, AnAddressIsCheckedAgainstTheCertificatesAddresses) {
@@ -206,6 +221,7 @@ TEST_F(TlsTest, PlainTcpUpstreamOnARedissUrlSaysWhy) {
       },
       5s))
       << respite_->Log();
+  EXPECT_GE(Metric("respite_upstream_tls_failures_total{cause=\"timeout\"}"), 1);
 }
 
 TEST_F(TlsTest, MutualTlsPresentsRespitesCertificate) {
