@@ -44,7 +44,7 @@ class ClientSession final : public ReplySink {
   // Creates a session for an accepted socket and starts serving it.
   static void Start(IoThread& io, boost::asio::ip::tcp::socket socket, uint64_t id);
 
-  // ReplySink.
+  // ReplySink (client_upstream.cpp).
   void OnReply(uint64_t tag, std::string_view reply) override;
   void OnRequestFailed(uint64_t tag, std::string_view error, std::string_view request,
                        bool sent) override;
@@ -138,6 +138,7 @@ class ClientSession final : public ReplySink {
   // `waited_ms`: how long a blocking command already waited upstream (see StoreExecutor).
   void SubmitToStore(const resp::Command& cmd, uint64_t tag, int64_t waited_ms = 0);
 
+  // The dedicated link (client_upstream.cpp).
   // `select_in_multi`: for a MULTI, a db to restore goes inside the transaction, not before it.
   UpstreamLink* EnsureDedicated(bool select_in_multi = false);
   // The connection state this client wants on a dedicated link, and sending what differs.

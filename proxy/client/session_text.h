@@ -1,6 +1,7 @@
 #pragma once
-// Small text helpers the client session's files share (client_session.cpp, client_commands.cpp,
-// client_login.cpp): argument matching and parsing, and the error replies Redis words them with.
+// Small text helpers the client session's files share (client_session.cpp, client_upstream.cpp,
+// client_commands.cpp, client_login.cpp): argument matching and parsing, and the error replies
+// Redis words them with.
 
 #include <openssl/crypto.h>
 
