@@ -12,12 +12,12 @@
 #include <chrono>
 #include <system_error>
 
-#include "proxy/client_session.h"
+#include "proxy/client/client_session.h"
 #include "proxy/errors.h"
 #include "proxy/loopback.h"
 #include "proxy/metrics.h"
 #include "proxy/server.h"
-#include "proxy/upstream_link.h"
+#include "proxy/upstream/upstream_link.h"
 #include "resp/command_encoder.h"
 #include "storage/local_store.h"
 

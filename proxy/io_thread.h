@@ -20,7 +20,7 @@
 #include "config/config.h"
 #include "proxy/store_executor.h"
 #include "proxy/time_util.h"
-#include "proxy/upstream_link.h"
+#include "proxy/upstream/upstream_link.h"
 
 namespace respite::proxy {
 

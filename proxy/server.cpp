@@ -13,13 +13,13 @@
 #include <thread>
 
 #include "config/loader.h"
-#include "proxy/admin_server.h"
+#include "proxy/admin/admin_server.h"
+#include "proxy/client/pubsub_hub.h"
 #include "proxy/cpu_budget.h"
-#include "proxy/failover.h"
+#include "proxy/failover/failover.h"
 #include "proxy/io_thread.h"
 #include "proxy/logging.h"
 #include "proxy/metrics.h"
-#include "proxy/pubsub_hub.h"
 #include "proxy/store_executor.h"
 #include "storage/local_store.h"
 #include "storage/private_dir.h"

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "config/config.h"
-#include "proxy/stall_board.h"
-#include "proxy/user_registry.h"
+#include "proxy/client/user_registry.h"
+#include "proxy/upstream/stall_board.h"
 #include "storage/clock.h"
 
 namespace respite::proxy {

@@ -14,9 +14,9 @@
 #include <memory>
 #include <thread>
 
-#include "proxy/client_session.h"
+#include "proxy/client/client_session.h"
+#include "proxy/client/script_busy.h"
 #include "proxy/io_thread.h"
-#include "proxy/script_busy.h"
 #include "resp/command_encoder.h"
 #include "resp/command_table.h"
 #include "resp/reply_writer.h"

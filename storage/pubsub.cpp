@@ -1,7 +1,7 @@
 // Pub/sub while the local store serves: PUBLISH, SPUBLISH and PUBSUB CHANNELS|NUMSUB|NUMPAT|
 // SHARDCHANNELS|SHARDNUMSUB|HELP. They run here (not on the client's io thread) so that they keep
 // their place inside MULTI and scripts. SUBSCRIBE and its kin belong to the client's connection
-// and are answered by the proxy (proxy/client_pubsub.cpp); both meet in the PubSubBroker.
+// and are answered by the proxy (proxy/client/client_pubsub.cpp); both meet in the PubSubBroker.
 
 #include <optional>
 #include <string>

@@ -1,8 +1,8 @@
 #pragma once
 // What PUBLISH, SPUBLISH and PUBSUB reach while the local store serves: the proxy's registry of
-// this respite's own subscribers (proxy/pubsub_hub.h). Messages are not journaled (DESIGN.md,
-// "Stage 2 decisions"): published while local, they reach this respite's subscribers only.
-// Thread: called on the store executor; implementations are thread-safe.
+// this respite's own subscribers (proxy/client/pubsub_hub.h). Messages are not journaled
+// (DESIGN.md, "Stage 2 decisions"): published while local, they reach this respite's subscribers
+// only. Thread: called on the store executor; implementations are thread-safe.
 
 #include <cstdint>
 #include <optional>

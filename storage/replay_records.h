@@ -1,8 +1,8 @@
 #pragma once
-// Side records the replayer keeps beside the journal (its stream id rules: proxy/
-// stream_id_rewrite.h), keyed by the seq of the journal entry that made each. Written and deleted
-// in one commit, read back after a restart, cleared once the journal is drained. Values are
-// opaque here. Thread: the store executor only.
+// Side records the replayer keeps beside the journal (its stream id rules:
+// proxy/failover/stream_id_rewrite.h), keyed by the seq of the journal entry that made each.
+// Written and deleted in one commit, read back after a restart, cleared once the journal is
+// drained. Values are opaque here. Thread: the store executor only.
 
 #include <cstdint>
 #include <functional>

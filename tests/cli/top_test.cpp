@@ -20,7 +20,8 @@
 namespace respite::cli {
 namespace {
 
-// /status as respite renders it (proxy/status_report.cpp), with placeholders for what tests vary.
+// /status as respite renders it (proxy/admin/status_report.cpp), with placeholders for what tests
+// vary.
 std::string StatusJson(const std::string& state = "local", double replayed = 0,
                        const std::string& extra_replay = "") {
   return R"({"state":")" + state +

@@ -1,4 +1,4 @@
-// Fuzzes the admin endpoint's request handling (proxy/admin_http.cpp): parsing with the
+// Fuzzes the admin endpoint's request handling (proxy/admin/admin_http.cpp): parsing with the
 // endpoint's limits, the Host/Origin/token refusals, and rendering the answer. Properties: no
 // crash; a request parsed from the whole input is parsed the same when the bytes arrive in random
 // reads (as admin_server.cpp buffers them); consumed counts stay within the input; a POST is never
@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "proxy/admin_http.h"
+#include "proxy/admin/admin_http.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace respite::fuzz {
