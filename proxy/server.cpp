@@ -64,6 +64,20 @@ void Server::SetUpstreamVersion(std::string version) {
   upstream_version_ = std::move(version);
 }
 
+std::string Server::UpstreamAddress() const {
+  std::lock_guard lock(version_mu_);
+  return upstream_address_;
+}
+
+void Server::SetUpstreamAddress(std::string address) {
+  std::lock_guard lock(version_mu_);
+  if (address != upstream_address_ && !upstream_address_.empty()) {
+    spdlog::info("upstream {} now at {} (was {})", config_.upstream.parsed.host, address,
+                 upstream_address_);
+  }
+  upstream_address_ = std::move(address);
+}
+
 bool Server::ClaimCommandLearning() {
   bool expected = false;
   return learning_claimed_.compare_exchange_strong(expected, true);

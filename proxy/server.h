@@ -75,6 +75,10 @@ class Server {
   // Redis version upstream reported in its HELLO reply ("unknown" before the first connect).
   std::string UpstreamVersion() const;
   void SetUpstreamVersion(std::string version);
+  // The address the last upstream link connected to ("" before the first): the upstream host
+  // name is resolved again at every connect, so this follows a name that moved.
+  std::string UpstreamAddress() const;
+  void SetUpstreamAddress(std::string address);
 
   // The first upstream link to connect learns commands missing from the built-in table; true for
   // exactly one caller until ReleaseCommandLearning().
@@ -106,6 +110,7 @@ class Server {
   std::atomic<bool> learning_claimed_{false};
   mutable std::mutex version_mu_;
   std::string upstream_version_ = "unknown";
+  std::string upstream_address_;
 };
 
 }  // namespace respite::proxy

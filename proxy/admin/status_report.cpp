@@ -55,6 +55,7 @@ StatusSnapshot CollectStatus(Server& server) {
   s.shutting_down = server.shutting_down();
   s.upstream = config.upstream.parsed.Redacted();
   s.upstream_version = server.UpstreamVersion();
+  s.upstream_address = server.UpstreamAddress();
   if (std::shared_ptr<tls::ClientContext> context = tls::UpstreamContext()) {
     s.tls_server_name = context->server_name();
     s.tls_handshakes = context->handshakes();
@@ -187,6 +188,7 @@ std::string RenderStatusJson(const StatusSnapshot& s) {
   boolean("paused", s.paused);
   open("upstream");
   str("url", s.upstream);
+  str("address", s.upstream_address);
   boolean("up", s.upstream_up);
   num("latency_seconds", static_cast<double>(s.upstream_latency_us) / 1e6);
   num("health_checks_ok", static_cast<double>(s.health_ok));

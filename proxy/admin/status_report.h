@@ -28,6 +28,7 @@ struct StatusSnapshot {
   uint64_t upstream_latency_us = 0;
   uint64_t health_ok = 0, health_failed = 0;
   std::string upstream_version;
+  std::string upstream_address;  // what the host name resolved to at the last connect
   // rediss:// only (tls_server_name empty otherwise): handshakes, and failures by cause
   // (tls::ClientContext::Cause order).
   std::string tls_server_name;

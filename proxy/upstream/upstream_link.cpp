@@ -143,6 +143,12 @@ void UpstreamLink::Connect() {
           Fail(cec.message(), {});
           co_return;
         }
+        {
+          const asio::ip::address address = ep.address();
+          const std::string host = address.to_string();
+          io_.server().SetUpstreamAddress((address.is_v6() ? "[" + host + "]" : host) + ":" +
+                                          std::to_string(ep.port()));
+        }
         boost::system::error_code ignored;
         socket_.set_option(tcp::no_delay(true), ignored);
         if (up.parsed.tls) {

@@ -1,0 +1,130 @@
+// Upstreams that move: managed Redis fails over by changing what its DNS name points to. respite
+// resolves the upstream host name again at every connect, so after an outage it follows the name
+// to the new address without a restart. The name lives in /etc/hosts (the system resolver reads
+// it on every lookup); the test maps it to 127.0.0.1, then to 127.0.0.2, where a second
+// redis-server listens on the same port. Needs root to edit /etc/hosts; skipped elsewhere.
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "tests/support/client.h"
+#include "tests/support/http_client.h"
+#include "tests/support/process.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/respite_process.h"
+#include "tests/support/wait.h"
+
+namespace respite::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kHosts = "/etc/hosts";
+
+// What `command` printed, first line, without its newline.
+std::string Output(const std::string& command) {
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return "";
+  char buf[256] = {};
+  std::string out = std::fgets(buf, sizeof buf, pipe) != nullptr ? buf : "";
+  ::pclose(pipe);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
+class DnsTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    if (HasFailure() && respite_) std::cerr << "---- respite log ----\n" << respite_->Log() << "\n";
+    if (edited_) MapName("");
+    if (moved_) moved_->Kill();
+  }
+
+  // Points name_ at `address` in /etc/hosts (rewritten in place: it may be a bind mount); ""
+  // removes it. False when the file cannot be written.
+  bool MapName(const std::string& address) {
+    std::ifstream in(kHosts);
+    std::stringstream kept;
+    for (std::string line; std::getline(in, line);) {
+      if (line.find(" " + name_) == std::string::npos) kept << line << "\n";
+    }
+    if (!address.empty()) kept << address << " " << name_ << "\n";
+    std::ofstream out(kHosts, std::ios::trunc);
+    out << kept.str();
+    out.close();
+    edited_ = true;
+    return static_cast<bool>(out);
+  }
+
+  bool ServedLocally() {
+    Client c = respite_->Connect();
+    const Reply r = c.Command({"RESPITE", "STATUS"});
+    return r && std::string(r->str, r->len).find("respite_state:local") != std::string::npos;
+  }
+
+  const std::string name_ = "respite-dns-test-" + std::to_string(::getpid()) + ".internal";
+  bool edited_ = false;
+  std::unique_ptr<Process> moved_;  // the redis-server the name moves to
+  std::unique_ptr<RedisServer> redis_;
+  std::unique_ptr<RespiteProcess> respite_;
+};
+
+TEST_F(DnsTest, AfterAnOutageRespiteFollowsTheUpstreamNameToItsNewAddress) {
+  if (::geteuid() != 0 || !MapName("127.0.0.1")) GTEST_SKIP() << "cannot edit /etc/hosts here";
+  redis_ = std::make_unique<RedisServer>();
+  ASSERT_EQ(redis_->Start(), "");
+  const std::string port = std::to_string(redis_->port());
+
+  // The same port on 127.0.0.2: where the name will point after the "failover".
+  TempDir dir("respite-dns");
+  moved_ = std::make_unique<Process>();
+  ASSERT_EQ(moved_->Start({"redis-server", "--port", port, "--bind", "127.0.0.2", "--save", "",
+                           "--appendonly", "no", "--dir", dir.path(), "--logfile", ""},
+                          dir.File("redis.log")),
+            "");
+  const std::string cli = "redis-cli -h 127.0.0.2 -p " + port + " ";
+  ASSERT_TRUE(WaitFor([&] { return Output(cli + "PING 2>/dev/null") == "PONG"; }, 10s))
+      << moved_->Log();
+
+  RespiteOptions options;
+  options.upstream_url = "redis://" + name_ + ":" + port;
+  options.log_level = "info";
+  options.env = {"RESPITE_HEALTH_INTERVAL_MS=100",     "RESPITE_HEALTH_TIMEOUT_MS=100",
+                 "RESPITE_HEALTH_UNHEALTHY_AFTER=2",   "RESPITE_HEALTH_HEALTHY_AFTER=2",
+                 "RESPITE_BREAKER_BACKOFF_BASE_MS=50", "RESPITE_BREAKER_BACKOFF_MAX_MS=500"};
+  respite_ = std::make_unique<RespiteProcess>(options);
+  ASSERT_EQ(respite_->Start(), "");
+  Client c = respite_->Connect();
+  ASSERT_TRUE(c.Command({"SET", "dns:first", "1"}).IsStatus("OK"));
+  EXPECT_TRUE(redis_->Connect().Command({"GET", "dns:first"}).IsString("1"));
+  const std::string status = HttpRequest(respite_->admin_port(), "GET", "/status").body;
+  EXPECT_NE(status.find("\"address\":\"127.0.0.1:" + port + "\""), std::string::npos) << status;
+
+  // The old address dies; writes go on locally; the name moves.
+  redis_->Kill();
+  ASSERT_TRUE(WaitFor([&] { return ServedLocally(); }, 10s));
+  for (int i = 1; i <= 20; ++i) ASSERT_TRUE(c.Command({"INCR", "dns:count"}).IsInteger(i));
+  ASSERT_TRUE(MapName("127.0.0.2"));
+
+  // respite finds upstream at the new address, replays there, and forwards there.
+  ASSERT_TRUE(WaitFor([&] { return !ServedLocally(); }, 20s));
+  EXPECT_TRUE(WaitFor([&] { return Output(cli + "GET dns:count") == "20"; }, 10s));
+  EXPECT_TRUE(c.Command({"SET", "dns:after", "2"}).IsStatus("OK"));
+  EXPECT_EQ(Output(cli + "GET dns:after"), "2");
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return HttpRequest(respite_->admin_port(), "GET", "/status")
+                   .body.find("\"address\":\"127.0.0.2:" + port + "\"") != std::string::npos;
+      },
+      5s));
+}
+
+}  // namespace
+}  // namespace respite::test
