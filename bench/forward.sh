@@ -7,7 +7,10 @@
 #   ROUNDS=5             rounds; in each, the targets take turns on every row (order rotated)
 #   SECONDS_PER_RUN=2    -n per row is calibrated on direct Redis to take about this long
 #   N_C50_P1= N_C50_P16= N_C1_P1=   fixed -n per row instead of calibrating
-#   TARGETS="direct respite twemproxy haproxy"
+#   TARGETS="direct respite twemproxy haproxy"; add direct-tls and respite-tls for the TLS rows:
+#                        Redis also serves TLS (certificates made with openssl in the work dir);
+#                        direct-tls is redis-benchmark --tls to it, respite-tls a plain client to
+#                        respite whose upstream is rediss:// to it; ratios of *-tls to direct-tls
 #   RESPITE_IO_THREADS=0 (respite's default) OUT_DIR=bench/out
 # Rows: -c 50 -P 1, -c 50 -P 16, -c 1 -P 1; tests SET and GET with -d 64. Prints a markdown table
 # of medians over the rounds: req/s, p50/p99 latency (ms), ratio of req/s to direct Redis, and CPU
@@ -49,14 +52,15 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# wait_ping PORT PID NAME: until PING answers PONG (10 s), or fail with the log.
+# wait_ping PORT PID NAME [redis-cli args]: until PING answers PONG (10 s), or fail with the log.
 wait_ping() {
   local port=$1 pid=$2 name=$3 i
+  shift 3
   for i in $(seq 1 200); do
     if ! kill -0 "$pid" 2>/dev/null; then
       echo "forward.sh: $name exited; log:" >&2; cat "$WORK/$name.log" >&2; return 1
     fi
-    if [ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" = PONG ]; then return 0; fi
+    if [ "$(redis-cli -h 127.0.0.1 -p "$port" "$@" ping 2>/dev/null)" = PONG ]; then return 0; fi
     sleep 0.05
   done
   echo "forward.sh: $name on port $port does not answer PING; log:" >&2
@@ -72,10 +76,24 @@ cpu_seconds() {
   echo "${stat##*) }" | awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($12 + $13) / hz }'
 }
 
-declare -A PORT PID
+declare -A PORT PID BENCH_ARGS
 REDIS_PORT=$(free_port)
+REDIS_TLS=()
+if [[ " $TARGETS " == *-tls* ]]; then
+  command -v openssl >/dev/null || { echo "forward.sh: openssl not found" >&2; exit 1; }
+  TLS_PORT=$(free_port)
+  key=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+  (cd "$WORK" && openssl req -x509 "${key[@]}" -keyout ca.key -out ca.crt -days 2 \
+    -subj "/CN=bench CA" && openssl req "${key[@]}" -keyout server.key -out server.csr \
+    -subj /CN=localhost && printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >server.ext \
+    && openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+    -out server.crt -days 2 -extfile server.ext) >"$WORK/openssl.log" 2>&1 \
+    || { echo "forward.sh: openssl failed:" >&2; cat "$WORK/openssl.log" >&2; exit 1; }
+  REDIS_TLS=(--tls-port "$TLS_PORT" --tls-cert-file "$WORK/server.crt" --tls-key-file
+    "$WORK/server.key" --tls-ca-cert-file "$WORK/ca.crt" --tls-auth-clients no)
+fi
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
-  --dir "$WORK" --logfile "" >"$WORK/redis.log" 2>&1 &
+  --dir "$WORK" --logfile "" "${REDIS_TLS[@]}" >"$WORK/redis.log" 2>&1 &
 REDIS_PID=$!
 PIDS+=("$REDIS_PID")
 wait_ping "$REDIS_PORT" "$REDIS_PID" redis
@@ -85,6 +103,18 @@ for target in $TARGETS; do
   case $target in
     direct)
       PORT[direct]=$REDIS_PORT PID[direct]=$REDIS_PID
+      ;;
+    direct-tls)
+      PORT[direct-tls]=$TLS_PORT PID[direct-tls]=$REDIS_PID
+      BENCH_ARGS[direct-tls]="--tls --cacert $WORK/ca.crt"
+      ;;
+    respite-tls)
+      if [ ! -x "$RESPITE_BIN" ]; then echo "forward.sh: skipping respite-tls" >&2; continue; fi
+      PORT[respite-tls]=$(free_port)
+      RESPITE_TLS_CA_FILE="$WORK/ca.crt" "$RESPITE_BIN" --listen "127.0.0.1:${PORT[respite-tls]}" \
+        --upstream "rediss://localhost:$TLS_PORT" --data-dir "$WORK/respite-tls-data" \
+        --io-threads "$RESPITE_IO_THREADS" --log-level warn >"$WORK/respite-tls.log" 2>&1 &
+      PID[respite-tls]=$!
       ;;
     respite)
       if [ ! -x "$RESPITE_BIN" ]; then
@@ -139,8 +169,9 @@ EOF
       echo "forward.sh: unknown target $target" >&2; exit 2
       ;;
   esac
-  if [ "$target" != direct ]; then PIDS+=("${PID[$target]}"); fi
-  wait_ping "${PORT[$target]}" "${PID[$target]}" "$target"
+  if [[ $target != direct* ]]; then PIDS+=("${PID[$target]}"); fi
+  # shellcheck disable=SC2086  # BENCH_ARGS holds separate words
+  wait_ping "${PORT[$target]}" "${PID[$target]}" "$target" ${BENCH_ARGS[$target]:-}
   ACTIVE+=("$target")
 done
 
@@ -170,15 +201,17 @@ measure() {
   local round=$1 target=$2 c=$3 p=$4 test=$5 n out line rps p50 p99
   local proxy_before=0 proxy_after=0 redis_before redis_after
   n=${NREQ["$c $p"]}
-  if [ "$target" != direct ]; then proxy_before=$(cpu_seconds "${PID[$target]}"); fi
+  if [[ $target != direct* ]]; then proxy_before=$(cpu_seconds "${PID[$target]}"); fi
   redis_before=$(cpu_seconds "$REDIS_PID")
-  out=$(redis-benchmark -h 127.0.0.1 -p "${PORT[$target]}" -c "$c" -P "$p" -n "$n" -d 64 \
+  # shellcheck disable=SC2086  # BENCH_ARGS holds separate words
+  out=$(redis-benchmark -h 127.0.0.1 -p "${PORT[$target]}" ${BENCH_ARGS[$target]:-} \
+    -c "$c" -P "$p" -n "$n" -d 64 \
     -t "$test" --csv 2>>"$WORK/redis-benchmark.log") || {
     echo "forward.sh: redis-benchmark failed against $target (-c $c -P $p -t $test)" >&2
     return 0
   }
   redis_after=$(cpu_seconds "$REDIS_PID")
-  if [ "$target" != direct ]; then proxy_after=$(cpu_seconds "${PID[$target]}"); fi
+  if [[ $target != direct* ]]; then proxy_after=$(cpu_seconds "${PID[$target]}"); fi
   # "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms",...
   line=$(echo "$out" | awk -F'","' -v t="${test^^}" '$1 == "\"" t { gsub(/"/, ""); print }')
   if [ -z "$line" ]; then
@@ -209,7 +242,7 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 for target in "${ACTIVE[@]}"; do
-  if [ "$target" != direct ] && ! kill -0 "${PID[$target]}" 2>/dev/null; then
+  if [[ $target != direct* ]] && ! kill -0 "${PID[$target]}" 2>/dev/null; then
     echo "forward.sh: $target died during the run; log:" >&2
     cat "$WORK/$target.log" >&2
   fi
@@ -224,14 +257,17 @@ rows = list(csv.DictReader(open(sys.argv[1])))
 groups = defaultdict(list)
 for r in rows:
     groups[(r["target"], r["test"], r["clients"], r["pipeline"])].append(r)
-order = {"direct": 0, "respite": 1, "twemproxy": 2, "haproxy": 3}
+order = {"direct": 0, "respite": 1, "twemproxy": 2, "haproxy": 3, "direct-tls": 4,
+         "respite-tls": 5}
+base = lambda target: "direct-tls" if target.endswith("-tls") else "direct"
 med = lambda rs, k: statistics.median(float(r[k]) for r in rs)
 def per_req_us(rs, k):
     return statistics.median(float(r[k]) * 1e6 / float(r["requests"]) for r in rs)
 
 print(f"redis-benchmark -d 64, medians of {max(int(r['round']) for r in rows)} interleaved rounds "
       "(CPU: utime+stime per request)\n")
-print("| target | test | row | req/s | p50 ms | p99 ms | vs direct | proxy CPU µs/req "
+print("| target | test | row | req/s | p50 ms | p99 ms | vs direct (-tls: direct-tls) "
+      "| proxy CPU µs/req "
       "| redis CPU µs/req |")
 print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 keys = sorted(groups, key=lambda k: (-int(k[2]), int(k[3]), k[1], order.get(k[0], 9)))
@@ -239,11 +275,26 @@ for key in keys:
     target, test, c, p = key
     rs = groups[key]
     rps = med(rs, "rps")
-    direct = groups.get(("direct", test, c, p))
+    direct = groups.get((base(target), test, c, p))
     ratio = f"{rps / med(direct, 'rps'):.2f}" if direct else "-"
-    proxy = "-" if target == "direct" else f"{per_req_us(rs, 'proxy_cpu_s'):.2f}"
+    proxy = "-" if target.startswith("direct") else f"{per_req_us(rs, 'proxy_cpu_s'):.2f}"
     print(f"| {target} | {test} | -c {c} -P {p} | {rps:,.0f} | {med(rs, 'p50_ms'):.3f} "
           f"| {med(rs, 'p99_ms'):.3f} | {ratio} | {proxy} | {per_req_us(rs, 'redis_cpu_s'):.2f} |")
+
+# respite-tls against direct-tls, paired within each round (a row's runs seconds apart).
+by_round = {(r["round"], r["target"], r["test"], r["clients"], r["pipeline"]): r for r in rows}
+paired = defaultdict(list)
+for (rnd, target, test, c, p), mine in by_round.items():
+    theirs = by_round.get((rnd, "direct-tls", test, c, p))
+    if target == "respite-tls" and theirs:
+        paired[(test, c, p)].append(float(mine["rps"]) / float(theirs["rps"]))
+if paired:
+    print("\nrespite-tls (plain client, TLS to Redis) / direct-tls (TLS client to Redis), "
+          "median of per-round req/s ratios\n")
+    print("| row | test | rounds | ratio |\n| --- | --- | ---: | ---: |")
+    for (test, c, p), ratios in sorted(paired.items(), key=lambda kv: (-int(kv[0][1]),
+                                                                        int(kv[0][2]), kv[0][0])):
+        print(f"| -c {c} -P {p} | {test} | {len(ratios)} | {statistics.median(ratios):.2f} |")
 EOF
 echo
 "$ROOT/bench/forward_pooled.py" "$CSV"
