@@ -135,6 +135,7 @@ std::string Server::Reload() {
     pending.push_back(old_line.substr(0, old_line.find(':')));
   }
   std::string result = "log level " + next.log.level + ", format " + next.log.format;
+  if (std::string tls = ReloadUpstreamTls(); !tls.empty()) result += "; " + tls;
   spdlog::info("SIGHUP: config reloaded: {}", result);
   if (!pending.empty()) {
     std::string names;
@@ -166,6 +167,23 @@ void Server::SetUpUpstreamTls() {
                context->server_name(), tls.verify ? "" : " (not checked: tls.verify off)",
                tls.client_cert_file.empty() ? "" : ", with respite's client certificate");
   tls::SetUpstreamContext(std::move(context));
+}
+
+std::string Server::ReloadUpstreamTls() {
+  std::shared_ptr<tls::ClientContext> old = tls::UpstreamContext();
+  if (old == nullptr) return "";
+  // The files the running settings name, read again (a rotated certificate, CA or key); settings
+  // that changed still take a restart, like every other one.
+  std::string error;
+  auto context = tls::ClientContext::Create(config_.tls, config_.upstream.parsed.host, &error);
+  if (context == nullptr) {
+    spdlog::error("SIGHUP: upstream TLS files not reloaded, the loaded ones stay in use: {}",
+                  error);
+    return "upstream TLS files not reloaded: " + error;
+  }
+  context->TakeCounts(*old);
+  tls::SetUpstreamContext(std::move(context));
+  return "upstream TLS files reloaded (for new connections)";
 }
 
 bool Server::OpenStore() {

@@ -162,6 +162,14 @@ void ClientContext::Completed(ssl_st* ssl) {
   if (SSL_session_reused(ssl) == 1) resumed_.fetch_add(1, std::memory_order_relaxed);
 }
 
+void ClientContext::TakeCounts(const ClientContext& old) {
+  handshakes_.fetch_add(old.handshakes(), std::memory_order_relaxed);
+  resumed_.fetch_add(old.resumed(), std::memory_order_relaxed);
+  for (int c = 0; c < kCauses; ++c) {
+    failures_[c].fetch_add(old.failures(static_cast<Cause>(c)), std::memory_order_relaxed);
+  }
+}
+
 std::shared_ptr<ClientContext> UpstreamContext() {
   std::lock_guard lock(g_upstream_mu);
   return g_upstream;

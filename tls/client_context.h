@@ -44,6 +44,8 @@ class ClientContext {
   void HandshakeTimedOut() { failures_[kTimeout].fetch_add(1, std::memory_order_relaxed); }
   // A handshake completed on `ssl`: counted, resumed or full.
   void Completed(ssl_st* ssl);
+  // Carries the counters of the context this one replaces (SIGHUP), so totals stay totals.
+  void TakeCounts(const ClientContext& old);
 
   // Why handshakes failed: upstream's certificate (untrusted, expired, ...), its name, no answer
   // in time, anything else (a plain-TCP port, a protocol or cipher mismatch, a refused client

@@ -8,7 +8,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -257,6 +259,34 @@ TEST_F(TlsTest, BadTlsSettingsStopRespiteAtStartWithTheReason) {
                                  "' with tls.client_cert_file: key values mismatch"),
             std::string::npos)
       << respite_->Log();
+}
+
+// Certificate rotation: the CA file respite was started with is rewritten (here from a wrong CA
+// to the right one) and SIGHUP makes new connections use it; a client connected meanwhile keeps
+// its connection, and respite forwards again.
+TEST_F(TlsTest, SighupReadsTheTlsFilesAgainWithoutDroppingClients) {
+  StartRedis(/*auth_clients=*/false);
+  const std::string ca = certs_.File("upstream-ca.crt");
+  std::filesystem::copy_file(certs_.File("other-ca.crt"), ca);
+  ASSERT_EQ(StartRespite({"RESPITE_TLS_CA_FILE=" + ca}, /*wait_for_pong=*/false), "");
+  ASSERT_TRUE(WaitFor([&] { return ServedLocally(); }, 10s));
+  Client kept = respite_->Connect();
+  ASSERT_TRUE(kept.Command({"SET", "tls:during", "local"}).IsStatus("OK"));
+
+  std::filesystem::copy_file(certs_.File("ca.crt"), ca,
+                             std::filesystem::copy_options::overwrite_existing);
+  ASSERT_TRUE(respite_->process().Signal(SIGHUP));
+  EXPECT_TRUE(WaitFor([&] { return !ServedLocally(); }, 15s));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return redis_->Connect().Command({"GET", "tls:during"}).IsString("local");
+      },
+      10s));
+  EXPECT_TRUE(kept.Command({"GET", "tls:during"}).IsString("local"));
+  EXPECT_TRUE(Forwards("tls:rotated"));
+  EXPECT_NE(respite_->Log().find("upstream TLS files reloaded (for new connections)"),
+            std::string::npos);
+  EXPECT_GE(Metric("respite_upstream_tls_failures_total{cause=\"certificate\"}"), 1);
 }
 
 // An outage over TLS: upstream SIGKILLed, writes served locally, upstream back (empty, on the
