@@ -4,14 +4,15 @@
 // it on every lookup); the test maps it to 127.0.0.1, then to 127.0.0.2, where a second
 // redis-server listens on the same port. Needs root to edit /etc/hosts; skipped elsewhere.
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "tests/support/client.h"
@@ -43,24 +44,35 @@ class DnsTest : public ::testing::Test {
  protected:
   void TearDown() override {
     if (HasFailure() && respite_) std::cerr << "---- respite log ----\n" << respite_->Log() << "\n";
-    if (edited_) MapName("");
+    if (edited_) Restore();
     if (moved_) moved_->Kill();
   }
 
-  // Points name_ at `address` in /etc/hosts (rewritten in place: it may be a bind mount); ""
-  // removes it. False when the file cannot be written.
-  bool MapName(const std::string& address) {
-    std::ifstream in(kHosts);
-    std::stringstream kept;
-    for (std::string line; std::getline(in, line);) {
-      if (line.find(" " + name_) == std::string::npos) kept << line << "\n";
-    }
-    if (!address.empty()) kept << address << " " << name_ << "\n";
-    std::ofstream out(kHosts, std::ios::trunc);
-    out << kept.str();
+  // /etc/hosts is edited without ever hiding a line other tests resolve through (localhost):
+  // the name's line is appended, repointed in place (addresses of the same length), and cut off
+  // at the end. The file may be a bind mount, so it is never replaced.
+  bool AddName(const std::string& address) {
+    struct stat st {};
+    if (::stat(kHosts, &st) != 0) return false;
+    original_size_ = st.st_size;
+    line_ = address + " " + name_ + "\n";
+    std::ofstream out(kHosts, std::ios::app);
+    out << line_;
     out.close();
-    edited_ = true;
-    return static_cast<bool>(out);
+    edited_ = static_cast<bool>(out);
+    return edited_;
+  }
+  bool Repoint(const std::string& address) {
+    if (address.size() != line_.find(' ')) return false;
+    const int fd = ::open(kHosts, O_WRONLY);
+    if (fd < 0) return false;
+    const bool ok = ::pwrite(fd, address.data(), address.size(), original_size_) ==
+                    static_cast<ssize_t>(address.size());
+    ::close(fd);
+    return ok;
+  }
+  void Restore() {
+    if (::truncate(kHosts, original_size_) != 0) ADD_FAILURE() << "could not restore " << kHosts;
   }
 
   bool ServedLocally() {
@@ -71,13 +83,15 @@ class DnsTest : public ::testing::Test {
 
   const std::string name_ = "respite-dns-test-" + std::to_string(::getpid()) + ".internal";
   bool edited_ = false;
+  off_t original_size_ = 0;
+  std::string line_;
   std::unique_ptr<Process> moved_;  // the redis-server the name moves to
   std::unique_ptr<RedisServer> redis_;
   std::unique_ptr<RespiteProcess> respite_;
 };
 
 TEST_F(DnsTest, AfterAnOutageRespiteFollowsTheUpstreamNameToItsNewAddress) {
-  if (::geteuid() != 0 || !MapName("127.0.0.1")) GTEST_SKIP() << "cannot edit /etc/hosts here";
+  if (::geteuid() != 0 || !AddName("127.0.0.1")) GTEST_SKIP() << "cannot edit /etc/hosts here";
   redis_ = std::make_unique<RedisServer>();
   ASSERT_EQ(redis_->Start(), "");
   const std::string port = std::to_string(redis_->port());
@@ -111,7 +125,7 @@ TEST_F(DnsTest, AfterAnOutageRespiteFollowsTheUpstreamNameToItsNewAddress) {
   redis_->Kill();
   ASSERT_TRUE(WaitFor([&] { return ServedLocally(); }, 10s));
   for (int i = 1; i <= 20; ++i) ASSERT_TRUE(c.Command({"INCR", "dns:count"}).IsInteger(i));
-  ASSERT_TRUE(MapName("127.0.0.2"));
+  ASSERT_TRUE(Repoint("127.0.0.2"));
 
   // respite finds upstream at the new address, replays there, and forwards there.
   ASSERT_TRUE(WaitFor([&] { return !ServedLocally(); }, 20s));

@@ -49,6 +49,9 @@ class Certificates {
               " && printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > server.ext"
               " && openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
               "-out server.crt -days 2 -extfile server.ext"
+              // the same server, with a certificate valid for no time at all
+              " && openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
+              "-out expired.crt -days 0 -extfile server.ext"
               " && openssl req" +
               key +
               " -keyout client.key -out client.csr -subj /CN=respite"
@@ -75,11 +78,11 @@ class TlsTest : public ::testing::Test {
   }
 
   // redis-server with TLS on tls_port_ (and plain TCP on its usual port, for the test only).
-  void StartRedis(bool auth_clients) {
+  void StartRedis(bool auth_clients, const std::string& cert = "server.crt") {
     tls_port_ = FreePort();
     RedisOptions options;
     options.extra_args = {"--tls-port",         std::to_string(tls_port_),
-                          "--tls-cert-file",    certs_.File("server.crt"),
+                          "--tls-cert-file",    certs_.File(cert),
                           "--tls-key-file",     certs_.File("server.key"),
                           "--tls-ca-cert-file", certs_.File("ca.crt"),
                           "--tls-auth-clients", auth_clients ? "yes" : "no"};
@@ -186,6 +189,22 @@ TEST_F(TlsTest, ACertificateFromAnUntrustedCaIsRefusedWithTheReasonAndServedLoca
   EXPECT_NE(status.body.find(reason), std::string::npos) << status.body;
   EXPECT_GE(Metric("respite_upstream_tls_failures_total{cause=\"certificate\"}"), 1);
   EXPECT_EQ(Metric("respite_upstream_tls_handshakes_total{session=\"new\"}"), 0);
+}
+
+TEST_F(TlsTest, AnExpiredCertificateIsRefusedAndNamedSo) {
+  StartRedis(/*auth_clients=*/false, "expired.crt");
+  // Its notAfter is the second it was made in: expired once that second is over.
+  std::this_thread::sleep_for(1100ms);
+  ASSERT_EQ(StartRespite({TrustedCa()}, /*wait_for_pong=*/false), "");
+  ASSERT_TRUE(WaitFor([&] { return ServedLocally(); }, 10s));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return respite_->Log().find(
+                   "TLS handshake failed: certificate verify failed: certificate has expired") !=
+               std::string::npos;
+      },
+      5s));
+  EXPECT_GE(Metric("respite_upstream_tls_failures_total{cause=\"certificate\"}"), 1);
 }
 
 TEST_F(TlsTest, ACertificateForAnotherNameIsRefused) {
