@@ -149,7 +149,12 @@ std::string Server::Reload() {
 void Server::SetUpUpstreamTls() {
   const config::TlsConfig& tls = config_.tls;
   if (!config_.upstream.parsed.tls) {
-    if (!tls.ca_file.empty() || !tls.ca_dir.empty() || !tls.client_cert_file.empty()) {
+    const config::TlsConfig defaults;
+    if (tls.ca_file != defaults.ca_file || tls.ca_dir != defaults.ca_dir ||
+        tls.client_cert_file != defaults.client_cert_file ||
+        tls.server_name != defaults.server_name || tls.verify != defaults.verify ||
+        tls.min_version != defaults.min_version || tls.ciphers != defaults.ciphers ||
+        tls.ciphersuites != defaults.ciphersuites) {
       spdlog::warn("the tls settings apply to a rediss:// upstream; upstream {} is plain TCP",
                    config_.upstream.parsed.Redacted());
     }

@@ -86,12 +86,12 @@ class Server {
   void ReleaseCommandLearning() { learning_claimed_.store(false); }
 
  private:
-  // Opens the local store in the data dir. Returns false (and logs why) when it cannot.
   // rediss://: builds the TLS context every upstream connection uses, or throws with the reason.
   void SetUpUpstreamTls();
   // SIGHUP: reads the upstream TLS files again into a new context for new connections (open
   // ones keep theirs). What to add to the reload's summary; "" for a plain upstream.
   std::string ReloadUpstreamTls();
+  // Opens the local store in the data dir. Returns false (and logs why) when it cannot.
   bool OpenStore();
 
   config::Config config_;

@@ -94,10 +94,14 @@ std::shared_ptr<ClientContext> ClientContext::Create(const config::TlsConfig& tl
 
 int ClientContext::OnNewSession(ssl_st* ssl, ssl_session_st* session) {
   auto* self = static_cast<ClientContext*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
+  // A copy: OpenSSL marks a connection's own session not resumable when that connection ends
+  // without a close_notify (every link that dies in an outage), which would spoil the one kept.
+  SSL_SESSION* copy = SSL_SESSION_dup(session);
+  if (copy == nullptr) return 0;
   std::lock_guard lock(self->mu_);
   if (self->session_ != nullptr) SSL_SESSION_free(self->session_);
-  self->session_ = session;
-  return 1;  // the reference is ours now
+  self->session_ = copy;
+  return 0;  // OpenSSL keeps (and frees) its own reference to `session`
 }
 
 ssl_st* ClientContext::NewConnection(std::string* error) {
@@ -128,7 +132,13 @@ ssl_st* ClientContext::NewConnection(std::string* error) {
     }
   }
   std::lock_guard lock(mu_);
-  if (session_ != nullptr) SSL_set_session(ssl, session_);
+  if (session_ != nullptr) {
+    // Each connection resumes from a copy of its own, for the same reason as in OnNewSession.
+    if (SSL_SESSION* copy = SSL_SESSION_dup(session_); copy != nullptr) {
+      SSL_set_session(ssl, copy);
+      SSL_SESSION_free(copy);  // the SSL holds its own reference
+    }
+  }
   return ssl;
 }
 
@@ -158,12 +168,11 @@ const char* ClientContext::CauseName(Cause cause) {
 }
 
 void ClientContext::Completed(ssl_st* ssl) {
-  handshakes_.fetch_add(1, std::memory_order_relaxed);
-  if (SSL_session_reused(ssl) == 1) resumed_.fetch_add(1, std::memory_order_relaxed);
+  (SSL_session_reused(ssl) == 1 ? resumed_ : full_).fetch_add(1, std::memory_order_relaxed);
 }
 
 void ClientContext::TakeCounts(const ClientContext& old) {
-  handshakes_.fetch_add(old.handshakes(), std::memory_order_relaxed);
+  full_.fetch_add(old.full(), std::memory_order_relaxed);
   resumed_.fetch_add(old.resumed(), std::memory_order_relaxed);
   for (int c = 0; c < kCauses; ++c) {
     failures_[c].fetch_add(old.failures(static_cast<Cause>(c)), std::memory_order_relaxed);

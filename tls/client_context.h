@@ -42,7 +42,8 @@ class ClientContext {
   std::string HandshakeFailed(ssl_st* ssl, const std::string& fallback);
   // A handshake that ran past the connect timeout (counted; the caller says so).
   void HandshakeTimedOut() { failures_[kTimeout].fetch_add(1, std::memory_order_relaxed); }
-  // A handshake completed on `ssl`: counted, resumed or full.
+  // A handshake completed on `ssl`: counted, resumed or full. (With TLS 1.3 a server that refuses
+  // respite's certificate says so after the handshake: the link then closes on its first read.)
   void Completed(ssl_st* ssl);
   // Carries the counters of the context this one replaces (SIGHUP), so totals stay totals.
   void TakeCounts(const ClientContext& old);
@@ -56,7 +57,8 @@ class ClientContext {
 
   const std::string& server_name() const { return server_name_; }
   bool verify() const { return verify_; }
-  uint64_t handshakes() const { return handshakes_.load(std::memory_order_relaxed); }
+  // Completed handshakes: full ones, and ones that resumed a session.
+  uint64_t full() const { return full_.load(std::memory_order_relaxed); }
   uint64_t resumed() const { return resumed_.load(std::memory_order_relaxed); }
 
  private:
@@ -69,7 +71,7 @@ class ClientContext {
   bool verify_ = true;
   std::mutex mu_;
   ssl_session_st* session_ = nullptr;  // the newest session upstream gave (guarded by mu_)
-  std::atomic<uint64_t> handshakes_{0};
+  std::atomic<uint64_t> full_{0};
   std::atomic<uint64_t> resumed_{0};
   std::atomic<uint64_t> failures_[kCauses] = {};
 };

@@ -58,7 +58,7 @@ StatusSnapshot CollectStatus(Server& server) {
   s.upstream_address = server.UpstreamAddress();
   if (std::shared_ptr<tls::ClientContext> context = tls::UpstreamContext()) {
     s.tls_server_name = context->server_name();
-    s.tls_handshakes = context->handshakes();
+    s.tls_full = context->full();
     s.tls_resumed = context->resumed();
     for (int c = 0; c < tls::ClientContext::kCauses; ++c) {
       s.tls_failures[c] = context->failures(static_cast<tls::ClientContext::Cause>(c));
@@ -197,7 +197,7 @@ std::string RenderStatusJson(const StatusSnapshot& s) {
   if (!s.tls_server_name.empty()) {
     open("tls");
     str("server_name", s.tls_server_name);
-    num("handshakes", static_cast<double>(s.tls_handshakes));
+    num("full_handshakes", static_cast<double>(s.tls_full));
     num("resumed", static_cast<double>(s.tls_resumed));
     open("failures");
     for (int c = 0; c < tls::ClientContext::kCauses; ++c) {
@@ -319,7 +319,7 @@ std::string RenderPrometheus(const StatusSnapshot& s, Server& server) {
     help("respite_upstream_tls_handshakes_total", "counter",
          "Completed TLS handshakes with upstream, full or resuming a session.");
     sample("respite_upstream_tls_handshakes_total{session=\"new\"}",
-           static_cast<double>(s.tls_handshakes - s.tls_resumed));
+           static_cast<double>(s.tls_full));
     sample("respite_upstream_tls_handshakes_total{session=\"resumed\"}",
            static_cast<double>(s.tls_resumed));
     help("respite_upstream_tls_failures_total", "counter",

@@ -32,7 +32,7 @@ struct StatusSnapshot {
   // rediss:// only (tls_server_name empty otherwise): handshakes, and failures by cause
   // (tls::ClientContext::Cause order).
   std::string tls_server_name;
-  uint64_t tls_handshakes = 0, tls_resumed = 0;
+  uint64_t tls_full = 0, tls_resumed = 0;
   uint64_t tls_failures[4] = {};
 
   std::string breaker;  // closed, open, half-open

@@ -124,9 +124,13 @@ bool BlockingClient::Handshake(Clock::time_point deadline, std::string* error) {
   ssl_ = tls_->NewConnection(error);
   if (ssl_ == nullptr) return false;
   SSL_set_mode(ssl_, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-  SSL_set_fd(ssl_, fd_);
+  if (SSL_set_fd(ssl_, fd_) != 1) {
+    *error = "TLS: " + TlsErrorText(SSL_ERROR_SSL);
+    return false;
+  }
   for (;;) {
     ERR_clear_error();
+    errno = 0;
     const int rc = SSL_connect(ssl_);
     if (rc == 1) break;
     const int why = SSL_get_error(ssl_, rc);
@@ -169,6 +173,7 @@ bool BlockingClient::Send(std::string_view request, uint32_t timeout_ms, std::st
     short wait = 0;
     if (ssl_ != nullptr) {
       ERR_clear_error();
+      errno = 0;
       const int n = SSL_write(ssl_, request.data(),
                               static_cast<int>(std::min<size_t>(request.size(), 1u << 30)));
       if (n > 0) {
@@ -211,6 +216,7 @@ BlockingClient::Received BlockingClient::Receive(Clock::time_point deadline, std
     short wait = POLLIN;
     if (ssl_ != nullptr) {
       ERR_clear_error();
+      errno = 0;
       const int n = SSL_read(ssl_, buf, sizeof buf);
       if (n > 0) {
         in_.append(buf, static_cast<size_t>(n));
@@ -262,6 +268,10 @@ std::string BlockingClient::TlsErrorText(int why) const {
   const unsigned long code = ERR_get_error();
   ERR_clear_error();
   if (code == 0) return "TLS error " + std::to_string(why);
+  // OpenSSL 3 reports a peer that closed without a close_notify as an error; say it as links do.
+  if (ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+    return "connection closed by upstream";
+  }
   const char* reason = ERR_reason_error_string(code);
   return reason != nullptr ? reason : "TLS error " + std::to_string(code);
 }

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -14,6 +15,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <charconv>
+#include <cstring>
 
 #include "proxy/errors.h"
 #include "proxy/failover/failover.h"
@@ -48,8 +50,15 @@ bool SetupErrorMeansDown(std::string_view error) {
 }  // namespace
 
 struct UpstreamLink::TlsStream {
-  TlsStream(tcp::socket& socket, SSL* ssl) : stream(socket, ssl) {}
+  TlsStream(tcp::socket& socket, SSL* ssl, std::shared_ptr<tls::ClientContext> context_in)
+      : stream(socket, ssl), context(std::move(context_in)) {}
   asio::ssl::stream<tcp::socket&> stream;
+  // The context this connection's SSL calls back into (session tickets arrive after the
+  // handshake), kept alive even when a SIGHUP has replaced it.
+  std::shared_ptr<tls::ClientContext> context;
+  // TLS reads land here, not in the link's buffer: the stream decrypts into the caller's buffer
+  // only when its read completes, which may be after the link closed and dropped that buffer.
+  std::array<char, 16 * 1024> buffer;
 };
 
 UpstreamLink::UpstreamLink(IoThread& io, Kind kind, int db, int protocol, uint32_t user)
@@ -159,7 +168,7 @@ void UpstreamLink::Connect() {
             Fail("TLS: " + error, {});
             co_return;
           }
-          auto stream = std::make_shared<TlsStream>(socket_, ssl);
+          auto stream = std::make_shared<TlsStream>(socket_, ssl, context);
           tls_ = stream;
           timer.expires_after(std::chrono::milliseconds(up.connect_timeout_ms));
           auto shake =
@@ -246,18 +255,20 @@ void UpstreamLink::StartReading() {
         // Holds the TLS layer until this read returns, even if the link closed meanwhile.
         const std::shared_ptr<TlsStream> tls = tls_;
         for (;;) {
-          char* p = in_.WritePtr(16 * 1024);
-          const auto buffer = asio::buffer(p, in_.WritableBytes());
-          auto [ec, n] = tls != nullptr ? co_await tls->stream.async_read_some(
-                                              buffer, asio::as_tuple(asio::use_awaitable))
-                                        : co_await socket_.async_read_some(
-                                              buffer, asio::as_tuple(asio::use_awaitable));
+          char* p = tls != nullptr ? nullptr : in_.WritePtr(16 * 1024);
+          auto [ec, n] =
+              tls != nullptr
+                  ? co_await tls->stream.async_read_some(asio::buffer(tls->buffer),
+                                                         asio::as_tuple(asio::use_awaitable))
+                  : co_await socket_.async_read_some(asio::buffer(p, in_.WritableBytes()),
+                                                     asio::as_tuple(asio::use_awaitable));
           if (gen != generation_) co_return;
           if (ec) {
             Fail(ec == asio::error::eof ? "connection closed by upstream" : ec.message(),
                  errors::kUpstreamLost);
             co_return;
           }
+          if (tls != nullptr) std::memcpy(in_.WritePtr(n), tls->buffer.data(), n);
           in_.Commit(n);
           io_.StampBatch();
           // Bytes of a reply still coming in (a 64 MB GET) are signs of life too.

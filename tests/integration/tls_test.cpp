@@ -169,6 +169,15 @@ TEST_F(TlsTest, ForwardsOverTlsOnSharedAndDedicatedLinksAndStaysUp) {
   EXPECT_GE(full, 1);
   EXPECT_GE(resumed, 1) << full << " full handshakes";
   EXPECT_EQ(Metric("respite_upstream_tls_failures_total{cause=\"handshake\"}"), 0);
+
+  // Redis drops every connection (no close_notify, as in an outage): the sessions respite keeps
+  // stay resumable, and its reconnects resume.
+  const double full_before = Metric("respite_upstream_tls_handshakes_total{session=\"new\"}");
+  ASSERT_TRUE(redis_->Connect().Command({"CLIENT", "KILL", "TYPE", "normal"}));
+  EXPECT_TRUE(WaitFor([&] { return Forwards("tls:after-kill"); }, 5s));
+  EXPECT_GT(Metric("respite_upstream_tls_handshakes_total{session=\"resumed\"}"), resumed);
+  EXPECT_EQ(Metric("respite_upstream_tls_handshakes_total{session=\"new\"}"), full_before)
+      << "a reconnect after the kill could not resume";
 }
 
 TEST_F(TlsTest, ACertificateFromAnUntrustedCaIsRefusedWithTheReasonAndServedLocally) {
