@@ -55,7 +55,13 @@ class DnsTest : public ::testing::Test {
     struct stat st {};
     if (::stat(kHosts, &st) != 0) return false;
     original_size_ = st.st_size;
-    line_ = address + " " + name_ + "\n";
+    // A file whose last line has no newline gets one first, so that the name is a line of its own.
+    std::string last;
+    if (std::ifstream in(kHosts); original_size_ > 0 && in.seekg(-1, std::ios::end)) {
+      last.push_back(static_cast<char>(in.get()));
+    }
+    address_at_ = original_size_ + (last == "\n" || original_size_ == 0 ? 0 : 1);
+    line_ = std::string(address_at_ - original_size_, '\n') + address + " " + name_ + "\n";
     std::ofstream out(kHosts, std::ios::app);
     out << line_;
     out.close();
@@ -63,10 +69,12 @@ class DnsTest : public ::testing::Test {
     return edited_;
   }
   bool Repoint(const std::string& address) {
-    if (address.size() != line_.find(' ')) return false;
+    if (address.size() != line_.find(' ') - static_cast<size_t>(address_at_ - original_size_)) {
+      return false;
+    }
     const int fd = ::open(kHosts, O_WRONLY);
     if (fd < 0) return false;
-    const bool ok = ::pwrite(fd, address.data(), address.size(), original_size_) ==
+    const bool ok = ::pwrite(fd, address.data(), address.size(), address_at_) ==
                     static_cast<ssize_t>(address.size());
     ::close(fd);
     return ok;
@@ -84,6 +92,7 @@ class DnsTest : public ::testing::Test {
   const std::string name_ = "respite-dns-test-" + std::to_string(::getpid()) + ".internal";
   bool edited_ = false;
   off_t original_size_ = 0;
+  off_t address_at_ = 0;  // where the name's address starts in the file
   std::string line_;
   std::unique_ptr<Process> moved_;  // the redis-server the name moves to
   std::unique_ptr<RedisServer> redis_;
