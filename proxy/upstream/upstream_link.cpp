@@ -50,9 +50,11 @@ bool SetupErrorMeansDown(std::string_view error) {
 }  // namespace
 
 struct UpstreamLink::TlsStream {
-  TlsStream(tcp::socket& socket, SSL* ssl, std::shared_ptr<tls::ClientContext> context_in)
-      : stream(socket, ssl), context(std::move(context_in)) {}
-  asio::ssl::stream<tcp::socket&> stream;
+  TlsStream(tcp::socket socket, SSL* ssl, std::shared_ptr<tls::ClientContext> context_in)
+      : stream(std::move(socket), ssl), context(std::move(context_in)) {}
+  // The connection's own socket (moved out of the link's): an operation of this stream still
+  // completing after the link reconnected can never touch the next connection.
+  asio::ssl::stream<tcp::socket> stream;
   // The context this connection's SSL calls back into (session tickets arrive after the
   // handshake), kept alive even when a SIGHUP has replaced it.
   std::shared_ptr<tls::ClientContext> context;
@@ -168,7 +170,8 @@ void UpstreamLink::Connect() {
             Fail("TLS: " + error, {});
             co_return;
           }
-          auto stream = std::make_shared<TlsStream>(socket_, ssl, context);
+          auto stream = std::make_shared<TlsStream>(std::move(socket_), ssl, context);
+          socket_ = tcp::socket(io_.context());
           tls_ = stream;
           timer.expires_after(std::chrono::milliseconds(up.connect_timeout_ms));
           auto shake =
@@ -510,6 +513,10 @@ void UpstreamLink::Fail(std::string_view reason, std::string_view client_error,
   boost::system::error_code ignored;
   socket_.shutdown(tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
+  if (tls_ != nullptr) {
+    tls_->stream.lowest_layer().shutdown(tcp::socket::shutdown_both, ignored);
+    tls_->stream.lowest_layer().close(ignored);
+  }
   tls_.reset();  // operations still in flight hold their own reference
   state_ = State::kIdle;
   write_active_ = false;
