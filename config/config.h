@@ -41,7 +41,8 @@ struct UpstreamConfig {
   uint32_t max_dedicated = 1000;
 };
 
-// TLS toward upstream (a rediss:// URL): every connection respite makes to Redis uses it.
+// TLS toward upstream (a rediss:// URL: every connection respite makes to Redis uses it) and for
+// clients (a second listener, tls.listen). min_version and the cipher lists apply to both sides.
 struct TlsConfig {
   // Certificates that may sign upstream's: a PEM file and/or a hashed directory (c_rehash).
   // Both empty: the system's store.
@@ -59,6 +60,22 @@ struct TlsConfig {
   // OpenSSL cipher lists for TLS 1.2 (`ciphers`) and TLS 1.3 (`ciphersuites`). Empty: OpenSSL's.
   std::string ciphers;
   std::string ciphersuites;
+
+  // Clients: the TLS listener's address (port 0: none), served with the certificate and key
+  // below (PEM; the certificate file may hold the chain).
+  Endpoint listen;
+  std::string cert_file;
+  std::string key_file;
+  // Certificates that may sign clients' certificates (mutual TLS).
+  std::string client_ca_file;
+  std::string client_ca_dir;
+  // Client certificates: no (not asked for), optional (checked when sent), yes (required).
+  // Redis' tls-auth-clients. Default: no.
+  std::string auth_clients = "no";
+  // A client that has not finished its handshake after this long is disconnected. Default: 10 s.
+  uint32_t handshake_timeout_ms = 10000;
+  // The admin endpoint serves HTTPS with cert_file and key_file instead of HTTP. Default: no.
+  bool admin = false;
 };
 
 struct LimitsConfig {

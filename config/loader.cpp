@@ -172,17 +172,29 @@ Setting Choice(std::string section, std::string key, Access access,
   return s;
 }
 
+// "HOST:PORT"; where `off_allowed`, also "off" (port 0: nothing listens there).
 template <typename Access>
-Setting EndpointSetting(std::string key, Access access) {
-  Setting s{"", std::move(key), "HOST:PORT with port 1..65535 (IPv6 as [ADDR]:PORT)"};
-  s.set = [s, access](const std::string& text, Config* config) -> std::string {
+Setting EndpointSetting(std::string section, std::string key, Access access,
+                        bool off_allowed = false) {
+  Setting s{std::move(section), std::move(key),
+            std::string("HOST:PORT with port 1..65535 (IPv6 as [ADDR]:PORT)") +
+                (off_allowed ? ", or off" : "")};
+  s.set = [s, access, off_allowed](const std::string& text, Config* config) -> std::string {
+    if (off_allowed && Lower(text) == "off") {
+      access(*config) = Endpoint{"", 0};
+      return "";
+    }
     std::string error;
     if (!ParseEndpoint(text, &access(*config), &error)) return error + ", got '" + text + "'";
     return "";
   };
-  s.show = [access](const Config& config) { return access(config).ToString(); };
-  s.check = [s, access](const Config& config) -> std::string {
+  s.show = [access](const Config& config) {
     const Endpoint& endpoint = access(config);
+    return endpoint.port == 0 ? std::string("off") : endpoint.ToString();
+  };
+  s.check = [s, access, off_allowed](const Config& config) -> std::string {
+    const Endpoint& endpoint = access(config);
+    if (off_allowed && endpoint.port == 0) return "";
     return endpoint.host.empty() || endpoint.port == 0 ? s.Got(endpoint.ToString()) : "";
   };
   return s;
@@ -242,7 +254,7 @@ const std::vector<Setting>& Settings() {
   static const std::vector<Setting> kSettings = [] {
     std::vector<Setting> s;
     s.push_back(EndpointSetting(
-        "listen", [](auto& c) -> auto& { return c.listen; }));
+        "", "listen", [](auto& c) -> auto& { return c.listen; }, true));
     s.push_back(UpstreamUrlSetting());
     s.push_back(Integer(
         "upstream", "connect_timeout_ms",
@@ -278,6 +290,25 @@ const std::vector<Setting>& Settings() {
     s.push_back(Text(
         "tls", "ciphersuites", [](auto& c) -> auto& { return c.tls.ciphersuites; },
         "an OpenSSL TLS 1.3 ciphersuite list"));
+    s.push_back(EndpointSetting(
+        "tls", "listen", [](auto& c) -> auto& { return c.tls.listen; }, true));
+    s.push_back(Text(
+        "tls", "cert_file", [](auto& c) -> auto& { return c.tls.cert_file; }, "a PEM file path"));
+    s.push_back(Text(
+        "tls", "key_file", [](auto& c) -> auto& { return c.tls.key_file; }, "a PEM file path"));
+    s.push_back(Text(
+        "tls", "client_ca_file", [](auto& c) -> auto& { return c.tls.client_ca_file; },
+        "a PEM file path"));
+    s.push_back(Text(
+        "tls", "client_ca_dir", [](auto& c) -> auto& { return c.tls.client_ca_dir; },
+        "a directory path"));
+    s.push_back(Choice("tls", "auth_clients", [](auto& c) -> auto& { return c.tls.auth_clients; },
+                       {"no", "optional", "yes"}));
+    s.push_back(Integer(
+        "tls", "handshake_timeout_ms", [](auto& c) -> auto& { return c.tls.handshake_timeout_ms; },
+        1, kHourMs));
+    s.push_back(YesNo(
+        "tls", "admin", [](auto& c) -> auto& { return c.tls.admin; }));
 
     Setting data_dir{"", "data_dir", "a non-empty directory path"};
     data_dir.set = [data_dir](const std::string& text, Config* config) -> std::string {
@@ -291,21 +322,8 @@ const std::vector<Setting>& Settings() {
     };
     s.push_back(data_dir);
 
-    Setting admin = EndpointSetting(
-        "admin", [](auto& c) -> auto& { return c.admin; });
-    admin.expected = "HOST:PORT with port 1..65535, or off";
-    admin.set = [endpoint = admin](const std::string& text, Config* config) -> std::string {
-      if (text == "off") {
-        config->admin = Endpoint{"", 0};
-        return "";
-      }
-      return endpoint.set(text, config);
-    };
-    admin.show = [](const Config& config) {
-      return config.admin.port == 0 ? std::string("off") : config.admin.ToString();
-    };
-    admin.check = [](const Config&) { return std::string(); };  // set() validated it
-    s.push_back(admin);
+    s.push_back(EndpointSetting(
+        "", "admin", [](auto& c) -> auto& { return c.admin; }, true));
     Setting admin_token{"", "admin_token", "a bearer token (empty = none)", true};
     admin_token.set = [](const std::string& text, Config* config) -> std::string {
       config->admin_token = text;
@@ -569,6 +587,10 @@ const std::vector<Flag>& Flags() {
        "Upstream Redis: redis://[user[:password]@]host[:port][/db],\nrediss:// for TLS"},
       {"--data-dir", "DIR", "data_dir", "Directory for the local store and journal"},
       {"--admin", "HOST:PORT", "admin", "HTTP admin endpoint (health, status, metrics)"},
+      {"--tls-listen", "HOST:PORT", "tls.listen",
+       "Address clients connect to over TLS (with tls.cert_file, tls.key_file)"},
+      {"--tls-cert-file", "FILE", "tls.cert_file", "Certificate (PEM) the TLS listener serves"},
+      {"--tls-key-file", "FILE", "tls.key_file", "Private key (PEM) of that certificate"},
       {"--log-level", "LEVEL", "log.level", "trace, debug, info, warn, error, critical or off"},
       {"--log-format", "FORMAT", "log.format", "text or json"},
       {"--io-threads", "N", "io_threads", "I/O threads, 0 = one per usable CPU but one"},
@@ -807,6 +829,37 @@ std::string ReadSecretFile(const std::string& path, std::string* out) {
   return "";
 }
 
+namespace {
+
+// The TLS listener's settings, and the admin endpoint's HTTPS, which uses its certificate.
+std::string ValidateClientTls(const Config& config) {
+  const TlsConfig& tls = config.tls;
+  if (config.listen.port == 0 && tls.listen.port == 0) {
+    return "listen is off and tls.listen is not set: clients could not connect anywhere";
+  }
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    return "tls.cert_file and tls.key_file go together: set both or neither";
+  }
+  if ((tls.listen.port != 0 || tls.admin) && tls.cert_file.empty()) {
+    return std::string(tls.admin ? "tls.admin" : "tls.listen") +
+           " needs the certificate it serves: set tls.cert_file and tls.key_file";
+  }
+  if (tls.admin && config.admin.port == 0) return "tls.admin is yes but the admin endpoint is off";
+  const bool client_ca = !tls.client_ca_file.empty() || !tls.client_ca_dir.empty();
+  if (tls.auth_clients != "no" && !client_ca) {
+    return "tls.auth_clients " + tls.auth_clients +
+           " checks clients' certificates against tls.client_ca_file or tls.client_ca_dir: set "
+           "one";
+  }
+  if (tls.auth_clients == "no" && client_ca) {
+    return "tls.client_ca_file/client_ca_dir is set but tls.auth_clients is no: say yes "
+           "(certificate required) or optional (checked when sent)";
+  }
+  return "";
+}
+
+}  // namespace
+
 std::string Validate(const Config& config) {
   for (const Setting& setting : Settings()) {
     if (std::string error = setting.check(config); !error.empty()) {
@@ -816,8 +869,15 @@ std::string Validate(const Config& config) {
   if (config.tls.client_cert_file.empty() != config.tls.client_key_file.empty()) {
     return "tls.client_cert_file and tls.client_key_file go together: set both or neither";
   }
-  if (config.listen.host == config.admin.host && config.listen.port == config.admin.port) {
+  if (std::string error = ValidateClientTls(config); !error.empty()) return error;
+  const auto same = [](const Endpoint& a, const Endpoint& b) {
+    return a.port != 0 && a.host == b.host && a.port == b.port;
+  };
+  if (same(config.listen, config.admin)) {
     return "listen and admin must be different addresses, both are " + config.listen.ToString();
+  }
+  if (same(config.tls.listen, config.listen) || same(config.tls.listen, config.admin)) {
+    return "tls.listen must differ from listen and admin, got " + config.tls.listen.ToString();
   }
   return "";
 }

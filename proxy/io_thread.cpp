@@ -20,6 +20,7 @@
 #include "proxy/upstream/upstream_link.h"
 #include "resp/command_encoder.h"
 #include "storage/local_store.h"
+#include "tls/server_context.h"
 
 namespace respite::proxy {
 
@@ -38,6 +39,7 @@ IoThread::IoThread(Server& server, const config::Config& config, int index)
       // per-socket locking can go.
       context_(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO),
       acceptor_(context_),
+      tls_acceptor_(context_),
       ticker_(context_),
       metrics_(server.metrics().AddThread()) {}
 
@@ -54,31 +56,40 @@ uint64_t IoThread::CoarseNowMs() {
   return coarse_now_ms_;
 }
 
-void IoThread::Listen(const tcp::endpoint& endpoint) {
-  acceptor_.open(endpoint.protocol());
-  acceptor_.set_option(tcp::acceptor::reuse_address(true));
+void IoThread::Listen(const tcp::endpoint& endpoint, bool tls) {
+  tcp::acceptor& acceptor = tls ? tls_acceptor_ : acceptor_;
+  acceptor.open(endpoint.protocol());
+  acceptor.set_option(tcp::acceptor::reuse_address(true));
   // Every io thread listens on the same port; the kernel spreads new connections over them.
   int one = 1;
-  if (::setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+  if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
     throw std::system_error(errno, std::generic_category(), "setsockopt(SO_REUSEPORT)");
   }
-  acceptor_.bind(endpoint);
-  acceptor_.listen(asio::socket_base::max_listen_connections);
+  acceptor.bind(endpoint);
+  acceptor.listen(asio::socket_base::max_listen_connections);
 }
 
 void IoThread::Run() {
-  Accept();
+  if (acceptor_.is_open()) Accept(acceptor_, false);
+  if (tls_acceptor_.is_open()) Accept(tls_acceptor_, true);
   Tick();
   context_.run();
 }
 
-void IoThread::Accept() {
+bool IoThread::MayLogTlsFailure() {
+  const uint64_t now = CoarseNowMs();
+  if (tls_failure_logged_ms_ != 0 && now - tls_failure_logged_ms_ < 1000) return false;
+  tls_failure_logged_ms_ = now;
+  return true;
+}
+
+void IoThread::Accept(tcp::acceptor& acceptor, bool tls) {
   asio::co_spawn(
       context_,
-      [this]() -> asio::awaitable<void> {
+      [this, &acceptor, tls]() -> asio::awaitable<void> {
         asio::steady_timer pause(context_);
         for (;;) {
-          auto [ec, socket] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
+          auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
           if (shutting_down_ || ec == asio::error::operation_aborted) co_return;
           if (ec) {
             // Out of file descriptors and the like: say so, and do not spin.
@@ -87,22 +98,28 @@ void IoThread::Accept() {
             co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
             continue;
           }
-          if (Refused(socket)) continue;
+          if (Refused(socket, tls)) continue;
           server_.metrics().CountConnection();
-          ClientSession::Start(*this, std::move(socket), server_.NextClientId());
+          std::shared_ptr<tls::ServerContext> context;
+          if (tls) context = tls::ListenerContext();  // the newest (SIGHUP replaces it)
+          ClientSession::Start(*this, std::move(socket), server_.NextClientId(),
+                               std::move(context));
         }
       },
       asio::detached);
 }
 
-bool IoThread::Refused(tcp::socket& socket) {
+bool IoThread::Refused(tcp::socket& socket, bool tls) {
   std::string_view why;
   const auto from_outside = [&socket] {
     boost::system::error_code ec;
     const tcp::endpoint peer = socket.remote_endpoint(ec);
     return ec || !IsLoopbackPeer(peer);
   };
-  if (config_.protected_mode && config_.requirepass.empty() && from_outside()) {
+  // A client certificate that respite checks is a login: protected mode guards the listeners
+  // where anyone may connect unchallenged.
+  const bool certified = tls && config_.tls.auth_clients == "yes";
+  if (config_.protected_mode && config_.requirepass.empty() && !certified && from_outside()) {
     why = errors::kProtectedMode;
     server_.metrics().CountRejected(Metrics::Rejection::kProtectedMode);
   } else if (!server_.TryAddClient()) {
@@ -114,7 +131,7 @@ bool IoThread::Refused(tcp::socket& socket) {
   const std::string reply = "-" + std::string(why) + "\r\n";
   boost::system::error_code ignored;
   socket.non_blocking(true, ignored);
-  socket.write_some(asio::buffer(reply), ignored);
+  if (!tls) socket.write_some(asio::buffer(reply), ignored);
   socket.close(ignored);
   return true;
 }
@@ -155,6 +172,7 @@ void IoThread::Shutdown() {
   shutdown_deadline_ms_ = NowMs() + config_.shutdown_timeout_ms;
   boost::system::error_code ignored;
   acceptor_.close(ignored);
+  tls_acceptor_.close(ignored);
   std::vector<ClientSession*> sessions = sessions_;
   for (ClientSession* s : sessions) s->BeginShutdown();
 }

@@ -35,8 +35,9 @@ class IoThread {
   IoThread(Server& server, const config::Config& config, int index);
   ~IoThread();
 
-  // Binds the listening socket. Throws std::system_error (start-up edge) when it cannot.
-  void Listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  // Binds the listening socket (with `tls`: the TLS listener's). Throws std::system_error
+  // (start-up edge) when it cannot.
+  void Listen(const boost::asio::ip::tcp::endpoint& endpoint, bool tls = false);
   // Runs the event loop until Stop(); call on the thread that owns this object.
   void Run();
   // From any thread: stop accepting, let clients finish the replies in flight (bounded by the
@@ -123,12 +124,15 @@ class IoThread {
   // In a direct-flush scope: flush `link` (of generation `gen`) when the scope closes.
   void DeferLinkFlush(UpstreamLink* link, uint64_t gen);
   bool shutting_down() const { return shutting_down_; }
+  // Whether a failed client TLS handshake may be logged now (at most one a second per thread).
+  bool MayLogTlsFailure();
 
  private:
-  void Accept();
+  void Accept(boost::asio::ip::tcp::acceptor& acceptor, bool tls);
   // Answers and closes a connection refused at accept (protected mode, max_clients); false when
-  // it is taken (and counted in the server's clients).
-  bool Refused(boost::asio::ip::tcp::socket& socket);
+  // it is taken (and counted in the server's clients). On the TLS listener the refusal closes
+  // without an answer (plain text there would only be a TLS error to the client).
+  bool Refused(boost::asio::ip::tcp::socket& socket, bool tls);
   void Tick();
   // Every upstream link of this thread: shared, ACL users' shared, dedicated.
   void ForEachLink(const std::function<void(UpstreamLink&)>& f);
@@ -144,7 +148,9 @@ class IoThread {
   int index_;
   boost::asio::io_context context_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::ip::tcp::acceptor tls_acceptor_;
   boost::asio::steady_timer ticker_;
+  uint64_t tls_failure_logged_ms_ = 0;
   CommandMetrics* metrics_;
   uint64_t batch_now_ns_ = 0;
   std::array<std::array<std::unique_ptr<UpstreamLink>, 2>, 16> shared_;

@@ -7,6 +7,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <chrono>
 #include <csignal>
+#include <ctime>
 #include <filesystem>
 #include <functional>
 #include <future>
@@ -24,6 +25,7 @@
 #include "storage/local_store.h"
 #include "storage/private_dir.h"
 #include "tls/client_context.h"
+#include "tls/server_context.h"
 
 namespace respite::proxy {
 
@@ -136,6 +138,7 @@ std::string Server::Reload() {
   }
   std::string result = "log level " + next.log.level + ", format " + next.log.format;
   if (std::string tls = ReloadUpstreamTls(); !tls.empty()) result += "; " + tls;
+  if (std::string tls = ReloadClientTls(); !tls.empty()) result += "; " + tls;
   spdlog::info("SIGHUP: config reloaded: {}", result);
   if (!pending.empty()) {
     std::string names;
@@ -152,11 +155,10 @@ void Server::SetUpUpstreamTls() {
     const config::TlsConfig defaults;
     if (tls.ca_file != defaults.ca_file || tls.ca_dir != defaults.ca_dir ||
         tls.client_cert_file != defaults.client_cert_file ||
-        tls.server_name != defaults.server_name || tls.verify != defaults.verify ||
-        tls.min_version != defaults.min_version || tls.ciphers != defaults.ciphers ||
-        tls.ciphersuites != defaults.ciphersuites) {
-      spdlog::warn("the tls settings apply to a rediss:// upstream; upstream {} is plain TCP",
-                   config_.upstream.parsed.Redacted());
+        tls.server_name != defaults.server_name || tls.verify != defaults.verify) {
+      spdlog::warn(
+          "the upstream tls settings apply to a rediss:// upstream; upstream {} is plain TCP",
+          config_.upstream.parsed.Redacted());
     }
     return;
   }
@@ -189,6 +191,71 @@ std::string Server::ReloadUpstreamTls() {
   context->TakeCounts(*old);
   tls::SetUpstreamContext(std::move(context));
   return "upstream TLS files reloaded (for new connections)";
+}
+
+void Server::WarnProtectedMode() const {
+  if (!config_.protected_mode || !config_.requirepass.empty()) return;
+  const auto warn = [](const config::Endpoint& at, const char* where, const char* others) {
+    boost::system::error_code ec;
+    const auto address = asio::ip::make_address(at.host, ec);
+    if (at.port == 0 || (!ec && address.is_loopback())) return;
+    spdlog::warn(
+        "protected mode: no requirepass is set, so only clients connecting from 127.0.0.1 or ::1 "
+        "are served{}; others {} (set requirepass, or protected_mode: no where only trusted peers "
+        "can reach {})",
+        where, others, at.ToString());
+  };
+  warn(config_.listen, "", "get -DENIED");
+  // A TLS listener that requires client certificates lets every certified client in.
+  if (config_.tls.auth_clients != "yes") {
+    warn(config_.tls.listen, " on the TLS listener", "are disconnected");
+  }
+}
+
+void Server::WarnIfExpired(const tls::ServerContext& context) const {
+  if (context.not_after().empty()) return;
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  // ISO 8601 in UTC sorts as text.
+  if (context.not_after() < text) {
+    spdlog::warn("tls.cert_file: the certificate expired at {}; clients that check it refuse it",
+                 context.not_after());
+  }
+}
+
+void Server::SetUpClientTls() {
+  const config::TlsConfig& tls = config_.tls;
+  if (tls.listen.port == 0 && !tls.admin) return;
+  std::string error;
+  auto context = tls::ServerContext::Create(tls, &error);
+  if (context == nullptr) throw std::runtime_error("client TLS: " + error);
+  spdlog::info("client TLS with certificate {} (expires {}); client certificates: {}",
+               context->subject(), context->not_after(),
+               tls.auth_clients == "yes"        ? "required"
+               : tls.auth_clients == "optional" ? "checked when sent"
+                                                : "not asked for");
+  WarnIfExpired(*context);
+  tls::SetListenerContext(std::move(context));
+}
+
+std::string Server::ReloadClientTls() {
+  std::shared_ptr<tls::ServerContext> old = tls::ListenerContext();
+  if (old == nullptr) return "";
+  std::string error;
+  auto context = tls::ServerContext::Create(config_.tls, &error);
+  if (context == nullptr) {
+    spdlog::error("SIGHUP: client TLS files not reloaded, the loaded ones stay in use: {}", error);
+    return "client TLS files not reloaded: " + error;
+  }
+  context->TakeCounts(*old);
+  WarnIfExpired(*context);
+  const std::string subject = context->subject(), not_after = context->not_after();
+  tls::SetListenerContext(std::move(context));
+  return "client TLS files reloaded (certificate " + subject + ", expires " + not_after +
+         "; for new connections)";
 }
 
 bool Server::OpenStore() {
@@ -254,6 +321,7 @@ bool Server::OpenStore() {
 int Server::Run() {
   std::signal(SIGPIPE, SIG_IGN);
   SetUpUpstreamTls();
+  SetUpClientTls();
   if (!OpenStore() && config_.mode == "local") {
     throw std::runtime_error("mode local needs the local store, which could not be opened");
   }
@@ -261,30 +329,24 @@ int Server::Run() {
   metrics_ = std::make_unique<Metrics>();
   asio::io_context main_context(1);
   tcp::resolver resolver(main_context);
-  const tcp::endpoint listen =
-      resolver.resolve(config_.listen.host, std::to_string(config_.listen.port))
-          .begin()
-          ->endpoint();
+  const auto resolve = [&resolver](const config::Endpoint& at) {
+    return resolver.resolve(at.host, std::to_string(at.port)).begin()->endpoint();
+  };
 
   unsigned n = config_.io_threads;
   if (n == 0) n = DefaultIoThreads();
   for (unsigned i = 0; i < n; ++i) {
     threads_.push_back(std::make_unique<IoThread>(*this, config_, static_cast<int>(i)));
-    threads_.back()->Listen(listen);
+    if (config_.listen.port != 0) threads_.back()->Listen(resolve(config_.listen));
+    if (config_.tls.listen.port != 0) threads_.back()->Listen(resolve(config_.tls.listen), true);
   }
-  spdlog::info("listening on {} with {} io threads; upstream {}", config_.listen.ToString(), n,
+  std::string where = config_.listen.port != 0 ? config_.listen.ToString() : "";
+  if (config_.tls.listen.port != 0) {
+    where += (where.empty() ? "" : " and ") + config_.tls.listen.ToString() + " (TLS)";
+  }
+  spdlog::info("listening on {} with {} io threads; upstream {}", where, n,
                config_.upstream.parsed.Redacted());
-  if (config_.protected_mode && config_.requirepass.empty()) {
-    boost::system::error_code ec;
-    const auto address = asio::ip::make_address(config_.listen.host, ec);
-    if (ec || !address.is_loopback()) {
-      spdlog::warn(
-          "protected mode: no requirepass is set, so only clients connecting from 127.0.0.1 or ::1 "
-          "are served; others get -DENIED (set requirepass, or protected_mode: no where only "
-          "trusted peers can reach {})",
-          config_.listen.ToString());
-    }
-  }
+  WarnProtectedMode();
   const uint64_t pending =
       store_ ? store_->Call([](storage::LocalStore& s) { return s.journal().pending_entries(); })
              : 0;

@@ -14,6 +14,10 @@
 #include "proxy/upstream/stall_board.h"
 #include "storage/clock.h"
 
+namespace respite::tls {
+class ServerContext;
+}
+
 namespace respite::proxy {
 
 class AdminServer;
@@ -91,6 +95,11 @@ class Server {
   // SIGHUP: reads the upstream TLS files again into a new context for new connections (open
   // ones keep theirs). What to add to the reload's summary; "" for a plain upstream.
   std::string ReloadUpstreamTls();
+  // The same for the TLS listener and HTTPS admin endpoint (tls.listen, tls.admin).
+  void SetUpClientTls();
+  void WarnProtectedMode() const;
+  void WarnIfExpired(const tls::ServerContext& context) const;
+  std::string ReloadClientTls();
   // Opens the local store in the data dir. Returns false (and logs why) when it cannot.
   bool OpenStore();
 

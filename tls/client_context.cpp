@@ -5,20 +5,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "tls/openssl_error.h"
+
 namespace respite::tls {
 namespace {
-
-// The oldest error OpenSSL queued on this thread, as "reason (library)", and the queue cleared.
-std::string TakeOpenSslError() {
-  const unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return "unknown error";
-  const char* reason = ERR_reason_error_string(code);
-  const char* lib = ERR_lib_error_string(code);
-  std::string text = reason != nullptr ? reason : "error " + std::to_string(code);
-  if (lib != nullptr) text += std::string(" (") + lib + ")";
-  return text;
-}
 
 bool IsAddress(const std::string& name) {
   unsigned char buf[16];

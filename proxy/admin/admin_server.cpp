@@ -8,6 +8,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -16,6 +17,8 @@
 
 #include "proxy/admin/admin_routes.h"
 #include "proxy/loopback.h"
+#include "proxy/server.h"
+#include "tls/server_context.h"
 
 namespace respite::proxy {
 
@@ -64,6 +67,40 @@ struct AdminServer::Impl {
     boost::system::error_code ec;
     const tcp::endpoint peer = socket.remote_endpoint(ec);
     const bool loopback = !ec && IsLoopbackPeer(peer);
+    if (!server.config().tls.admin) {
+      co_await ServeHttp(socket, loopback);
+      socket.shutdown(tcp::socket::shutdown_send, ec);
+      co_return;
+    }
+    // HTTPS: the TLS listener's certificate, and its checks on client certificates.
+    std::shared_ptr<tls::ServerContext> tls = tls::ListenerContext();
+    std::string error;
+    ssl_st* ssl = tls != nullptr ? tls->NewConnection(-1, &error) : nullptr;
+    if (ssl == nullptr) {
+      spdlog::warn("admin endpoint: {}", error);
+      co_return;
+    }
+    asio::ssl::stream<tcp::socket> stream(std::move(socket), ssl);
+    asio::steady_timer deadline(context);
+    deadline.expires_after(kRequestTime);
+    using namespace asio::experimental::awaitable_operators;
+    auto result = co_await (stream.async_handshake(asio::ssl::stream_base::server,
+                                                   asio::as_tuple(asio::use_awaitable)) ||
+                            deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
+    if (result.index() == 1) co_return;  // too slow
+    if (auto [hec] = std::get<0>(result); hec) {
+      SPDLOG_DEBUG("admin endpoint: TLS handshake with {} failed: {}", peer.address().to_string(),
+                   hec.message());
+      co_return;
+    }
+    co_await ServeHttp(stream, loopback);
+    stream.lowest_layer().shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  // Requests and responses on `stream` (a socket, or an ssl stream over one) until the client
+  // closes, is too slow, or asks to close.
+  template <typename Stream>
+  asio::awaitable<void> ServeHttp(Stream& socket, bool loopback) {
     asio::steady_timer deadline(context);
     std::string buffer;
     char chunk[4096];
@@ -100,7 +137,6 @@ struct AdminServer::Impl {
       (void)written;
       if (wec || !request.keep_alive) break;
     }
-    socket.shutdown(tcp::socket::shutdown_send, ec);
   }
 
   Server& server;
@@ -128,7 +164,8 @@ std::string AdminServer::Start(const config::Endpoint& at) {
   if (ec) return "cannot listen on " + at.ToString() + ": " + ec.message();
   asio::co_spawn(impl_->context, impl_->Accept(), asio::detached);
   impl_->thread = std::thread([this] { impl_->context.run(); });
-  spdlog::info("admin endpoint on http://{}/ (healthz, readyz, status, metrics)", at.ToString());
+  spdlog::info("admin endpoint on {}://{}/ (healthz, readyz, status, metrics)",
+               impl_->server.config().tls.admin ? "https" : "http", at.ToString());
   return {};
 }
 

@@ -18,6 +18,7 @@
 #include "proxy/upstream/health_monitor.h"
 #include "resp/command_table.h"
 #include "tls/client_context.h"
+#include "tls/server_context.h"
 
 namespace respite::proxy {
 
@@ -62,6 +63,17 @@ StatusSnapshot CollectStatus(Server& server) {
     s.tls_resumed = context->resumed();
     for (int c = 0; c < tls::ClientContext::kCauses; ++c) {
       s.tls_failures[c] = context->failures(static_cast<tls::ClientContext::Cause>(c));
+    }
+  }
+  if (std::shared_ptr<tls::ServerContext> context = tls::ListenerContext()) {
+    s.client_tls_subject = context->subject();
+    s.client_tls_not_after = context->not_after();
+    s.client_tls_not_after_unix = context->not_after_unix();
+    s.client_tls_auth = context->auth_clients();
+    s.client_tls_full = context->full();
+    s.client_tls_resumed = context->resumed();
+    for (int c = 0; c < tls::ServerContext::kCauses; ++c) {
+      s.client_tls_failures[c] = context->failures(static_cast<tls::ServerContext::Cause>(c));
     }
   }
   if (const HealthMonitor* health = failover.health()) {
@@ -262,6 +274,20 @@ std::string RenderStatusJson(const StatusSnapshot& s) {
   num("rejected_connections_protected_mode", static_cast<double>(s.rejected_protected_mode));
   num("dedicated_upstream_connections", static_cast<double>(s.dedicated_in_use));
   num("dedicated_refused_total", static_cast<double>(s.dedicated_refused));
+  if (!s.client_tls_subject.empty()) {
+    open("tls");
+    str("certificate", s.client_tls_subject);
+    str("expires", s.client_tls_not_after);
+    str("auth_clients", s.client_tls_auth);
+    num("full_handshakes", static_cast<double>(s.client_tls_full));
+    num("resumed", static_cast<double>(s.client_tls_resumed));
+    open("failures");
+    for (int c = 0; c < tls::ServerContext::kCauses; ++c) {
+      num(tls::ServerContext::CauseName(static_cast<tls::ServerContext::Cause>(c)),
+          static_cast<double>(s.client_tls_failures[c]));
+    }
+    j += "}}";
+  }
   j += '}';
   open("config");
   size_t start = 0;
@@ -330,6 +356,27 @@ std::string RenderPrometheus(const StatusSnapshot& s, Server& server) {
                  tls::ClientContext::CauseName(cause) + "\"}",
              static_cast<double>(s.tls_failures[c]));
     }
+  }
+  if (!s.client_tls_subject.empty()) {
+    help("respite_client_tls_handshakes_total", "counter",
+         "Completed TLS handshakes of clients, full or resuming a session.");
+    sample("respite_client_tls_handshakes_total{session=\"new\"}",
+           static_cast<double>(s.client_tls_full));
+    sample("respite_client_tls_handshakes_total{session=\"resumed\"}",
+           static_cast<double>(s.client_tls_resumed));
+    help("respite_client_tls_failures_total", "counter",
+         "Failed TLS handshakes of clients by cause (certificate, not_tls, timeout, closed, "
+         "handshake).");
+    for (int c = 0; c < tls::ServerContext::kCauses; ++c) {
+      const auto cause = static_cast<tls::ServerContext::Cause>(c);
+      sample(std::string("respite_client_tls_failures_total{cause=\"") +
+                 tls::ServerContext::CauseName(cause) + "\"}",
+             static_cast<double>(s.client_tls_failures[c]));
+    }
+    help("respite_client_tls_certificate_expiry_seconds", "gauge",
+         "When the certificate the TLS listener serves expires (Unix time).");
+    sample("respite_client_tls_certificate_expiry_seconds",
+           static_cast<double>(s.client_tls_not_after_unix));
   }
   help("respite_breaker_state", "gauge", "Replay circuit breaker: 0 closed, 1 open, 2 half-open.");
   sample("respite_breaker_state", s.breaker == "open" ? 1 : s.breaker == "half-open" ? 2 : 0);

@@ -34,6 +34,12 @@ struct StatusSnapshot {
   std::string tls_server_name;
   uint64_t tls_full = 0, tls_resumed = 0;
   uint64_t tls_failures[4] = {};
+  // The TLS listener (client_tls_subject empty without one): the certificate served, handshakes,
+  // and failures by cause (tls::ServerContext::Cause order).
+  std::string client_tls_subject, client_tls_not_after, client_tls_auth;
+  int64_t client_tls_not_after_unix = 0;
+  uint64_t client_tls_full = 0, client_tls_resumed = 0;
+  uint64_t client_tls_failures[5] = {};
 
   std::string breaker;  // closed, open, half-open
   uint64_t breaker_opened = 0;

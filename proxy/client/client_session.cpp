@@ -27,6 +27,7 @@
 #include "resp/command_encoder.h"
 #include "resp/reply_writer.h"
 #include "storage/scripting/script_runner.h"
+#include "tls/server_connection.h"
 
 namespace respite::proxy {
 
@@ -57,13 +58,15 @@ const char kStoreTarget = 0;
 
 }  // namespace
 
-void ClientSession::Start(IoThread& io, tcp::socket socket, uint64_t id) {
-  auto* session = new ClientSession(io, std::move(socket), id);
+void ClientSession::Start(IoThread& io, tcp::socket socket, uint64_t id,
+                          std::shared_ptr<tls::ServerContext> tls) {
+  auto* session = new ClientSession(io, std::move(socket), id, std::move(tls));
   io.AddSession(session);
   asio::co_spawn(io.context(), session->Run(), asio::detached);
 }
 
-ClientSession::ClientSession(IoThread& io, tcp::socket socket, uint64_t id)
+ClientSession::ClientSession(IoThread& io, tcp::socket socket, uint64_t id,
+                             std::shared_ptr<tls::ServerContext> tls)
     : io_(io),
       socket_(std::move(socket)),
       wake_(io.context()),
@@ -86,6 +89,16 @@ ClientSession::ClientSession(IoThread& io, tcp::socket socket, uint64_t id)
   socket_.set_option(tcp::no_delay(true), ignored);
   // Writes are tried directly first (Flush); they must never block the io thread.
   socket_.non_blocking(true, ignored);
+  if (tls != nullptr) {
+    std::string error;
+    tls_ = tls::ServerConnection::Create(std::move(tls), fd_, &error);
+    if (tls_ == nullptr) {
+      spdlog::warn("client {} ({}): {}", id_, addr_, error);
+      closed_ = true;  // Run closes the socket and cleans up
+      socket_.close(ignored);
+    }
+    tls_deadline_ms_ = created_ms_ + io.config().tls.handshake_timeout_ms;
+  }
 }
 
 ClientSession::~ClientSession() = default;
@@ -95,6 +108,7 @@ void ClientSession::Release() {
 }
 
 asio::awaitable<void> ClientSession::Run() {
+  if (tls_ != nullptr && !closed_ && !co_await HandshakeTls()) CloseSocket();
   last_active_ms_ = io_.NowMs();
   while (!closed_ && !stopping_) {
     if (paused_) {
@@ -135,7 +149,7 @@ asio::awaitable<void> ClientSession::Run() {
     // one system call.
     if (!maybe_readable_) {
       auto [wait_ec] =
-          co_await socket_.async_wait(tcp::socket::wait_read, asio::as_tuple(asio::use_awaitable));
+          co_await socket_.async_wait(tls_read_wait_, asio::as_tuple(asio::use_awaitable));
       maybe_readable_ = true;
       if (wait_ec) {
         if (!stopping_) CloseSocket();
@@ -145,12 +159,23 @@ asio::awaitable<void> ClientSession::Run() {
     char* p = in_.WritePtr(16 * 1024, parser_.bytes_needed());
     const size_t room = in_.WritableBytes();
     boost::system::error_code ec;
-    const size_t n = socket_.read_some(asio::buffer(p, room), ec);
+    size_t n = 0;
+    if (tls_ == nullptr) {
+      n = socket_.read_some(asio::buffer(p, room), ec);
+      maybe_readable_ = n == room;
+    } else {
+      n = ReadTls(p, room, ec);  // sets maybe_readable_
+    }
     if (ec == asio::error::would_block || ec == asio::error::try_again) {
       maybe_readable_ = false;
       continue;
     }
-    maybe_readable_ = n == room;
+    if (ec && n > 0) {
+      // Over TLS the last requests may come with the close: run them, then see the close.
+      in_.Commit(n);
+      ProcessInput();
+      n = 0;
+    }
     if (ec) {
       // A client that hangs up loses the replies still in flight, as with Redis. On shutdown
       // the read side was shut down on purpose: finish what is in flight.
@@ -721,7 +746,8 @@ void ClientSession::Flush() {
   last_active_ms_ = io_.CoarseNowMs();  // Redis counts idle time from the last reply too
   // Most replies fit in the socket buffer: write them now, without an asynchronous operation.
   boost::system::error_code ec;
-  const size_t n = socket_.write_some(asio::buffer(out_), ec);
+  const size_t n = tls_ == nullptr ? socket_.write_some(asio::buffer(out_), ec)
+                                   : WriteTls(out_.data(), out_.size(), ec);
   if (!ec && n == out_.size()) {
     if (out_.capacity() > kBackpressureBytes) {
       std::string().swap(out_);
@@ -735,24 +761,32 @@ void ClientSession::Flush() {
     return;
   }
   write_active_ = true;
-  writing_.assign(out_, ec ? 0 : n);
+  writing_.assign(out_, tls_ != nullptr || !ec ? n : 0);
   out_.clear();
   AddRef();
-  asio::async_write(socket_, asio::buffer(writing_), [this](boost::system::error_code ec, size_t) {
-    write_active_ = false;
-    if (writing_.capacity() > kBackpressureBytes) {
-      std::string().swap(writing_);
-    } else {
-      writing_.clear();
-    }
-    if (ec) {
-      CloseSocket();
-    } else {
-      Flush();
-    }
-    Wake();
-    Release();
-  });
+  if (tls_ != nullptr) {
+    tls_written_ = 0;
+    ContinueTlsWrite();
+    return;
+  }
+  asio::async_write(socket_, asio::buffer(writing_),
+                    [this](boost::system::error_code ec, size_t) { WriteDone(!!ec); });
+}
+
+void ClientSession::WriteDone(bool failed) {
+  write_active_ = false;
+  if (writing_.capacity() > kBackpressureBytes) {
+    std::string().swap(writing_);
+  } else {
+    writing_.clear();
+  }
+  if (failed) {
+    CloseSocket();
+  } else {
+    Flush();
+  }
+  Wake();
+  Release();
 }
 
 void ClientSession::BeginShutdown() {
@@ -766,6 +800,13 @@ void ClientSession::BeginShutdown() {
 void ClientSession::ForceClose() { CloseSocket(); }
 
 void ClientSession::CheckIdle(uint64_t now_ms) {
+  if (tls_ != nullptr && !tls_->established() && !closed_ && now_ms >= tls_deadline_ms_) {
+    tls_->Count(tls::ServerContext::kTimeout);
+    SPDLOG_DEBUG("client {} ({}): no TLS handshake within {} ms; closing", id_, addr_,
+                 io_.config().tls.handshake_timeout_ms);
+    CloseSocket();
+    return;
+  }
   if (!closed_ && !io_.server().failover().paused()) {
     const bool local = io_.server().serve_locally();
     if (resubscribe_pending_ && !local) {
@@ -790,6 +831,8 @@ void ClientSession::CloseSocket() {
   if (closed_) return;
   closed_ = true;
   boost::system::error_code ignored;
+  // A write still pending in OpenSSL must not be followed by close_notify.
+  if (tls_ != nullptr && !write_active_) tls_->Close();
   socket_.shutdown(tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
   Wake();

@@ -33,6 +33,10 @@
 namespace respite::storage {
 class LocalStore;
 }
+namespace respite::tls {
+class ServerContext;
+class ServerConnection;
+}  // namespace respite::tls
 
 namespace respite::proxy {
 
@@ -41,8 +45,10 @@ struct DirectoryVisit;
 
 class ClientSession final : public ReplySink {
  public:
-  // Creates a session for an accepted socket and starts serving it.
-  static void Start(IoThread& io, boost::asio::ip::tcp::socket socket, uint64_t id);
+  // Creates a session for an accepted socket and starts serving it; over TLS with `tls` (the
+  // handshake comes first).
+  static void Start(IoThread& io, boost::asio::ip::tcp::socket socket, uint64_t id,
+                    std::shared_ptr<tls::ServerContext> tls = nullptr);
 
   // ReplySink (client_upstream.cpp).
   void OnReply(uint64_t tag, std::string_view reply) override;
@@ -76,7 +82,8 @@ class ClientSession final : public ReplySink {
   void CheckIdle(uint64_t now_ms);
 
  private:
-  ClientSession(IoThread& io, boost::asio::ip::tcp::socket socket, uint64_t id);
+  ClientSession(IoThread& io, boost::asio::ip::tcp::socket socket, uint64_t id,
+                std::shared_ptr<tls::ServerContext> tls);
   ~ClientSession();
 
   // kWait: hold until the requests in flight on another link are answered; kPaused: hold until
@@ -155,6 +162,17 @@ class ClientSession final : public ReplySink {
   void Wake();
   void CloseSocket();
   void Resubscribe();
+  // The end of an asynchronous write of writing_: close on failure, else write what came since.
+  void WriteDone(bool failed);
+
+  // A TLS client (client_tls.cpp): the handshake, bounded by tls.handshake_timeout_ms (CheckIdle);
+  // false when it failed. Reads and writes go through OpenSSL on the same non-blocking socket;
+  // `ec` is would_block when the socket must be ready first (tls_read_wait_ says for what).
+  boost::asio::awaitable<bool> HandshakeTls();
+  size_t ReadTls(char* p, size_t room, boost::system::error_code& ec);
+  size_t WriteTls(const char* p, size_t len, boost::system::error_code& ec);
+  // Writes writing_ from tls_written_ on, waiting for readiness as OpenSSL asks.
+  void ContinueTlsWrite();
 
   // Local pub/sub (client_pubsub.cpp). Subscriptions live where the commands are served: on the
   // relay link upstream while forwarding, in the PubSubHub while serving locally; they move with
@@ -183,6 +201,13 @@ class ClientSession final : public ReplySink {
 
   IoThread& io_;
   boost::asio::ip::tcp::socket socket_;
+  // Over TLS: the connection, when its handshake must be done by, which readiness the next read
+  // and write wait for, and how much of writing_ went.
+  std::unique_ptr<tls::ServerConnection> tls_;
+  uint64_t tls_deadline_ms_ = 0;
+  boost::asio::socket_base::wait_type tls_read_wait_ = boost::asio::socket_base::wait_read;
+  boost::asio::socket_base::wait_type tls_write_wait_ = boost::asio::socket_base::wait_write;
+  size_t tls_written_ = 0;
   boost::asio::steady_timer wake_;
   uint64_t id_;
   int refs_ = 1;

@@ -212,6 +212,55 @@ TEST(LoaderTest, TlsSectionFromYamlAndEnvironment) {
             "tls.client_cert_file and tls.client_key_file go together: set both or neither");
 }
 
+TEST(LoaderTest, TlsListenerSettingsAndTheirRules) {
+  const std::string path =
+      WriteFile("tls-listen.yaml",
+                "listen: \"off\"\n"
+                "tls:\n  listen: 0.0.0.0:6390\n  cert_file: /etc/respite/tls.crt\n"
+                "  key_file: /etc/respite/tls.key\n  client_ca_file: /etc/respite/ca.crt\n"
+                "  auth_clients: optional\n  handshake_timeout_ms: 2500\n");
+  LoadResult r = Load({"--config", path}, {"RESPITE_TLS_ADMIN=yes"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.config.listen.port, 0);  // TLS only
+  EXPECT_EQ(r.config.tls.listen.ToString(), "0.0.0.0:6390");
+  EXPECT_EQ(r.config.tls.cert_file, "/etc/respite/tls.crt");
+  EXPECT_EQ(r.config.tls.auth_clients, "optional");
+  EXPECT_EQ(r.config.tls.handshake_timeout_ms, 2500u);
+  EXPECT_TRUE(r.config.tls.admin);
+  EXPECT_TRUE(Contains(config::SettingsSummary(r.config), "listen: off\n"));
+  // The flags.
+  r = Load({"--tls-listen", "127.0.0.1:6390", "--tls-cert-file", "/c", "--tls-key-file", "/k"}, {});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.config.tls.listen.port, 6390);
+  EXPECT_EQ(r.config.listen.port, 6380);  // the plain listener stays
+  EXPECT_EQ(r.config.tls.auth_clients, "no");
+  EXPECT_FALSE(Load({}, {}).config.tls.admin);
+  EXPECT_EQ(Load({}, {}).config.tls.listen.port, 0);  // no TLS listener by default
+
+  const auto error = [](std::vector<std::string> env) { return Load({}, env).error; };
+  EXPECT_EQ(error({"RESPITE_TLS_LISTEN=127.0.0.1:6390"}),
+            "tls.listen needs the certificate it serves: set tls.cert_file and tls.key_file");
+  EXPECT_EQ(error({"RESPITE_TLS_CERT_FILE=/c"}),
+            "tls.cert_file and tls.key_file go together: set both or neither");
+  EXPECT_EQ(error({"RESPITE_LISTEN=off"}),
+            "listen is off and tls.listen is not set: clients could not connect anywhere");
+  EXPECT_TRUE(Contains(error({"RESPITE_TLS_AUTH_CLIENTS=always"}),
+                       "expected one of no, optional, yes, got 'always'"));
+  EXPECT_TRUE(Contains(error({"RESPITE_TLS_AUTH_CLIENTS=yes"}),
+                       "tls.auth_clients yes checks clients' certificates against "
+                       "tls.client_ca_file or tls.client_ca_dir"));
+  EXPECT_TRUE(Contains(error({"RESPITE_TLS_CLIENT_CA_FILE=/ca"}),
+                       "tls.client_ca_file/client_ca_dir is set but tls.auth_clients is no"));
+  EXPECT_EQ(error({"RESPITE_TLS_ADMIN=yes"}),
+            "tls.admin needs the certificate it serves: set tls.cert_file and tls.key_file");
+  EXPECT_EQ(error({"RESPITE_TLS_ADMIN=yes", "RESPITE_ADMIN=off", "RESPITE_TLS_CERT_FILE=/c",
+                   "RESPITE_TLS_KEY_FILE=/k"}),
+            "tls.admin is yes but the admin endpoint is off");
+  EXPECT_EQ(error({"RESPITE_TLS_LISTEN=127.0.0.1:6380", "RESPITE_TLS_CERT_FILE=/c",
+                   "RESPITE_TLS_KEY_FILE=/k"}),
+            "tls.listen must differ from listen and admin, got 127.0.0.1:6380");
+}
+
 TEST(LoaderTest, UnknownKeyHasFileLineAndExpectedKeys) {
   std::string error = YamlError("# comment\nlisten: \"127.0.0.1:6380\"\nlistne: x\n");
   EXPECT_EQ(
@@ -396,8 +445,12 @@ TEST(LoaderTest, BadFlags) {
 TEST(LoaderTest, Validate) {
   Config config;
   EXPECT_EQ(Validate(config), "");
-  config.listen.port = 0;
+  config.listen.host = "";
   EXPECT_TRUE(Contains(Validate(config), "listen: expected HOST:PORT")) << Validate(config);
+  config = Config{};
+  config.listen.port = 0;  // off, and nothing else listens
+  EXPECT_EQ(Validate(config),
+            "listen is off and tls.listen is not set: clients could not connect anywhere");
   config = Config{};
   config.io_threads = 300;
   EXPECT_EQ(Validate(config), "io_threads: expected an integer 0..256, got '300'");

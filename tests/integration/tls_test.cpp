@@ -9,13 +9,13 @@
 
 #include <chrono>
 #include <csignal>
-#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "tests/support/certificates.h"
 #include "tests/support/client.h"
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
@@ -28,47 +28,6 @@ namespace respite::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-// A CA, a server certificate for localhost and 127.0.0.1 signed by it, a client certificate
-// signed by it, and a second CA that signed nothing of this.
-class Certificates {
- public:
-  Certificates() {
-    const std::string d = dir_.path();
-    const std::string key = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-    ok_ = Run("cd " + d + " && openssl req -x509" + key +
-              " -keyout ca.key -out ca.crt -days 2 -subj "
-              "'/CN=respite test CA'"
-              " && openssl req -x509" +
-              key +
-              " -keyout other-ca.key -out other-ca.crt -days 2 "
-              "-subj '/CN=another CA'"
-              " && openssl req" +
-              key +
-              " -keyout server.key -out server.csr -subj /CN=localhost"
-              " && printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > server.ext"
-              " && openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
-              "-out server.crt -days 2 -extfile server.ext"
-              // the same server, with a certificate valid for no time at all
-              " && openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
-              "-out expired.crt -days 0 -extfile server.ext"
-              " && openssl req" +
-              key +
-              " -keyout client.key -out client.csr -subj /CN=respite"
-              " && printf 'extendedKeyUsage=clientAuth\\n' > client.ext"
-              " && openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
-              "-out client.crt -days 2 -extfile client.ext");
-  }
-  bool ok() const { return ok_; }
-  std::string File(const std::string& name) const { return dir_.File(name); }
-
- private:
-  static bool Run(const std::string& command) {
-    return std::system((command + " >/dev/null 2>&1").c_str()) == 0;
-  }
-  TempDir dir_{"respite-tls"};
-  bool ok_ = false;
-};
 
 class TlsTest : public ::testing::Test {
  protected:
