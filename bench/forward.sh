@@ -7,10 +7,12 @@
 #   ROUNDS=5             rounds; in each, the targets take turns on every row (order rotated)
 #   SECONDS_PER_RUN=2    -n per row is calibrated on direct Redis to take about this long
 #   N_C50_P1= N_C50_P16= N_C1_P1=   fixed -n per row instead of calibrating
-#   TARGETS="direct respite twemproxy haproxy"; add direct-tls and respite-tls for the TLS rows:
-#                        Redis also serves TLS (certificates made with openssl in the work dir);
-#                        direct-tls is redis-benchmark --tls to it, respite-tls a plain client to
-#                        respite whose upstream is rediss:// to it; ratios of *-tls to direct-tls
+#   TARGETS="direct respite twemproxy haproxy"; add direct-tls, respite-tls and respite-client-tls
+#                        for the TLS rows: Redis also serves TLS (certificates made with openssl
+#                        in the work dir); direct-tls is redis-benchmark --tls to it, respite-tls a
+#                        plain client to respite whose upstream is rediss:// to it,
+#                        respite-client-tls redis-benchmark --tls to respite's TLS listener
+#                        (tls.listen) in front of Redis' plain port; ratios of *-tls to direct-tls
 #   RESPITE_IO_THREADS=0 (respite's default) OUT_DIR=bench/out
 # Rows: -c 50 -P 1, -c 50 -P 16, -c 1 -P 1; tests SET and GET with -d 64. Prints a markdown table
 # of medians over the rounds: req/s, p50/p99 latency (ms), ratio of req/s to direct Redis, and CPU
@@ -115,6 +117,16 @@ for target in $TARGETS; do
         --upstream "rediss://localhost:$TLS_PORT" --data-dir "$WORK/respite-tls-data" \
         --io-threads "$RESPITE_IO_THREADS" --log-level warn >"$WORK/respite-tls.log" 2>&1 &
       PID[respite-tls]=$!
+      ;;
+    respite-client-tls)
+      if [ ! -x "$RESPITE_BIN" ]; then echo "forward.sh: skipping respite-client-tls" >&2; continue; fi
+      PORT[respite-client-tls]=$(free_port)
+      "$RESPITE_BIN" --listen off --tls-listen "127.0.0.1:${PORT[respite-client-tls]}" \
+        --tls-cert-file "$WORK/server.crt" --tls-key-file "$WORK/server.key" --admin off \
+        --upstream "redis://127.0.0.1:$REDIS_PORT" --data-dir "$WORK/respite-client-tls-data" \
+        --io-threads "$RESPITE_IO_THREADS" --log-level warn >"$WORK/respite-client-tls.log" 2>&1 &
+      PID[respite-client-tls]=$!
+      BENCH_ARGS[respite-client-tls]="--tls --cacert $WORK/ca.crt"
       ;;
     respite)
       if [ ! -x "$RESPITE_BIN" ]; then
@@ -258,7 +270,7 @@ groups = defaultdict(list)
 for r in rows:
     groups[(r["target"], r["test"], r["clients"], r["pipeline"])].append(r)
 order = {"direct": 0, "respite": 1, "twemproxy": 2, "haproxy": 3, "direct-tls": 4,
-         "respite-tls": 5}
+         "respite-tls": 5, "respite-client-tls": 6}
 base = lambda target: "direct-tls" if target.endswith("-tls") else "direct"
 med = lambda rs, k: statistics.median(float(r[k]) for r in rs)
 def per_req_us(rs, k):
@@ -281,15 +293,19 @@ for key in keys:
     print(f"| {target} | {test} | -c {c} -P {p} | {rps:,.0f} | {med(rs, 'p50_ms'):.3f} "
           f"| {med(rs, 'p99_ms'):.3f} | {ratio} | {proxy} | {per_req_us(rs, 'redis_cpu_s'):.2f} |")
 
-# respite-tls against direct-tls, paired within each round (a row's runs seconds apart).
+# respite's TLS targets against direct-tls, paired within each round (a row's runs seconds apart).
 by_round = {(r["round"], r["target"], r["test"], r["clients"], r["pipeline"]): r for r in rows}
-paired = defaultdict(list)
-for (rnd, target, test, c, p), mine in by_round.items():
-    theirs = by_round.get((rnd, "direct-tls", test, c, p))
-    if target == "respite-tls" and theirs:
-        paired[(test, c, p)].append(float(mine["rps"]) / float(theirs["rps"]))
-if paired:
-    print("\nrespite-tls (plain client, TLS to Redis) / direct-tls (TLS client to Redis), "
+described = {"respite-tls": "plain client, respite speaks TLS to Redis",
+             "respite-client-tls": "TLS client to respite's TLS listener, plain to Redis"}
+for mine_target, what in described.items():
+    paired = defaultdict(list)
+    for (rnd, target, test, c, p), mine in by_round.items():
+        theirs = by_round.get((rnd, "direct-tls", test, c, p))
+        if target == mine_target and theirs:
+            paired[(test, c, p)].append(float(mine["rps"]) / float(theirs["rps"]))
+    if not paired:
+        continue
+    print(f"\n{mine_target} ({what}) / direct-tls (TLS client to Redis), "
           "median of per-round req/s ratios\n")
     print("| row | test | rounds | ratio |\n| --- | --- | ---: | ---: |")
     for (test, c, p), ratios in sorted(paired.items(), key=lambda kv: (-int(kv[0][1]),

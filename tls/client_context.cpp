@@ -5,7 +5,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "tls/openssl_error.h"
+#include "tls/openssl_util.h"
 
 namespace respite::tls {
 namespace {
@@ -40,16 +40,7 @@ std::shared_ptr<ClientContext> ClientContext::Create(const config::TlsConfig& tl
   context->ctx_ = SSL_CTX_new(TLS_client_method());
   if (context->ctx_ == nullptr) return fail("cannot create a TLS context");
   SSL_CTX* ctx = context->ctx_;
-  if (SSL_CTX_set_min_proto_version(
-          ctx, tls.min_version == "1.3" ? TLS1_3_VERSION : TLS1_2_VERSION) != 1) {
-    return fail("tls.min_version " + tls.min_version);
-  }
-  if (!tls.ciphers.empty() && SSL_CTX_set_cipher_list(ctx, tls.ciphers.c_str()) != 1) {
-    return fail("tls.ciphers '" + tls.ciphers + "' names no cipher OpenSSL knows");
-  }
-  if (!tls.ciphersuites.empty() && SSL_CTX_set_ciphersuites(ctx, tls.ciphersuites.c_str()) != 1) {
-    return fail("tls.ciphersuites '" + tls.ciphersuites + "' names no suite OpenSSL knows");
-  }
+  if (!ApplyProtocolSettings(ctx, tls, error)) return nullptr;
   if (!tls.ca_file.empty() || !tls.ca_dir.empty()) {
     const char* file = tls.ca_file.empty() ? nullptr : tls.ca_file.c_str();
     const char* dir = tls.ca_dir.empty() ? nullptr : tls.ca_dir.c_str();
@@ -137,13 +128,13 @@ std::string ClientContext::HandshakeFailed(ssl_st* ssl, const std::string& fallb
   if (verify_ && result != X509_V_OK) {
     const bool name =
         result == X509_V_ERR_HOSTNAME_MISMATCH || result == X509_V_ERR_IP_ADDRESS_MISMATCH;
-    failures_[name ? kName : kCertificate].fetch_add(1, std::memory_order_relaxed);
+    counts_.Failed(name ? kName : kCertificate);
     std::string text = "certificate verify failed: ";
     text += X509_verify_cert_error_string(result);
     if (name) text += " (upstream's certificate is not for '" + server_name_ + "')";
     return text;
   }
-  failures_[kHandshake].fetch_add(1, std::memory_order_relaxed);
+  counts_.Failed(kHandshake);
   std::string text = fallback;
   if (text.find("wrong version number") != std::string::npos ||
       text.find("packet length too long") != std::string::npos) {
@@ -157,17 +148,7 @@ const char* ClientContext::CauseName(Cause cause) {
   return kNames[cause];
 }
 
-void ClientContext::Completed(ssl_st* ssl) {
-  (SSL_session_reused(ssl) == 1 ? resumed_ : full_).fetch_add(1, std::memory_order_relaxed);
-}
-
-void ClientContext::TakeCounts(const ClientContext& old) {
-  full_.fetch_add(old.full(), std::memory_order_relaxed);
-  resumed_.fetch_add(old.resumed(), std::memory_order_relaxed);
-  for (int c = 0; c < kCauses; ++c) {
-    failures_[c].fetch_add(old.failures(static_cast<Cause>(c)), std::memory_order_relaxed);
-  }
-}
+void ClientContext::Completed(ssl_st* ssl) { counts_.Completed(SSL_session_reused(ssl) == 1); }
 
 std::shared_ptr<ClientContext> UpstreamContext() {
   std::lock_guard lock(g_upstream_mu);

@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "tls/openssl_error.h"
+#include "tls/openssl_util.h"
 
 namespace respite::tls {
 

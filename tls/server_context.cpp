@@ -10,7 +10,7 @@
 #include <ctime>
 #include <mutex>
 
-#include "tls/openssl_error.h"
+#include "tls/openssl_util.h"
 
 namespace respite::tls {
 namespace {
@@ -71,16 +71,7 @@ std::shared_ptr<ServerContext> ServerContext::Create(const config::TlsConfig& tl
   context->ctx_ = SSL_CTX_new(TLS_server_method());
   if (context->ctx_ == nullptr) return fail("cannot create a TLS context");
   SSL_CTX* ctx = context->ctx_;
-  if (SSL_CTX_set_min_proto_version(
-          ctx, tls.min_version == "1.3" ? TLS1_3_VERSION : TLS1_2_VERSION) != 1) {
-    return fail("tls.min_version " + tls.min_version);
-  }
-  if (!tls.ciphers.empty() && SSL_CTX_set_cipher_list(ctx, tls.ciphers.c_str()) != 1) {
-    return fail("tls.ciphers '" + tls.ciphers + "' names no cipher OpenSSL knows");
-  }
-  if (!tls.ciphersuites.empty() && SSL_CTX_set_ciphersuites(ctx, tls.ciphersuites.c_str()) != 1) {
-    return fail("tls.ciphersuites '" + tls.ciphersuites + "' names no suite OpenSSL knows");
-  }
+  if (!ApplyProtocolSettings(ctx, tls, error)) return nullptr;
   // No renegotiation (a client could make respite do handshakes at will); a client that hangs up
   // without close_notify is a close, not an error (RESP frames its own messages).
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
@@ -176,17 +167,7 @@ const char* ServerContext::CauseName(Cause cause) {
   return kNames[cause];
 }
 
-void ServerContext::Completed(ssl_st* ssl) {
-  (SSL_session_reused(ssl) == 1 ? resumed_ : full_).fetch_add(1, std::memory_order_relaxed);
-}
-
-void ServerContext::TakeCounts(const ServerContext& old) {
-  full_.fetch_add(old.full(), std::memory_order_relaxed);
-  resumed_.fetch_add(old.resumed(), std::memory_order_relaxed);
-  for (int c = 0; c < kCauses; ++c) {
-    failures_[c].fetch_add(old.failures(static_cast<Cause>(c)), std::memory_order_relaxed);
-  }
-}
+void ServerContext::Completed(ssl_st* ssl) { counts_.Completed(SSL_session_reused(ssl) == 1); }
 
 std::shared_ptr<ServerContext> ListenerContext() {
   std::lock_guard lock(g_listener_mu);

@@ -5,12 +5,12 @@
 // open keep the one they started with. It holds the certificate respite serves, the checks on
 // clients' certificates (tls.auth_clients), and the handshake counters. Thread-safe.
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
 
 #include "config/config.h"
+#include "tls/openssl_util.h"
 
 struct ssl_st;
 struct ssl_ctx_st;
@@ -39,14 +39,14 @@ class ServerContext {
   // After a failed handshake on `ssl` (`ssl_error` from SSL_get_error): the cause, counted, and
   // *reason in words a user can act on.
   Cause HandshakeFailed(ssl_st* ssl, int ssl_error, std::string* reason);
-  void Count(Cause cause) { failures_[cause].fetch_add(1, std::memory_order_relaxed); }
+  void Count(Cause cause) { counts_.Failed(cause); }
   void Completed(ssl_st* ssl);
   // Carries the counters of the context this one replaces (SIGHUP), so totals stay totals.
-  void TakeCounts(const ServerContext& old);
+  void TakeCounts(const ServerContext& old) { counts_.Add(old.counts_); }
 
-  uint64_t failures(Cause cause) const { return failures_[cause].load(std::memory_order_relaxed); }
-  uint64_t full() const { return full_.load(std::memory_order_relaxed); }
-  uint64_t resumed() const { return resumed_.load(std::memory_order_relaxed); }
+  uint64_t failures(Cause cause) const { return counts_.failures(cause); }
+  uint64_t full() const { return counts_.full(); }
+  uint64_t resumed() const { return counts_.resumed(); }
   // The served certificate: its subject and when it expires (ISO 8601, UTC), for /status.
   const std::string& subject() const { return subject_; }
   const std::string& not_after() const { return not_after_; }
@@ -59,9 +59,7 @@ class ServerContext {
   ssl_ctx_st* ctx_ = nullptr;
   std::string subject_, not_after_, auth_clients_;
   int64_t not_after_unix_ = 0;
-  std::atomic<uint64_t> full_{0};
-  std::atomic<uint64_t> resumed_{0};
-  std::atomic<uint64_t> failures_[kCauses] = {};
+  HandshakeCounts<kCauses> counts_;
 };
 
 // The context new client connections use: null while there is no TLS listener and no HTTPS admin

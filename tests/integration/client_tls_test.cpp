@@ -169,15 +169,9 @@ class ClientTlsTest : public ::testing::Test {
     return Metric("respite_client_tls_failures_total{cause=\"" + cause + "\"}");
   }
 
-  bool LogSays(const std::string& text) {
-    return WaitFor([&] { return respite_->Log().find(text) != std::string::npos; }, 5s);
-  }
+  bool LogSays(const std::string& text) { return respite_->LogSays(text); }
 
-  bool ServedLocally() {
-    Client c = respite_->Connect();
-    const Reply r = c.Command({"RESPITE", "STATUS"});
-    return r && std::string(r->str, r->len).find("respite_state:local") != std::string::npos;
-  }
+  bool ServedLocally() { return respite_->ServedLocally(); }
 
   Certificates certs_;
   RedisServer redis_;
@@ -308,6 +302,33 @@ TEST_F(ClientTlsTest, WhatIsNotAHandshakeIsClosedCountedAndHarmless) {
   EXPECT_EQ(Cli("PING"), "PONG");
   EXPECT_TRUE(respite_->Connect().Command({"PING"}).IsStatus("PONG"));
   EXPECT_TRUE(WaitFor([&] { return Metric("respite_clients") == 0; }, 5s));
+}
+
+// Protected mode (no requirepass): a client from off loopback (127.0.0.2 counts) is closed at
+// accept on the TLS listener too, unless the listener requires client certificates, which are a
+// login of their own.
+TEST_F(ClientTlsTest, ProtectedModeClosesStrangersUnlessCertificatesAreRequired) {
+  ASSERT_EQ(StartRespite({}), "");
+  TlsClientOptions from_outside = Trusting();
+  from_outside.from = "127.0.0.2";
+  TlsClient refused(tls_port_, from_outside);
+  EXPECT_FALSE(refused.ok());
+  EXPECT_TRUE(WaitFor(
+      [&] { return Metric("respite_connections_rejected_total{reason=\"protected_mode\"}") == 1; },
+      5s));
+  EXPECT_EQ(Metric("respite_client_tls_handshakes_total{session=\"new\"}"), 0);
+
+  respite_.reset();
+  ASSERT_EQ(StartRespite(Mutual("yes")), "");
+  TlsClientOptions certified = Trusting("ca.crt", "client");
+  certified.from = "127.0.0.2";
+  TlsClient served(tls_port_, certified);
+  ASSERT_TRUE(served.ok()) << served.error();
+  EXPECT_EQ(served.Command({"PING"}), "+PONG\r\n");
+  // Without a certificate the handshake refuses it, protected mode or not.
+  from_outside.from = "127.0.0.2";
+  TlsClient uncertified(tls_port_, from_outside);
+  EXPECT_NE(uncertified.Command({"PING"}), "+PONG\r\n");
 }
 
 // Rotation: the certificate and key files are rewritten (here with another CA's certificate)

@@ -6,6 +6,8 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -83,11 +85,7 @@ class DnsTest : public ::testing::Test {
     if (::truncate(kHosts, original_size_) != 0) ADD_FAILURE() << "could not restore " << kHosts;
   }
 
-  bool ServedLocally() {
-    Client c = respite_->Connect();
-    const Reply r = c.Command({"RESPITE", "STATUS"});
-    return r && std::string(r->str, r->len).find("respite_state:local") != std::string::npos;
-  }
+  bool ServedLocally() { return respite_->ServedLocally(); }
 
   const std::string name_ = "respite-dns-test-" + std::to_string(::getpid()) + ".internal";
   bool edited_ = false;
@@ -147,6 +145,53 @@ TEST_F(DnsTest, AfterAnOutageRespiteFollowsTheUpstreamNameToItsNewAddress) {
                    .body.find("\"address\":\"127.0.0.2:" + port + "\"") != std::string::npos;
       },
       5s));
+}
+
+// Whether this machine has an IPv6 loopback to listen on.
+bool HasIpv6Loopback() {
+  const int fd = ::socket(AF_INET6, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in6 addr{};
+  addr.sin6_family = AF_INET6;
+  addr.sin6_addr = in6addr_loopback;
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// An upstream at an IPv6 address: forwarded to, shown in /status in brackets, and replayed to
+// after an outage.
+TEST_F(DnsTest, AnIpv6UpstreamIsForwardedToAndReplayedTo) {
+  if (!HasIpv6Loopback()) GTEST_SKIP() << "no IPv6 loopback (::1) on this machine";
+  RedisOptions redis_options;
+  redis_options.extra_args = {"--bind", "127.0.0.1", "::1"};
+  redis_ = std::make_unique<RedisServer>(redis_options);
+  ASSERT_EQ(redis_->Start(), "");
+  const std::string port = std::to_string(redis_->port());
+  RespiteOptions options;
+  options.upstream_url = "redis://[::1]:" + port;
+  options.log_level = "info";
+  options.env = {"RESPITE_HEALTH_INTERVAL_MS=100",     "RESPITE_HEALTH_TIMEOUT_MS=100",
+                 "RESPITE_HEALTH_UNHEALTHY_AFTER=2",   "RESPITE_HEALTH_HEALTHY_AFTER=2",
+                 "RESPITE_BREAKER_BACKOFF_BASE_MS=50", "RESPITE_BREAKER_BACKOFF_MAX_MS=500"};
+  respite_ = std::make_unique<RespiteProcess>(options);
+  ASSERT_EQ(respite_->Start(), "");
+  Client c = respite_->Connect();
+  ASSERT_TRUE(c.Command({"SET", "v6:first", "1"}).IsStatus("OK"));
+  EXPECT_TRUE(redis_->Connect().Command({"GET", "v6:first"}).IsString("1"));
+  const std::string status = HttpRequest(respite_->admin_port(), "GET", "/status").body;
+  EXPECT_NE(status.find("\"address\":\"[::1]:" + port + "\""), std::string::npos) << status;
+
+  redis_->Kill();
+  ASSERT_TRUE(WaitFor([&] { return ServedLocally(); }, 10s));
+  for (int i = 1; i <= 10; ++i) ASSERT_TRUE(c.Command({"INCR", "v6:count"}).IsInteger(i));
+  ASSERT_EQ(redis_->Restart(), "");
+  ASSERT_TRUE(WaitFor([&] { return !ServedLocally(); }, 20s));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return redis_->Connect().Command({"GET", "v6:count"}).IsString("10");
+      },
+      10s));
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/certificates.h"
 #include "tests/support/client.h"
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
@@ -130,6 +131,30 @@ class FailoverTest : public ::testing::Test {
     return c;
   }
 
+  // The same stack with a rediss:// upstream: Redis serves TLS on a second port (its plain port
+  // stays for the test's direct reads), with certificates made for this test.
+  void StartTlsStack() {
+    certs_ = std::make_unique<Certificates>();
+    ASSERT_TRUE(certs_->ok()) << "openssl could not make the certificates";
+    const std::string tls_port = std::to_string(FreePort());
+    RedisOptions options;
+    options.extra_args = {"--tls-port",         tls_port,
+                          "--tls-cert-file",    certs_->File("server.crt"),
+                          "--tls-key-file",     certs_->File("server.key"),
+                          "--tls-ca-cert-file", certs_->File("ca.crt"),
+                          "--tls-auth-clients", "no"};
+    redis_ = std::make_unique<RedisServer>(std::move(options));
+    ASSERT_EQ(redis_->Start(), "");
+    RespiteOptions respite = FastFailover("rediss://localhost:" + tls_port);
+    respite.env.push_back("RESPITE_TLS_CA_FILE=" + certs_->File("ca.crt"));
+    respite_ = std::make_unique<RespiteProcess>(std::move(respite));
+    ASSERT_EQ(respite_->Start(), "");
+  }
+
+  // Four writers through respite while upstream is SIGKILLed and restarted empty (below).
+  void KillUpstreamUnderLoad();
+
+  std::unique_ptr<Certificates> certs_;
   std::unique_ptr<RedisServer> redis_;
   std::unique_ptr<RespiteProcess> respite_;
 };
@@ -150,6 +175,17 @@ class FailoverTest : public ::testing::Test {
 //   consumer took it; no item the consumer took is upstream; no item is there twice.
 TEST_F(FailoverTest, UpstreamSigkillUnderLoadLosesNoAcknowledgedWrite) {
   ASSERT_NO_FATAL_FAILURE(StartStack({}));
+  KillUpstreamUnderLoad();
+}
+
+// The same over TLS: every link, health check and the replayer reconnect with handshakes.
+TEST_F(FailoverTest, UpstreamSigkillUnderLoadOverTlsLosesNoAcknowledgedWrite) {
+  ASSERT_NO_FATAL_FAILURE(StartTlsStack());
+  KillUpstreamUnderLoad();
+  EXPECT_NE(FullLog(*respite_).find("upstream over TLS"), std::string::npos);
+}
+
+void FailoverTest::KillUpstreamUnderLoad() {
   std::atomic<bool> killed{false};
   std::atomic<bool> stop{false};
 

@@ -71,16 +71,9 @@ class TlsTest : public ::testing::Test {
         .Value(name);
   }
 
-  // respite's log says `text` within 5 s (the health checks retry every 100 ms).
-  bool LogSays(const std::string& text) {
-    return WaitFor([&] { return respite_->Log().find(text) != std::string::npos; }, 5s);
-  }
+  bool LogSays(const std::string& text) { return respite_->LogSays(text); }
 
-  bool ServedLocally() {
-    Client c = respite_->Connect();
-    const Reply r = c.Command({"RESPITE", "STATUS"});
-    return r && std::string(r->str, r->len).find("respite_state:local") != std::string::npos;
-  }
+  bool ServedLocally() { return respite_->ServedLocally(); }
 
   // A SET through respite shows up in Redis at once: respite forwards.
   bool Forwards(const std::string& key) {

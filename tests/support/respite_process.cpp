@@ -93,4 +93,19 @@ Client RespiteProcess::Connect(std::chrono::milliseconds timeout) const {
   return c;
 }
 
+bool RespiteProcess::ServedLocally() const {
+  Client c = Connect();
+  const Reply r = c.Command({"RESPITE", "STATUS"});
+  return r && std::string(r->str, r->len).find("respite_state:local") != std::string::npos;
+}
+
+bool RespiteProcess::LogSays(const std::string& text, std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (Log().find(text) != std::string::npos) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 }  // namespace respite::test

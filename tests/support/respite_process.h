@@ -52,6 +52,11 @@ class RespiteProcess {
   const std::string& dir() const { return dir_.path(); }
   // A client of respite (authenticated when requirepass is set). Check ok().
   Client Connect(std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
+  // Whether respite says it serves from its local store (RESPITE STATUS).
+  bool ServedLocally() const;
+  // Whether respite's log says `text` within `timeout`.
+  bool LogSays(const std::string& text,
+               std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
 
  private:
   RespiteOptions options_;

@@ -42,6 +42,15 @@ TlsClient::TlsClient(uint16_t port, const TlsClientOptions& options) {
     return;
   }
   fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (!options.from.empty()) {
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    ::inet_pton(AF_INET, options.from.c_str(), &local.sin_addr);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+      error_ = std::string("bind: ") + std::strerror(errno);
+      return;
+    }
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);

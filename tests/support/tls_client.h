@@ -17,6 +17,7 @@ namespace respite::test {
 struct TlsClientOptions {
   std::string ca_file;
   std::string cert_file, key_file;  // empty: no client certificate
+  std::string from;                 // the local address to connect from (empty: any)
 };
 
 class TlsClient {
