@@ -58,6 +58,10 @@ ServerConnection::Io ServerConnection::Read(char* p, size_t room, size_t* n) {
     size_t got = 0;
     if (SSL_read_ex(ssl_, p + *n, room - *n, &got) == 1) {
       *n += got;
+      // OpenSSL read all the socket gave it (read-ahead) and holds nothing more: call the socket
+      // drained rather than spend a read on EAGAIN. A wait re-arms the descriptor, which reports
+      // bytes that came meanwhile, so nothing waits on a readiness edge already consumed.
+      if (SSL_has_pending(ssl_) == 0) return Io::kWantRead;
       continue;
     }
     const int why = SSL_get_error(ssl_, 0);

@@ -30,7 +30,8 @@ class ServerConnection {
   // A handshake the caller ended (its deadline passed, the socket failed): counted.
   void Count(ServerContext::Cause cause) { context_->Count(cause); }
   // Decrypted bytes into [p, p + room), as many as have arrived: *n of them. kDone: room is
-  // full, more may wait; kWantRead: the socket is drained (*n may still be > 0); kWantWrite:
+  // full, more may wait; kWantRead: wait for the socket to be readable before calling again (it
+  // was drained, or OpenSSL used up what it read; *n may still be > 0); kWantWrite:
   // OpenSSL must write first (a key update); kClosed: the client closed (after *n bytes).
   Io Read(char* p, size_t room, size_t* n);
   // Encrypts and sends [p, p + len): *n bytes went. kDone: all of them; kWantWrite / kWantRead:
