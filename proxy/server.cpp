@@ -188,7 +188,7 @@ std::string Server::ReloadUpstreamTls() {
                   error);
     return "upstream TLS files not reloaded: " + error;
   }
-  context->TakeCounts(*old);
+  context->ShareCounts(*old);
   tls::SetUpstreamContext(std::move(context));
   return "upstream TLS files reloaded (for new connections)";
 }
@@ -250,7 +250,7 @@ std::string Server::ReloadClientTls() {
     spdlog::error("SIGHUP: client TLS files not reloaded, the loaded ones stay in use: {}", error);
     return "client TLS files not reloaded: " + error;
   }
-  context->TakeCounts(*old);
+  context->ShareCounts(*old);
   WarnIfExpired(*context);
   const std::string subject = context->subject(), not_after = context->not_after();
   tls::SetListenerContext(std::move(context));
@@ -333,12 +333,23 @@ int Server::Run() {
     return resolver.resolve(at.host, std::to_string(at.port)).begin()->endpoint();
   };
 
+  const bool plain = config_.listen.port != 0, secure = config_.tls.listen.port != 0;
+  const tcp::endpoint plain_at = plain ? resolve(config_.listen) : tcp::endpoint();
+  const tcp::endpoint secure_at = secure ? resolve(config_.tls.listen) : tcp::endpoint();
+  // SO_REUSEPORT would let both bind one port: plain clients could land on the TLS socket.
+  if (plain && secure && plain_at.port() == secure_at.port() &&
+      (plain_at.address() == secure_at.address() || plain_at.address().is_unspecified() ||
+       secure_at.address().is_unspecified())) {
+    throw std::runtime_error("tls.listen " + config_.tls.listen.ToString() + " overlaps listen " +
+                             config_.listen.ToString() + ": give the TLS listener its own port");
+  }
+
   unsigned n = config_.io_threads;
   if (n == 0) n = DefaultIoThreads();
   for (unsigned i = 0; i < n; ++i) {
     threads_.push_back(std::make_unique<IoThread>(*this, config_, static_cast<int>(i)));
-    if (config_.listen.port != 0) threads_.back()->Listen(resolve(config_.listen));
-    if (config_.tls.listen.port != 0) threads_.back()->Listen(resolve(config_.tls.listen), true);
+    if (plain) threads_.back()->Listen(plain_at);
+    if (secure) threads_.back()->Listen(secure_at, true);
   }
   std::string where = config_.listen.port != 0 ? config_.listen.ToString() : "";
   if (config_.tls.listen.port != 0) {

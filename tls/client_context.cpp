@@ -128,13 +128,13 @@ std::string ClientContext::HandshakeFailed(ssl_st* ssl, const std::string& fallb
   if (verify_ && result != X509_V_OK) {
     const bool name =
         result == X509_V_ERR_HOSTNAME_MISMATCH || result == X509_V_ERR_IP_ADDRESS_MISMATCH;
-    counts_.Failed(name ? kName : kCertificate);
+    counts_->Failed(name ? kName : kCertificate);
     std::string text = "certificate verify failed: ";
     text += X509_verify_cert_error_string(result);
     if (name) text += " (upstream's certificate is not for '" + server_name_ + "')";
     return text;
   }
-  counts_.Failed(kHandshake);
+  counts_->Failed(kHandshake);
   std::string text = fallback;
   if (text.find("wrong version number") != std::string::npos ||
       text.find("packet length too long") != std::string::npos) {
@@ -148,7 +148,7 @@ const char* ClientContext::CauseName(Cause cause) {
   return kNames[cause];
 }
 
-void ClientContext::Completed(ssl_st* ssl) { counts_.Completed(SSL_session_reused(ssl) == 1); }
+void ClientContext::Completed(ssl_st* ssl) { counts_->Completed(SSL_session_reused(ssl) == 1); }
 
 std::shared_ptr<ClientContext> UpstreamContext() {
   std::lock_guard lock(g_upstream_mu);

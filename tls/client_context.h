@@ -41,25 +41,25 @@ class ClientContext {
   // `fallback` is the transport's own message, used when OpenSSL recorded nothing more precise.
   std::string HandshakeFailed(ssl_st* ssl, const std::string& fallback);
   // A handshake that ran past the connect timeout (counted; the caller says so).
-  void HandshakeTimedOut() { counts_.Failed(kTimeout); }
+  void HandshakeTimedOut() { counts_->Failed(kTimeout); }
   // A handshake completed on `ssl`: counted, resumed or full. (With TLS 1.3 a server that refuses
   // respite's certificate says so after the handshake: the link then closes on its first read.)
   void Completed(ssl_st* ssl);
-  // Carries the counters of the context this one replaces (SIGHUP), so totals stay totals.
-  void TakeCounts(const ClientContext& old) { counts_.Add(old.counts_); }
+  // Counts in the same totals as the context this one replaces (SIGHUP).
+  void ShareCounts(const ClientContext& old) { counts_ = old.counts_; }
 
   // Why handshakes failed: upstream's certificate (untrusted, expired, ...), its name, no answer
   // in time, anything else (a plain-TCP port, a protocol or cipher mismatch, a refused client
   // certificate).
   enum Cause { kCertificate, kName, kTimeout, kHandshake, kCauses };
   static const char* CauseName(Cause cause);
-  uint64_t failures(Cause cause) const { return counts_.failures(cause); }
+  uint64_t failures(Cause cause) const { return counts_->failures(cause); }
 
   const std::string& server_name() const { return server_name_; }
   bool verify() const { return verify_; }
   // Completed handshakes: full ones, and ones that resumed a session.
-  uint64_t full() const { return counts_.full(); }
-  uint64_t resumed() const { return counts_.resumed(); }
+  uint64_t full() const { return counts_->full(); }
+  uint64_t resumed() const { return counts_->resumed(); }
 
  private:
   ClientContext();
@@ -71,7 +71,7 @@ class ClientContext {
   bool verify_ = true;
   std::mutex mu_;
   ssl_session_st* session_ = nullptr;  // the newest session upstream gave (guarded by mu_)
-  HandshakeCounts<kCauses> counts_;
+  std::shared_ptr<HandshakeCounts<kCauses>> counts_ = std::make_shared<HandshakeCounts<kCauses>>();
 };
 
 // The context every upstream connection uses: null while upstream is plain redis://. Set once

@@ -20,18 +20,14 @@ std::string TakeOpenSslError();
 // setting and OpenSSL's reason, when OpenSSL refuses one.
 bool ApplyProtocolSettings(ssl_ctx_st* ctx, const config::TlsConfig& tls, std::string* error);
 
-// Completed handshakes (full or resumed) and failed ones by cause; read from any thread.
+// Completed handshakes (full or resumed) and failed ones by cause; read from any thread. A context
+// that replaces another (SIGHUP) shares its counts, so connections still finishing their
+// handshakes on the old one count in the same totals.
 template <int kCauses>
 class HandshakeCounts {
  public:
   void Completed(bool resumed) { (resumed ? resumed_ : full_).fetch_add(1, kRelaxed); }
   void Failed(int cause) { failures_[cause].fetch_add(1, kRelaxed); }
-  // Adds the counts of the context this one replaces (SIGHUP), so totals stay totals.
-  void Add(const HandshakeCounts& old) {
-    full_.fetch_add(old.full(), kRelaxed);
-    resumed_.fetch_add(old.resumed(), kRelaxed);
-    for (int c = 0; c < kCauses; ++c) failures_[c].fetch_add(old.failures(c), kRelaxed);
-  }
   uint64_t full() const { return full_.load(kRelaxed); }
   uint64_t resumed() const { return resumed_.load(kRelaxed); }
   uint64_t failures(int cause) const { return failures_[cause].load(kRelaxed); }

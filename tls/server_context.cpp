@@ -167,7 +167,7 @@ const char* ServerContext::CauseName(Cause cause) {
   return kNames[cause];
 }
 
-void ServerContext::Completed(ssl_st* ssl) { counts_.Completed(SSL_session_reused(ssl) == 1); }
+void ServerContext::Completed(ssl_st* ssl) { counts_->Completed(SSL_session_reused(ssl) == 1); }
 
 std::shared_ptr<ServerContext> ListenerContext() {
   std::lock_guard lock(g_listener_mu);

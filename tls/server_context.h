@@ -39,14 +39,14 @@ class ServerContext {
   // After a failed handshake on `ssl` (`ssl_error` from SSL_get_error): the cause, counted, and
   // *reason in words a user can act on.
   Cause HandshakeFailed(ssl_st* ssl, int ssl_error, std::string* reason);
-  void Count(Cause cause) { counts_.Failed(cause); }
+  void Count(Cause cause) { counts_->Failed(cause); }
   void Completed(ssl_st* ssl);
-  // Carries the counters of the context this one replaces (SIGHUP), so totals stay totals.
-  void TakeCounts(const ServerContext& old) { counts_.Add(old.counts_); }
+  // Counts in the same totals as the context this one replaces (SIGHUP).
+  void ShareCounts(const ServerContext& old) { counts_ = old.counts_; }
 
-  uint64_t failures(Cause cause) const { return counts_.failures(cause); }
-  uint64_t full() const { return counts_.full(); }
-  uint64_t resumed() const { return counts_.resumed(); }
+  uint64_t failures(Cause cause) const { return counts_->failures(cause); }
+  uint64_t full() const { return counts_->full(); }
+  uint64_t resumed() const { return counts_->resumed(); }
   // The served certificate: its subject and when it expires (ISO 8601, UTC), for /status.
   const std::string& subject() const { return subject_; }
   const std::string& not_after() const { return not_after_; }
@@ -59,7 +59,7 @@ class ServerContext {
   ssl_ctx_st* ctx_ = nullptr;
   std::string subject_, not_after_, auth_clients_;
   int64_t not_after_unix_ = 0;
-  HandshakeCounts<kCauses> counts_;
+  std::shared_ptr<HandshakeCounts<kCauses>> counts_ = std::make_shared<HandshakeCounts<kCauses>>();
 };
 
 // The context new client connections use: null while there is no TLS listener and no HTTPS admin

@@ -78,6 +78,7 @@ ClientSession::ClientSession(IoThread& io, tcp::socket socket, uint64_t id,
       warm_writes_(io.config().fallback.warm == "writes") {
   boost::system::error_code ignored;
   created_ms_ = io.NowMs();
+  last_active_ms_ = created_ms_;  // a TLS client's handshake counts as activity
   const auto endpoint_text = [](const tcp::endpoint& e) {
     return e.address().to_string() + ":" + std::to_string(e.port());
   };
@@ -171,10 +172,10 @@ asio::awaitable<void> ClientSession::Run() {
       continue;
     }
     if (ec && n > 0) {
-      // Over TLS the last requests may come with the close: run them, then see the close.
-      in_.Commit(n);
-      ProcessInput();
-      n = 0;
+      // Over TLS the last requests may come with the close: they are served as on plain TCP
+      // (replies served here are written before the next read reports the close again).
+      ec.clear();
+      maybe_readable_ = true;
     }
     if (ec) {
       // A client that hangs up loses the replies still in flight, as with Redis. On shutdown
@@ -800,11 +801,14 @@ void ClientSession::BeginShutdown() {
 void ClientSession::ForceClose() { CloseSocket(); }
 
 void ClientSession::CheckIdle(uint64_t now_ms) {
-  if (tls_ != nullptr && !tls_->established() && !closed_ && now_ms >= tls_deadline_ms_) {
-    tls_->Count(tls::ServerContext::kTimeout);
-    SPDLOG_DEBUG("client {} ({}): no TLS handshake within {} ms; closing", id_, addr_,
-                 io_.config().tls.handshake_timeout_ms);
-    CloseSocket();
+  if (tls_ != nullptr && !tls_->established()) {
+    // Only the handshake deadline applies until the handshake is done.
+    if (!closed_ && now_ms >= tls_deadline_ms_) {
+      tls_->Count(tls::ServerContext::kTimeout);
+      SPDLOG_DEBUG("client {} ({}): no TLS handshake within {} ms; closing", id_, addr_,
+                   io_.config().tls.handshake_timeout_ms);
+      CloseSocket();
+    }
     return;
   }
   if (!closed_ && !io_.server().failover().paused()) {

@@ -402,6 +402,17 @@ TEST_F(ClientTlsTest, TheAdminEndpointServesHttpsWithTheSameCertificate) {
   EXPECT_NE(respite_->Log().find("admin endpoint on https://"), std::string::npos);
 }
 
+// limits.idle_timeout_s counts from the connect: a handshake that spans the io thread's ticks
+// is not idleness (only tls.handshake_timeout_ms applies to it).
+TEST_F(ClientTlsTest, AHandshakeSpanningTicksIsNotIdleness) {
+  ASSERT_EQ(StartRespite({"RESPITE_LIMITS_IDLE_TIMEOUT_S=60"}), "");
+  TlsClientOptions slow = Trusting();
+  slow.pause_before_handshake = 350ms;
+  TlsClient c(tls_port_, slow);
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c.Command({"PING"}), "+PONG\r\n");
+}
+
 TEST_F(ClientTlsTest, BadListenerSettingsStopRespiteWithTheReason) {
   EXPECT_NE(StartRespite({"RESPITE_TLS_CERT_FILE=" + certs_.File("missing.crt")}), "");
   EXPECT_NE(respite_->Log().find("client TLS: tls.cert_file: cannot load '" +
@@ -413,6 +424,18 @@ TEST_F(ClientTlsTest, BadListenerSettingsStopRespiteWithTheReason) {
                                  "' with tls.cert_file: key values mismatch"),
             std::string::npos)
       << respite_->Log();
+  // The TLS listener on the plain listener's port (any address): refused, not shared.
+  const std::string port = std::to_string(FreePort());
+  TempDir data("respite-overlap");
+  const std::string said =
+      Output("timeout 10 " + RespiteBinary() + " --listen 127.0.0.1:" + port +
+             " --tls-listen 0.0.0.0:" + port + " --tls-cert-file " + certs_.File("server.crt") +
+             " --tls-key-file " + certs_.File("server.key") + " --admin off --upstream redis://" +
+             "127.0.0.1:" + std::to_string(redis_.port()) + " --data-dir " + data.path());
+  EXPECT_NE(said.find("tls.listen 0.0.0.0:" + port + " overlaps listen 127.0.0.1:" + port +
+                      ": give the TLS listener its own port"),
+            std::string::npos)
+      << said;
   EXPECT_NE(StartRespite({"RESPITE_TLS_AUTH_CLIENTS=yes"}), "");
   EXPECT_NE(respite_->Log().find("tls.auth_clients yes checks clients' certificates against "
                                  "tls.client_ca_file or tls.client_ca_dir"),

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <thread>
 
 #include "resp/reply_scanner.h"
 #include "tests/support/client.h"
@@ -64,6 +65,9 @@ TlsClient::TlsClient(uint16_t port, const TlsClientOptions& options) {
   ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   int one = 1;
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (options.pause_before_handshake.count() > 0) {
+    std::this_thread::sleep_for(options.pause_before_handshake);
+  }
   ssl_ = SSL_new(ctx_);
   SSL_set_fd(ssl_, fd_);
   SSL_set_tlsext_host_name(ssl_, "localhost");

@@ -18,6 +18,8 @@ struct TlsClientOptions {
   std::string ca_file;
   std::string cert_file, key_file;  // empty: no client certificate
   std::string from;                 // the local address to connect from (empty: any)
+  // How long to wait between the TCP connect and the handshake (a slow or distant client).
+  std::chrono::milliseconds pause_before_handshake{0};
 };
 
 class TlsClient {
