@@ -11,7 +11,8 @@ namespace urls = boost::urls;
 
 constexpr std::string_view kUrlForm =
     "expected redis://[user[:password]@]host[:port][/db] or rediss://... (db 0..15, port "
-    "1..65535)";
+    "1..65535), or "
+    "redis+sentinel://[user[:password]@]host[:port][,host[:port]...]/master-name[/db]";
 constexpr std::string_view kEndpointForm =
     "expected HOST:PORT with port 1..65535 (IPv6 as [ADDR]:PORT)";
 
@@ -75,14 +76,22 @@ bool Fail(std::string* error, std::string_view reason, std::string_view form) {
 std::string Endpoint::ToString() const { return BracketIfV6(host) + ":" + std::to_string(port); }
 
 std::string UpstreamUrl::Redacted() const {
-  std::string out = tls ? "rediss://" : "redis://";
+  std::string out = tls ? "rediss" : "redis";
+  out += sentinels.empty() ? "://" : "+sentinel://";
   if (!user.empty() || !password.empty()) {
     constexpr auto kUserChars = urls::unreserved_chars + urls::sub_delim_chars;
     out += urls::encode(user, kUserChars);
     if (!password.empty()) out += ":***";
     out += "@";
   }
-  out += BracketIfV6(host) + ":" + std::to_string(port);
+  if (sentinels.empty()) {
+    out += BracketIfV6(host) + ":" + std::to_string(port);
+  } else {
+    for (const Endpoint& sentinel : sentinels) {
+      out += (&sentinel == &sentinels.front() ? "" : ",") + sentinel.ToString();
+    }
+    out += "/" + master_name;
+  }
   if (db != 0) {
     // Two appends, not "/" + std::to_string(db): GCC 12 at -O3 warns (-Wrestrict, a known false
     // positive) on that form, which -Werror turns into a failed Release build.
@@ -92,8 +101,68 @@ std::string UpstreamUrl::Redacted() const {
   return out;
 }
 
+namespace {
+
+// redis+sentinel://[userinfo@]host[:port][,host[:port]...]/master-name[/db]: several hosts do not
+// make a URL authority, so the hosts are split off by hand and the rest parsed as a redis:// URL.
+bool ParseSentinelUrl(const std::string& url, UpstreamUrl* out, std::string* error) {
+  const size_t scheme_end = url.find("://");
+  const std::string scheme = url.substr(0, scheme_end);
+  std::string rest = url.substr(scheme_end + 3);
+  const size_t path_at = rest.find('/');
+  if (path_at == std::string::npos) return Fail(error, "missing master name", kUrlForm);
+  std::string authority = rest.substr(0, path_at);
+  const std::string path = rest.substr(path_at);
+  std::string userinfo;
+  if (const size_t at = authority.rfind('@'); at != std::string::npos) {
+    userinfo = authority.substr(0, at + 1);
+    authority = authority.substr(at + 1);
+  }
+  UpstreamUrl result;
+  for (size_t start = 0; start <= authority.size();) {
+    size_t end = authority.find(',', start);
+    if (end == std::string::npos) end = authority.size();
+    std::string one = authority.substr(start, end - start);
+    if (one.find(':') == std::string::npos || one.back() == ']') one += ":26379";
+    Endpoint sentinel;
+    if (!ParseEndpoint(one, &sentinel, nullptr)) {
+      return Fail(error, "bad sentinel address '" + one + "'", kUrlForm);
+    }
+    result.sentinels.push_back(std::move(sentinel));
+    start = end + 1;
+  }
+  // The master name, then an optional db: parsed as the path of a plain URL.
+  const size_t name_end = path.find('/', 1);
+  result.master_name =
+      path.substr(1, name_end == std::string::npos ? std::string::npos : name_end - 1);
+  if (result.master_name.empty()) return Fail(error, "missing master name", kUrlForm);
+  UpstreamUrl plain;
+  const std::string db = name_end == std::string::npos ? "" : path.substr(name_end);
+  if (!ParseUpstreamUrl(std::string(scheme.starts_with("rediss") ? "rediss://" : "redis://") +
+                            userinfo + "sentinel.invalid" + db,
+                        &plain, error)) {
+    return false;
+  }
+  result.user = plain.user;
+  result.password = plain.password;
+  result.db = plain.db;
+  result.tls = plain.tls;
+  result.host.clear();  // the master's address comes from the sentinels
+  result.port = 0;
+  *out = std::move(result);
+  return true;
+}
+
+}  // namespace
+
 bool ParseUpstreamUrl(const std::string& url, UpstreamUrl* out, std::string* error) {
   // Error texts never quote `url`: it may hold a password.
+  std::string lower_scheme = url.substr(0, url.find("://"));
+  for (char& c : lower_scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (url.find("://") != std::string::npos &&
+      (lower_scheme == "redis+sentinel" || lower_scheme == "rediss+sentinel")) {
+    return ParseSentinelUrl(url, out, error);
+  }
   urls::result<urls::url_view> parsed = urls::parse_uri(url);
   if (!parsed) return Fail(error, "not a valid URL", kUrlForm);
   const urls::url_view& view = *parsed;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace respite::config {
 
@@ -13,10 +14,15 @@ struct Endpoint {
   std::string ToString() const;  // "host:port", IPv6 hosts in brackets
 };
 
-// Parsed `redis://[user[:password]@]host[:port][/db]` (also `rediss://`: TLS, see TlsConfig).
+// Parsed `redis://[user[:password]@]host[:port][/db]` (also `rediss://`: TLS, see TlsConfig), or
+// `redis+sentinel://[user[:password]@]host[:port][,host[:port]...]/master-name[/db]`: the
+// sentinels to ask for master-name's address (port 26379 by default); user and password are the
+// master's, the sentinels' own are in SentinelConfig.
 struct UpstreamUrl {
   std::string host = "127.0.0.1";
   uint16_t port = 6379;
+  std::vector<Endpoint> sentinels;  // non-empty: Sentinel mode (host and port are not used)
+  std::string master_name;
   std::string user;      // empty = default user
   std::string password;  // empty = no AUTH
   int db = 0;
@@ -76,6 +82,13 @@ struct TlsConfig {
   uint32_t handshake_timeout_ms = 10000;
   // The admin endpoint serves HTTPS with cert_file and key_file instead of HTTP. Default: no.
   bool admin = false;
+};
+
+// The sentinels of a redis+sentinel:// upstream: their own credentials (Redis Sentinel's
+// requirepass and ACL users are separate from the master's).
+struct SentinelConfig {
+  std::string user;
+  std::string password;
 };
 
 struct LimitsConfig {
@@ -173,6 +186,7 @@ struct JournalConfig {
 struct Config {
   Endpoint listen{"127.0.0.1", 6380};
   UpstreamConfig upstream;
+  SentinelConfig sentinel;
   TlsConfig tls;
   std::string data_dir = "./respite-data";
   Endpoint admin{"127.0.0.1", 9121};  // port 0: no admin endpoint

@@ -268,6 +268,25 @@ const std::vector<Setting>& Settings() {
         "upstream", "max_dedicated", [](auto& c) -> auto& { return c.upstream.max_dedicated; }, 1,
         1000000));
 
+    Setting sentinel_user{"sentinel", "user", "a user name (empty = default)"};
+    sentinel_user.set = [](const std::string& text, Config* config) -> std::string {
+      config->sentinel.user = text;
+      return "";
+    };
+    sentinel_user.show = [](const Config& config) { return config.sentinel.user; };
+    sentinel_user.check = [](const Config&) { return std::string(); };
+    s.push_back(sentinel_user);
+    Setting sentinel_password{"sentinel", "password", "a password (empty = no AUTH)", true};
+    sentinel_password.set = [](const std::string& text, Config* config) -> std::string {
+      config->sentinel.password = text;
+      return "";
+    };
+    sentinel_password.show = [](const Config& config) -> std::string {
+      return config.sentinel.password.empty() ? "(none)" : "(set)";
+    };
+    sentinel_password.check = [](const Config&) { return std::string(); };
+    s.push_back(sentinel_password);
+
     s.push_back(Text(
         "tls", "ca_file", [](auto& c) -> auto& { return c.tls.ca_file; }, "a PEM file path"));
     s.push_back(Text(
@@ -870,6 +889,10 @@ std::string Validate(const Config& config) {
     return "tls.client_cert_file and tls.client_key_file go together: set both or neither";
   }
   if (std::string error = ValidateClientTls(config); !error.empty()) return error;
+  if (!config.upstream.parsed.sentinels.empty() && config.upstream.parsed.tls) {
+    return "rediss+sentinel:// (TLS to a master found through Sentinel) is not supported yet: use "
+           "redis+sentinel://";
+  }
   const auto same = [](const Endpoint& a, const Endpoint& b) {
     return a.port != 0 && a.host == b.host && a.port == b.port;
   };

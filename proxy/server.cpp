@@ -22,6 +22,7 @@
 #include "proxy/logging.h"
 #include "proxy/metrics.h"
 #include "proxy/store_executor.h"
+#include "proxy/upstream/sentinel_watcher.h"
 #include "storage/local_store.h"
 #include "storage/private_dir.h"
 #include "tls/client_context.h"
@@ -74,8 +75,9 @@ std::string Server::UpstreamAddress() const {
 void Server::SetUpstreamAddress(std::string address) {
   std::lock_guard lock(version_mu_);
   if (address != upstream_address_ && !upstream_address_.empty()) {
-    spdlog::info("upstream {} now at {} (was {})", config_.upstream.parsed.host, address,
-                 upstream_address_);
+    const auto& url = config_.upstream.parsed;
+    spdlog::info("upstream {} now at {} (was {})",
+                 url.sentinels.empty() ? url.host : url.master_name, address, upstream_address_);
   }
   upstream_address_ = std::move(address);
 }
@@ -361,6 +363,12 @@ int Server::Run() {
   const uint64_t pending =
       store_ ? store_->Call([](storage::LocalStore& s) { return s.journal().pending_entries(); })
              : 0;
+  if (!config_.upstream.parsed.sentinels.empty()) {
+    sentinel_ = std::make_unique<SentinelWatcher>(config_, [this](const std::string& why) {
+      for (auto& t : threads_) t->PostCloseUpstreamLinks(why);
+    });
+    sentinel_->Start();
+  }
   failover_->Start(pending);
   if (config_.admin.port != 0) {
     // Off the client path: a failure to bind is logged and respite serves on without it.
@@ -418,6 +426,7 @@ int Server::Run() {
     for (auto& t : threads_) (void)t.release();
   }
   if (admin_) admin_->Stop();
+  if (sentinel_) sentinel_->Stop();
   failover_->Stop();
   // The clients are gone: what the journal holds goes upstream now if it answers, in what is
   // left of shutdown_timeout_ms, so a pod deleted during an outage keeps as little as it can.

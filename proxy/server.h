@@ -25,6 +25,7 @@ class Failover;
 class IoThread;
 class Metrics;
 class PubSubHub;
+class SentinelWatcher;
 class StoreExecutor;
 
 class Server {
@@ -48,6 +49,8 @@ class Server {
   // The local store's executor; nullptr when the data dir could not be opened.
   StoreExecutor* store() { return store_.get(); }
   Failover& failover() { return *failover_; }
+  // Sentinel mode only (null otherwise).
+  const SentinelWatcher* sentinel() const { return sentinel_.get(); }
   // This respite's own subscribers while serving locally (pubsub_hub.h).
   PubSubHub& pubsub() { return *pubsub_; }
   // Whether clients are served from the local store instead of upstream.
@@ -110,6 +113,7 @@ class Server {
   std::unique_ptr<Metrics> metrics_;
   StallBoard stall_board_;
   UserRegistry users_;
+  std::unique_ptr<SentinelWatcher> sentinel_;  // a redis+sentinel:// upstream only
   std::unique_ptr<Failover> failover_;
   std::unique_ptr<AdminServer> admin_;
   std::atomic<bool> shutting_down_{false};

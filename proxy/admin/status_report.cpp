@@ -16,6 +16,7 @@
 #include "proxy/store_executor.h"
 #include "proxy/time_util.h"
 #include "proxy/upstream/health_monitor.h"
+#include "proxy/upstream/sentinel_watcher.h"
 #include "resp/command_table.h"
 #include "tls/client_context.h"
 #include "tls/server_context.h"
@@ -64,6 +65,11 @@ StatusSnapshot CollectStatus(Server& server) {
     for (int c = 0; c < tls::ClientContext::kCauses; ++c) {
       s.tls_failures[c] = context->failures(static_cast<tls::ClientContext::Cause>(c));
     }
+  }
+  if (const SentinelWatcher* sentinel = server.sentinel()) {
+    s.sentinel_master_name = config.upstream.parsed.master_name;
+    s.sentinel_master = sentinel->master();
+    s.sentinel_error = sentinel->last_error();
   }
   if (std::shared_ptr<tls::ServerContext> context = tls::ListenerContext()) {
     s.client_tls_subject = context->subject();
@@ -206,6 +212,13 @@ std::string RenderStatusJson(const StatusSnapshot& s) {
   num("health_checks_ok", static_cast<double>(s.health_ok));
   num("health_checks_failed", static_cast<double>(s.health_failed));
   str("version", s.upstream_version);
+  if (!s.sentinel_master_name.empty()) {
+    open("sentinel");
+    str("master_name", s.sentinel_master_name);
+    str("master", s.sentinel_master);
+    str("last_error", s.sentinel_error);
+    j += '}';
+  }
   if (!s.tls_server_name.empty()) {
     open("tls");
     str("server_name", s.tls_server_name);

@@ -34,6 +34,8 @@ struct StatusSnapshot {
   std::string tls_server_name;
   uint64_t tls_full = 0, tls_resumed = 0;
   uint64_t tls_failures[4] = {};
+  // Sentinel mode (sentinel_master_name empty otherwise): the master now, the last error.
+  std::string sentinel_master_name, sentinel_master, sentinel_error;
   // The TLS listener (client_tls_subject empty without one): the certificate served, handshakes,
   // and failures by cause (tls::ServerContext::Cause order).
   std::string client_tls_subject, client_tls_not_after, client_tls_auth;

@@ -10,6 +10,7 @@
 #include "proxy/store_executor.h"
 #include "proxy/time_util.h"
 #include "proxy/upstream/blocking_client.h"
+#include "proxy/upstream/sentinel_watcher.h"
 #include "resp/command_encoder.h"
 #include "storage/journal.h"
 #include "storage/keyspace.h"
@@ -144,7 +145,9 @@ bool Replayer::Prepare(BlockingClient& client, std::string* error) {
   contended_ = false;
   headroom_ms_ = 0;
   {
-    if (!client.Connect(url, config_.upstream.connect_timeout_ms, error)) return false;
+    if (!client.Connect(CurrentUpstream(url), config_.upstream.connect_timeout_ms, error)) {
+      return false;
+    }
     if (url.db != 0) {
       std::string select, reply;
       resp::AppendCommand(&select, {"SELECT", std::to_string(url.db)});

@@ -17,6 +17,7 @@
 #include "proxy/failover/failover.h"
 #include "proxy/store_executor.h"
 #include "proxy/upstream/blocking_client.h"
+#include "proxy/upstream/sentinel_watcher.h"
 #include "resp/ascii.h"
 #include "resp/command_encoder.h"
 #include "resp/request_parser.h"
@@ -233,7 +234,8 @@ void ReplicaFollower::Loop() {
 
 bool ReplicaFollower::Follow(BlockingClient& client, std::string* error) {
   SetState("syncing");
-  if (!client.Connect(config_.upstream.parsed, config_.upstream.connect_timeout_ms, error)) {
+  if (!client.Connect(CurrentUpstream(config_.upstream.parsed), config_.upstream.connect_timeout_ms,
+                      error)) {
     return false;
   }
   std::string reply;

@@ -54,6 +54,10 @@ bool WaitFor(int fd, short events, Clock::time_point deadline, std::string* erro
 bool BlockingClient::Connect(const config::UpstreamUrl& url, uint32_t timeout_ms,
                              std::string* error) {
   Close();
+  if (url.host.empty()) {  // Sentinel mode before the sentinels named a master
+    *error = "no master known: the sentinels have named none yet";
+    return false;
+  }
   const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;

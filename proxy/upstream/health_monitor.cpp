@@ -8,6 +8,7 @@
 
 #include "proxy/failover/failover.h"
 #include "proxy/upstream/blocking_client.h"
+#include "proxy/upstream/sentinel_watcher.h"
 #include "proxy/upstream/stall_board.h"
 #include "resp/command_encoder.h"
 
@@ -62,7 +63,7 @@ HealthMonitor::Verdict HealthMonitor::Check(BlockingClient& client, std::string*
                : Verdict::kDown;
   };
   if (!client.connected()) {
-    if (!client.Connect(config_.upstream.parsed, timeout, reason) ||
+    if (!client.Connect(CurrentUpstream(config_.upstream.parsed), timeout, reason) ||
         !LearnBusyThreshold(client, reason)) {
       return silent();
     }
@@ -87,6 +88,8 @@ HealthMonitor::Verdict HealthMonitor::Check(BlockingClient& client, std::string*
   }
   if (fields[0].find("master") == std::string_view::npos) {
     *reason = "upstream is a replica (writes would fail with READONLY)";
+    // Connect afresh next time: in Sentinel mode the master may be elsewhere now.
+    client.Close();
     return Verdict::kDown;
   }
   return Verdict::kUp;

@@ -22,6 +22,7 @@
 #include "proxy/io_thread.h"
 #include "proxy/server.h"
 #include "proxy/upstream/reply_sink.h"
+#include "proxy/upstream/sentinel_watcher.h"
 #include "proxy/upstream/stall_board.h"
 #include "resp/command_encoder.h"
 #include "resp/command_table.h"
@@ -131,12 +132,18 @@ void UpstreamLink::Connect() {
       io_.context(),
       [this, gen]() -> asio::awaitable<void> {
         const auto& up = io_.config().upstream;
+        // Sentinel mode: the master the sentinels named last.
+        const config::UpstreamUrl target = CurrentUpstream(up.parsed);
+        if (target.host.empty()) {
+          Fail("no master known: the sentinels have named none yet", {});
+          co_return;
+        }
         tcp::resolver resolver(io_.context());
         auto [rec, endpoints] = co_await resolver.async_resolve(
-            up.parsed.host, std::to_string(up.parsed.port), asio::as_tuple(asio::use_awaitable));
+            target.host, std::to_string(target.port), asio::as_tuple(asio::use_awaitable));
         if (gen != generation_) co_return;
         if (rec) {
-          Fail("cannot resolve " + up.parsed.host + ": " + rec.message(), {});
+          Fail("cannot resolve " + target.host + ": " + rec.message(), {});
           co_return;
         }
         asio::steady_timer timer(io_.context());

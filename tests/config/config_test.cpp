@@ -88,6 +88,34 @@ TEST(UpstreamUrlTest, PercentEncodedUserAndPassword) {
   EXPECT_EQ(url.Redacted(), "redis://us%40er:***@h:6379");
 }
 
+TEST(UpstreamUrlTest, SentinelUrlNamesTheSentinelsAndTheMaster) {
+  UpstreamUrl url =
+      MustParse("redis+sentinel://app:p%40ss@10.0.0.1:26380,sentinel-b,[::1]:26381/mymaster/3");
+  ASSERT_EQ(url.sentinels.size(), 3u);
+  EXPECT_EQ(url.sentinels[0].ToString(), "10.0.0.1:26380");
+  EXPECT_EQ(url.sentinels[1].ToString(), "sentinel-b:26379");  // Sentinel's default port
+  EXPECT_EQ(url.sentinels[2].ToString(), "[::1]:26381");
+  EXPECT_EQ(url.master_name, "mymaster");
+  EXPECT_EQ(url.user, "app");  // the master's credentials
+  EXPECT_EQ(url.password, "p@ss");
+  EXPECT_EQ(url.db, 3);
+  EXPECT_FALSE(url.tls);
+  EXPECT_TRUE(url.host.empty());  // the sentinels will say
+  EXPECT_EQ(url.Redacted(),
+            "redis+sentinel://app:***@10.0.0.1:26380,sentinel-b:26379,[::1]:26381/mymaster/3");
+  EXPECT_EQ(MustParse("redis+sentinel://s1/m").Redacted(), "redis+sentinel://s1:26379/m");
+  EXPECT_TRUE(MustParse("rediss+sentinel://s1/m").tls);
+
+  EXPECT_NE(ParseError("redis+sentinel://s1:26379").find("missing master name"), std::string::npos);
+  EXPECT_NE(ParseError("redis+sentinel://s1:26379/").find("missing master name"),
+            std::string::npos);
+  EXPECT_NE(ParseError("redis+sentinel://s1:99999/m").find("bad sentinel address 's1:99999'"),
+            std::string::npos);
+  EXPECT_NE(ParseError("redis+sentinel://s1,,s2/m").find("bad sentinel address"),
+            std::string::npos);
+  EXPECT_NE(ParseError("redis+sentinel://s1/m/16").find("bad db"), std::string::npos);
+}
+
 TEST(UpstreamUrlTest, BadScheme) {
   std::string error = ParseError("http://h:6379");
   EXPECT_NE(error.find("unsupported scheme 'http'"), std::string::npos) << error;

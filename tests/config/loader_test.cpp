@@ -261,15 +261,29 @@ TEST(LoaderTest, TlsListenerSettingsAndTheirRules) {
             "tls.listen must differ from listen and admin, got 127.0.0.1:6380");
 }
 
+TEST(LoaderTest, SentinelCredentialsAndNoTlsThroughSentinelYet) {
+  LoadResult r = Load({"--upstream", "redis+sentinel://s1,s2/mymaster"},
+                      {"RESPITE_SENTINEL_USER=watcher", "RESPITE_SENTINEL_PASSWORD=secret"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.config.upstream.parsed.sentinels.size(), 2u);
+  EXPECT_EQ(r.config.sentinel.user, "watcher");
+  EXPECT_EQ(r.config.sentinel.password, "secret");
+  EXPECT_TRUE(Contains(config::SettingsSummary(r.config), "sentinel.password: (set)\n"));
+  EXPECT_FALSE(Contains(config::SettingsSummary(r.config), "secret"));
+  EXPECT_TRUE(Contains(Load({"--upstream", "rediss+sentinel://s1/m"}, {}).error,
+                       "rediss+sentinel:// (TLS to a master found through Sentinel) is not "
+                       "supported yet"));
+}
+
 TEST(LoaderTest, UnknownKeyHasFileLineAndExpectedKeys) {
   std::string error = YamlError("# comment\nlisten: \"127.0.0.1:6380\"\nlistne: x\n");
-  EXPECT_EQ(
-      error,
-      "respite.yaml:3: unknown key 'listne' in section 'root' (expected one of: listen, "
-      "upstream, tls, data_dir, admin, admin_token, io_threads, shutdown_timeout_ms, requirepass, "
-      "protected_mode, limits, mode, "
-      "storage, health, breaker, fallback, journal, "
-      "log)");
+  EXPECT_EQ(error,
+            "respite.yaml:3: unknown key 'listne' in section 'root' (expected one of: listen, "
+            "upstream, sentinel, tls, data_dir, admin, admin_token, io_threads, "
+            "shutdown_timeout_ms, requirepass, "
+            "protected_mode, limits, mode, "
+            "storage, health, breaker, fallback, journal, "
+            "log)");
   error = YamlError("limits:\n  max_clients: 10\n  max_client: 5\n");
   EXPECT_TRUE(Contains(error, "respite.yaml:3: unknown key 'max_client' in section 'limits'"))
       << error;

@@ -202,7 +202,10 @@ TEST_F(ClientTlsTest, RedisCliOverTlsReachesRedisBesideThePlainListener) {
 }
 
 TEST_F(ClientTlsTest, PipelinesBigValuesBlockingAndASlowReaderOverTls) {
-  ASSERT_EQ(StartRespite({}), "");
+  // 32 MB to encrypt can hold the health checks' replies past 200 ms under ThreadSanitizer:
+  // generous timeouts keep this test on the forwarding path it checks.
+  ASSERT_EQ(StartRespite({"RESPITE_HEALTH_TIMEOUT_MS=2000", "RESPITE_HEALTH_UNHEALTHY_AFTER=3"}),
+            "");
   TlsClient c(tls_port_, Trusting());
   ASSERT_TRUE(c.ok()) << c.error();
 
@@ -227,7 +230,12 @@ TEST_F(ClientTlsTest, PipelinesBigValuesBlockingAndASlowReaderOverTls) {
   gets += EncodeCommand({"PING"});
   ASSERT_TRUE(c.Send(gets));
   std::this_thread::sleep_for(500ms);
-  for (int i = 0; i < 8; ++i) ASSERT_EQ(c.ReadReply() == big_reply, true) << i << c.error();
+  for (int i = 0; i < 8; ++i) {
+    const std::string reply = c.ReadReply();
+    ASSERT_EQ(reply == big_reply, true)
+        << "reply " << i << ": " << reply.size() << " bytes, starting " << reply.substr(0, 40)
+        << "; " << c.error();
+  }
   EXPECT_EQ(c.ReadReply(), "+PONG\r\n");
 
   // A blocking pop on a dedicated upstream link, woken by a push straight into Redis.
