@@ -268,14 +268,9 @@ const std::vector<Setting>& Settings() {
         "upstream", "max_dedicated", [](auto& c) -> auto& { return c.upstream.max_dedicated; }, 1,
         1000000));
 
-    Setting sentinel_user{"sentinel", "user", "a user name (empty = default)"};
-    sentinel_user.set = [](const std::string& text, Config* config) -> std::string {
-      config->sentinel.user = text;
-      return "";
-    };
-    sentinel_user.show = [](const Config& config) { return config.sentinel.user; };
-    sentinel_user.check = [](const Config&) { return std::string(); };
-    s.push_back(sentinel_user);
+    s.push_back(Text(
+        "sentinel", "user", [](auto& c) -> auto& { return c.sentinel.user; },
+        "a user name (empty = default)"));
     Setting sentinel_password{"sentinel", "password", "a password (empty = no AUTH)", true};
     sentinel_password.set = [](const std::string& text, Config* config) -> std::string {
       config->sentinel.password = text;

@@ -87,6 +87,18 @@ class DnsTest : public ::testing::Test {
 
   bool ServedLocally() { return respite_->ServedLocally(); }
 
+  // respite in front of `url`, with health checks quick to call upstream down and up again.
+  void StartRespite(const std::string& url) {
+    RespiteOptions options;
+    options.upstream_url = url;
+    options.log_level = "info";
+    options.env = {"RESPITE_HEALTH_INTERVAL_MS=100",     "RESPITE_HEALTH_TIMEOUT_MS=100",
+                   "RESPITE_HEALTH_UNHEALTHY_AFTER=2",   "RESPITE_HEALTH_HEALTHY_AFTER=2",
+                   "RESPITE_BREAKER_BACKOFF_BASE_MS=50", "RESPITE_BREAKER_BACKOFF_MAX_MS=500"};
+    respite_ = std::make_unique<RespiteProcess>(options);
+    ASSERT_EQ(respite_->Start(), "");
+  }
+
   const std::string name_ = "respite-dns-test-" + std::to_string(::getpid()) + ".internal";
   bool edited_ = false;
   off_t original_size_ = 0;
@@ -114,14 +126,7 @@ TEST_F(DnsTest, AfterAnOutageRespiteFollowsTheUpstreamNameToItsNewAddress) {
   ASSERT_TRUE(WaitFor([&] { return Output(cli + "PING 2>/dev/null") == "PONG"; }, 10s))
       << moved_->Log();
 
-  RespiteOptions options;
-  options.upstream_url = "redis://" + name_ + ":" + port;
-  options.log_level = "info";
-  options.env = {"RESPITE_HEALTH_INTERVAL_MS=100",     "RESPITE_HEALTH_TIMEOUT_MS=100",
-                 "RESPITE_HEALTH_UNHEALTHY_AFTER=2",   "RESPITE_HEALTH_HEALTHY_AFTER=2",
-                 "RESPITE_BREAKER_BACKOFF_BASE_MS=50", "RESPITE_BREAKER_BACKOFF_MAX_MS=500"};
-  respite_ = std::make_unique<RespiteProcess>(options);
-  ASSERT_EQ(respite_->Start(), "");
+  ASSERT_NO_FATAL_FAILURE(StartRespite("redis://" + name_ + ":" + port));
   Client c = respite_->Connect();
   ASSERT_TRUE(c.Command({"SET", "dns:first", "1"}).IsStatus("OK"));
   EXPECT_TRUE(redis_->Connect().Command({"GET", "dns:first"}).IsString("1"));
@@ -168,14 +173,7 @@ TEST_F(DnsTest, AnIpv6UpstreamIsForwardedToAndReplayedTo) {
   redis_ = std::make_unique<RedisServer>(redis_options);
   ASSERT_EQ(redis_->Start(), "");
   const std::string port = std::to_string(redis_->port());
-  RespiteOptions options;
-  options.upstream_url = "redis://[::1]:" + port;
-  options.log_level = "info";
-  options.env = {"RESPITE_HEALTH_INTERVAL_MS=100",     "RESPITE_HEALTH_TIMEOUT_MS=100",
-                 "RESPITE_HEALTH_UNHEALTHY_AFTER=2",   "RESPITE_HEALTH_HEALTHY_AFTER=2",
-                 "RESPITE_BREAKER_BACKOFF_BASE_MS=50", "RESPITE_BREAKER_BACKOFF_MAX_MS=500"};
-  respite_ = std::make_unique<RespiteProcess>(options);
-  ASSERT_EQ(respite_->Start(), "");
+  ASSERT_NO_FATAL_FAILURE(StartRespite("redis://[::1]:" + port));
   Client c = respite_->Connect();
   ASSERT_TRUE(c.Command({"SET", "v6:first", "1"}).IsStatus("OK"));
   EXPECT_TRUE(redis_->Connect().Command({"GET", "v6:first"}).IsString("1"));
