@@ -75,6 +75,9 @@ trap cleanup EXIT
 export DEBIAN_FRONTEND=noninteractive
 need=()
 for p in podman runc debootstrap podman-compose; do command -v "$p" >/dev/null || need+=("$p"); done
+# netavark sets up the build's and the pod's bridge networks with iptables, which a minimal
+# machine may lack (podman then fails every RUN step with "netavark: No such file or directory").
+command -v iptables >/dev/null || need+=(iptables)
 # kube_for_podman.py reads the manifests with Debian's python3 and its YAML module (a python3
 # earlier in PATH, such as pyenv's, may lack it).
 /usr/bin/python3 -c 'import yaml' 2>/dev/null || need+=(python3-yaml)
