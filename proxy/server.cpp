@@ -406,6 +406,9 @@ int Server::Run() {
     RequestShutdown();
   });
   main_context.run();
+  // Shutting down: the master stays where it is now (the watcher would post to io threads that
+  // are ending).
+  if (sentinel_) sentinel_->Stop();
 
   // Each io thread ends by itself once its clients are done (bounded by the shutdown timeout).
   // Past that and a grace period, stop the loops outright.
@@ -426,7 +429,6 @@ int Server::Run() {
     for (auto& t : threads_) (void)t.release();
   }
   if (admin_) admin_->Stop();
-  if (sentinel_) sentinel_->Stop();
   failover_->Stop();
   // The clients are gone: what the journal holds goes upstream now if it answers, in what is
   // left of shutdown_timeout_ms, so a pod deleted during an outage keeps as little as it can.
