@@ -364,9 +364,18 @@ int Server::Run() {
       store_ ? store_->Call([](storage::LocalStore& s) { return s.journal().pending_entries(); })
              : 0;
   if (!config_.upstream.parsed.sentinels.empty()) {
-    sentinel_ = std::make_unique<SentinelWatcher>(config_, [this](const std::string& why) {
-      for (auto& t : threads_) t->PostCloseUpstreamLinks(why);
-    });
+    sentinel_ = std::make_unique<SentinelWatcher>(
+        config_,
+        [this](const std::string& why) {
+          for (auto& t : threads_) t->PostCloseUpstreamLinks(why);
+        },
+        [this](bool on) {
+          if (on) {
+            failover_->HoldForMasterSwitch();
+          } else {
+            failover_->ReleaseMasterSwitchHold();
+          }
+        });
     sentinel_->Start();
   }
   failover_->Start(pending);

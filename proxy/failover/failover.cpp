@@ -184,7 +184,13 @@ Failover::DrainStats Failover::last_drain() const {
 }
 
 void Failover::Resume() {
-  if (paused_.exchange(false)) server_.WakeAllSessions();
+  if (paused_.exchange(false) && !held_.load()) server_.WakeAllSessions();
+}
+
+void Failover::HoldForMasterSwitch() { held_.store(true, std::memory_order_release); }
+
+void Failover::ReleaseMasterSwitchHold() {
+  if (held_.exchange(false) && !paused_.load()) server_.WakeAllSessions();
 }
 
 void Failover::Transition(State to, std::string_view reason) {

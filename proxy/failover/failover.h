@@ -46,8 +46,16 @@ class Failover {
   bool ServeLocally() const;
   // Whether the local store refuses writes (fallback.mode read-only).
   bool WritesRefused() const { return read_only_; }
-  // True during the cutover pause: sessions hold new commands until Wake.
-  bool paused() const { return paused_.load(std::memory_order_acquire); }
+  // True during the cutover pause, or while Sentinel promotes a new master: sessions hold new
+  // commands until Wake.
+  bool paused() const {
+    return paused_.load(std::memory_order_acquire) || held_.load(std::memory_order_acquire);
+  }
+  // Sentinel mode: hold every client's new commands while Sentinel promotes a replica, so none
+  // goes to the master being replaced (which would acknowledge it, then be demoted and lose it);
+  // released once the new master is known (or the failover ends otherwise).
+  void HoldForMasterSwitch();
+  void ReleaseMasterSwitchHold();
 
   // Passive detection, from any thread: a forwarded request found upstream unreachable.
   void ReportUpstreamFailure(std::string_view reason);
@@ -99,6 +107,7 @@ class Failover {
   std::atomic<State> state_{State::kForward};
   std::atomic<Mode> mode_{Mode::kAuto};
   std::atomic<bool> paused_{false};
+  std::atomic<bool> held_{false};  // HoldForMasterSwitch
   mutable std::mutex mu_;
   std::atomic<int64_t> since_wall_ms_{0};
   std::atomic<uint64_t> transitions_{0};

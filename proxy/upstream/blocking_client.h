@@ -35,6 +35,8 @@ class BlockingClient {
   // and sets *error (e.g. "connection refused").
   bool Connect(const config::UpstreamUrl& url, uint32_t timeout_ms, std::string* error);
   bool connected() const { return fd_ >= 0; }
+  // The socket, to wait on several clients at once (poll); -1 when not connected.
+  int fd() const { return fd_; }
   void Close();
 
   // Writes all of `request` within `timeout_ms`.

@@ -1,5 +1,6 @@
 #include "proxy/upstream/sentinel_watcher.h"
 
+#include <poll.h>
 #include <spdlog/spdlog.h>
 
 #include <charconv>
@@ -21,6 +22,9 @@ uint16_t g_master_port = 0;
 // Slices of the wait for +switch-master, so Stop() is not held up long.
 constexpr uint32_t kListenSliceMs = 200;
 constexpr auto kCheckInterval = std::chrono::seconds(1);
+// Longest hold of clients' commands while Sentinel promotes a replica (a promotion takes about a
+// second; past this the failover is taken as stuck, and commands flow again).
+constexpr auto kMaxHold = std::chrono::milliseconds(5000);
 
 }  // namespace
 
@@ -34,8 +38,9 @@ config::UpstreamUrl CurrentUpstream(const config::UpstreamUrl& configured) {
 }
 
 SentinelWatcher::SentinelWatcher(const config::Config& config,
-                                 std::function<void(const std::string&)> moved)
-    : config_(config), moved_(std::move(moved)) {}
+                                 std::function<void(const std::string&)> moved,
+                                 std::function<void(bool)> hold)
+    : config_(config), moved_(std::move(moved)), hold_(std::move(hold)) {}
 
 SentinelWatcher::~SentinelWatcher() { Stop(); }
 
@@ -72,74 +77,133 @@ void SentinelWatcher::SetError(const std::string& error) {
 }
 
 void SentinelWatcher::Run() {
-  BlockingClient subscriber;
-  size_t subscribed_to = SIZE_MAX;
+  const size_t n = config_.upstream.parsed.sentinels.size();
+  subscribers_.clear();
+  for (size_t i = 0; i < n; ++i) subscribers_.push_back(std::make_unique<BlockingClient>());
+  messages_.assign(n, "");
   while (!stop_.load()) {
     size_t via = 0;
-    const bool found = Discover(&via);
-    if (found && (subscribed_to != via || !subscriber.connected())) {
-      // Listen on the sentinel that answered: +switch-master says when to look again.
-      subscriber.Close();
-      messages_.clear();
-      subscribed_to = SIZE_MAX;
-      const config::Endpoint& at = config_.upstream.parsed.sentinels[via];
-      config::UpstreamUrl url;
-      url.host = at.host;
-      url.port = at.port;
-      url.user = config_.sentinel.user;
-      url.password = config_.sentinel.password;
-      std::string request, reply, error;
-      resp::AppendCommand(&request, {"SUBSCRIBE", "+switch-master"});
-      const uint32_t timeout = config_.upstream.connect_timeout_ms;
-      if (subscriber.Connect(url, timeout, &error) &&
-          subscriber.Call(request, timeout, &reply, &error)) {
-        subscribed_to = via;
-      } else {
-        subscriber.Close();
-      }
+    Discover(&via);
+    // The new master is published (links closed) or the failover ended: let the held go.
+    if (holding_ && (master() != held_master_ || failover_over_)) {
+      Hold(false, failover_over_ ? "the failover ended without a switch" : "the master is known");
     }
+    Subscribe();
     const auto until = std::chrono::steady_clock::now() + kCheckInterval;
     while (!stop_.load() && std::chrono::steady_clock::now() < until) {
-      if (subscriber.connected()) {
-        if (AwaitSwitch(subscriber, kListenSliceMs)) break;
-      } else {
-        std::unique_lock lock(mu_);
-        wake_.wait_until(lock, until, [this] { return stop_.load(); });
+      if (Listen(kListenSliceMs)) break;
+      if (holding_ && std::chrono::steady_clock::now() - hold_since_ > kMaxHold) {
+        Hold(false, "no new master within " + std::to_string(kMaxHold.count()) + " ms");
       }
+    }
+  }
+  if (holding_) Hold(false, "stopping");
+}
+
+void SentinelWatcher::Hold(bool on, const std::string& why) {
+  holding_ = on;
+  held_master_ = master();
+  failover_over_ = false;
+  hold_since_ = std::chrono::steady_clock::now();
+  spdlog::info("sentinel: {} clients' commands ({})", on ? "holding" : "releasing", why);
+  hold_(on);
+}
+
+void SentinelWatcher::Subscribe() {
+  const config::UpstreamUrl& configured = config_.upstream.parsed;
+  const uint32_t timeout = config_.upstream.connect_timeout_ms;
+  for (size_t i = 0; i < subscribers_.size() && !stop_.load(); ++i) {
+    BlockingClient& subscriber = *subscribers_[i];
+    if (subscriber.connected()) continue;
+    messages_[i].clear();
+    config::UpstreamUrl url;
+    url.host = configured.sentinels[i].host;
+    url.port = configured.sentinels[i].port;
+    url.user = config_.sentinel.user;
+    url.password = config_.sentinel.password;
+    std::string request, reply, error;
+    resp::AppendCommand(&request,
+                        {"SUBSCRIBE", "+switch-master", "+failover-state-send-slaveof-noone",
+                         "-failover-abort-not-elected", "-failover-abort-no-good-slave",
+                         "-failover-abort-slave-timeout", "+failover-end-for-timeout"});
+    // The first confirmation is read here; the others arrive as messages and are skipped.
+    if (!subscriber.Connect(url, timeout, &error) ||
+        !subscriber.Call(request, timeout, &reply, &error)) {
+      subscriber.Close();
     }
   }
 }
 
-bool SentinelWatcher::AwaitSwitch(BlockingClient& subscriber, uint32_t ms) {
-  // ReadSome, not Read: a quiet channel must not cost the subscription.
-  std::string error;
-  if (!subscriber.ReadSome(ms, &messages_, &error)) {
-    subscriber.Close();
-    messages_.clear();
+bool SentinelWatcher::Listen(uint32_t ms) {
+  std::vector<pollfd> fds;
+  std::vector<size_t> which;
+  for (size_t i = 0; i < subscribers_.size(); ++i) {
+    if (!subscribers_[i]->connected()) continue;
+    fds.push_back(pollfd{subscribers_[i]->fd(), POLLIN, 0});
+    which.push_back(i);
+  }
+  if (fds.empty()) {
+    std::unique_lock lock(mu_);
+    wake_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stop_.load(); });
     return false;
   }
-  bool switched = false;
+  if (::poll(fds.data(), fds.size(), static_cast<int>(ms)) <= 0) return false;
+  bool look = false;
+  for (size_t k = 0; k < fds.size(); ++k) {
+    if (fds[k].revents == 0) continue;
+    const size_t i = which[k];
+    std::string error;
+    // ReadSome, not Read: a quiet channel must not cost the subscription.
+    if (!subscribers_[i]->ReadSome(0, &messages_[i], &error)) {
+      subscribers_[i]->Close();
+      messages_[i].clear();
+      continue;
+    }
+    look = HandleMessages(i) || look;
+  }
+  return look;
+}
+
+bool SentinelWatcher::HandleMessages(size_t sentinel) {
+  std::string& buffered = messages_[sentinel];
   const std::string& name = config_.upstream.parsed.master_name;
+  bool look = false;
   for (;;) {
     resp::ReplyScanner scanner;
-    const resp::ScanStatus status = scanner.Scan(messages_);
+    const resp::ScanStatus status = scanner.Scan(buffered);
     if (status == resp::ScanStatus::kNeedMore) break;
     if (status == resp::ScanStatus::kError) {
-      subscriber.Close();
-      messages_.clear();
+      subscribers_[sentinel]->Close();
+      buffered.clear();
       break;
     }
-    const std::string message = messages_.substr(0, scanner.reply_len());
-    messages_.erase(0, scanner.reply_len());
-    // ["message", "+switch-master", "<name> <old ip> <old port> <new ip> <new port>"]
+    const std::string message = buffered.substr(0, scanner.reply_len());
+    buffered.erase(0, scanner.reply_len());
+    // ["message", channel, payload]; subscription confirmations are skipped.
     std::vector<std::string_view> parts;
-    if (!SplitArray(message, &parts) || parts.size() != 3) continue;
-    const std::string_view text = StringOf(parts[2]);
-    if (!text.starts_with(name + " ")) continue;
-    spdlog::info("sentinel: +switch-master {}", text);
-    switched = true;
+    if (!SplitArray(message, &parts) || parts.size() != 3 || StringOf(parts[0]) != "message") {
+      continue;
+    }
+    const std::string_view channel = StringOf(parts[1]), text = StringOf(parts[2]);
+    if (channel == "+switch-master") {
+      // "<name> <old ip> <old port> <new ip> <new port>"
+      if (!text.starts_with(name + " ")) continue;
+      spdlog::info("sentinel: +switch-master {}", text);
+      look = true;
+    } else if (text.starts_with("master " + name + " ") ||
+               text.find(" @ " + name + " ") != std::string_view::npos) {
+      // A step of this master's failover: "master <name> <ip> <port>", or about the replica
+      // being promoted, "slave <ip:port> <ip> <port> @ <name> <master ip> <master port>".
+      if (channel == "+failover-state-send-slaveof-noone") {
+        if (!holding_) Hold(true, "Sentinel is promoting a replica of '" + name + "'");
+      } else {
+        spdlog::info("sentinel: {} {}", channel, text);
+        failover_over_ = true;
+        look = true;
+      }
+    }
   }
-  return switched;
+  return look;
 }
 
 bool SentinelWatcher::Discover(size_t* via) {

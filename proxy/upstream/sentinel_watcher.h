@@ -3,19 +3,27 @@
 // it. On its own thread it asks the sentinels, in turn, for the master's address
 // (SENTINEL GET-MASTER-ADDR-BY-NAME), checks that the node there says it is a master (ROLE: a
 // sentinel that has not seen a failover yet may name the old one), and publishes the address
-// every upstream connection then uses (CurrentUpstream). Between checks it listens on a sentinel
-// for +switch-master, so a failover is followed at once; a check every second catches a missed
-// message. When the master moves, every open upstream link is closed so that none keeps writing
-// to the old master (a replica now). While no master is known, connections fail, upstream counts
-// as down, and respite serves locally and journals as in any outage; the replay goes to the new
-// master.
+// every upstream connection then uses (CurrentUpstream). Between checks it listens on every
+// sentinel (only the one leading a failover announces its steps):
+// - +failover-state-send-slaveof-noone: a replica is about to be promoted. Clients' new commands
+//   are held from now on, so none reaches the old master, which would acknowledge it and then be
+//   demoted and lose it;
+// - +switch-master: the new master is known. Every open upstream link is closed (none keeps
+//   writing to the old master), and the held commands go to the new one;
+// - the failover's end without a switch (aborted, timed out), or kMaxHold: the hold ends.
+// A check every second catches a missed message. While no master is known, connections fail,
+// upstream counts as down, and respite serves locally and journals as in any outage; the replay
+// goes to the new master.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "config/config.h"
 
@@ -29,8 +37,10 @@ config::UpstreamUrl CurrentUpstream(const config::UpstreamUrl& configured);
 
 class SentinelWatcher {
  public:
-  // `moved` runs (on the watcher's thread) after the master changed: close the links.
-  SentinelWatcher(const config::Config& config, std::function<void(const std::string&)> moved);
+  // `moved` runs (on the watcher's thread) after the master changed: close the links. `hold`
+  // starts (true) and ends (false) holding clients' commands.
+  SentinelWatcher(const config::Config& config, std::function<void(const std::string&)> moved,
+                  std::function<void(bool)> hold);
   ~SentinelWatcher();
   SentinelWatcher(const SentinelWatcher&) = delete;
   SentinelWatcher& operator=(const SentinelWatcher&) = delete;
@@ -46,21 +56,33 @@ class SentinelWatcher {
   // Asks each sentinel in turn; true when a master was found and checked. `via`: the sentinel
   // that named it.
   bool Discover(size_t* via);
-  // Waits up to `ms` for +switch-master on the subscribed sentinel; true when one came for this
-  // master.
-  bool AwaitSwitch(BlockingClient& subscriber, uint32_t ms);
+  // Subscribes to the failover's channels on every sentinel not subscribed yet.
+  void Subscribe();
+  // Waits up to `ms` for the sentinels' messages about this master; true when the master should
+  // be looked up now (switched, or the failover ended).
+  bool Listen(uint32_t ms);
+  // Handles one sentinel's buffered messages; true as Listen.
+  bool HandleMessages(size_t sentinel);
+  void Hold(bool on, const std::string& why);
   void Publish(const std::string& host, uint16_t port);
   void SetError(const std::string& error);
 
   const config::Config& config_;
   std::function<void(const std::string&)> moved_;
+  std::function<void(bool)> hold_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
   mutable std::mutex mu_;
   std::condition_variable wake_;
   std::string last_error_;  // guarded by mu_
   size_t preferred_ = 0;    // the sentinel that answered last (watcher thread only)
-  std::string messages_;    // what the subscription delivered, not yet framed (watcher thread)
+  // Per sentinel (watcher thread only): its subscription, and what it delivered, not yet framed.
+  std::vector<std::unique_ptr<BlockingClient>> subscribers_;
+  std::vector<std::string> messages_;
+  bool holding_ = false;
+  std::string held_master_;     // the master when the hold began
+  bool failover_over_ = false;  // the failover ended without a switch (aborted, timed out)
+  std::chrono::steady_clock::time_point hold_since_;
 };
 
 }  // namespace respite::proxy

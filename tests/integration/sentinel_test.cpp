@@ -94,11 +94,10 @@ class SentinelTest : public ::testing::Test {
 
   // Checks the new master's lists against what the writers saw. An acknowledged push sent
   // inside [lossy_from, lossy_to) may be missing: the old master acknowledged it and its replica
-  // never got it (Redis' asynchronous replication; for a SIGKILL, the last moments before the
-  // kill; for SENTINEL FAILOVER, the time between the replica's promotion and Sentinel's
-  // +switch-master, during which the old master still takes writes and is then demoted). Those
-  // are counted. Every other acknowledged push is there exactly once, no push is there twice,
-  // and none is there that was never sent.
+  // never got it (Redis' asynchronous replication: for a SIGKILL, the last moments before the
+  // kill; for SENTINEL FAILOVER, a command in flight when respite began holding commands for the
+  // promotion). Those are counted and must stay under 1%. Every other acknowledged push is there
+  // exactly once, no push is there twice, and none is there that was never sent.
   void CheckLists(Client& master, Clock::time_point lossy_from, Clock::time_point lossy_to) {
     size_t sent = 0, acked = 0, lost_async = 0;
     for (int w = 0; w < kWriters; ++w) {
@@ -133,6 +132,8 @@ class SentinelTest : public ::testing::Test {
         << std::chrono::duration_cast<std::chrono::milliseconds>(lossy_to - lossy_from).count()
         << " ms window and lost with it\n";
     EXPECT_GT(static_cast<double>(acked), 0.99 * static_cast<double>(sent));
+    // A small fraction: a few in flight when the old master died or Sentinel began promoting.
+    EXPECT_LT(static_cast<double>(lost_async), 0.01 * static_cast<double>(acked));
   }
 
   static constexpr int kWriters = 4;
@@ -162,6 +163,9 @@ TEST_F(SentinelTest, FollowsASentinelFailoverWhileClientsWrite) {
   std::this_thread::sleep_for(500ms);
   StopWriters();
 
+  EXPECT_TRUE(respite_->LogSays("sentinel: holding clients' commands (Sentinel is promoting"))
+      << respite_->Log();
+  EXPECT_TRUE(respite_->LogSays("sentinel: releasing clients' commands (the master is known)"));
   EXPECT_TRUE(
       respite_->LogSays("sentinel: master 'mymaster' at 127.0.0.1:" + std::to_string(second) +
                         " (was 127.0.0.1:" + std::to_string(first) + ")"));
