@@ -215,14 +215,7 @@ void Server::WarnProtectedMode() const {
 }
 
 void Server::WarnIfExpired(const tls::ServerContext& context) const {
-  if (context.not_after().empty()) return;
-  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  // ISO 8601 in UTC sorts as text.
-  if (context.not_after() < text) {
+  if (context.not_after_unix() != 0 && context.not_after_unix() < std::time(nullptr)) {
     spdlog::warn("tls.cert_file: the certificate expired at {}; clients that check it refuse it",
                  context.not_after());
   }

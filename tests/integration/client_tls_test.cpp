@@ -421,6 +421,14 @@ TEST_F(ClientTlsTest, AHandshakeSpanningTicksIsNotIdleness) {
   EXPECT_EQ(c.Command({"PING"}), "+PONG\r\n");
 }
 
+// An expired certificate still starts (the operator may be mid-rotation) but the log says so.
+TEST_F(ClientTlsTest, AnExpiredCertificateIsNamedAtStart) {
+  std::this_thread::sleep_for(1100ms);  // expired.crt is valid for the second it was made in
+  ASSERT_EQ(StartRespite({"RESPITE_TLS_CERT_FILE=" + certs_.File("expired.crt")}), "");
+  EXPECT_TRUE(LogSays("tls.cert_file: the certificate expired at "));
+  EXPECT_NE(Cli("PING"), "PONG");  // redis-cli checks it
+}
+
 TEST_F(ClientTlsTest, BadListenerSettingsStopRespiteWithTheReason) {
   EXPECT_NE(StartRespite({"RESPITE_TLS_CERT_FILE=" + certs_.File("missing.crt")}), "");
   EXPECT_NE(respite_->Log().find("client TLS: tls.cert_file: cannot load '" +
