@@ -222,6 +222,20 @@ TopFrame RenderTopFrame(const TopFrameInput& input, const TopSample& previous) {
   upstream += "  (checks " + Count(Num(status, {"upstream", "health_checks_ok"})) + " ok, " +
               Count(Num(status, {"upstream", "health_checks_failed"})) + " failed)";
   out += Line("upstream", upstream);
+  // Sentinel mode only: the master the sentinels named, and the failovers followed.
+  if (Find(status, {"upstream", "sentinel"}) != nullptr) {
+    const std::string master = Str(status, {"upstream", "sentinel", "master"});
+    std::string sentinel =
+        "master '" + Str(status, {"upstream", "sentinel", "master_name"}) + "' at " +
+        (master.empty() ? "(none known)" : master) + "  listening " +
+        Count(Num(status, {"upstream", "sentinel", "listening"})) + "/" +
+        Count(Num(status, {"upstream", "sentinel", "sentinels"})) + "  switches " +
+        Count(Num(status, {"upstream", "sentinel", "master_switches"})) + "  held " +
+        Millis(Num(status, {"upstream", "sentinel", "held_seconds"}) * 1000);
+    const std::string error = Str(status, {"upstream", "sentinel", "last_error"});
+    if (!error.empty() && error != "?") sentinel += "  (" + error + ")";
+    out += Line("sentinel", sentinel);
+  }
   out += Line("breaker", Str(status, {"breaker", "state"}) + "  (opened " +
                              Count(Num(status, {"breaker", "opened_total"})) + " times)");
 

@@ -17,7 +17,8 @@ struct Endpoint {
 // Parsed `redis://[user[:password]@]host[:port][/db]` (also `rediss://`: TLS, see TlsConfig), or
 // `redis+sentinel://[user[:password]@]host[:port][,host[:port]...]/master-name[/db]`: the
 // sentinels to ask for master-name's address (port 26379 by default); user and password are the
-// master's, the sentinels' own are in SentinelConfig.
+// master's, the sentinels' own are in SentinelConfig. `rediss+sentinel://`: TLS to the master
+// (and, unless sentinel.tls says otherwise, to the sentinels).
 struct UpstreamUrl {
   std::string host = "127.0.0.1";
   uint16_t port = 6379;
@@ -85,10 +86,18 @@ struct TlsConfig {
 };
 
 // The sentinels of a redis+sentinel:// upstream: their own credentials (Redis Sentinel's
-// requirepass and ACL users are separate from the master's).
+// requirepass and ACL users are separate from the master's) and TLS.
 struct SentinelConfig {
   std::string user;
   std::string password;
+  // TLS to the sentinels: auto (as to the master: the URL's scheme), yes or no. The tls
+  // section's CA, client certificate, verify and versions apply.
+  std::string tls = "auto";
+  // The name checked against each sentinel's certificate. Empty: the sentinel's host as the URL
+  // gives it.
+  std::string tls_server_name;
+  // Whether respite talks TLS to the sentinels, given the master's (`master_tls`).
+  bool UsesTls(bool master_tls) const { return tls == "yes" || (tls == "auto" && master_tls); }
 };
 
 struct LimitsConfig {

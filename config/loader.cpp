@@ -281,6 +281,11 @@ const std::vector<Setting>& Settings() {
     };
     sentinel_password.check = [](const Config&) { return std::string(); };
     s.push_back(sentinel_password);
+    s.push_back(Choice("sentinel", "tls", [](auto& c) -> auto& { return c.sentinel.tls; },
+                       {"auto", "yes", "no"}));
+    s.push_back(Text(
+        "sentinel", "tls_server_name", [](auto& c) -> auto& { return c.sentinel.tls_server_name; },
+        "a host name"));
 
     s.push_back(Text(
         "tls", "ca_file", [](auto& c) -> auto& { return c.tls.ca_file; }, "a PEM file path"));
@@ -884,10 +889,6 @@ std::string Validate(const Config& config) {
     return "tls.client_cert_file and tls.client_key_file go together: set both or neither";
   }
   if (std::string error = ValidateClientTls(config); !error.empty()) return error;
-  if (!config.upstream.parsed.sentinels.empty() && config.upstream.parsed.tls) {
-    return "rediss+sentinel:// (TLS to a master found through Sentinel) is not supported yet: use "
-           "redis+sentinel://";
-  }
   const auto same = [](const Endpoint& a, const Endpoint& b) {
     return a.port != 0 && a.host == b.host && a.port == b.port;
   };

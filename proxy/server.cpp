@@ -140,6 +140,9 @@ std::string Server::Reload() {
   }
   std::string result = "log level " + next.log.level + ", format " + next.log.format;
   if (std::string tls = ReloadUpstreamTls(); !tls.empty()) result += "; " + tls;
+  if (sentinel_) {
+    if (std::string tls = sentinel_->ReloadTls(); !tls.empty()) result += "; " + tls;
+  }
   if (std::string tls = ReloadClientTls(); !tls.empty()) result += "; " + tls;
   spdlog::info("SIGHUP: config reloaded: {}", result);
   if (!pending.empty()) {
@@ -153,7 +156,10 @@ std::string Server::Reload() {
 
 void Server::SetUpUpstreamTls() {
   const config::TlsConfig& tls = config_.tls;
-  if (!config_.upstream.parsed.tls) {
+  const config::UpstreamUrl& url = config_.upstream.parsed;
+  if (!url.tls) {
+    // The sentinels' TLS (sentinel.tls: yes) uses these settings too.
+    if (!url.sentinels.empty() && config_.sentinel.UsesTls(false)) return;
     const config::TlsConfig defaults;
     if (tls.ca_file != defaults.ca_file || tls.ca_dir != defaults.ca_dir ||
         tls.client_cert_file != defaults.client_cert_file ||
@@ -165,15 +171,18 @@ void Server::SetUpUpstreamTls() {
     return;
   }
   std::string error;
-  auto context = tls::ClientContext::Create(tls, config_.upstream.parsed.host, &error);
+  auto context = tls::ClientContext::Create(tls, tls.server_name, &error);
   if (context == nullptr) throw std::runtime_error("upstream TLS: " + error);
   if (!tls.verify) {
     spdlog::warn(
         "tls.verify is off: upstream's certificate and name are not checked, so anyone on the "
         "path can pose as Redis and read every command; for tests only");
   }
-  spdlog::info("upstream over TLS (min {}), certificate checked against '{}'{}{}", tls.min_version,
-               context->server_name(), tls.verify ? "" : " (not checked: tls.verify off)",
+  const std::string checked = !tls.server_name.empty() ? "'" + tls.server_name + "'"
+                              : url.sentinels.empty()  ? "'" + url.host + "'"
+                                                       : "the master's address";
+  spdlog::info("upstream over TLS (min {}), certificate checked against {}{}{}", tls.min_version,
+               checked, tls.verify ? "" : " (not checked: tls.verify off)",
                tls.client_cert_file.empty() ? "" : ", with respite's client certificate");
   tls::SetUpstreamContext(std::move(context));
 }
@@ -184,7 +193,7 @@ std::string Server::ReloadUpstreamTls() {
   // The files the running settings name, read again (a rotated certificate, CA or key); settings
   // that changed still take a restart, like every other one.
   std::string error;
-  auto context = tls::ClientContext::Create(config_.tls, config_.upstream.parsed.host, &error);
+  auto context = tls::ClientContext::Create(config_.tls, config_.tls.server_name, &error);
   if (context == nullptr) {
     spdlog::error("SIGHUP: upstream TLS files not reloaded, the loaded ones stay in use: {}",
                   error);

@@ -29,8 +29,8 @@ ClientContext::~ClientContext() {
 }
 
 std::shared_ptr<ClientContext> ClientContext::Create(const config::TlsConfig& tls,
-                                                     const std::string& url_host,
-                                                     std::string* error) {
+                                                     const std::string& server_name,
+                                                     std::string* error, std::string peer) {
   std::shared_ptr<ClientContext> context(new ClientContext());
   ERR_clear_error();
   auto fail = [&](const std::string& what) {
@@ -68,8 +68,8 @@ std::shared_ptr<ClientContext> ClientContext::Create(const config::TlsConfig& tl
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
   SSL_CTX_sess_set_new_cb(ctx, &ClientContext::OnNewSession);
   SSL_CTX_set_app_data(ctx, context.get());
-  context->server_name_ = tls.server_name.empty() ? url_host : tls.server_name;
-  context->name_is_address_ = IsAddress(context->server_name_);
+  context->server_name_ = server_name;
+  context->peer_ = std::move(peer);
   return context;
 }
 
@@ -85,7 +85,9 @@ int ClientContext::OnNewSession(ssl_st* ssl, ssl_session_st* session) {
   return 0;  // OpenSSL keeps (and frees) its own reference to `session`
 }
 
-ssl_st* ClientContext::NewConnection(std::string* error) {
+ssl_st* ClientContext::NewConnection(const std::string& host, std::string* error) {
+  const std::string& name = NameFor(host);
+  const bool name_is_address = IsAddress(name);
   ERR_clear_error();
   SSL* ssl = SSL_new(ctx_);
   if (ssl == nullptr) {
@@ -93,21 +95,21 @@ ssl_st* ClientContext::NewConnection(std::string* error) {
     return nullptr;
   }
   // SNI carries host names only (RFC 6066); an address is checked against the certificate's IPs.
-  if (!name_is_address_ && SSL_set_tlsext_host_name(ssl, server_name_.c_str()) != 1) {
-    *error = "cannot set the server name '" + server_name_ + "': " + TakeOpenSslError();
+  if (!name_is_address && SSL_set_tlsext_host_name(ssl, name.c_str()) != 1) {
+    *error = "cannot set the server name '" + name + "': " + TakeOpenSslError();
     SSL_free(ssl);
     return nullptr;
   }
   if (verify_) {
     int ok = 0;
-    if (name_is_address_) {
-      ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), server_name_.c_str());
+    if (name_is_address) {
+      ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str());
     } else {
       SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-      ok = SSL_set1_host(ssl, server_name_.c_str());
+      ok = SSL_set1_host(ssl, name.c_str());
     }
     if (ok != 1) {
-      *error = "cannot check the name '" + server_name_ + "': " + TakeOpenSslError();
+      *error = "cannot check the name '" + name + "': " + TakeOpenSslError();
       SSL_free(ssl);
       return nullptr;
     }
@@ -123,7 +125,8 @@ ssl_st* ClientContext::NewConnection(std::string* error) {
   return ssl;
 }
 
-std::string ClientContext::HandshakeFailed(ssl_st* ssl, const std::string& fallback) {
+std::string ClientContext::HandshakeFailed(ssl_st* ssl, const std::string& host,
+                                           const std::string& fallback) {
   const long result = SSL_get_verify_result(ssl);
   if (verify_ && result != X509_V_OK) {
     const bool name =
@@ -131,7 +134,7 @@ std::string ClientContext::HandshakeFailed(ssl_st* ssl, const std::string& fallb
     counts_->Failed(name ? kName : kCertificate);
     std::string text = "certificate verify failed: ";
     text += X509_verify_cert_error_string(result);
-    if (name) text += " (upstream's certificate is not for '" + server_name_ + "')";
+    if (name) text += " (" + peer_ + "'s certificate is not for '" + NameFor(host) + "')";
     return text;
   }
   counts_->Failed(kHandshake);

@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
-fuzz_seconds=${RESPITE_FUZZ_SECONDS:-20}
+fuzz_seconds=${RESPITE_FUZZ_SECONDS:-10}
 
 step() { printf '\n=== %s\n' "$*"; }
 

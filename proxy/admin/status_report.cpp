@@ -59,7 +59,9 @@ StatusSnapshot CollectStatus(Server& server) {
   s.upstream_version = server.UpstreamVersion();
   s.upstream_address = server.UpstreamAddress();
   if (std::shared_ptr<tls::ClientContext> context = tls::UpstreamContext()) {
-    s.tls_server_name = context->server_name();
+    // Sentinel mode: the master's address is checked, whichever it is now.
+    const std::string host = CurrentUpstream(config.upstream.parsed).host;
+    s.tls_server_name = context->NameFor(host.empty() ? "(the master's address)" : host);
     s.tls_full = context->full();
     s.tls_resumed = context->resumed();
     for (int c = 0; c < tls::ClientContext::kCauses; ++c) {
@@ -70,6 +72,13 @@ StatusSnapshot CollectStatus(Server& server) {
     s.sentinel_master_name = config.upstream.parsed.master_name;
     s.sentinel_master = sentinel->master();
     s.sentinel_error = sentinel->last_error();
+    const SentinelWatcher::Stats stats = sentinel->stats();
+    s.sentinel_tls = stats.tls;
+    s.sentinels = stats.sentinels;
+    s.sentinels_listening = stats.listening;
+    s.sentinel_switches = stats.switches;
+    s.sentinel_holds = stats.holds;
+    s.sentinel_held_ms = stats.held_ms;
   }
   if (std::shared_ptr<tls::ServerContext> context = tls::ListenerContext()) {
     s.client_tls_subject = context->subject();
@@ -217,6 +226,12 @@ std::string RenderStatusJson(const StatusSnapshot& s) {
     str("master_name", s.sentinel_master_name);
     str("master", s.sentinel_master);
     str("last_error", s.sentinel_error);
+    boolean("tls", s.sentinel_tls);
+    num("sentinels", static_cast<double>(s.sentinels));
+    num("listening", static_cast<double>(s.sentinels_listening));
+    num("master_switches", static_cast<double>(s.sentinel_switches));
+    num("holds", static_cast<double>(s.sentinel_holds));
+    num("held_seconds", static_cast<double>(s.sentinel_held_ms) / 1e3);
     j += '}';
   }
   if (!s.tls_server_name.empty()) {
@@ -354,6 +369,23 @@ std::string RenderPrometheus(const StatusSnapshot& s, Server& server) {
   help("respite_health_checks_total", "counter", "Health checks of upstream by result.");
   sample("respite_health_checks_total{result=\"ok\"}", static_cast<double>(s.health_ok));
   sample("respite_health_checks_total{result=\"fail\"}", static_cast<double>(s.health_failed));
+  if (!s.sentinel_master_name.empty()) {
+    help("respite_sentinel_master_known", "gauge",
+         "1 while the sentinels have named a master that says it is one.");
+    sample("respite_sentinel_master_known", s.sentinel_master.empty() ? 0 : 1);
+    help("respite_sentinel_listening", "gauge",
+         "Sentinels whose failover announcements respite receives now.");
+    sample("respite_sentinel_listening", static_cast<double>(s.sentinels_listening));
+    help("respite_sentinel_master_switches_total", "counter",
+         "Times the master moved and respite moved its connections to the new one.");
+    sample("respite_sentinel_master_switches_total", static_cast<double>(s.sentinel_switches));
+    help("respite_sentinel_holds_total", "counter",
+         "Promotions during which clients' commands were held.");
+    sample("respite_sentinel_holds_total", static_cast<double>(s.sentinel_holds));
+    help("respite_sentinel_held_seconds_total", "counter",
+         "Time clients' commands were held for promotions, all together.");
+    sample("respite_sentinel_held_seconds_total", static_cast<double>(s.sentinel_held_ms) / 1e3);
+  }
   if (!s.tls_server_name.empty()) {
     help("respite_upstream_tls_handshakes_total", "counter",
          "Completed TLS handshakes with upstream, full or resuming a session.");

@@ -36,6 +36,9 @@ struct StatusSnapshot {
   uint64_t tls_failures[4] = {};
   // Sentinel mode (sentinel_master_name empty otherwise): the master now, the last error.
   std::string sentinel_master_name, sentinel_master, sentinel_error;
+  bool sentinel_tls = false;
+  uint64_t sentinels = 0, sentinels_listening = 0, sentinel_switches = 0, sentinel_holds = 0,
+           sentinel_held_ms = 0;
   // The TLS listener (client_tls_subject empty without one): the certificate served, handshakes,
   // and failures by cause (tls::ServerContext::Cause order).
   std::string client_tls_subject, client_tls_not_after, client_tls_auth;

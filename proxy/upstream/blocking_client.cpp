@@ -52,7 +52,7 @@ bool WaitFor(int fd, short events, Clock::time_point deadline, std::string* erro
 }  // namespace
 
 bool BlockingClient::Connect(const config::UpstreamUrl& url, uint32_t timeout_ms,
-                             std::string* error) {
+                             std::string* error, std::shared_ptr<tls::ClientContext> tls) {
   Close();
   if (url.host.empty()) {  // Sentinel mode before the sentinels named a master
     *error = "no master known: the sentinels have named none yet";
@@ -97,7 +97,8 @@ bool BlockingClient::Connect(const config::UpstreamUrl& url, uint32_t timeout_ms
   if (fd_ < 0) return false;
   in_.clear();
   scanner_.Reset();
-  if (url.tls && !Handshake(deadline, error)) {
+  if (url.tls) tls_ = tls != nullptr ? std::move(tls) : tls::UpstreamContext();
+  if (url.tls && !Handshake(url.host, deadline, error)) {
     Close();
     return false;
   }
@@ -119,13 +120,13 @@ bool BlockingClient::Connect(const config::UpstreamUrl& url, uint32_t timeout_ms
   return true;
 }
 
-bool BlockingClient::Handshake(Clock::time_point deadline, std::string* error) {
-  tls_ = tls::UpstreamContext();
+bool BlockingClient::Handshake(const std::string& host, Clock::time_point deadline,
+                               std::string* error) {
   if (tls_ == nullptr) {
     *error = "no TLS context for a rediss:// upstream";
     return false;
   }
-  ssl_ = tls_->NewConnection(error);
+  ssl_ = tls_->NewConnection(host, error);
   if (ssl_ == nullptr) return false;
   SSL_set_mode(ssl_, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   if (SSL_set_fd(ssl_, fd_) != 1) {
@@ -150,7 +151,7 @@ bool BlockingClient::Handshake(Clock::time_point deadline, std::string* error) {
       }
       continue;
     }
-    *error = "TLS handshake failed: " + tls_->HandshakeFailed(ssl_, TlsErrorText(why));
+    *error = "TLS handshake failed: " + tls_->HandshakeFailed(ssl_, host, TlsErrorText(why));
     return false;
   }
   tls_->Completed(ssl_);

@@ -30,10 +30,11 @@ class BlockingClient {
   BlockingClient(const BlockingClient&) = delete;
   BlockingClient& operator=(const BlockingClient&) = delete;
 
-  // Connects (with TLS for a rediss:// URL, tls::UpstreamContext()) and authenticates (AUTH
-  // from the URL) within `timeout_ms`. On failure returns false
+  // Connects (with TLS for a rediss:// URL: `tls`, or tls::UpstreamContext() when null) and
+  // authenticates (AUTH from the URL) within `timeout_ms`. On failure returns false
   // and sets *error (e.g. "connection refused").
-  bool Connect(const config::UpstreamUrl& url, uint32_t timeout_ms, std::string* error);
+  bool Connect(const config::UpstreamUrl& url, uint32_t timeout_ms, std::string* error,
+               std::shared_ptr<tls::ClientContext> tls = nullptr);
   bool connected() const { return fd_ >= 0; }
   // The socket, to wait on several clients at once (poll); -1 when not connected.
   int fd() const { return fd_; }
@@ -53,7 +54,7 @@ class BlockingClient {
  private:
   using Clock = std::chrono::steady_clock;
   enum class Received { kData, kTimedOut, kClosed };
-  bool Handshake(Clock::time_point deadline, std::string* error);
+  bool Handshake(const std::string& host, Clock::time_point deadline, std::string* error);
   // Appends what arrives by `deadline` to in_; kClosed (connection closed, *error) on EOF or an
   // error, kTimedOut (still connected) when nothing came.
   Received Receive(Clock::time_point deadline, std::string* error);

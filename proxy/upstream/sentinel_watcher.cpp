@@ -10,6 +10,7 @@
 #include "proxy/upstream/blocking_client.h"
 #include "resp/command_encoder.h"
 #include "resp/reply_scanner.h"
+#include "tls/client_context.h"
 
 namespace respite::proxy {
 namespace {
@@ -40,7 +41,56 @@ config::UpstreamUrl CurrentUpstream(const config::UpstreamUrl& configured) {
 SentinelWatcher::SentinelWatcher(const config::Config& config,
                                  std::function<void(const std::string&)> moved,
                                  std::function<void(bool)> hold)
-    : config_(config), moved_(std::move(moved)), hold_(std::move(hold)) {}
+    : config_(config), moved_(std::move(moved)), hold_(std::move(hold)) {
+  stats_.sentinels = config.upstream.parsed.sentinels.size();
+  stats_.tls = config.sentinel.UsesTls(config.upstream.parsed.tls);
+  if (!stats_.tls) return;
+  std::string error;
+  tls_ =
+      tls::ClientContext::Create(config.tls, config.sentinel.tls_server_name, &error, "a sentinel");
+  if (tls_ == nullptr) throw std::runtime_error("sentinel TLS: " + error);
+  spdlog::info("sentinels over TLS, certificates checked against {}",
+               config.sentinel.tls_server_name.empty()
+                   ? "each sentinel's host"
+                   : "'" + config.sentinel.tls_server_name + "'");
+}
+
+std::string SentinelWatcher::ReloadTls() {
+  std::shared_ptr<tls::ClientContext> old = tls();
+  if (old == nullptr) return "";
+  std::string error;
+  auto context = tls::ClientContext::Create(config_.tls, config_.sentinel.tls_server_name, &error,
+                                            "a sentinel");
+  if (context == nullptr) {
+    spdlog::error("SIGHUP: sentinel TLS files not reloaded, the loaded ones stay in use: {}",
+                  error);
+    return "sentinel TLS files not reloaded: " + error;
+  }
+  context->ShareCounts(*old);
+  std::lock_guard lock(mu_);
+  tls_ = std::move(context);
+  return "sentinel TLS files reloaded";
+}
+
+std::shared_ptr<tls::ClientContext> SentinelWatcher::tls() const {
+  std::lock_guard lock(mu_);
+  return tls_;
+}
+
+SentinelWatcher::Stats SentinelWatcher::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+config::UpstreamUrl SentinelWatcher::SentinelUrl(size_t i) const {
+  config::UpstreamUrl url;
+  url.host = config_.upstream.parsed.sentinels[i].host;
+  url.port = config_.upstream.parsed.sentinels[i].port;
+  url.user = config_.sentinel.user;
+  url.password = config_.sentinel.password;
+  url.tls = stats_.tls;  // set once, in the constructor
+  return url;
+}
 
 SentinelWatcher::~SentinelWatcher() { Stop(); }
 
@@ -101,6 +151,16 @@ void SentinelWatcher::Run() {
 }
 
 void SentinelWatcher::Hold(bool on, const std::string& why) {
+  {
+    std::lock_guard lock(mu_);
+    if (on) {
+      ++stats_.holds;
+    } else {
+      stats_.held_ms += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                  std::chrono::steady_clock::now() - hold_since_)
+                                                  .count());
+    }
+  }
   holding_ = on;
   held_master_ = master();
   failover_over_ = false;
@@ -110,28 +170,30 @@ void SentinelWatcher::Hold(bool on, const std::string& why) {
 }
 
 void SentinelWatcher::Subscribe() {
-  const config::UpstreamUrl& configured = config_.upstream.parsed;
   const uint32_t timeout = config_.upstream.connect_timeout_ms;
   for (size_t i = 0; i < subscribers_.size() && !stop_.load(); ++i) {
     BlockingClient& subscriber = *subscribers_[i];
     if (subscriber.connected()) continue;
     messages_[i].clear();
-    config::UpstreamUrl url;
-    url.host = configured.sentinels[i].host;
-    url.port = configured.sentinels[i].port;
-    url.user = config_.sentinel.user;
-    url.password = config_.sentinel.password;
     std::string request, reply, error;
     resp::AppendCommand(&request,
                         {"SUBSCRIBE", "+switch-master", "+failover-state-send-slaveof-noone",
                          "-failover-abort-not-elected", "-failover-abort-no-good-slave",
                          "-failover-abort-slave-timeout", "+failover-end-for-timeout"});
     // The first confirmation is read here; the others arrive as messages and are skipped.
-    if (!subscriber.Connect(url, timeout, &error) ||
+    if (!subscriber.Connect(SentinelUrl(i), timeout, &error, tls()) ||
         !subscriber.Call(request, timeout, &reply, &error)) {
       subscriber.Close();
     }
   }
+  CountListening();
+}
+
+void SentinelWatcher::CountListening() {
+  size_t listening = 0;
+  for (const auto& subscriber : subscribers_) listening += subscriber->connected() ? 1 : 0;
+  std::lock_guard lock(mu_);
+  stats_.listening = listening;
 }
 
 bool SentinelWatcher::Listen(uint32_t ms) {
@@ -157,6 +219,7 @@ bool SentinelWatcher::Listen(uint32_t ms) {
     if (!subscribers_[i]->ReadSome(0, &messages_[i], &error)) {
       subscribers_[i]->Close();
       messages_[i].clear();
+      CountListening();
       continue;
     }
     look = HandleMessages(i) || look;
@@ -217,15 +280,10 @@ bool SentinelWatcher::Discover(size_t* via) {
     const auto failed = [&](const std::string& why) {
       errors += (errors.empty() ? "" : "; ") + ("sentinel " + at.ToString() + ": " + why);
     };
-    config::UpstreamUrl sentinel;
-    sentinel.host = at.host;
-    sentinel.port = at.port;
-    sentinel.user = config_.sentinel.user;
-    sentinel.password = config_.sentinel.password;
     BlockingClient client;
     std::string request, reply, error;
     resp::AppendCommand(&request, {"SENTINEL", "GET-MASTER-ADDR-BY-NAME", configured.master_name});
-    if (!client.Connect(sentinel, timeout, &error) ||
+    if (!client.Connect(SentinelUrl(i), timeout, &error, tls()) ||
         !client.Call(request, timeout, &reply, &error)) {
       failed(error);
       continue;
@@ -281,7 +339,13 @@ void SentinelWatcher::Publish(const std::string& host, uint16_t port) {
   spdlog::info("sentinel: master '{}' at {}{}", config_.upstream.parsed.master_name, now,
                was.empty() ? "" : " (was " + was + ")");
   // No link may keep writing to the old master: it is a replica now, or gone.
-  if (!was.empty()) moved_("master moved to " + now);
+  if (!was.empty()) {
+    {
+      std::lock_guard lock(mu_);
+      ++stats_.switches;
+    }
+    moved_("master moved to " + now);
+  }
 }
 
 }  // namespace respite::proxy

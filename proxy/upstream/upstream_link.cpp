@@ -172,7 +172,7 @@ void UpstreamLink::Connect() {
         if (up.parsed.tls) {
           std::shared_ptr<tls::ClientContext> context = tls::UpstreamContext();
           std::string error = "no TLS context";
-          SSL* ssl = context != nullptr ? context->NewConnection(&error) : nullptr;
+          SSL* ssl = context != nullptr ? context->NewConnection(target.host, &error) : nullptr;
           if (ssl == nullptr) {
             Fail("TLS: " + error, {});
             co_return;
@@ -194,8 +194,8 @@ void UpstreamLink::Connect() {
             co_return;
           }
           if (auto [hec] = std::get<0>(shake); hec) {
-            Fail("TLS handshake failed: " +
-                     context->HandshakeFailed(stream->stream.native_handle(), hec.message()),
+            Fail("TLS handshake failed: " + context->HandshakeFailed(stream->stream.native_handle(),
+                                                                     target.host, hec.message()),
                  {});
             co_return;
           }

@@ -180,6 +180,21 @@ TEST(TopFrame, UpstreamUpShowsLatencyAndVersion) {
   EXPECT_EQ(LineOf(frame.text, "ops/s"), "ops/s        forward -  local -  proxy -");
 }
 
+TEST(TopFrame, SentinelLineOnlyInSentinelMode) {
+  std::string status = StatusJson("forward");
+  EXPECT_EQ(LineOf(Render(status, "", 1).text, "sentinel"), "");
+  const std::string anchor = R"("version":"")";
+  status.insert(
+      status.find(anchor) + anchor.size(),
+      R"(,"sentinel":{"master_name":"mymaster","master":"10.0.0.7:6379","last_error":"",)"
+      R"("tls":true,"sentinels":3,"listening":2,"master_switches":1,"holds":1,"held_seconds":1.2})");
+  const TopFrame frame = Render(status, "", 1);
+  ASSERT_EQ(frame.error, "");
+  EXPECT_EQ(LineOf(frame.text, "sentinel"),
+            "sentinel     master 'mymaster' at 10.0.0.7:6379  listening 2/3  switches 1  held "
+            "1200 ms");
+}
+
 TEST(TopFrame, AlarmsAndEmptyJournalAndMissingFields) {
   std::string status = StatusJson();
   status.replace(status.find(R"("cursor_alarm":false)"), 20, R"("cursor_alarm":true)");

@@ -261,7 +261,7 @@ TEST(LoaderTest, TlsListenerSettingsAndTheirRules) {
             "tls.listen must differ from listen and admin, got 127.0.0.1:6380");
 }
 
-TEST(LoaderTest, SentinelCredentialsAndNoTlsThroughSentinelYet) {
+TEST(LoaderTest, SentinelCredentialsAndTls) {
   LoadResult r = Load({"--upstream", "redis+sentinel://s1,s2/mymaster"},
                       {"RESPITE_SENTINEL_USER=watcher", "RESPITE_SENTINEL_PASSWORD=secret"});
   ASSERT_EQ(r.error, "");
@@ -270,9 +270,23 @@ TEST(LoaderTest, SentinelCredentialsAndNoTlsThroughSentinelYet) {
   EXPECT_EQ(r.config.sentinel.password, "secret");
   EXPECT_TRUE(Contains(config::SettingsSummary(r.config), "sentinel.password: (set)\n"));
   EXPECT_FALSE(Contains(config::SettingsSummary(r.config), "secret"));
-  EXPECT_TRUE(Contains(Load({"--upstream", "rediss+sentinel://s1/m"}, {}).error,
-                       "rediss+sentinel:// (TLS to a master found through Sentinel) is not "
-                       "supported yet"));
+  // TLS to the sentinels follows the master's unless sentinel.tls says otherwise.
+  EXPECT_FALSE(r.config.sentinel.UsesTls(r.config.upstream.parsed.tls));
+  LoadResult tls = Load({"--upstream", "rediss+sentinel://s1/m"}, {});
+  ASSERT_EQ(tls.error, "");
+  EXPECT_TRUE(tls.config.upstream.parsed.tls);
+  EXPECT_EQ(tls.config.upstream.parsed.Redacted(), "rediss+sentinel://s1:26379/m");
+  EXPECT_TRUE(tls.config.sentinel.UsesTls(tls.config.upstream.parsed.tls));
+  LoadResult plain_sentinels =
+      Load({"--upstream", "rediss+sentinel://s1/m"},
+           {"RESPITE_SENTINEL_TLS=no", "RESPITE_SENTINEL_TLS_SERVER_NAME=sentinels.example"});
+  ASSERT_EQ(plain_sentinels.error, "");
+  EXPECT_FALSE(plain_sentinels.config.sentinel.UsesTls(true));
+  EXPECT_EQ(plain_sentinels.config.sentinel.tls_server_name, "sentinels.example");
+  EXPECT_TRUE(Load({"--upstream", "redis+sentinel://s1/m"}, {"RESPITE_SENTINEL_TLS=yes"})
+                  .config.sentinel.UsesTls(false));
+  EXPECT_TRUE(Contains(Load({}, {"RESPITE_SENTINEL_TLS=maybe"}).error,
+                       "RESPITE_SENTINEL_TLS: expected one of auto, yes, no, got 'maybe'"));
 }
 
 TEST(LoaderTest, UnknownKeyHasFileLineAndExpectedKeys) {

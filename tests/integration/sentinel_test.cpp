@@ -2,7 +2,9 @@
 // loopback ports (tests/support/sentinel_group.h), respite in front with a redis+sentinel:// URL.
 // Four clients write through respite while Sentinel fails the master over, by SENTINEL FAILOVER
 // and by a SIGKILLed master. Each writer pushes unique items to its own list, so the new master's
-// lists say exactly which acknowledged writes arrived, which twice, and which were lost.
+// lists say exactly which acknowledged writes arrived, which twice, and which were lost. The same
+// over TLS (rediss+sentinel://: TLS to the sentinels and to the master), and a sentinel whose
+// certificate does not match, named in /status.
 
 #include <gtest/gtest.h>
 
@@ -14,8 +16,10 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/certificates.h"
 #include "tests/support/client.h"
 #include "tests/support/http_client.h"
+#include "tests/support/prometheus_text.h"
 #include "tests/support/reconnecting_client.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/respite_process.h"
@@ -37,30 +41,42 @@ struct Push {
 
 class SentinelTest : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_EQ(group_.Start(), ""); }
+  // TLS mode (SentinelTlsTest): every process serves TLS too, and respite uses it.
+  virtual bool Tls() const { return false; }
+
+  void SetUp() override {
+    if (Tls()) {
+      certs_ = std::make_unique<Certificates>();
+      ASSERT_TRUE(certs_->ok()) << "openssl could not make the certificates";
+    }
+    group_ = std::make_unique<SentinelGroup>("mymaster", RedisOptions{}, certs_.get());
+    ASSERT_EQ(group_->Start(), "");
+  }
   void TearDown() override {
     if (HasFailure() && respite_) {
       std::cerr << "---- respite log ----\n" << respite_->process().Log(32768) << "\n";
     }
   }
 
-  void StartRespite() {
+  void StartRespite(std::vector<std::string> env = {}) {
     RespiteOptions options;
-    options.upstream_url =
-        "redis+sentinel://" + group_.SentinelAddresses() + "/" + group_.master_name();
+    options.upstream_url = std::string(Tls() ? "rediss" : "redis") + "+sentinel://" +
+                           group_->SentinelAddresses() + "/" + group_->master_name();
     options.log_level = "info";
     options.env = {"RESPITE_HEALTH_INTERVAL_MS=100",          "RESPITE_HEALTH_TIMEOUT_MS=200",
                    "RESPITE_HEALTH_UNHEALTHY_AFTER=2",        "RESPITE_HEALTH_HEALTHY_AFTER=2",
                    "RESPITE_BREAKER_BACKOFF_BASE_MS=50",      "RESPITE_BREAKER_BACKOFF_MAX_MS=500",
                    "RESPITE_UPSTREAM_REQUEST_TIMEOUT_MS=1000"};
+    if (Tls()) options.env.push_back("RESPITE_TLS_CA_FILE=" + certs_->File("ca.crt"));
+    options.env.insert(options.env.end(), env.begin(), env.end());
     respite_ = std::make_unique<RespiteProcess>(options);
     ASSERT_EQ(respite_->Start(), "");
   }
 
-  // A write through respite is on the node at `port` at once: respite forwards there.
-  bool ForwardsTo(uint16_t port) {
+  // A write through respite is on data node `node` at once: respite forwards there.
+  bool ForwardsTo(int node) {
     Client c = respite_->Connect(1s);
-    Client direct(port, 1s);
+    Client direct = group_->node(node).Connect(1s);
     if (!c.ok() || !direct.ok()) return false;
     const std::string key = "probe:" + std::to_string(probe_++);
     return c.Command({"SET", key, "1"}).IsStatus("OK") &&
@@ -68,6 +84,67 @@ class SentinelTest : public ::testing::Test {
   }
 
   std::string Status() { return HttpRequest(respite_->admin_port(), "GET", "/status").body; }
+
+  double Metric(const std::string& name) {
+    return ParsePrometheusText(HttpRequest(respite_->admin_port(), "GET", "/metrics").body)
+        .Value(name);
+  }
+
+  // SENTINEL FAILOVER while four clients write: every push lands once on the new master, and
+  // respite says what it did (log, /status, metrics).
+  void FailOverWhileClientsWrite() {
+    ASSERT_NO_FATAL_FAILURE(StartRespite());
+    const uint16_t first = group_->announced_port(0), second = group_->announced_port(1);
+    ASSERT_TRUE(ForwardsTo(0));
+    EXPECT_NE(Status().find("\"master\":\"127.0.0.1:" + std::to_string(first) + "\""),
+              std::string::npos)
+        << Status();
+    // Subscribed to every sentinel's announcements.
+    EXPECT_TRUE(WaitFor([&] { return Metric("respite_sentinel_listening") == 3; }, 5s)) << Status();
+
+    StartWriters();
+    std::this_thread::sleep_for(500ms);
+    const Clock::time_point failover_began = Clock::now();
+    ASSERT_EQ(group_->Failover(), "");
+    ASSERT_TRUE(group_->WaitForMaster(second, 30s));
+    EXPECT_TRUE(WaitFor([&] { return ForwardsTo(1); }, 15s));
+    const Clock::time_point switched = Clock::now();
+    std::this_thread::sleep_for(500ms);
+    StopWriters();
+
+    EXPECT_TRUE(respite_->LogSays("sentinel: holding clients' commands (Sentinel is promoting"))
+        << respite_->Log();
+    EXPECT_TRUE(respite_->LogSays("sentinel: releasing clients' commands (the master is known)"));
+    EXPECT_TRUE(
+        respite_->LogSays("sentinel: master 'mymaster' at 127.0.0.1:" + std::to_string(second) +
+                          " (was 127.0.0.1:" + std::to_string(first) + ")"));
+    const std::string status = Status();
+    EXPECT_NE(status.find("\"master\":\"127.0.0.1:" + std::to_string(second) + "\""),
+              std::string::npos)
+        << status;
+    EXPECT_NE(
+        status.find(std::string("\"tls\":") + (Tls() ? "true" : "false") + ",\"sentinels\":3,"),
+        std::string::npos)
+        << status;
+    EXPECT_EQ(Metric("respite_sentinel_master_switches_total"), 1);
+    EXPECT_EQ(Metric("respite_sentinel_holds_total"), 1);
+    EXPECT_GT(Metric("respite_sentinel_held_seconds_total"), 0);
+    EXPECT_EQ(Metric("respite_sentinel_master_known"), 1);
+    if (Tls()) {
+      EXPECT_TRUE(respite_->LogSays(
+          "upstream over TLS (min 1.2), certificate checked against the master's address"));
+      EXPECT_TRUE(
+          respite_->LogSays("sentinels over TLS, certificates checked against each "
+                            "sentinel's host"));
+      EXPECT_GT(Metric("respite_upstream_tls_handshakes_total{session=\"new\"}") +
+                    Metric("respite_upstream_tls_handshakes_total{session=\"resumed\"}"),
+                0);
+    }
+    Client master = group_->node(1).Connect();
+    // Everything sent before SENTINEL FAILOVER, or once respite forwarded to the new master, is
+    // there exactly once.
+    CheckLists(master, failover_began, switched);
+  }
 
   // Four writers, each RPUSHing unique items to its own list until `stop`.
   void StartWriters() {
@@ -137,7 +214,8 @@ class SentinelTest : public ::testing::Test {
   }
 
   static constexpr int kWriters = 4;
-  SentinelGroup group_;
+  std::unique_ptr<Certificates> certs_;
+  std::unique_ptr<SentinelGroup> group_;
   std::unique_ptr<RespiteProcess> respite_;
   std::vector<std::thread> writers_;
   std::vector<std::vector<Push>> pushes_;
@@ -145,57 +223,53 @@ class SentinelTest : public ::testing::Test {
   int probe_ = 0;
 };
 
-TEST_F(SentinelTest, FollowsASentinelFailoverWhileClientsWrite) {
-  ASSERT_NO_FATAL_FAILURE(StartRespite());
-  const uint16_t first = group_.node(0).port(), second = group_.node(1).port();
-  ASSERT_TRUE(ForwardsTo(first));
-  EXPECT_NE(Status().find("\"master\":\"127.0.0.1:" + std::to_string(first) + "\""),
-            std::string::npos)
-      << Status();
-
-  StartWriters();
-  std::this_thread::sleep_for(500ms);
-  const Clock::time_point failover_began = Clock::now();
-  ASSERT_EQ(group_.Failover(), "");
-  ASSERT_TRUE(group_.WaitForMaster(second, 30s));
-  EXPECT_TRUE(WaitFor([&] { return ForwardsTo(second); }, 15s));
-  const Clock::time_point switched = Clock::now();
-  std::this_thread::sleep_for(500ms);
-  StopWriters();
-
-  EXPECT_TRUE(respite_->LogSays("sentinel: holding clients' commands (Sentinel is promoting"))
-      << respite_->Log();
-  EXPECT_TRUE(respite_->LogSays("sentinel: releasing clients' commands (the master is known)"));
-  EXPECT_TRUE(
-      respite_->LogSays("sentinel: master 'mymaster' at 127.0.0.1:" + std::to_string(second) +
-                        " (was 127.0.0.1:" + std::to_string(first) + ")"));
-  EXPECT_NE(Status().find("\"master\":\"127.0.0.1:" + std::to_string(second) + "\""),
-            std::string::npos);
-  Client master(second);
-  // Everything sent before SENTINEL FAILOVER, or once respite forwarded to the new master, is
-  // there exactly once.
-  CheckLists(master, failover_began, switched);
-}
+TEST_F(SentinelTest, FollowsASentinelFailoverWhileClientsWrite) { FailOverWhileClientsWrite(); }
 
 TEST_F(SentinelTest, ServesLocallyWhileTheMasterIsDeadAndReplaysToTheNewOne) {
   ASSERT_NO_FATAL_FAILURE(StartRespite());
-  const uint16_t second = group_.node(1).port();
+  const uint16_t second = group_->announced_port(1);
   StartWriters();
   std::this_thread::sleep_for(500ms);
-  group_.node(0).Kill();
+  group_->node(0).Kill();
   const Clock::time_point killed = Clock::now();
   // Sentinel needs down-after-milliseconds (1 s) and an election; respite serves meanwhile.
   EXPECT_TRUE(WaitFor([&] { return respite_->ServedLocally(); }, 10s));
-  ASSERT_TRUE(group_.WaitForMaster(second, 30s));
-  EXPECT_TRUE(WaitFor([&] { return ForwardsTo(second); }, 20s));
+  ASSERT_TRUE(group_->WaitForMaster(second, 30s));
+  EXPECT_TRUE(WaitFor([&] { return ForwardsTo(1); }, 20s));
   std::this_thread::sleep_for(500ms);
   StopWriters();
   EXPECT_TRUE(respite_->LogSays("replay done"));
-  Client master(second);
+  Client master = group_->node(1).Connect();
   // Every push sent after the kill was acknowledged by respite's local store (journaled, then
   // replayed) or by the new master: each must be there exactly once. Only the old master's last
   // acknowledgements before the kill may be lost.
   CheckLists(master, killed - 1s, killed);
+}
+
+class SentinelTlsTest : public SentinelTest {
+ protected:
+  bool Tls() const override { return true; }
+};
+
+TEST_F(SentinelTlsTest, FollowsASentinelFailoverOverTls) { FailOverWhileClientsWrite(); }
+
+// A sentinel's certificate that does not match the name respite checks: no master is found,
+// /status says why (naming the sentinel's certificate, not upstream's), and respite serves
+// locally meanwhile.
+TEST_F(SentinelTlsTest, ASentinelCertificateForAnotherNameIsRefusedAndNamed) {
+  ASSERT_NO_FATAL_FAILURE(StartRespite({"RESPITE_SENTINEL_TLS_SERVER_NAME=sentinel.example"}));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return Status().find(
+                   "hostname mismatch (a sentinel's certificate is not for "
+                   "'sentinel.example')") != std::string::npos;
+      },
+      5s))
+      << Status();
+  EXPECT_EQ(Metric("respite_sentinel_master_known"), 0);
+  Client c = respite_->Connect();
+  EXPECT_TRUE(c.Command({"SET", "k", "v"}).IsStatus("OK"));
+  EXPECT_TRUE(respite_->ServedLocally());
 }
 
 }  // namespace

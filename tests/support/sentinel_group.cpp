@@ -68,8 +68,22 @@ uint16_t AskMasterPort(uint16_t sentinel_port, const std::string& name) {
 
 }  // namespace
 
-SentinelGroup::SentinelGroup(std::string master_name, RedisOptions data_options)
-    : master_name_(std::move(master_name)), data_options_(std::move(data_options)) {}
+SentinelGroup::SentinelGroup(std::string master_name, RedisOptions data_options,
+                             const Certificates* tls)
+    : master_name_(std::move(master_name)), data_options_(std::move(data_options)), tls_(tls) {}
+
+std::vector<std::string> SentinelGroup::TlsArgs() const {
+  if (tls_ == nullptr) return {};
+  return {"--tls-cert-file",    tls_->File("server.crt"),
+          "--tls-key-file",     tls_->File("server.key"),
+          "--tls-ca-cert-file", tls_->File("ca.crt"),
+          "--tls-auth-clients", "no",
+          "--tls-replication",  "yes"};
+}
+
+uint16_t SentinelGroup::announced_port(int i) const {
+  return tls_ != nullptr ? tls_ports_[i] : nodes_[i]->port();
+}
 
 SentinelGroup::~SentinelGroup() {
   // Sentinels first: a sentinel that outlives a node would start reconfiguring the other one.
@@ -100,12 +114,22 @@ std::string SentinelGroup::Start(milliseconds timeout) {
     return options;
   };
 
-  nodes_[0] = std::make_unique<RedisServer>(options_for({}));
+  // TLS mode: a TLS port next to the plain one (which only the test uses).
+  const auto tls_for = [&](int i) {
+    std::vector<std::string> args = TlsArgs();
+    if (tls_ != nullptr) {
+      tls_ports_[i] = FreePort();
+      args.insert(args.end(), {"--tls-port", std::to_string(tls_ports_[i])});
+    }
+    return args;
+  };
+  nodes_[0] = std::make_unique<RedisServer>(options_for(tls_for(0)));
   if (std::string err = nodes_[0]->Start(); !err.empty()) return "master: " + err;
-  const uint16_t master_port = nodes_[0]->port();
-  nodes_[1] = std::make_unique<RedisServer>(
-      options_for({"--replicaof", "127.0.0.1", std::to_string(master_port), "--replica-announce-ip",
-                   "127.0.0.1"}));
+  const uint16_t master_port = announced_port(0);
+  std::vector<std::string> replica_args = tls_for(1);
+  replica_args.insert(replica_args.end(), {"--replicaof", "127.0.0.1", std::to_string(master_port),
+                                           "--replica-announce-ip", "127.0.0.1"});
+  nodes_[1] = std::make_unique<RedisServer>(options_for(replica_args));
   if (std::string err = nodes_[1]->Start(); !err.empty()) return "replica: " + err;
 
   // Sentinels learn the replica from the master's INFO, which lists it only once it is linked.
@@ -157,11 +181,17 @@ std::string SentinelGroup::StartSentinel(Sentinel& sentinel, int index) {
     std::string conf;
     auto line = [&](const std::string& text) { conf += text + "\n"; };
     line("port " + std::to_string(sentinel.port));
+    if (tls_ != nullptr) {
+      sentinel.tls_port = FreePort();
+      line("tls-port " + std::to_string(sentinel.tls_port));
+      const std::vector<std::string> args = TlsArgs();
+      for (size_t a = 0; a + 1 < args.size(); a += 2) line(args[a].substr(2) + " " + args[a + 1]);
+    }
     line("bind 127.0.0.1");
     line("daemonize no");
     line("logfile \"\"");  // stdout, which Process sends to the log file
     line("dir " + dir_.path());
-    line("sentinel monitor " + m + " 127.0.0.1 " + std::to_string(nodes_[0]->port()) + " 2");
+    line("sentinel monitor " + m + " 127.0.0.1 " + std::to_string(announced_port(0)) + " 2");
     line("sentinel down-after-milliseconds " + m + " 1000");
     line("sentinel failover-timeout " + m + " 5000");
     line("sentinel parallel-syncs " + m + " 1");
@@ -214,14 +244,17 @@ std::vector<uint16_t> SentinelGroup::sentinel_ports() const {
 std::string SentinelGroup::SentinelAddresses() const {
   std::string out;
   for (const Sentinel& s : sentinels_) {
-    out += (out.empty() ? "" : ",") + std::string("127.0.0.1:") + std::to_string(s.port);
+    out += (out.empty() ? "" : ",") + std::string("127.0.0.1:") +
+           std::to_string(tls_ != nullptr ? s.tls_port : s.port);
   }
   return out;
 }
 
 RedisServer* SentinelGroup::NodeOnPort(uint16_t port) {
-  for (auto& node : nodes_) {
-    if (node && node->port() == port) return node.get();
+  for (int i = 0; i < 2; ++i) {
+    if (nodes_[i] && (nodes_[i]->port() == port || (tls_ != nullptr && tls_ports_[i] == port))) {
+      return nodes_[i].get();
+    }
   }
   return nullptr;
 }
