@@ -236,6 +236,17 @@ TopFrame RenderTopFrame(const TopFrameInput& input, const TopSample& previous) {
     if (!error.empty() && error != "?") sentinel += "  (" + error + ")";
     out += Line("sentinel", sentinel);
   }
+  // Cluster mode only: the slot map and the redirects followed.
+  if (Find(status, {"upstream", "cluster"}) != nullptr) {
+    std::string cluster =
+        Count(Num(status, {"upstream", "cluster", "nodes"})) + " masters  " +
+        Count(Num(status, {"upstream", "cluster", "slots_unserved"})) +
+        " slots unserved  redirects " + Count(Num(status, {"upstream", "cluster", "redirects"})) +
+        "  map changes " + Count(Num(status, {"upstream", "cluster", "map_changes"}));
+    const std::string error = Str(status, {"upstream", "cluster", "last_error"});
+    if (!error.empty() && error != "?") cluster += "  (" + error + ")";
+    out += Line("cluster", cluster);
+  }
   out += Line("breaker", Str(status, {"breaker", "state"}) + "  (opened " +
                              Count(Num(status, {"breaker", "opened_total"})) + " times)");
 

@@ -12,7 +12,8 @@ namespace urls = boost::urls;
 constexpr std::string_view kUrlForm =
     "expected redis://[user[:password]@]host[:port][/db] or rediss://... (db 0..15, port "
     "1..65535), or "
-    "redis+sentinel://[user[:password]@]host[:port][,host[:port]...]/master-name[/db]";
+    "redis+sentinel://[user[:password]@]host[:port][,host[:port]...]/master-name[/db], or "
+    "redis+cluster://[user[:password]@]host[:port][,host[:port]...]";
 constexpr std::string_view kEndpointForm =
     "expected HOST:PORT with port 1..65535 (IPv6 as [ADDR]:PORT)";
 
@@ -77,14 +78,18 @@ std::string Endpoint::ToString() const { return BracketIfV6(host) + ":" + std::t
 
 std::string UpstreamUrl::Redacted() const {
   std::string out = tls ? "rediss" : "redis";
-  out += sentinels.empty() ? "://" : "+sentinel://";
+  out += !sentinels.empty() ? "+sentinel://" : !cluster_nodes.empty() ? "+cluster://" : "://";
   if (!user.empty() || !password.empty()) {
     constexpr auto kUserChars = urls::unreserved_chars + urls::sub_delim_chars;
     out += urls::encode(user, kUserChars);
     if (!password.empty()) out += ":***";
     out += "@";
   }
-  if (sentinels.empty()) {
+  if (!cluster_nodes.empty()) {
+    for (const Endpoint& node : cluster_nodes) {
+      out += (&node == &cluster_nodes.front() ? "" : ",") + node.ToString();
+    }
+  } else if (sentinels.empty()) {
     out += BracketIfV6(host) + ":" + std::to_string(port);
   } else {
     for (const Endpoint& sentinel : sentinels) {
@@ -103,51 +108,66 @@ std::string UpstreamUrl::Redacted() const {
 
 namespace {
 
-// redis+sentinel://[userinfo@]host[:port][,host[:port]...]/master-name[/db]: several hosts do not
-// make a URL authority, so the hosts are split off by hand and the rest parsed as a redis:// URL.
-bool ParseSentinelUrl(const std::string& url, UpstreamUrl* out, std::string* error) {
+// redis+sentinel://[userinfo@]host[:port][,host[:port]...]/master-name[/db] and
+// redis+cluster://[userinfo@]host[:port][,host[:port]...][/0]: several hosts do not make a URL
+// authority, so the hosts are split off by hand and the rest parsed as a redis:// URL.
+bool ParseMultiHostUrl(const std::string& url, bool cluster, UpstreamUrl* out, std::string* error) {
   const size_t scheme_end = url.find("://");
   const std::string scheme = url.substr(0, scheme_end);
   std::string rest = url.substr(scheme_end + 3);
   const size_t path_at = rest.find('/');
-  if (path_at == std::string::npos) return Fail(error, "missing master name", kUrlForm);
+  if (path_at == std::string::npos && !cluster) {
+    return Fail(error, "missing master name", kUrlForm);
+  }
   std::string authority = rest.substr(0, path_at);
-  const std::string path = rest.substr(path_at);
+  const std::string path = path_at == std::string::npos ? "" : rest.substr(path_at);
   std::string userinfo;
   if (const size_t at = authority.rfind('@'); at != std::string::npos) {
     userinfo = authority.substr(0, at + 1);
     authority = authority.substr(at + 1);
   }
   UpstreamUrl result;
+  std::vector<Endpoint>& hosts = cluster ? result.cluster_nodes : result.sentinels;
+  const std::string default_port = cluster ? ":6379" : ":26379";
   for (size_t start = 0; start <= authority.size();) {
     size_t end = authority.find(',', start);
     if (end == std::string::npos) end = authority.size();
     std::string one = authority.substr(start, end - start);
-    if (one.find(':') == std::string::npos || one.back() == ']') one += ":26379";
-    Endpoint sentinel;
-    if (!ParseEndpoint(one, &sentinel, nullptr)) {
-      return Fail(error, "bad sentinel address '" + one + "'", kUrlForm);
+    if (one.find(':') == std::string::npos || one.back() == ']') one += default_port;
+    Endpoint host;
+    if (!ParseEndpoint(one, &host, nullptr)) {
+      return Fail(
+          error,
+          std::string(cluster ? "bad cluster node" : "bad sentinel") + " address '" + one + "'",
+          kUrlForm);
     }
-    result.sentinels.push_back(std::move(sentinel));
+    hosts.push_back(std::move(host));
     start = end + 1;
   }
-  // The master name, then an optional db: parsed as the path of a plain URL.
-  const size_t name_end = path.find('/', 1);
-  result.master_name =
-      path.substr(1, name_end == std::string::npos ? std::string::npos : name_end - 1);
-  if (result.master_name.empty()) return Fail(error, "missing master name", kUrlForm);
+  std::string db = path;
+  if (!cluster) {
+    // The master name, then an optional db: parsed as the path of a plain URL.
+    const size_t name_end = path.find('/', 1);
+    result.master_name =
+        path.substr(1, name_end == std::string::npos ? std::string::npos : name_end - 1);
+    if (result.master_name.empty()) return Fail(error, "missing master name", kUrlForm);
+    db = name_end == std::string::npos ? "" : path.substr(name_end);
+  }
   UpstreamUrl plain;
-  const std::string db = name_end == std::string::npos ? "" : path.substr(name_end);
   if (!ParseUpstreamUrl(std::string(scheme.starts_with("rediss") ? "rediss://" : "redis://") +
-                            userinfo + "sentinel.invalid" + db,
+                            userinfo + "multi.invalid" + db,
                         &plain, error)) {
     return false;
+  }
+  if (cluster && plain.db != 0) {
+    return Fail(error, "Redis Cluster has db 0 only, got '" + db + "'", kUrlForm);
   }
   result.user = plain.user;
   result.password = plain.password;
   result.db = plain.db;
   result.tls = plain.tls;
-  result.host.clear();  // the master's address comes from the sentinels
+  // The master's address comes from the sentinels; a cluster's nodes from its slot map.
+  result.host.clear();
   result.port = 0;
   *out = std::move(result);
   return true;
@@ -161,7 +181,11 @@ bool ParseUpstreamUrl(const std::string& url, UpstreamUrl* out, std::string* err
   for (char& c : lower_scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (url.find("://") != std::string::npos &&
       (lower_scheme == "redis+sentinel" || lower_scheme == "rediss+sentinel")) {
-    return ParseSentinelUrl(url, out, error);
+    return ParseMultiHostUrl(url, /*cluster=*/false, out, error);
+  }
+  if (url.find("://") != std::string::npos &&
+      (lower_scheme == "redis+cluster" || lower_scheme == "rediss+cluster")) {
+    return ParseMultiHostUrl(url, /*cluster=*/true, out, error);
   }
   urls::result<urls::url_view> parsed = urls::parse_uri(url);
   if (!parsed) return Fail(error, "not a valid URL", kUrlForm);

@@ -18,14 +18,17 @@ struct Endpoint {
 // `redis+sentinel://[user[:password]@]host[:port][,host[:port]...]/master-name[/db]`: the
 // sentinels to ask for master-name's address (port 26379 by default); user and password are the
 // master's, the sentinels' own are in SentinelConfig. `rediss+sentinel://`: TLS to the master
-// (and, unless sentinel.tls says otherwise, to the sentinels).
+// (and, unless sentinel.tls says otherwise, to the sentinels). Or
+// `redis+cluster://[user[:password]@]host[:port][,host[:port]...]`: nodes of a Redis Cluster to
+// learn its slot map from (port 6379 by default; db 0 only).
 struct UpstreamUrl {
   std::string host = "127.0.0.1";
   uint16_t port = 6379;
   std::vector<Endpoint> sentinels;  // non-empty: Sentinel mode (host and port are not used)
   std::string master_name;
-  std::string user;      // empty = default user
-  std::string password;  // empty = no AUTH
+  std::vector<Endpoint> cluster_nodes;  // non-empty: Cluster mode (host and port are not used)
+  std::string user;                     // empty = default user
+  std::string password;                 // empty = no AUTH
   int db = 0;
   bool tls = false;
   // The URL with the password replaced by "***", for logs and status.

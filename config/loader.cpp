@@ -889,6 +889,14 @@ std::string Validate(const Config& config) {
     return "tls.client_cert_file and tls.client_key_file go together: set both or neither";
   }
   if (std::string error = ValidateClientTls(config); !error.empty()) return error;
+  if (!config.upstream.parsed.cluster_nodes.empty() &&
+      (config.mode != "forward" || config.fallback.warm != "none")) {
+    return "a redis+cluster:// upstream takes mode: forward and fallback.warm: none for now (got "
+           "mode " +
+           config.mode + ", fallback.warm " + config.fallback.warm +
+           "): respite forwards to the cluster's nodes but does not serve their slots locally "
+           "yet";
+  }
   const auto same = [](const Endpoint& a, const Endpoint& b) {
     return a.port != 0 && a.host == b.host && a.port == b.port;
   };

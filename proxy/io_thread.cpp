@@ -13,6 +13,7 @@
 #include <system_error>
 
 #include "proxy/client/client_session.h"
+#include "proxy/cluster/cluster_map.h"
 #include "proxy/errors.h"
 #include "proxy/loopback.h"
 #include "proxy/metrics.h"
@@ -184,6 +185,7 @@ void IoThread::ForEachLink(const std::function<void(UpstreamLink&)>& f) {
     }
   }
   for (auto& link : user_shared_) f(*link);
+  for (auto& link : node_shared_) f(*link);
   for (auto& link : dedicated_) f(*link);
 }
 
@@ -203,21 +205,51 @@ UpstreamLink& IoThread::SharedLink(int db, int protocol, uint32_t user) {
   return *slot;
 }
 
-UpstreamLink* IoThread::AcquireDedicated(ReplySink* owner, const UpstreamLink::ConnState& wanted) {
+const ClusterMap* IoThread::ClusterMapNow() {
+  if (const uint64_t version = ClusterMapVersion(); version != cluster_map_version_) {
+    cluster_map_ = CurrentClusterMap();
+    cluster_map_version_ = cluster_map_ != nullptr ? cluster_map_->version : 0;
+  }
+  return cluster_map_.get();
+}
+
+UpstreamLink& IoThread::NodeLink(const config::Endpoint& node, int protocol, uint32_t user) {
+  // Nodes are few (a link per node, protocol and user): a list is enough.
+  for (auto& link : node_shared_) {
+    const config::Endpoint* at = link->node();
+    if (at->port == node.port && at->host == node.host && link->protocol() == protocol &&
+        link->user() == user) {
+      return *link;
+    }
+  }
+  node_shared_.push_back(
+      std::make_unique<UpstreamLink>(*this, UpstreamLink::Kind::kShared, 0, protocol, user, &node));
+  return *node_shared_.back();
+}
+
+UpstreamLink* IoThread::AcquireDedicated(ReplySink* owner, const UpstreamLink::ConnState& wanted,
+                                         const config::Endpoint* node) {
   if (!server_.TryTakeDedicated()) {
     server_.metrics().CountDedicatedRefused();
     return nullptr;
   }
+  const auto same_node = [node](const UpstreamLink* l) {
+    return node == nullptr ||
+           (l->node() != nullptr && l->node()->port == node->port && l->node()->host == node->host);
+  };
   UpstreamLink* link;
-  if (!idle_dedicated_.empty()) {
-    auto it = std::find_if(idle_dedicated_.rbegin(), idle_dedicated_.rend(),
-                           [&](UpstreamLink* l) { return l->conn_state() == wanted; });
-    auto chosen = it == idle_dedicated_.rend() ? idle_dedicated_.end() - 1 : std::next(it).base();
+  auto it = std::find_if(idle_dedicated_.rbegin(), idle_dedicated_.rend(), [&](UpstreamLink* l) {
+    return l->conn_state() == wanted && same_node(l);
+  });
+  if (it == idle_dedicated_.rend())
+    it = std::find_if(idle_dedicated_.rbegin(), idle_dedicated_.rend(), same_node);
+  if (it != idle_dedicated_.rend()) {
+    auto chosen = std::next(it).base();
     link = *chosen;
     idle_dedicated_.erase(chosen);
   } else {
     dedicated_.push_back(
-        std::make_unique<UpstreamLink>(*this, UpstreamLink::Kind::kDedicated, 0, 2));
+        std::make_unique<UpstreamLink>(*this, UpstreamLink::Kind::kDedicated, 0, 2, 0, node));
     link = dedicated_.back().get();
   }
   link->SetOwner(owner);

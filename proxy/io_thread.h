@@ -25,6 +25,7 @@
 namespace respite::proxy {
 
 class ClientSession;
+struct ClusterMap;
 class CommandMetrics;
 class ReplySink;
 class Server;
@@ -62,11 +63,18 @@ class IoThread {
   // The shared link for clients of `db` speaking `protocol` (and logged in upstream as ACL user
   // `user`, 0: the upstream URL's user); created on first use.
   UpstreamLink& SharedLink(int db, int protocol, uint32_t user = 0);
+  // Cluster mode: the slot map now (null before the first), taken anew only when a newer one was
+  // published; valid until the next call.
+  const ClusterMap* ClusterMapNow();
+  // Cluster mode: the shared link to cluster node `node` (db 0), created on first use.
+  UpstreamLink& NodeLink(const config::Endpoint& node, int protocol, uint32_t user = 0);
   // Leases a dedicated link to `owner`: a pooled idle one already in state `wanted` when there is
   // one, else another pooled one, else a new one. The owner brings it to its own connection state
   // (its conn_state()) before its own requests. nullptr when upstream.max_dedicated links are in
   // use (counted server-wide; ReleaseDedicated gives one back).
-  UpstreamLink* AcquireDedicated(ReplySink* owner, const UpstreamLink::ConnState& wanted = {});
+  // In cluster mode `node` says which node it must connect to (only idle links to it are reused).
+  UpstreamLink* AcquireDedicated(ReplySink* owner, const UpstreamLink::ConnState& wanted = {},
+                                 const config::Endpoint* node = nullptr);
   // Gives a lease back. A link with no requests in flight is pooled in the state it is in (RESET
   // first when dirty), or closed when the pool is full; one with requests in flight (a blocked
   // BLPOP) is closed.
@@ -155,6 +163,9 @@ class IoThread {
   uint64_t batch_now_ns_ = 0;
   std::array<std::array<std::unique_ptr<UpstreamLink>, 2>, 16> shared_;
   std::vector<std::unique_ptr<UpstreamLink>> user_shared_;
+  std::vector<std::unique_ptr<UpstreamLink>> node_shared_;  // cluster mode
+  std::shared_ptr<const ClusterMap> cluster_map_;
+  uint64_t cluster_map_version_ = 0;
   // Every dedicated link ever made here; links are reused, never destroyed while running, because
   // their coroutines may still hold them after a close.
   std::vector<std::unique_ptr<UpstreamLink>> dedicated_;

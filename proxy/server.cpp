@@ -16,6 +16,7 @@
 #include "config/loader.h"
 #include "proxy/admin/admin_server.h"
 #include "proxy/client/pubsub_hub.h"
+#include "proxy/cluster/cluster_watcher.h"
 #include "proxy/cpu_budget.h"
 #include "proxy/failover/failover.h"
 #include "proxy/io_thread.h"
@@ -178,9 +179,10 @@ void Server::SetUpUpstreamTls() {
         "tls.verify is off: upstream's certificate and name are not checked, so anyone on the "
         "path can pose as Redis and read every command; for tests only");
   }
-  const std::string checked = !tls.server_name.empty() ? "'" + tls.server_name + "'"
-                              : url.sentinels.empty()  ? "'" + url.host + "'"
-                                                       : "the master's address";
+  const std::string checked = !tls.server_name.empty()     ? "'" + tls.server_name + "'"
+                              : !url.sentinels.empty()     ? "the master's address"
+                              : !url.cluster_nodes.empty() ? "each node's address"
+                                                           : "'" + url.host + "'";
   spdlog::info("upstream over TLS (min {}), certificate checked against {}{}{}", tls.min_version,
                checked, tls.verify ? "" : " (not checked: tls.verify off)",
                tls.client_cert_file.empty() ? "" : ", with respite's client certificate");
@@ -380,6 +382,10 @@ int Server::Run() {
         });
     sentinel_->Start();
   }
+  if (!config_.upstream.parsed.cluster_nodes.empty()) {
+    cluster_ = std::make_unique<ClusterWatcher>(config_);
+    cluster_->Start();
+  }
   failover_->Start(pending);
   if (config_.admin.port != 0) {
     // Off the client path: a failure to bind is logged and respite serves on without it.
@@ -420,6 +426,7 @@ int Server::Run() {
   // Shutting down: the master stays where it is now (the watcher would post to io threads that
   // are ending).
   if (sentinel_) sentinel_->Stop();
+  if (cluster_) cluster_->Stop();
 
   // Each io thread ends by itself once its clients are done (bounded by the shutdown timeout).
   // Past that and a grace period, stop the loops outright.

@@ -26,6 +26,7 @@ class IoThread;
 class Metrics;
 class PubSubHub;
 class SentinelWatcher;
+class ClusterWatcher;
 class StoreExecutor;
 
 class Server {
@@ -51,6 +52,8 @@ class Server {
   Failover& failover() { return *failover_; }
   // Sentinel mode only (null otherwise).
   const SentinelWatcher* sentinel() const { return sentinel_.get(); }
+  // Cluster mode only (null otherwise).
+  ClusterWatcher* cluster() const { return cluster_.get(); }
   // This respite's own subscribers while serving locally (pubsub_hub.h).
   PubSubHub& pubsub() { return *pubsub_; }
   // Whether clients are served from the local store instead of upstream.
@@ -114,6 +117,7 @@ class Server {
   StallBoard stall_board_;
   UserRegistry users_;
   std::unique_ptr<SentinelWatcher> sentinel_;  // a redis+sentinel:// upstream only
+  std::unique_ptr<ClusterWatcher> cluster_;    // a redis+cluster:// upstream only
   std::unique_ptr<Failover> failover_;
   std::unique_ptr<AdminServer> admin_;
   std::atomic<bool> shutting_down_{false};

@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "config/loader.h"
+#include "proxy/cluster/cluster_map.h"
+#include "proxy/cluster/cluster_watcher.h"
 #include "proxy/failover/circuit_breaker.h"
 #include "proxy/failover/failover.h"
 #include "proxy/failover/replayer.h"
@@ -79,6 +81,19 @@ StatusSnapshot CollectStatus(Server& server) {
     s.sentinel_switches = stats.switches;
     s.sentinel_holds = stats.holds;
     s.sentinel_held_ms = stats.held_ms;
+  }
+  if (ClusterWatcher* cluster = server.cluster()) {
+    const ClusterWatcher::Stats stats = cluster->stats();
+    s.cluster_error = stats.last_error;
+    s.cluster_refreshes = stats.refreshes;
+    s.cluster_changes = stats.changes;
+    s.cluster_redirects = stats.redirects;
+    s.cluster_nodes = 0;
+    if (std::shared_ptr<const ClusterMap> map = CurrentClusterMap()) {
+      s.cluster_nodes = static_cast<int64_t>(map->nodes.size());
+      s.cluster_uncovered = map->uncovered();
+      s.cluster_slots = map->Describe();
+    }
   }
   if (std::shared_ptr<tls::ServerContext> context = tls::ListenerContext()) {
     s.client_tls_subject = context->subject();
@@ -234,6 +249,17 @@ std::string RenderStatusJson(const StatusSnapshot& s) {
     num("held_seconds", static_cast<double>(s.sentinel_held_ms) / 1e3);
     j += '}';
   }
+  if (s.cluster_nodes >= 0) {
+    open("cluster");
+    num("nodes", static_cast<double>(s.cluster_nodes));
+    str("slots", s.cluster_slots);
+    num("slots_unserved", static_cast<double>(s.cluster_uncovered));
+    num("map_refreshes", static_cast<double>(s.cluster_refreshes));
+    num("map_changes", static_cast<double>(s.cluster_changes));
+    num("redirects", static_cast<double>(s.cluster_redirects));
+    str("last_error", s.cluster_error);
+    j += '}';
+  }
   if (!s.tls_server_name.empty()) {
     open("tls");
     str("server_name", s.tls_server_name);
@@ -369,6 +395,18 @@ std::string RenderPrometheus(const StatusSnapshot& s, Server& server) {
   help("respite_health_checks_total", "counter", "Health checks of upstream by result.");
   sample("respite_health_checks_total{result=\"ok\"}", static_cast<double>(s.health_ok));
   sample("respite_health_checks_total{result=\"fail\"}", static_cast<double>(s.health_failed));
+  if (s.cluster_nodes >= 0) {
+    help("respite_cluster_nodes", "gauge", "Masters in the cluster's slot map.");
+    sample("respite_cluster_nodes", static_cast<double>(s.cluster_nodes));
+    help("respite_cluster_slots_unserved", "gauge", "Hash slots no master serves in the map.");
+    sample("respite_cluster_slots_unserved", static_cast<double>(s.cluster_uncovered));
+    help("respite_cluster_map_changes_total", "counter",
+         "Slot maps read from the cluster that differed from the one before.");
+    sample("respite_cluster_map_changes_total", static_cast<double>(s.cluster_changes));
+    help("respite_cluster_redirects_total", "counter",
+         "-MOVED and -ASK replies respite followed instead of passing them on.");
+    sample("respite_cluster_redirects_total", static_cast<double>(s.cluster_redirects));
+  }
   if (!s.sentinel_master_name.empty()) {
     help("respite_sentinel_master_known", "gauge",
          "1 while the sentinels have named a master that says it is one.");

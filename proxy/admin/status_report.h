@@ -37,6 +37,12 @@ struct StatusSnapshot {
   // Sentinel mode (sentinel_master_name empty otherwise): the master now, the last error.
   std::string sentinel_master_name, sentinel_master, sentinel_error;
   bool sentinel_tls = false;
+  // Cluster mode (cluster_nodes < 0 otherwise): masters in the slot map, the map in words,
+  // unserved slots, the watcher's counts and last error.
+  int64_t cluster_nodes = -1;
+  uint64_t cluster_uncovered = 0, cluster_refreshes = 0, cluster_changes = 0,
+           cluster_redirects = 0;
+  std::string cluster_slots, cluster_error;
   uint64_t sentinels = 0, sentinels_listening = 0, sentinel_switches = 0, sentinel_holds = 0,
            sentinel_held_ms = 0;
   // The TLS listener (client_tls_subject empty without one): the certificate served, handshakes,

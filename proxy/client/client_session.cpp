@@ -79,6 +79,7 @@ ClientSession::ClientSession(IoThread& io, tcp::socket socket, uint64_t id,
   boost::system::error_code ignored;
   created_ms_ = io.NowMs();
   last_active_ms_ = created_ms_;  // a TLS client's handshake counts as activity
+  cluster_ = !io.config().upstream.parsed.cluster_nodes.empty();
   const auto endpoint_text = [](const tcp::endpoint& e) {
     return e.address().to_string() + ":" + std::to_string(e.port());
   };
@@ -358,11 +359,17 @@ ClientSession::Step ClientSession::Forward(const Route& route, const Command& cm
   if (multi_broken_ || (watch_broken_ && route.ends_multi)) return BrokenTransaction(route);
   if (route.spec != nullptr) RememberScript(*route.spec, cmd);
 
-  UpstreamLink* target =
-      route.kind == RouteKind::kShared ? &io_.SharedLink(db_, protocol_, user_) : dedicated_;
+  const config::Endpoint* node = nullptr;
+  if (cluster_) {
+    Step step = Step::kNext;
+    if (!PlaceInCluster(route, cmd, &node, &step)) return step;
+  }
+  UpstreamLink* target = route.kind != RouteKind::kShared ? dedicated_
+                         : node != nullptr                ? &io_.NodeLink(*node, protocol_, user_)
+                                                          : &io_.SharedLink(db_, protocol_, user_);
   // One link at a time: upstream must run this client's commands in the order it sent them.
   if (inflight_ > 0 && inflight_link_ != target) return Step::kWait;
-  if (target == nullptr) target = EnsureDedicated(/*select_in_multi=*/route.begins_multi);
+  if (target == nullptr) target = EnsureDedicated(/*select_in_multi=*/route.begins_multi, node);
   if (target == nullptr) {
     CompleteLocal(ErrorReply(errors::kMaxDedicated));
     return Step::kNext;
@@ -687,6 +694,8 @@ void ClientSession::Select(const Command& cmd, std::string* reply, bool forward_
     w.Error(errors::kNotInteger);
   } else if (db < 0 || db >= 16) {
     w.Error(errors::kDbOutOfRange);
+  } else if (cluster_ && db != 0) {
+    w.Error("ERR SELECT is not allowed in cluster mode");  // Redis Cluster's answer
   } else {
     db_ = static_cast<int>(db);
     if (forward_too) SyncDedicated();
@@ -721,7 +730,7 @@ void ClientSession::ResetState() {
   LeaveLocalPubSub();
   subscriptions_ = Subscriptions();
   resubscribe_pending_ = false;
-  in_multi_ = watching_ = sticky_ = relay_ = select_in_multi_ = false;
+  in_multi_ = watching_ = sticky_ = relay_ = select_in_multi_ = multi_deferred_ = false;
   multi_broken_ = watch_broken_ = false;
   reply_mode_ = ReplyMode::kOn;
   inflight_link_ = nullptr;

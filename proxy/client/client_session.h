@@ -27,6 +27,7 @@
 #include "proxy/upstream/patience.h"
 #include "proxy/upstream/reply_sink.h"
 #include "proxy/upstream/upstream_link.h"
+#include "resp/key_specs.h"
 #include "resp/request_parser.h"
 #include "storage/local_session.h"
 
@@ -56,6 +57,8 @@ class ClientSession final : public ReplySink {
                        bool sent) override;
   void OnLinkClosed(UpstreamLink* link) override;
   void OnRelay(std::string_view reply) override;
+  // Cluster mode: a -MOVED or -ASK reply, followed (client_cluster.cpp).
+  void OnRedirect(uint64_t tag, std::string_view reply, std::string_view request) override;
   // A message published on the local store to one of this session's subscriptions (PubSubHub):
   // kind is "message", "pmessage" (with its pattern) or "smessage".
   void OnLocalMessage(std::string_view kind, std::string_view pattern, std::string_view channel,
@@ -99,6 +102,14 @@ class ClientSession final : public ReplySink {
   // Scripts forwarded upstream are remembered by the local store (EVALSHA during an outage).
   void RememberScript(const resp::CommandSpec& spec, const resp::Command& cmd);
   Step Forward(const Route& route, const resp::Command& cmd);
+  // Cluster mode (client_cluster.cpp): the node `cmd` goes to, or null with *refusal (the error
+  // to answer: keys in several slots, a slot no node serves, a command needing every node).
+  const config::Endpoint* ClusterNodeOf(const Route& route, const resp::Command& cmd,
+                                        std::string* refusal);
+  // Before Forward sends `cmd` in cluster mode: sets *node; false when the command was answered
+  // here (refused, or MULTI taken for later) or must wait (*step).
+  bool PlaceInCluster(const Route& route, const resp::Command& cmd, const config::Endpoint** node,
+                      Step* step);
   void RunLocal(const Route& route, const resp::Command& cmd);
   // AUTH and HELLO (client_login.cpp). False when the reply comes later: an ACL user's login
   // goes to upstream first. `login_done`: upstream (or, while it is down, respite) accepted it.
@@ -147,7 +158,9 @@ class ClientSession final : public ReplySink {
 
   // The dedicated link (client_upstream.cpp).
   // `select_in_multi`: for a MULTI, a db to restore goes inside the transaction, not before it.
-  UpstreamLink* EnsureDedicated(bool select_in_multi = false);
+  // `node`: cluster mode, the node it connects to (null: slot 0's).
+  UpstreamLink* EnsureDedicated(bool select_in_multi = false,
+                                const config::Endpoint* node = nullptr);
   // The connection state this client wants on a dedicated link, and sending what differs.
   UpstreamLink::ConnState WantedConnState() const;
   void SyncDedicated();
@@ -236,6 +249,13 @@ class ClientSession final : public ReplySink {
   std::optional<PendingLogin> pending_login_;
   bool in_multi_ = false;
   bool watching_ = false;
+  // Cluster mode: whether upstream is a cluster; a MULTI respite answered and has not sent yet
+  // (it goes with the transaction's first command); redirects followed since the last reply;
+  // the keys of the command being placed.
+  bool cluster_ = false;
+  bool multi_deferred_ = false;
+  uint32_t redirects_in_a_row_ = 0;
+  std::vector<resp::KeyRef> keys_;
   uint64_t multi_tag_ = 0;    // the reply slot of the MULTI that opened the transaction
   bool multi_local_ = false;  // that MULTI went to the local store
   bool paused_ = false;       // holding commands for the cutover pause

@@ -120,9 +120,14 @@ void ClientSession::ReissueUpstream(uint64_t tag, std::string_view request) {
   Wake();
 }
 
-UpstreamLink* ClientSession::EnsureDedicated(bool select_in_multi) {
+UpstreamLink* ClientSession::EnsureDedicated(bool select_in_multi, const config::Endpoint* node) {
   if (dedicated_ != nullptr) return dedicated_;
-  dedicated_ = io_.AcquireDedicated(this, WantedConnState());
+  if (cluster_ && node == nullptr) {
+    std::string refusal;
+    node = ClusterNodeOf(Route{}, resp::Command{}, &refusal);  // keyless: slot 0's node
+    if (node == nullptr) return nullptr;
+  }
+  dedicated_ = io_.AcquireDedicated(this, WantedConnState(), node);
   if (dedicated_ == nullptr) return nullptr;  // upstream.max_dedicated in use
   select_in_multi_ = select_in_multi && dedicated_->conn_state().db != db_;
   SyncDedicated();
@@ -172,6 +177,7 @@ void ClientSession::ReleaseDedicatedLink() {
 
 void ClientSession::OnReply(uint64_t tag, std::string_view reply) {
   --inflight_;
+  redirects_in_a_row_ = 0;
   if (tag == blocked_tag_) blocked_tag_ = kNoTag;
   if (tag == exec_strip_tag_) {
     exec_strip_tag_ = kNoTag;

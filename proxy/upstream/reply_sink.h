@@ -22,6 +22,13 @@ class ReplySink {
   // A link this sink owns as a dedicated (or relay) connection closed. Called after the
   // OnRequestFailed calls for that link.
   virtual void OnLinkClosed(UpstreamLink* link) = 0;
+  // Cluster mode: the reply to `tag` is -MOVED or -ASK (`reply`), and `request` holds the
+  // request's bytes, to send again where the redirect says. Sinks that do not follow redirects
+  // take it as the reply.
+  virtual void OnRedirect(uint64_t tag, std::string_view reply, std::string_view request) {
+    (void)request;
+    OnReply(tag, reply);
+  }
   // In relay mode (pub/sub, MONITOR, CLIENT TRACKING): one reply or push message from upstream.
   virtual void OnRelay(std::string_view reply) = 0;
   // Reference counting keeps a sink alive while a link holds requests for it.

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <vector>
 
+#include "proxy/cluster/cluster_map.h"
 #include "proxy/upstream/blocking_client.h"
 #include "resp/command_encoder.h"
 #include "resp/reply_scanner.h"
@@ -30,6 +31,17 @@ constexpr auto kMaxHold = std::chrono::milliseconds(5000);
 }  // namespace
 
 config::UpstreamUrl CurrentUpstream(const config::UpstreamUrl& configured) {
+  if (!configured.cluster_nodes.empty()) {
+    // Cluster mode: links name their nodes; what asks for "upstream" (the health monitor) gets
+    // slot 0's master, or the first seed before the slot map is known.
+    config::UpstreamUrl url = configured;
+    const std::shared_ptr<const ClusterMap> map = CurrentClusterMap();
+    const config::Endpoint* node = map != nullptr ? map->NodeOf(0) : nullptr;
+    const config::Endpoint& at = node != nullptr ? *node : configured.cluster_nodes.front();
+    url.host = at.host;
+    url.port = at.port;
+    return url;
+  }
   if (configured.sentinels.empty()) return configured;
   config::UpstreamUrl url = configured;
   std::lock_guard lock(g_master_mu);

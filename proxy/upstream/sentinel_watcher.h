@@ -37,7 +37,8 @@ namespace respite::proxy {
 class BlockingClient;
 
 // The upstream to connect to now: `configured` itself, or in Sentinel mode the same credentials,
-// db and TLS at the master the sentinels named last (host empty while none is known yet).
+// db and TLS at the master the sentinels named last (host empty while none is known yet); in
+// cluster mode slot 0's master.
 config::UpstreamUrl CurrentUpstream(const config::UpstreamUrl& configured);
 
 class SentinelWatcher {

@@ -64,9 +64,11 @@ struct UpstreamLink::TlsStream {
   std::array<char, 16 * 1024> buffer;
 };
 
-UpstreamLink::UpstreamLink(IoThread& io, Kind kind, int db, int protocol, uint32_t user)
+UpstreamLink::UpstreamLink(IoThread& io, Kind kind, int db, int protocol, uint32_t user,
+                           const config::Endpoint* node)
     : io_(io),
       kind_(kind),
+      node_(node != nullptr ? *node : config::Endpoint{}),
       db_(db),
       protocol_(protocol),
       user_(user),
@@ -74,6 +76,12 @@ UpstreamLink::UpstreamLink(IoThread& io, Kind kind, int db, int protocol, uint32
       socket_(io.context()) {}
 
 UpstreamLink::~UpstreamLink() = default;
+
+void UpstreamLink::SetNode(const config::Endpoint& node) {
+  if (node_.host == node.host && node_.port == node.port) return;
+  if (state_ != State::kIdle) Close("moved to another cluster node");
+  node_ = node;
+}
 
 bool UpstreamLink::down() const {
   return state_ == State::kIdle && down_until_ms_ != 0 && io_.NowMs() < down_until_ms_;
@@ -132,8 +140,12 @@ void UpstreamLink::Connect() {
       io_.context(),
       [this, gen]() -> asio::awaitable<void> {
         const auto& up = io_.config().upstream;
-        // Sentinel mode: the master the sentinels named last.
-        const config::UpstreamUrl target = CurrentUpstream(up.parsed);
+        // Sentinel mode: the master the sentinels named last; cluster mode: this link's node.
+        config::UpstreamUrl target = CurrentUpstream(up.parsed);
+        if (node_.port != 0) {
+          target.host = node_.host;
+          target.port = node_.port;
+        }
         if (target.host.empty()) {
           Fail("no master known: the sentinels have named none yet", {});
           co_return;
@@ -161,7 +173,7 @@ void UpstreamLink::Connect() {
           Fail(cec.message(), {});
           co_return;
         }
-        {
+        if (node_.port == 0) {  // a cluster's nodes are many: /status shows the slot map
           const asio::ip::address address = ep.address();
           const std::string host = address.to_string();
           io_.server().SetUpstreamAddress((address.is_v6() ? "[" + host + "]" : host) + ":" +
@@ -319,6 +331,12 @@ void UpstreamLink::Deliver(std::string_view reply, char type) {
   }
   Pending p = pending_.front();
   pending_.pop_front();
+  // Cluster mode: a redirect takes the request's bytes along, to be sent again elsewhere.
+  std::string redirected;
+  const bool redirect = node_.port != 0 && p.sink != nullptr && p.retained && reply.size() > 5 &&
+                        reply[0] == '-' &&
+                        (reply.starts_with("-MOVED ") || reply.starts_with("-ASK "));
+  if (redirect) redirected.assign(retained_, retained_begin_, p.len);
   if (p.patience == Patience::kLong) CountLong(-1);
   last_reply_ms_ = io_.batch_now_ns() / 1'000'000;
   UpdateWaiting(true);
@@ -336,7 +354,11 @@ void UpstreamLink::Deliver(std::string_view reply, char type) {
     HandleInternal(p, reply);
     return;
   }
-  p.sink->OnReply(p.tag, reply);
+  if (redirect) {
+    p.sink->OnRedirect(p.tag, reply, redirected);
+  } else {
+    p.sink->OnReply(p.tag, reply);
+  }
   p.sink->Release();
 }
 

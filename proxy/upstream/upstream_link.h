@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "config/config.h"
 #include "proxy/io_buffer.h"
 #include "proxy/ring_queue.h"
 #include "proxy/upstream/patience.h"
@@ -30,7 +31,10 @@ class UpstreamLink {
   // dedicated link's owner sends its own state). `user`: a shared link of an ACL user respite's
   // clients logged in as (user_registry.h) authenticates as that user; 0: with the upstream
   // URL's credentials.
-  UpstreamLink(IoThread& io, Kind kind, int db, int protocol, uint32_t user = 0);
+  // `node`: cluster mode, the node this link connects to (null: the upstream, or in Sentinel
+  // mode its current master); -MOVED and -ASK replies then go to the sink's OnRedirect.
+  UpstreamLink(IoThread& io, Kind kind, int db, int protocol, uint32_t user = 0,
+               const config::Endpoint* node = nullptr);
   ~UpstreamLink();
   UpstreamLink(const UpstreamLink&) = delete;
   UpstreamLink& operator=(const UpstreamLink&) = delete;
@@ -77,6 +81,10 @@ class UpstreamLink {
   // Dedicated links: upstream's own id for this connection (CLIENT ID at connect), 0 if unknown.
   // CLIENT UNBLOCK of a respite client blocked here names this id upstream.
   uint64_t upstream_client_id() const { return upstream_client_id_; }
+  // Cluster mode: the node it connects to (null otherwise). SetNode: a dedicated link leased
+  // for another node (closed first if connected elsewhere).
+  const config::Endpoint* node() const { return node_.port != 0 ? &node_ : nullptr; }
+  void SetNode(const config::Endpoint& node);
   int db() const { return db_; }
   int protocol() const { return protocol_; }
   uint32_t user() const { return user_; }
@@ -119,6 +127,7 @@ class UpstreamLink {
 
   IoThread& io_;
   Kind kind_;
+  config::Endpoint node_;  // port 0: not a cluster node's link
   int db_;
   int protocol_;
   uint32_t user_;

@@ -195,6 +195,19 @@ TEST(TopFrame, SentinelLineOnlyInSentinelMode) {
             "1200 ms");
 }
 
+TEST(TopFrame, ClusterLineOnlyInClusterMode) {
+  std::string status = StatusJson("forward");
+  EXPECT_EQ(LineOf(Render(status, "", 1).text, "cluster"), "");
+  const std::string anchor = R"("version":"")";
+  status.insert(status.find(anchor) + anchor.size(),
+                R"(,"cluster":{"nodes":3,"slots":"...","slots_unserved":0,"map_refreshes":9,)"
+                R"("map_changes":2,"redirects":41,"last_error":""})");
+  const TopFrame frame = Render(status, "", 1);
+  ASSERT_EQ(frame.error, "");
+  EXPECT_EQ(LineOf(frame.text, "cluster"),
+            "cluster      3 masters  0 slots unserved  redirects 41  map changes 2");
+}
+
 TEST(TopFrame, AlarmsAndEmptyJournalAndMissingFields) {
   std::string status = StatusJson();
   status.replace(status.find(R"("cursor_alarm":false)"), 20, R"("cursor_alarm":true)");

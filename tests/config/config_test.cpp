@@ -116,6 +116,28 @@ TEST(UpstreamUrlTest, SentinelUrlNamesTheSentinelsAndTheMaster) {
   EXPECT_NE(ParseError("redis+sentinel://s1/m/16").find("bad db"), std::string::npos);
 }
 
+TEST(UpstreamUrlTest, ClusterUrlNamesSeedNodes) {
+  UpstreamUrl url = MustParse("redis+cluster://app:p%40ss@10.0.0.1:7000,node-b,[::1]:7002");
+  ASSERT_EQ(url.cluster_nodes.size(), 3u);
+  EXPECT_EQ(url.cluster_nodes[0].ToString(), "10.0.0.1:7000");
+  EXPECT_EQ(url.cluster_nodes[1].ToString(), "node-b:6379");  // Redis' default port
+  EXPECT_EQ(url.cluster_nodes[2].ToString(), "[::1]:7002");
+  EXPECT_TRUE(url.sentinels.empty());
+  EXPECT_EQ(url.user, "app");
+  EXPECT_EQ(url.password, "p@ss");
+  EXPECT_EQ(url.db, 0);
+  EXPECT_TRUE(url.host.empty());  // the slot map will say
+  EXPECT_EQ(url.Redacted(), "redis+cluster://app:***@10.0.0.1:7000,node-b:6379,[::1]:7002");
+  EXPECT_EQ(MustParse("redis+cluster://n1:7000/").Redacted(), "redis+cluster://n1:7000");
+  EXPECT_EQ(MustParse("redis+cluster://n1:7000/0").db, 0);
+  EXPECT_TRUE(MustParse("rediss+cluster://n1").tls);
+  EXPECT_EQ(MustParse("rediss+cluster://n1").Redacted(), "rediss+cluster://n1:6379");
+  EXPECT_NE(ParseError("redis+cluster://n1/3").find("Redis Cluster has db 0 only, got '/3'"),
+            std::string::npos);
+  EXPECT_NE(ParseError("redis+cluster://n1,,n2").find("bad cluster node address"),
+            std::string::npos);
+}
+
 TEST(UpstreamUrlTest, BadScheme) {
   std::string error = ParseError("http://h:6379");
   EXPECT_NE(error.find("unsupported scheme 'http'"), std::string::npos) << error;

@@ -1,0 +1,184 @@
+// Cluster mode, a client's side (a redis+cluster:// upstream): respite presents the cluster as
+// one Redis. Each command goes to the master of its keys' slot (cluster_map.h); a command whose
+// keys span slots is refused with Redis Cluster's -CROSSSLOT; keyless commands go to the node of
+// slot 0, or to the node the client's connection state is on. A transaction starts on the node of
+// its first command with keys: respite answers MULTI itself and sends it there with that
+// command. -MOVED and -ASK replies on shared links are followed (the request is sent again where
+// they say, after ASKING for -ASK) and never reach the client; on a connection of the client's
+// own (a transaction, a blocking command) they cannot be, and the client gets an error that says
+// why. Commands that need every node (KEYS, SCAN, ...) are refused: not served yet.
+
+#include <spdlog/spdlog.h>
+
+#include <cctype>
+
+#include "proxy/client/client_session.h"
+#include "proxy/client/session_text.h"
+#include "proxy/cluster/cluster_map.h"
+#include "proxy/cluster/cluster_watcher.h"
+#include "proxy/errors.h"
+#include "proxy/io_thread.h"
+#include "proxy/server.h"
+#include "resp/ascii.h"
+#include "resp/command_encoder.h"
+#include "resp/key_slot.h"
+#include "resp/key_specs.h"
+
+namespace respite::proxy {
+
+using resp::Command;
+using namespace session_text;
+
+namespace {
+
+// Keyless commands whose answer in a single Redis covers every key: one node's answer would be a
+// silent part of it.
+bool NeedsEveryNode(std::string_view name) {
+  return name == "keys" || name == "scan" || name == "dbsize" || name == "randomkey" ||
+         name == "flushall" || name == "flushdb" || name == "swapdb";
+}
+
+bool SameNode(const config::Endpoint* a, const config::Endpoint* b) {
+  return a != nullptr && b != nullptr && a->port == b->port && a->host == b->host;
+}
+
+// Redirects followed in a row for one client without another reply: past this the slot map is
+// taken as unsettled, and the client gets the redirect as an error to retry on.
+constexpr uint32_t kMaxRedirectsInARow = 16;
+
+}  // namespace
+
+const config::Endpoint* ClientSession::ClusterNodeOf(const Route& route, const Command& cmd,
+                                                     std::string* refusal) {
+  const ClusterMap* map = io_.ClusterMapNow();
+  if (map == nullptr || map->nodes.empty()) {
+    *refusal = ErrorReply("CLUSTERDOWN respite has no slot map of the cluster yet");
+    return nullptr;
+  }
+  int slot = -1;
+  if (route.spec != nullptr) {
+    if (NeedsEveryNode(route.spec->name)) {
+      std::string name(route.spec->name);
+      for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      *refusal = ErrorReply("ERR " + name +
+                            " needs every node of the cluster, which respite does not ask yet; "
+                            "ask the nodes directly");
+      return nullptr;
+    }
+    keys_.clear();
+    if (resp::GetKeys(*route.spec, cmd.argv, &keys_) == resp::GetKeysOutcome::kKeys) {
+      for (const resp::KeyRef& key : keys_) {
+        const int key_slot = resp::KeySlot(cmd.argv[key.pos]);
+        if (slot >= 0 && key_slot != slot) {
+          *refusal = ErrorReply("CROSSSLOT Keys in request don't hash to the same slot");
+          return nullptr;
+        }
+        slot = key_slot;
+      }
+    }
+  }
+  if (slot < 0) {
+    // Keyless: where the client's connection state is, else slot 0's node.
+    if (dedicated_ != nullptr && dedicated_->node() != nullptr) return dedicated_->node();
+    slot = 0;
+  }
+  const config::Endpoint* node = map->NodeOf(static_cast<uint16_t>(slot));
+  if (node == nullptr) {
+    *refusal = ErrorReply("CLUSTERDOWN Hash slot not served");
+  }
+  return node;
+}
+
+bool ClientSession::PlaceInCluster(const Route& route, const Command& cmd,
+                                   const config::Endpoint** node, Step* step) {
+  std::string refusal;
+  *node = ClusterNodeOf(route, cmd, &refusal);
+  if (*node == nullptr) {
+    CompleteLocal(refusal);
+    return false;
+  }
+  // MULTI is answered here and sent with the transaction's first command, to that command's node.
+  if (route.begins_multi && dedicated_ == nullptr) {
+    in_multi_ = true;
+    multi_local_ = false;
+    multi_deferred_ = true;
+    CompleteLocal("+OK\r\n");
+    return false;
+  }
+  if (multi_deferred_) {
+    if (route.ends_multi) {
+      // Nothing was queued: EXEC runs an empty transaction, DISCARD discards it.
+      const bool exec = route.spec != nullptr && route.spec->name == "exec";
+      multi_deferred_ = in_multi_ = watching_ = false;
+      CompleteLocal(exec ? "*0\r\n" : "+OK\r\n");
+      return false;
+    }
+    if (inflight_ > 0) {  // what the client sent before MULTI is answered first
+      *step = Step::kWait;
+      return false;
+    }
+    if (EnsureDedicated(false, *node) == nullptr) {
+      CompleteLocal(ErrorReply(errors::kMaxDedicated));
+      return false;
+    }
+    SendInternal(dedicated_, {"MULTI"});
+    multi_deferred_ = false;
+    return true;
+  }
+  if (dedicated_ != nullptr && !SameNode(dedicated_->node(), *node)) {
+    // Connection state lives on the dedicated link's node: the command goes there, and that
+    // node's redirect becomes the client's error (OnRedirect).
+    if (in_multi_ || watching_ || sticky_ || relay_) {
+      *node = dedicated_->node();
+      return true;
+    }
+    if (route.kind == RouteKind::kShared) return true;
+    // A link leased for an earlier command only: lease one at this command's node instead.
+    if (inflight_ > 0) {
+      *step = Step::kWait;
+      return false;
+    }
+    ReleaseDedicatedLink();
+  }
+  return true;
+}
+
+void ClientSession::OnRedirect(uint64_t tag, std::string_view reply, std::string_view request) {
+  bool ask = false;
+  uint16_t slot = 0;
+  config::Endpoint to;
+  if (closed_ || !ParseRedirect(reply, &ask, &slot, &to)) {
+    OnReply(tag, reply);
+    return;
+  }
+  if (!ask && NoteMoved(slot, to)) {
+    if (ClusterWatcher* watcher = io_.server().cluster()) watcher->RequestRefresh();
+  }
+  const bool own_link = dedicated_ != nullptr && inflight_link_ == dedicated_;
+  if (own_link || ++redirects_in_a_row_ > kMaxRedirectsInARow) {
+    // A transaction, WATCH, subscription or blocking command is tied to its connection's node:
+    // the client retries (the map is current now, so a retry outside MULTI goes to `to`).
+    redirects_in_a_row_ = 0;
+    const std::string where = to.ToString();
+    OnReply(tag,
+            ErrorReply(in_multi_ ? "TRYAGAIN slot " + std::to_string(slot) + " is on " + where +
+                                       ", not on the node of this transaction: EXEC will "
+                                       "abort"
+                                 : "TRYAGAIN slot " + std::to_string(slot) + " moved to " + where +
+                                       "; retry"));
+    return;
+  }
+  ClusterWatcher::CountRedirect();
+  UpstreamLink& link = io_.NodeLink(to, protocol_, user_);
+  if (ask) {
+    std::string asking;
+    resp::AppendCommand(&asking, {"ASKING"});
+    link.SendInternalBatch(asking, 1, /*any_reply=*/true);
+  }
+  // Still in flight (inflight_ unchanged), now on `link`: later commands for another link wait
+  // for it, so this client's commands reach each node in the order it sent them.
+  inflight_link_ = &link;
+  link.Send(request, this, tag);
+}
+
+}  // namespace respite::proxy

@@ -1,0 +1,252 @@
+// Cluster mode for real: three masters made with `redis-server --cluster-enabled yes` and
+// `redis-cli --cluster create` (tests/support/cluster_group.h), respite in front with a
+// redis+cluster:// URL, and clients that think they talk to one Redis. Every write is checked on
+// the node that owns its slot; slots moved by hand (-ASK, then -MOVED) and by
+// `redis-cli --cluster reshard` under four writers must never show the clients an error.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/client.h"
+#include "tests/support/cluster_group.h"
+#include "tests/support/http_client.h"
+#include "tests/support/prometheus_text.h"
+#include "tests/support/respite_process.h"
+#include "tests/support/wait.h"
+
+namespace respite::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_EQ(cluster_.Start(), ""); }
+  void TearDown() override {
+    if (HasFailure() && respite_) {
+      std::cerr << "---- respite log ----\n" << respite_->process().Log(32768) << "\n";
+    }
+  }
+
+  void StartRespite() {
+    RespiteOptions options;
+    options.upstream_url = "redis+cluster://" + cluster_.SeedAddresses();
+    options.log_level = "info";
+    options.extra_args = {"--mode", "forward"};
+    respite_ = std::make_unique<RespiteProcess>(options);
+    ASSERT_EQ(respite_->Start(), "");
+  }
+
+  std::string Status() { return HttpRequest(respite_->admin_port(), "GET", "/status").body; }
+
+  double Metric(const std::string& name) {
+    return ParsePrometheusText(HttpRequest(respite_->admin_port(), "GET", "/metrics").body)
+        .Value(name);
+  }
+
+  ClusterGroup cluster_{3};
+  std::unique_ptr<RespiteProcess> respite_;
+};
+
+TEST_F(ClusterTest, EachCommandGoesToItsSlotsMasterAndAnswersAsOneRedis) {
+  ASSERT_NO_FATAL_FAILURE(StartRespite());
+  Client c = respite_->Connect();
+  // Writes land on the master of their slot, all three masters get some.
+  std::map<int, int> per_node;
+  for (int i = 0; i < 200; ++i) {
+    const std::string key = "key:" + std::to_string(i);
+    ASSERT_TRUE(c.Command({"SET", key, "v" + std::to_string(i)}).IsStatus("OK"));
+    Client owner = cluster_.ConnectToKeyOwner(key);
+    EXPECT_TRUE(owner.Command({"GET", key}).IsString("v" + std::to_string(i))) << key;
+    ++per_node[cluster_.NodeForKey(key)];
+  }
+  EXPECT_EQ(per_node.size(), 3u);
+
+  // A pipeline across every node: replies in request order.
+  for (int i = 0; i < 1000; ++i) {
+    c.Append({"INCRBY", "counter:" + std::to_string(i % 50), "1"});
+    c.Append({"GET", "key:" + std::to_string(i % 200)});
+  }
+  ASSERT_TRUE(c.Flush());
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_TRUE(c.GetReply().IsInteger(i / 50 + 1)) << i;
+    EXPECT_TRUE(c.GetReply().IsString("v" + std::to_string(i % 200))) << i;
+  }
+
+  // What Redis Cluster answers, and what needs every node (not served yet, said so).
+  EXPECT_TRUE(c.Command({"MGET", "key:1", "key:2"}).IsErrorPrefix("CROSSSLOT"));
+  ASSERT_TRUE(c.Command({"MSET", "{u}a", "1", "{u}b", "2"}).IsStatus("OK"));
+  Reply both = c.Command({"MGET", "{u}a", "{u}b"});
+  ASSERT_TRUE(both.IsArray(2)) << both.Describe();
+  EXPECT_EQ(std::string(both->element[1]->str), "2");
+  EXPECT_TRUE(
+      c.Command({"SELECT", "1"}).IsErrorPrefix("ERR SELECT is not allowed in cluster mode"));
+  EXPECT_TRUE(c.Command({"SELECT", "0"}).IsStatus("OK"));
+  EXPECT_TRUE(c.Command({"DBSIZE"}).IsErrorPrefix("ERR DBSIZE needs every node of the cluster"));
+  EXPECT_TRUE(c.Command({"PING"}).IsStatus("PONG"));
+  // A script with keys runs on their node.
+  EXPECT_TRUE(c.Command({"EVAL", "return redis.call('incr', KEYS[1])", "1", "{u}a"}).IsInteger(2));
+
+  const std::string status = Status();
+  EXPECT_NE(status.find("\"cluster\":{\"nodes\":3,"), std::string::npos) << status;
+  EXPECT_NE(status.find("\"slots_unserved\":0,"), std::string::npos) << status;
+  EXPECT_EQ(Metric("respite_cluster_nodes"), 3);
+}
+
+TEST_F(ClusterTest, TransactionsBlockingCommandsAndPubSubWork) {
+  ASSERT_NO_FATAL_FAILURE(StartRespite());
+  Client c = respite_->Connect();
+  // The transaction goes to the node of its first key, MULTI with it.
+  ASSERT_TRUE(c.Command({"MULTI"}).IsStatus("OK"));
+  ASSERT_TRUE(c.Command({"INCR", "{t}x"}).IsStatus("QUEUED"));
+  ASSERT_TRUE(c.Command({"INCR", "{t}x"}).IsStatus("QUEUED"));
+  Reply exec = c.Command({"EXEC"});
+  ASSERT_TRUE(exec.IsArray(2)) << exec.Describe();
+  EXPECT_EQ(exec->element[1]->integer, 2);
+  EXPECT_TRUE(cluster_.ConnectToKeyOwner("{t}x").Command({"GET", "{t}x"}).IsString("2"));
+  // Nothing queued: answered here.
+  ASSERT_TRUE(c.Command({"MULTI"}).IsStatus("OK"));
+  EXPECT_TRUE(c.Command({"EXEC"}).IsArray(0));
+  ASSERT_TRUE(c.Command({"MULTI"}).IsStatus("OK"));
+  EXPECT_TRUE(c.Command({"DISCARD"}).IsStatus("OK"));
+  // WATCH, then a transaction on the same node: a write by another client aborts it.
+  ASSERT_TRUE(c.Command({"WATCH", "{w}k"}).IsStatus("OK"));
+  Client other = respite_->Connect();
+  ASSERT_TRUE(other.Command({"SET", "{w}k", "theirs"}).IsStatus("OK"));
+  ASSERT_TRUE(c.Command({"MULTI"}).IsStatus("OK"));
+  ASSERT_TRUE(c.Command({"SET", "{w}k", "mine"}).IsStatus("QUEUED"));
+  EXPECT_TRUE(c.Command({"EXEC"}).IsNil());
+  EXPECT_TRUE(c.Command({"GET", "{w}k"}).IsString("theirs"));
+  // Keys of another node inside a transaction: refused, and EXEC aborts as in Redis Cluster.
+  ASSERT_TRUE(c.Command({"MULTI"}).IsStatus("OK"));
+  ASSERT_TRUE(c.Command({"SET", "{t}y", "1"}).IsStatus("QUEUED"));
+  int away = 0;
+  while (cluster_.NodeForKey("away:" + std::to_string(away)) == cluster_.NodeForKey("{t}y")) {
+    ++away;
+  }
+  Reply moved = c.Command({"SET", "away:" + std::to_string(away), "1"});
+  EXPECT_TRUE(moved.IsErrorPrefix("TRYAGAIN slot ")) << moved.Describe();
+  EXPECT_TRUE(c.Command({"EXEC"}).IsErrorPrefix("EXECABORT"));
+  EXPECT_TRUE(c.Command({"GET", "{t}y"}).IsNil());
+
+  // A blocked pop on its key's node, woken by a push from another client.
+  std::thread pusher([&] {
+    std::this_thread::sleep_for(300ms);
+    Client p = respite_->Connect();
+    p.Command({"RPUSH", "queue:1", "job"});
+  });
+  Reply popped = c.Command({"BLPOP", "queue:1", "5"});
+  pusher.join();
+  ASSERT_TRUE(popped.IsArray(2)) << popped.Describe();
+  EXPECT_EQ(std::string(popped->element[1]->str), "job");
+  EXPECT_TRUE(c.Command({"BLPOP", "queue:2", "0.2"}).IsNil());
+  // A plain command afterwards goes to its own node again.
+  EXPECT_TRUE(c.Command({"SET", "after:blpop", "1"}).IsStatus("OK"));
+  EXPECT_TRUE(
+      cluster_.ConnectToKeyOwner("after:blpop").Command({"GET", "after:blpop"}).IsString("1"));
+
+  // Pub/sub: a message published on any node reaches a subscriber of respite.
+  Client sub = respite_->Connect();
+  Reply confirm = sub.Command({"SUBSCRIBE", "news"});
+  ASSERT_TRUE(confirm.IsArray(3)) << confirm.Describe();
+  for (int node = 0; node < 3; ++node) {
+    Client direct(cluster_.port(node));
+    // Counts the subscribers on that node only; Redis Cluster passes the message on to all.
+    EXPECT_EQ(direct.Command({"PUBLISH", "news", "from " + std::to_string(node)})->type,
+              REDIS_REPLY_INTEGER);
+    Reply message = sub.GetReply();
+    ASSERT_TRUE(message.IsArray(3)) << message.Describe();
+    EXPECT_EQ(std::string(message->element[2]->str), "from " + std::to_string(node));
+  }
+  // Sharded pub/sub: subscribed on the channel's node.
+  Client ssub = respite_->Connect();
+  ASSERT_TRUE(ssub.Command({"SSUBSCRIBE", "orders"}).IsArray(3));
+  EXPECT_TRUE(c.Command({"SPUBLISH", "orders", "o1"}).IsInteger(1));
+  Reply smessage = ssub.GetReply();
+  ASSERT_TRUE(smessage.IsArray(3)) << smessage.Describe();
+  EXPECT_EQ(std::string(smessage->element[2]->str), "o1");
+}
+
+TEST_F(ClusterTest, AskAndMovedRedirectsAreFollowedNotShown) {
+  ASSERT_NO_FATAL_FAILURE(StartRespite());
+  Client c = respite_->Connect();
+  const uint16_t slot = cluster_.SlotOf("{mig}");
+  const int source = cluster_.NodeForSlot(slot), target = (source + 1) % 3;
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(c.Command({"SET", "{mig}:" + std::to_string(i), std::to_string(i)}).IsStatus("OK"));
+  }
+  // Mid-migration: the keys moved so far answer -ASK at the source, new keys too.
+  ASSERT_EQ(cluster_.BeginMoveSlot(slot, target), "");
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_TRUE(c.Command({"GET", "{mig}:" + std::to_string(i)}).IsString(std::to_string(i))) << i;
+  }
+  EXPECT_TRUE(c.Command({"SET", "{mig}:new", "n"}).IsStatus("OK"));
+  Client target_node(cluster_.port(target));
+  ASSERT_TRUE(target_node.Command({"ASKING"}).IsStatus("OK"));
+  EXPECT_TRUE(target_node.Command({"GET", "{mig}:new"}).IsString("n"));
+  ASSERT_EQ(cluster_.FinishMoveSlot(slot, target), "");
+  // After the move respite's map is stale until -MOVED (or the next refresh) says otherwise.
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_TRUE(c.Command({"INCR", "{mig}:" + std::to_string(i)}).IsInteger(i + 1)) << i;
+  }
+  EXPECT_TRUE(Client(cluster_.port(target)).Command({"GET", "{mig}:7"}).IsString("8"));
+  EXPECT_GT(Metric("respite_cluster_redirects_total"), 0);
+  EXPECT_TRUE(WaitFor([&] { return respite_->LogSays("cluster: slot map from"); }, 5s));
+}
+
+// Four writers INCR counters spread over every slot while redis-cli moves 1000 slots between
+// masters: no client sees an error, and every counter ends at the number of INCRs acknowledged
+// for it (none lost, none applied twice).
+TEST_F(ClusterTest, AReshardUnderTrafficShowsClientsNoError) {
+  ASSERT_NO_FATAL_FAILURE(StartRespite());
+  constexpr int kWriters = 4, kCounters = 200;
+  std::atomic<bool> stop{false};
+  std::vector<std::vector<long long>> acked(kWriters, std::vector<long long>(kCounters, 0));
+  std::vector<std::vector<std::string>> errors(kWriters);
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      Client c = respite_->Connect();
+      for (int i = 0; !stop.load(); ++i) {
+        const int n = (i * 7 + w) % kCounters;
+        Reply r = c.Command({"INCR", "counter:" + std::to_string(w) + ":" + std::to_string(n)});
+        if (r && r->type == REDIS_REPLY_INTEGER) {
+          ++acked[w][n];
+        } else if (errors[w].size() < 5) {
+          errors[w].push_back(r.Describe());
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(300ms);
+  const std::string resharded = cluster_.Reshard(0, 1, 1000);
+  std::this_thread::sleep_for(300ms);
+  stop.store(true);
+  for (std::thread& t : writers) t.join();
+  ASSERT_EQ(resharded, "");
+  long long total = 0;
+  Client c = respite_->Connect();
+  for (int w = 0; w < kWriters; ++w) {
+    EXPECT_TRUE(errors[w].empty()) << "writer " << w << ": " << errors[w][0];
+    for (int n = 0; n < kCounters; ++n) {
+      const std::string key = "counter:" + std::to_string(w) + ":" + std::to_string(n);
+      Reply r = c.Command({"GET", key});
+      const long long there = r->type == REDIS_REPLY_STRING ? std::stoll(r->str) : 0;
+      EXPECT_EQ(there, acked[w][n]) << key;
+      total += acked[w][n];
+    }
+  }
+  std::cerr << "cluster reshard: " << total << " INCRs acknowledged, "
+            << Metric("respite_cluster_redirects_total") << " redirects followed\n";
+  EXPECT_GT(total, 0);
+}
+
+}  // namespace
+}  // namespace respite::test
