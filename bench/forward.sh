@@ -13,6 +13,12 @@
 #                        plain client to respite whose upstream is rediss:// to it,
 #                        respite-client-tls redis-benchmark --tls to respite's TLS listener
 #                        (tls.listen) in front of Redis' plain port; ratios of *-tls to direct-tls
+#                        Add direct-cluster and respite-cluster for the cluster rows: a 3-master
+#                        Redis Cluster (redis-cli --cluster create); direct-cluster is
+#                        redis-benchmark --cluster (a cluster-aware client) to its nodes,
+#                        respite-cluster a plain client to respite with a redis+cluster:// upstream;
+#                        both with -r 100000 (keys over every slot); redis CPU is the three nodes'
+#                        sum; ratios of respite-cluster to direct-cluster
 #   RESPITE_IO_THREADS=0 (respite's default) OUT_DIR=bench/out
 # Rows: -c 50 -P 1, -c 50 -P 16, -c 1 -P 1; tests SET and GET with -d 64. Prints a markdown table
 # of medians over the rounds: req/s, p50/p99 latency (ms), ratio of req/s to direct Redis, and CPU
@@ -100,6 +106,29 @@ REDIS_PID=$!
 PIDS+=("$REDIS_PID")
 wait_ping "$REDIS_PORT" "$REDIS_PID" redis
 
+# The cluster rows' three masters, each with its own bus port (port + 10000 may not exist).
+CLUSTER_PORTS=() CLUSTER_PIDS=()
+if [[ " $TARGETS " == *-cluster* ]]; then
+  for i in 0 1 2; do
+    port=$(free_port)
+    mkdir -p "$WORK/cluster-$i"
+    redis-server --port "$port" --cluster-port "$(free_port)" --bind 127.0.0.1 --save '' \
+      --appendonly no --cluster-enabled yes --cluster-config-file "$WORK/cluster-$i/nodes.conf" \
+      --dir "$WORK/cluster-$i" --logfile "" >"$WORK/cluster-$i.log" 2>&1 &
+    CLUSTER_PIDS+=($!) CLUSTER_PORTS+=("$port")
+    PIDS+=($!)
+    wait_ping "$port" "${CLUSTER_PIDS[$i]}" "cluster-$i"
+  done
+  redis-cli --cluster create "${CLUSTER_PORTS[@]/#/127.0.0.1:}" --cluster-yes \
+    >"$WORK/cluster-create.log" 2>&1 \
+    || { echo "forward.sh: redis-cli --cluster create failed:" >&2; cat "$WORK/cluster-create.log" >&2; exit 1; }
+  for i in $(seq 1 100); do
+    [ "$(redis-cli -p "${CLUSTER_PORTS[0]}" cluster info | tr -d '\r' | grep cluster_state)" = \
+      cluster_state:ok ] && break
+    sleep 0.1
+  done
+fi
+
 ACTIVE=()
 for target in $TARGETS; do
   case $target in
@@ -127,6 +156,20 @@ for target in $TARGETS; do
         --io-threads "$RESPITE_IO_THREADS" --log-level warn >"$WORK/respite-client-tls.log" 2>&1 &
       PID[respite-client-tls]=$!
       BENCH_ARGS[respite-client-tls]="--tls --cacert $WORK/ca.crt"
+      ;;
+    direct-cluster)
+      PORT[direct-cluster]=${CLUSTER_PORTS[0]} PID[direct-cluster]=${CLUSTER_PIDS[0]}
+      BENCH_ARGS[direct-cluster]="--cluster -r 100000"
+      ;;
+    respite-cluster)
+      if [ ! -x "$RESPITE_BIN" ]; then echo "forward.sh: skipping respite-cluster" >&2; continue; fi
+      PORT[respite-cluster]=$(free_port)
+      "$RESPITE_BIN" --listen "127.0.0.1:${PORT[respite-cluster]}" --admin off --mode forward \
+        --upstream "redis+cluster://127.0.0.1:${CLUSTER_PORTS[0]},127.0.0.1:${CLUSTER_PORTS[1]}" \
+        --data-dir "$WORK/respite-cluster-data" --io-threads "$RESPITE_IO_THREADS" \
+        --log-level warn >"$WORK/respite-cluster.log" 2>&1 &
+      PID[respite-cluster]=$!
+      BENCH_ARGS[respite-cluster]="-r 100000"
       ;;
     respite)
       if [ ! -x "$RESPITE_BIN" ]; then
@@ -182,8 +225,11 @@ EOF
       ;;
   esac
   if [[ $target != direct* ]]; then PIDS+=("${PID[$target]}"); fi
-  # shellcheck disable=SC2086  # BENCH_ARGS holds separate words
-  wait_ping "${PORT[$target]}" "${PID[$target]}" "$target" ${BENCH_ARGS[$target]:-}
+  # The TLS arguments are redis-cli's too; the cluster ones are redis-benchmark's only.
+  ping_args=${BENCH_ARGS[$target]:-}
+  ping_args=${ping_args//--cluster/}
+  # shellcheck disable=SC2086  # separate words
+  wait_ping "${PORT[$target]}" "${PID[$target]}" "$target" ${ping_args//-r 100000/}
   ACTIVE+=("$target")
 done
 
@@ -208,13 +254,23 @@ mkdir -p "$OUT_DIR"
 CSV="$OUT_DIR/forward-$(date +%Y%m%d-%H%M%S).csv"
 echo "round,target,test,clients,pipeline,requests,rps,p50_ms,p99_ms,proxy_cpu_s,redis_cpu_s" >"$CSV"
 
+# CPU seconds of the Redis behind TARGET: the three cluster nodes' sum for the cluster rows.
+redis_cpu_seconds() {
+  if [[ $1 != *-cluster ]]; then cpu_seconds "$REDIS_PID"; return; fi
+  local pid total=0
+  for pid in "${CLUSTER_PIDS[@]}"; do
+    total=$(awk -v a="$total" -v b="$(cpu_seconds "$pid")" 'BEGIN { printf "%.3f", a + b }')
+  done
+  echo "$total"
+}
+
 # One measurement: redis-benchmark against TARGET for ROW and TEST, appended to the CSV.
 measure() {
   local round=$1 target=$2 c=$3 p=$4 test=$5 n out line rps p50 p99
   local proxy_before=0 proxy_after=0 redis_before redis_after
   n=${NREQ["$c $p"]}
   if [[ $target != direct* ]]; then proxy_before=$(cpu_seconds "${PID[$target]}"); fi
-  redis_before=$(cpu_seconds "$REDIS_PID")
+  redis_before=$(redis_cpu_seconds "$target")
   # shellcheck disable=SC2086  # BENCH_ARGS holds separate words
   out=$(redis-benchmark -h 127.0.0.1 -p "${PORT[$target]}" ${BENCH_ARGS[$target]:-} \
     -c "$c" -P "$p" -n "$n" -d 64 \
@@ -222,7 +278,7 @@ measure() {
     echo "forward.sh: redis-benchmark failed against $target (-c $c -P $p -t $test)" >&2
     return 0
   }
-  redis_after=$(cpu_seconds "$REDIS_PID")
+  redis_after=$(redis_cpu_seconds "$target")
   if [[ $target != direct* ]]; then proxy_after=$(cpu_seconds "${PID[$target]}"); fi
   # "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms",...
   line=$(echo "$out" | awk -F'","' -v t="${test^^}" '$1 == "\"" t { gsub(/"/, ""); print }')
@@ -270,15 +326,16 @@ groups = defaultdict(list)
 for r in rows:
     groups[(r["target"], r["test"], r["clients"], r["pipeline"])].append(r)
 order = {"direct": 0, "respite": 1, "twemproxy": 2, "haproxy": 3, "direct-tls": 4,
-         "respite-tls": 5, "respite-client-tls": 6}
-base = lambda target: "direct-tls" if target.endswith("-tls") else "direct"
+         "respite-tls": 5, "respite-client-tls": 6, "direct-cluster": 7, "respite-cluster": 8}
+base = lambda target: ("direct-tls" if target.endswith("-tls") else
+                       "direct-cluster" if target.endswith("-cluster") else "direct")
 med = lambda rs, k: statistics.median(float(r[k]) for r in rs)
 def per_req_us(rs, k):
     return statistics.median(float(r[k]) * 1e6 / float(r["requests"]) for r in rs)
 
 print(f"redis-benchmark -d 64, medians of {max(int(r['round']) for r in rows)} interleaved rounds "
       "(CPU: utime+stime per request)\n")
-print("| target | test | row | req/s | p50 ms | p99 ms | vs direct (-tls: direct-tls) "
+print("| target | test | row | req/s | p50 ms | p99 ms | vs direct (-tls, -cluster: theirs) "
       "| proxy CPU µs/req "
       "| redis CPU µs/req |")
 print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -296,17 +353,19 @@ for key in keys:
 # respite's TLS targets against direct-tls, paired within each round (a row's runs seconds apart).
 by_round = {(r["round"], r["target"], r["test"], r["clients"], r["pipeline"]): r for r in rows}
 described = {"respite-tls": "plain client, respite speaks TLS to Redis",
-             "respite-client-tls": "TLS client to respite's TLS listener, plain to Redis"}
+             "respite-client-tls": "TLS client to respite's TLS listener, plain to Redis",
+             "respite-cluster": "plain client, respite routes to the 3 masters"}
 for mine_target, what in described.items():
     paired = defaultdict(list)
     for (rnd, target, test, c, p), mine in by_round.items():
-        theirs = by_round.get((rnd, "direct-tls", test, c, p))
+        theirs = by_round.get((rnd, base(mine_target), test, c, p))
         if target == mine_target and theirs:
             paired[(test, c, p)].append(float(mine["rps"]) / float(theirs["rps"]))
     if not paired:
         continue
-    print(f"\n{mine_target} ({what}) / direct-tls (TLS client to Redis), "
-          "median of per-round req/s ratios\n")
+    theirs = ("direct-cluster (redis-benchmark --cluster to the nodes)"
+              if mine_target.endswith("-cluster") else "direct-tls (TLS client to Redis)")
+    print(f"\n{mine_target} ({what}) / {theirs}, median of per-round req/s ratios\n")
     print("| row | test | rounds | ratio |\n| --- | --- | ---: | ---: |")
     for (test, c, p), ratios in sorted(paired.items(), key=lambda kv: (-int(kv[0][1]),
                                                                         int(kv[0][2]), kv[0][0])):

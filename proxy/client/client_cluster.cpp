@@ -10,6 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cctype>
 
 #include "proxy/client/client_session.h"
@@ -66,15 +67,22 @@ const config::Endpoint* ClientSession::ClusterNodeOf(const Route& route, const C
       return nullptr;
     }
     keys_.clear();
-    if (resp::GetKeys(*route.spec, cmd.argv, &keys_) == resp::GetKeysOutcome::kKeys) {
-      for (const resp::KeyRef& key : keys_) {
-        const int key_slot = resp::KeySlot(cmd.argv[key.pos]);
-        if (slot >= 0 && key_slot != slot) {
-          *refusal = ErrorReply("CROSSSLOT Keys in request don't hash to the same slot");
-          return nullptr;
-        }
-        slot = key_slot;
+    const std::string_view name = route.spec->name;
+    if (name == "spublish" || name == "ssubscribe" || name == "sunsubscribe") {
+      // Shard channels are not keys (their key specs say NOT_KEY) but live in slots as keys do.
+      const size_t last =
+          name == "spublish" ? std::min<size_t>(cmd.argv.size(), 2) : cmd.argv.size();
+      for (size_t i = 1; i < last; ++i) keys_.push_back(resp::KeyRef{i, 0});
+    } else if (resp::GetKeys(*route.spec, cmd.argv, &keys_) != resp::GetKeysOutcome::kKeys) {
+      keys_.clear();
+    }
+    for (const resp::KeyRef& key : keys_) {
+      const int key_slot = resp::KeySlot(cmd.argv[key.pos]);
+      if (slot >= 0 && key_slot != slot) {
+        *refusal = ErrorReply("CROSSSLOT Keys in request don't hash to the same slot");
+        return nullptr;
       }
+      slot = key_slot;
     }
   }
   if (slot < 0) {
@@ -175,9 +183,10 @@ void ClientSession::OnRedirect(uint64_t tag, std::string_view reply, std::string
     resp::AppendCommand(&asking, {"ASKING"});
     link.SendInternalBatch(asking, 1, /*any_reply=*/true);
   }
-  // Still in flight (inflight_ unchanged), now on `link`: later commands for another link wait
-  // for it, so this client's commands reach each node in the order it sent them.
-  inflight_link_ = &link;
+  // Still in flight (inflight_ unchanged), now on `link`. The client's next command waits until
+  // nothing is in flight: one for the same slot must not overtake an older one that is still to
+  // be redirected.
+  inflight_link_ = &kRedirecting;
   link.Send(request, this, tag);
 }
 

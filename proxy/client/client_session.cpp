@@ -368,7 +368,9 @@ ClientSession::Step ClientSession::Forward(const Route& route, const Command& cm
                          : node != nullptr                ? &io_.NodeLink(*node, protocol_, user_)
                                                           : &io_.SharedLink(db_, protocol_, user_);
   // One link at a time: upstream must run this client's commands in the order it sent them.
-  if (inflight_ > 0 && inflight_link_ != target) return Step::kWait;
+  const void* barrier = target;
+  if (node != nullptr && route.kind == RouteKind::kShared) barrier = &kClusterLinks;
+  if (inflight_ > 0 && inflight_link_ != barrier) return Step::kWait;
   if (target == nullptr) target = EnsureDedicated(/*select_in_multi=*/route.begins_multi, node);
   if (target == nullptr) {
     CompleteLocal(ErrorReply(errors::kMaxDedicated));
@@ -432,6 +434,7 @@ ClientSession::Step ClientSession::Forward(const Route& route, const Command& cm
          route.blocking       ? Patience::kBlocking
          : route.long_running ? Patience::kLong
                               : Patience::kNormal);
+  if (barrier == &kClusterLinks) inflight_link_ = barrier;
   if (target == dedicated_ && ChangesConnectionState(route)) dedicated_->SetDirty(true);
   if (route.begins_multi && select_in_multi_) {
     // The db goes inside the transaction (EnsureDedicated): upstream takes MULTI even while a

@@ -275,6 +275,13 @@ class ClientSession final : public ReplySink {
   // requests in flight on two links at once: switching links waits (a barrier), so upstream runs
   // one client's commands in the order the client sent them.
   const void* inflight_link_ = nullptr;  // an UpstreamLink, or &kStoreTarget
+  // Cluster mode: the per-node shared links, as one target (a client's commands to different
+  // nodes, so different slots, may be in flight at once, as from a cluster client; each node
+  // gets its commands in the order sent); and a target no command has, so that after a redirect
+  // the next command waits until everything in flight was answered (a command must not reach
+  // the new node ahead of an older one still to be redirected there).
+  static constexpr char kClusterLinks = 0;
+  static constexpr char kRedirecting = 0;
   uint64_t inflight_ = 0;
   UpstreamLink* dedicated_ = nullptr;
   bool relay_ = false;

@@ -165,13 +165,19 @@ TEST_F(ClusterTest, TransactionsBlockingCommandsAndPubSubWork) {
     ASSERT_TRUE(message.IsArray(3)) << message.Describe();
     EXPECT_EQ(std::string(message->element[2]->str), "from " + std::to_string(node));
   }
-  // Sharded pub/sub: subscribed on the channel's node.
+  // Sharded pub/sub: subscribed on the channel's node (one that is not slot 0's).
+  std::string channel = "orders";
+  for (int n = 0; cluster_.NodeForKey(channel) == cluster_.NodeForSlot(0); ++n) {
+    channel = "orders:" + std::to_string(n);
+  }
   Client ssub = respite_->Connect();
-  ASSERT_TRUE(ssub.Command({"SSUBSCRIBE", "orders"}).IsArray(3));
-  EXPECT_TRUE(c.Command({"SPUBLISH", "orders", "o1"}).IsInteger(1));
+  Reply sconfirm = ssub.Command({"SSUBSCRIBE", channel});
+  ASSERT_TRUE(sconfirm.IsArray(3)) << sconfirm.Describe();
+  EXPECT_TRUE(c.Command({"SPUBLISH", channel, "o1"}).IsInteger(1));
   Reply smessage = ssub.GetReply();
   ASSERT_TRUE(smessage.IsArray(3)) << smessage.Describe();
   EXPECT_EQ(std::string(smessage->element[2]->str), "o1");
+  EXPECT_TRUE(c.Command({"SPUBLISH", channel, "o2", "extra"}).IsError());
 }
 
 TEST_F(ClusterTest, AskAndMovedRedirectsAreFollowedNotShown) {

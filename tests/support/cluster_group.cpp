@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "tests/support/group_util.h"
 #include "tests/support/wait.h"
 
 namespace respite::test {
@@ -18,22 +19,6 @@ constexpr milliseconds kQuickTimeout(500);
 constexpr milliseconds kMigrateTimeout(7000);
 // SETSLOT NODE reaches replicas by gossip, which pings each peer at least every node timeout / 2.
 constexpr milliseconds kAgreementTimeout(10000);
-// How much of each log Logs() shows: six nodes' worth has to stay readable.
-constexpr size_t kLogTail = 2048;
-
-std::string Tail(const std::string& text) {
-  return text.size() > kLogTail ? "..." + text.substr(text.size() - kLogTail) : text;
-}
-
-milliseconds Left(Clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
-  return left.count() < 0 ? milliseconds(0) : left;
-}
-
-std::string Text(const redisReply* r) {
-  if (r == nullptr || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS)) return {};
-  return std::string(r->str, r->len);
-}
 
 bool Contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
@@ -99,7 +84,7 @@ std::string ClusterGroup::Start(milliseconds timeout) {
   for (int i = 0; i < size(); ++i) create.push_back("127.0.0.1:" + std::to_string(port(i)));
   create.insert(create.end(),
                 {"--cluster-replicas", std::to_string(replicas_per_master_), "--cluster-yes"});
-  if (std::string err = RunCli(create, "create", Left(deadline)); !err.empty()) {
+  if (std::string err = RunCli(create, "create", TimeLeft(deadline)); !err.empty()) {
     return "redis-cli --cluster create: " + err + "\n" + Logs();
   }
   // redis-cli picks the masters; with every node on one address they are the first ones listed,
@@ -113,7 +98,7 @@ std::string ClusterGroup::Start(milliseconds timeout) {
       [&] {
         return WaitForOk(milliseconds(0)) && WaitForAgreement(milliseconds(0)) && ReplicasLinked();
       },
-      Left(deadline));
+      TimeLeft(deadline));
   if (!ready) {
     return "the cluster was not ready within " + std::to_string(timeout.count()) + " ms\n" +
            DescribeState() + Logs();
@@ -130,13 +115,13 @@ std::string ClusterGroup::SeedAddresses() const {
 }
 
 std::string ClusterGroup::NodeId(int i) {
-  return Text(nodes_[i]->Connect(kQuickTimeout).Command({"CLUSTER", "MYID"}).get());
+  return ReplyText(nodes_[i]->Connect(kQuickTimeout).Command({"CLUSTER", "MYID"}).get());
 }
 
 bool ClusterGroup::IsMaster(int i) {
   Reply role = nodes_[i]->Connect(kQuickTimeout).Command({"ROLE"});
   return role && role->type == REDIS_REPLY_ARRAY && role->elements > 0 &&
-         Text(role->element[0]) == "master";
+         ReplyText(role->element[0]) == "master";
 }
 
 int ClusterGroup::IndexOfPort(uint16_t port) const {
@@ -194,7 +179,7 @@ bool ClusterGroup::WaitForOk(milliseconds timeout) {
         for (auto& node : nodes_) {
           if (!node->process().Running()) continue;
           Reply r = node->Connect(kQuickTimeout).Command({"CLUSTER", "INFO"});
-          if (!Contains(Text(r.get()), "cluster_state:ok")) return false;
+          if (!Contains(ReplyText(r.get()), "cluster_state:ok")) return false;
         }
         return true;
       },
@@ -225,7 +210,8 @@ bool ClusterGroup::WaitForAgreement(milliseconds timeout) {
 
 bool ClusterGroup::ReplicasLinked() {
   for (auto& node : nodes_) {
-    std::string info = Text(node->Connect(kQuickTimeout).Command({"INFO", "replication"}).get());
+    std::string info =
+        ReplyText(node->Connect(kQuickTimeout).Command({"INFO", "replication"}).get());
     if (Contains(info, "role:slave") && !Contains(info, "master_link_status:up")) return false;
   }
   return true;
@@ -254,7 +240,7 @@ std::string ClusterGroup::MigrateKeys(uint16_t slot, int source, int target) {
     if (keys->elements == 0) return {};
     std::vector<std::string> migrate = {
         "MIGRATE", "127.0.0.1", std::to_string(port(target)), "", "0", "5000", "KEYS"};
-    for (size_t k = 0; k < keys->elements; ++k) migrate.push_back(Text(keys->element[k]));
+    for (size_t k = 0; k < keys->elements; ++k) migrate.push_back(ReplyText(keys->element[k]));
     Reply r = c.Command(migrate);
     // NOKEY: the keys expired or were deleted since GETKEYSINSLOT.
     if (!r.IsStatus("OK") && !r.IsStatus("NOKEY")) {
@@ -346,8 +332,8 @@ std::string ClusterGroup::RunCli(const std::vector<std::string>& args, const std
   argv.insert(argv.end(), args.begin(), args.end());
   std::string error;
   std::optional<ExitStatus> status = RunToCompletion(argv, log, timeout, &error);
-  if (!status) return error + "; output:\n" + Tail(ReadFile(log));
-  if (!status->Success()) return status->ToString() + "; output:\n" + Tail(ReadFile(log));
+  if (!status) return error + "; output:\n" + LogTail(ReadFile(log));
+  if (!status->Success()) return status->ToString() + "; output:\n" + LogTail(ReadFile(log));
   return {};
 }
 
@@ -356,11 +342,11 @@ std::string ClusterGroup::DescribeState() {
   std::string nodes;
   for (int i = 0; i < size(); ++i) {
     Client c = nodes_[i]->Connect(kQuickTimeout);
-    std::string info = Text(c.Command({"CLUSTER", "INFO"}).get());
+    std::string info = ReplyText(c.Command({"CLUSTER", "INFO"}).get());
     out += "node " + std::to_string(i) + " (port " + std::to_string(port(i)) +
            "): " + (c.ok() ? info.substr(0, info.find('\r')) : "no answer: " + c.error()) + ", " +
            (IsMaster(i) ? "master" : "not a master") + "\n";
-    if (nodes.empty()) nodes = Text(c.Command({"CLUSTER", "NODES"}).get());
+    if (nodes.empty()) nodes = ReplyText(c.Command({"CLUSTER", "NODES"}).get());
   }
   return out + "CLUSTER NODES:\n" + nodes;
 }
@@ -370,7 +356,7 @@ std::string ClusterGroup::Logs() const {
   for (int i = 0; i < size(); ++i) {
     if (!nodes_[i]) continue;
     out += "--- node " + std::to_string(i) + " (port " + std::to_string(nodes_[i]->port()) +
-           ") ---\n" + Tail(ReadFile(nodes_[i]->dir() + "/redis.log")) + "\n";
+           ") ---\n" + LogTail(ReadFile(nodes_[i]->dir() + "/redis.log")) + "\n";
   }
   return out;
 }

@@ -5,6 +5,8 @@
 #include <string_view>
 #include <thread>
 
+#include "tests/support/group_util.h"
+
 namespace respite::test {
 namespace {
 
@@ -27,25 +29,11 @@ bool Poll(const std::function<bool()>& done, milliseconds timeout) {
 // How much of each log Logs() shows: five processes' worth has to stay readable.
 constexpr size_t kLogTail = 2048;
 
-std::string Tail(const std::string& text) {
-  return text.size() > kLogTail ? "..." + text.substr(text.size() - kLogTail) : text;
-}
-
-milliseconds Left(Clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
-  return left.count() < 0 ? milliseconds(0) : left;
-}
-
-std::string Text(const redisReply* r) {
-  if (r == nullptr || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS)) return {};
-  return std::string(r->str, r->len);
-}
-
 // A field of a sentinel's RESP2 "map": a flat array of name, value, name, value...
 std::string Field(const redisReply* flat, std::string_view name) {
   if (flat == nullptr || flat->type != REDIS_REPLY_ARRAY) return {};
   for (size_t i = 0; i + 1 < flat->elements; i += 2) {
-    if (Text(flat->element[i]) == name) return Text(flat->element[i + 1]);
+    if (ReplyText(flat->element[i]) == name) return ReplyText(flat->element[i + 1]);
   }
   return {};
 }
@@ -63,7 +51,7 @@ uint16_t AskMasterPort(uint16_t sentinel_port, const std::string& name) {
   if (!c.ok()) return 0;
   Reply r = c.Command({"SENTINEL", "GET-MASTER-ADDR-BY-NAME", name});
   if (!r.IsArray(2)) return 0;
-  return ParsePort(Text(r->element[1]));
+  return ParsePort(ReplyText(r->element[1]));
 }
 
 }  // namespace
@@ -136,9 +124,9 @@ std::string SentinelGroup::Start(milliseconds timeout) {
   bool linked = Poll(
       [&] {
         Reply r = nodes_[1]->Connect(kQuickTimeout).Command({"INFO", "replication"});
-        return Text(r.get()).find("master_link_status:up") != std::string::npos;
+        return ReplyText(r.get()).find("master_link_status:up") != std::string::npos;
       },
-      Left(deadline));
+      TimeLeft(deadline));
   if (!linked) {
     return "replica on port " + std::to_string(nodes_[1]->port()) +
            " did not link to the master within " + std::to_string(timeout.count()) + " ms\n" +
@@ -152,7 +140,7 @@ std::string SentinelGroup::Start(milliseconds timeout) {
     }
   }
   // Sentinels find each other through hello messages on the master, every 2 s.
-  if (!Poll([&] { return SentinelsAgree(master_port); }, Left(deadline))) {
+  if (!Poll([&] { return SentinelsAgree(master_port); }, TimeLeft(deadline))) {
     std::string views;
     for (const Sentinel& s : sentinels_) {
       Client c(s.port, kQuickTimeout);
@@ -227,7 +215,7 @@ bool SentinelGroup::SentinelsAgree(uint16_t master_port) {
     Client c(s.port, kQuickTimeout);
     if (!c.ok()) return false;
     Reply addr = c.Command({"SENTINEL", "GET-MASTER-ADDR-BY-NAME", master_name_});
-    if (!addr.IsArray(2) || ParsePort(Text(addr->element[1])) != master_port) return false;
+    if (!addr.IsArray(2) || ParsePort(ReplyText(addr->element[1])) != master_port) return false;
     Reply replicas = c.Command({"SENTINEL", "REPLICAS", master_name_});
     if (!replicas || replicas->type != REDIS_REPLY_ARRAY || replicas->elements == 0) return false;
     if (!c.Command({"SENTINEL", "SENTINELS", master_name_}).IsArray(2)) return false;
@@ -289,7 +277,7 @@ bool SentinelGroup::WaitForMaster(uint16_t port, milliseconds timeout) {
         Client c = node ? node->Connect(kQuickTimeout) : Client(port, kQuickTimeout);
         Reply role = c.Command({"ROLE"});
         return role && role->type == REDIS_REPLY_ARRAY && role->elements > 0 &&
-               Text(role->element[0]) == "master";
+               ReplyText(role->element[0]) == "master";
       },
       timeout);
 }
@@ -301,7 +289,7 @@ bool SentinelGroup::WaitForReplica(uint16_t port, milliseconds timeout) {
         if (master == 0 || master == port) return false;
         RedisServer* node = NodeOnPort(port);
         Client c = node ? node->Connect(kQuickTimeout) : Client(port, kQuickTimeout);
-        std::string info = Text(c.Command({"INFO", "replication"}).get());
+        std::string info = ReplyText(c.Command({"INFO", "replication"}).get());
         if (info.find("master_port:" + std::to_string(master) + "\r\n") == std::string::npos ||
             info.find("master_link_status:up") == std::string::npos) {
           return false;
@@ -338,7 +326,7 @@ std::string SentinelGroup::Logs() const {
   for (int i = 0; i < 2; ++i) {
     if (!nodes_[i]) continue;
     out += "--- node " + std::to_string(i) + " (port " + std::to_string(nodes_[i]->port()) +
-           ") ---\n" + Tail(ReadFile(nodes_[i]->dir() + "/redis.log")) + "\n";
+           ") ---\n" + LogTail(ReadFile(nodes_[i]->dir() + "/redis.log")) + "\n";
   }
   for (const Sentinel& s : sentinels_) {
     out +=
