@@ -64,7 +64,7 @@ if [ "${RESPITE_TEST_TSAN:-0}" = 1 ]; then
   cmake --build build-tsan -j "$jobs" --target respite proxy_tests storage_tests integration_tests
   step "thread sanitizer tests"
   # The io threads, the store thread, the health monitor and the replayer, through real clients;
-  # TLS both ways and the Sentinel watcher.
+  # TLS both ways, the Sentinel watcher and cluster routing.
   # Left out: two tests that assert a time or memory budget TSan's 5-15x slowdown and shadow
   # memory cannot meet (a 64 MB value within the health timeout, peak RSS under 200 MB).
   # The store's pipelined commit: its commit thread against the store thread.
@@ -73,5 +73,5 @@ if [ "${RESPITE_TEST_TSAN:-0}" = 1 ]; then
     TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/../tests/tsan.supp" ./tests/storage/storage_tests \
       --gtest_filter='PipelinedCommit*' &&
     TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/../tests/tsan.supp" ./tests/integration/integration_tests \
-      --gtest_filter='LocalMode*:Forward*:Failover*:BusyUpstream*:Crash*:Admin*:Tls*:ClientTls*:Dns*:Sentinel*-ForwardTest.SixtyFourMegabyteValueRoundTrips:ForwardLimitsTest.PipelinerThatDoesNotReadIsThrottledAndGetsEveryReplyInOrder')
+      --gtest_filter='LocalMode*:Forward*:Failover*:BusyUpstream*:Crash*:Admin*:Tls*:ClientTls*:Dns*:Sentinel*:Cluster*-ForwardTest.SixtyFourMegabyteValueRoundTrips:ForwardLimitsTest.PipelinerThatDoesNotReadIsThrottledAndGetsEveryReplyInOrder')
 fi

@@ -15,13 +15,13 @@
 
 #include "proxy/client/client_session.h"
 #include "proxy/client/session_text.h"
+#include "proxy/cluster/cluster_gather.h"
 #include "proxy/cluster/cluster_map.h"
-#include "proxy/cluster/cluster_watcher.h"
+#include "proxy/cluster/cluster_redirect.h"
 #include "proxy/errors.h"
 #include "proxy/io_thread.h"
 #include "proxy/server.h"
 #include "resp/ascii.h"
-#include "resp/command_encoder.h"
 #include "resp/key_slot.h"
 #include "resp/key_specs.h"
 
@@ -50,7 +50,7 @@ constexpr uint32_t kMaxRedirectsInARow = 16;
 }  // namespace
 
 const config::Endpoint* ClientSession::ClusterNodeOf(const Route& route, const Command& cmd,
-                                                     std::string* refusal) {
+                                                     std::string* refusal, bool* cross_slot) {
   const ClusterMap* map = io_.ClusterMapNow();
   if (map == nullptr || map->nodes.empty()) {
     *refusal = ErrorReply("CLUSTERDOWN respite has no slot map of the cluster yet");
@@ -80,6 +80,7 @@ const config::Endpoint* ClientSession::ClusterNodeOf(const Route& route, const C
       const int key_slot = resp::KeySlot(cmd.argv[key.pos]);
       if (slot >= 0 && key_slot != slot) {
         *refusal = ErrorReply("CROSSSLOT Keys in request don't hash to the same slot");
+        if (cross_slot != nullptr) *cross_slot = true;
         return nullptr;
       }
       slot = key_slot;
@@ -100,8 +101,14 @@ const config::Endpoint* ClientSession::ClusterNodeOf(const Route& route, const C
 bool ClientSession::PlaceInCluster(const Route& route, const Command& cmd,
                                    const config::Endpoint** node, Step* step) {
   std::string refusal;
-  *node = ClusterNodeOf(route, cmd, &refusal);
+  bool cross_slot = false;
+  *node = ClusterNodeOf(route, cmd, &refusal, &cross_slot);
   if (*node == nullptr) {
+    // MGET, MSET, DEL, ... over several slots: split, outside a transaction or relay.
+    if (cross_slot && ClusterGather::Splits(route.spec->name) && !in_multi_ && !watching_ &&
+        !relay_ && !sticky_) {
+      return SplitAcrossSlots(route, cmd, step);
+    }
     CompleteLocal(refusal);
     return false;
   }
@@ -151,43 +158,49 @@ bool ClientSession::PlaceInCluster(const Route& route, const Command& cmd,
   return true;
 }
 
+bool ClientSession::SplitAcrossSlots(const Route& route, const Command& cmd, Step* step) {
+  // In flight at once with the client's other commands to the nodes' shared links.
+  if (inflight_ > 0 && inflight_link_ != &kClusterLinks) {
+    *step = Step::kWait;
+    return false;
+  }
+  if (dedicated_ != nullptr) ReleaseDedicatedLink();  // leased for an earlier command only
+  const bool discard = reply_mode_ != ReplyMode::kOn;
+  if (reply_mode_ == ReplyMode::kSkip) reply_mode_ = ReplyMode::kOn;
+  const uint64_t tag = replies_.Reserve(discard, MetaFor(CommandPath::kForward, false));
+  ++inflight_;
+  inflight_link_ = &kClusterLinks;
+  std::string refusal;
+  ClusterGather::Send(io_, *io_.ClusterMapNow(), route.spec->name, cmd.argv, protocol_, user_, this,
+                      tag, &refusal);
+  if (!refusal.empty()) OnReply(tag, refusal);
+  return false;
+}
+
 void ClientSession::OnRedirect(uint64_t tag, std::string_view reply, std::string_view request) {
-  bool ask = false;
-  uint16_t slot = 0;
-  config::Endpoint to;
-  if (closed_ || !ParseRedirect(reply, &ask, &slot, &to)) {
+  Redirect redirect;
+  if (closed_ || !ParseRedirect(reply, &redirect.ask, &redirect.slot, &redirect.to)) {
     OnReply(tag, reply);
     return;
-  }
-  if (!ask && NoteMoved(slot, to)) {
-    if (ClusterWatcher* watcher = io_.server().cluster()) watcher->RequestRefresh();
   }
   const bool own_link = dedicated_ != nullptr && inflight_link_ == dedicated_;
   if (own_link || ++redirects_in_a_row_ > kMaxRedirectsInARow) {
     // A transaction, WATCH, subscription or blocking command is tied to its connection's node:
     // the client retries (the map is current now, so a retry outside MULTI goes to `to`).
+    if (!redirect.ask) NoteRedirect(io_, redirect);
     redirects_in_a_row_ = 0;
-    const std::string where = to.ToString();
+    const std::string slot = std::to_string(redirect.slot), where = redirect.to.ToString();
     OnReply(tag,
-            ErrorReply(in_multi_ ? "TRYAGAIN slot " + std::to_string(slot) + " is on " + where +
+            ErrorReply(in_multi_ ? "TRYAGAIN slot " + slot + " is on " + where +
                                        ", not on the node of this transaction: EXEC will "
                                        "abort"
-                                 : "TRYAGAIN slot " + std::to_string(slot) + " moved to " + where +
-                                       "; retry"));
+                                 : "TRYAGAIN slot " + slot + " moved to " + where + "; retry"));
     return;
   }
-  ClusterWatcher::CountRedirect();
-  UpstreamLink& link = io_.NodeLink(to, protocol_, user_);
-  if (ask) {
-    std::string asking;
-    resp::AppendCommand(&asking, {"ASKING"});
-    link.SendInternalBatch(asking, 1, /*any_reply=*/true);
-  }
-  // Still in flight (inflight_ unchanged), now on `link`. The client's next command waits until
-  // nothing is in flight: one for the same slot must not overtake an older one that is still to
-  // be redirected.
+  // Still in flight (inflight_ unchanged). The client's next command waits until nothing is in
+  // flight: one for the same slot must not overtake an older one that is still to be redirected.
   inflight_link_ = &kRedirecting;
-  link.Send(request, this, tag);
+  FollowRedirect(io_, redirect, protocol_, user_, request, this, tag);
 }
 
 }  // namespace respite::proxy

@@ -104,8 +104,12 @@ class ClientSession final : public ReplySink {
   Step Forward(const Route& route, const resp::Command& cmd);
   // Cluster mode (client_cluster.cpp): the node `cmd` goes to, or null with *refusal (the error
   // to answer: keys in several slots, a slot no node serves, a command needing every node).
+  // *cross_slot: refused because the keys span slots.
   const config::Endpoint* ClusterNodeOf(const Route& route, const resp::Command& cmd,
-                                        std::string* refusal);
+                                        std::string* refusal, bool* cross_slot = nullptr);
+  // MGET, MSET, DEL, UNLINK, EXISTS or TOUCH over several slots: one command per slot, one merged
+  // reply (cluster_gather.h). False (answered later, or *step says wait).
+  bool SplitAcrossSlots(const Route& route, const resp::Command& cmd, Step* step);
   // Before Forward sends `cmd` in cluster mode: sets *node; false when the command was answered
   // here (refused, or MULTI taken for later) or must wait (*step).
   bool PlaceInCluster(const Route& route, const resp::Command& cmd, const config::Endpoint** node,

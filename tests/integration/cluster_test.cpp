@@ -81,7 +81,7 @@ TEST_F(ClusterTest, EachCommandGoesToItsSlotsMasterAndAnswersAsOneRedis) {
   }
 
   // What Redis Cluster answers, and what needs every node (not served yet, said so).
-  EXPECT_TRUE(c.Command({"MGET", "key:1", "key:2"}).IsErrorPrefix("CROSSSLOT"));
+  EXPECT_TRUE(c.Command({"MSETNX", "key:1", "x", "key:2", "y"}).IsErrorPrefix("CROSSSLOT"));
   ASSERT_TRUE(c.Command({"MSET", "{u}a", "1", "{u}b", "2"}).IsStatus("OK"));
   Reply both = c.Command({"MGET", "{u}a", "{u}b"});
   ASSERT_TRUE(both.IsArray(2)) << both.Describe();
@@ -98,6 +98,63 @@ TEST_F(ClusterTest, EachCommandGoesToItsSlotsMasterAndAnswersAsOneRedis) {
   EXPECT_NE(status.find("\"cluster\":{\"nodes\":3,"), std::string::npos) << status;
   EXPECT_NE(status.find("\"slots_unserved\":0,"), std::string::npos) << status;
   EXPECT_EQ(Metric("respite_cluster_nodes"), 3);
+}
+
+// MGET, MSET, DEL, UNLINK, EXISTS and TOUCH over keys of every node: split by slot, one reply.
+TEST_F(ClusterTest, MultiKeyCommandsAcrossSlotsAreSplitAndMerged) {
+  ASSERT_NO_FATAL_FAILURE(StartRespite());
+  Client c = respite_->Connect();
+  std::vector<std::string> mset = {"MSET"}, mget = {"MGET"};
+  std::map<int, int> per_node;
+  for (int i = 0; i < 30; ++i) {
+    const std::string key = "multi:" + std::to_string(i);
+    mset.insert(mset.end(), {key, "v" + std::to_string(i)});
+    if (i % 3 != 2) mget.push_back(key);
+    if (i % 3 == 2) mget.push_back("missing:" + std::to_string(i));
+    ++per_node[cluster_.NodeForKey(key)];
+  }
+  ASSERT_EQ(per_node.size(), 3u);
+  EXPECT_TRUE(c.Command(mset).IsStatus("OK"));
+  for (int i = 0; i < 30; ++i) {
+    const std::string key = "multi:" + std::to_string(i);
+    EXPECT_TRUE(
+        cluster_.ConnectToKeyOwner(key).Command({"GET", key}).IsString("v" + std::to_string(i)));
+  }
+  // Values in the order of the keys, nil for the missing ones.
+  Reply values = c.Command(mget);
+  ASSERT_TRUE(values.IsArray(30)) << values.Describe();
+  for (int i = 0; i < 30; ++i) {
+    const redisReply* v = values->element[i];
+    if (i % 3 == 2) {
+      EXPECT_EQ(v->type, REDIS_REPLY_NIL) << i;
+    } else {
+      ASSERT_EQ(v->type, REDIS_REPLY_STRING) << i;
+      EXPECT_EQ(std::string(v->str, v->len), "v" + std::to_string(i));
+    }
+  }
+  // Counts added up; a key named twice counts twice, as in Redis.
+  EXPECT_TRUE(
+      c.Command({"EXISTS", "multi:0", "multi:1", "multi:2", "multi:0", "missing:1"}).IsInteger(4));
+  EXPECT_TRUE(c.Command({"TOUCH", "multi:3", "multi:4", "missing:2"}).IsInteger(2));
+  EXPECT_TRUE(c.Command({"DEL", "multi:0", "multi:1", "multi:2", "missing:3"}).IsInteger(3));
+  EXPECT_TRUE(c.Command({"UNLINK", "multi:3", "multi:4", "multi:5"}).IsInteger(3));
+  EXPECT_TRUE(c.Command({"EXISTS", "multi:0", "multi:5", "multi:6"}).IsInteger(1));
+  // Pipelined with single-key commands: every reply in its place.
+  c.Append({"SET", "multi:p", "1"});
+  c.Append({"MGET", "multi:6", "multi:p", "multi:7"});
+  c.Append({"INCR", "multi:p"});
+  c.Append({"DEL", "multi:6", "multi:7"});
+  ASSERT_TRUE(c.Flush());
+  EXPECT_TRUE(c.GetReply().IsStatus("OK"));
+  Reply piped = c.GetReply();
+  ASSERT_TRUE(piped.IsArray(3)) << piped.Describe();
+  EXPECT_EQ(std::string(piped->element[1]->str), "1");
+  EXPECT_TRUE(c.GetReply().IsInteger(2));
+  EXPECT_TRUE(c.GetReply().IsInteger(2));
+  // Inside a transaction a split is not possible: Redis Cluster's answer.
+  ASSERT_TRUE(c.Command({"MULTI"}).IsStatus("OK"));
+  EXPECT_TRUE(c.Command({"MGET", "multi:8", "multi:9"}).IsErrorPrefix("CROSSSLOT"));
+  EXPECT_TRUE(c.Command({"DISCARD"}).IsStatus("OK"));
 }
 
 TEST_F(ClusterTest, TransactionsBlockingCommandsAndPubSubWork) {
@@ -208,8 +265,8 @@ TEST_F(ClusterTest, AskAndMovedRedirectsAreFollowedNotShown) {
 }
 
 // Four writers INCR counters spread over every slot while redis-cli moves 1000 slots between
-// masters: no client sees an error, and every counter ends at the number of INCRs acknowledged
-// for it (none lost, none applied twice).
+// masters, and a reader MGETs counters of every node: no client sees an error, and every counter
+// ends at the number of INCRs acknowledged for it (none lost, none applied twice).
 TEST_F(ClusterTest, AReshardUnderTrafficShowsClientsNoError) {
   ASSERT_NO_FATAL_FAILURE(StartRespite());
   constexpr int kWriters = 4, kCounters = 200;
@@ -231,11 +288,29 @@ TEST_F(ClusterTest, AReshardUnderTrafficShowsClientsNoError) {
       }
     });
   }
+  // A reader of counters on every node at once: its MGETs are split, and their parts redirected.
+  std::vector<std::string> reader_errors;
+  long long reads = 0;
+  writers.emplace_back([&] {
+    Client c = respite_->Connect();
+    std::vector<std::string> mget = {"MGET"};
+    for (int n = 0; n < 40; ++n) mget.push_back("counter:0:" + std::to_string(n));
+    while (!stop.load()) {
+      Reply r = c.Command(mget);
+      if (r.IsArray(40)) {
+        ++reads;
+      } else if (reader_errors.size() < 5) {
+        reader_errors.push_back(r.Describe());
+      }
+    }
+  });
   std::this_thread::sleep_for(300ms);
   const std::string resharded = cluster_.Reshard(0, 1, 1000);
   std::this_thread::sleep_for(300ms);
   stop.store(true);
   for (std::thread& t : writers) t.join();
+  EXPECT_TRUE(reader_errors.empty()) << reader_errors[0];
+  EXPECT_GT(reads, 0);
   ASSERT_EQ(resharded, "");
   long long total = 0;
   Client c = respite_->Connect();
@@ -249,8 +324,9 @@ TEST_F(ClusterTest, AReshardUnderTrafficShowsClientsNoError) {
       total += acked[w][n];
     }
   }
-  std::cerr << "cluster reshard: " << total << " INCRs acknowledged, "
-            << Metric("respite_cluster_redirects_total") << " redirects followed\n";
+  std::cerr << "cluster reshard: " << total << " INCRs acknowledged, " << reads
+            << " MGETs over every node, " << Metric("respite_cluster_redirects_total")
+            << " redirects followed\n";
   EXPECT_GT(total, 0);
 }
 
