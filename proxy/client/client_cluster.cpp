@@ -32,13 +32,6 @@ using namespace session_text;
 
 namespace {
 
-// Keyless commands whose answer in a single Redis covers every key: one node's answer would be a
-// silent part of it.
-bool NeedsEveryNode(std::string_view name) {
-  return name == "keys" || name == "scan" || name == "dbsize" || name == "randomkey" ||
-         name == "flushall" || name == "flushdb" || name == "swapdb";
-}
-
 bool SameNode(const config::Endpoint* a, const config::Endpoint* b) {
   return a != nullptr && b != nullptr && a->port == b->port && a->host == b->host;
 }
@@ -58,12 +51,18 @@ const config::Endpoint* ClientSession::ClusterNodeOf(const Route& route, const C
   }
   int slot = -1;
   if (route.spec != nullptr) {
-    if (NeedsEveryNode(route.spec->name)) {
+    if (route.spec->name == "swapdb") {
+      *refusal = ErrorReply("ERR SWAPDB is not allowed in cluster mode");  // Redis Cluster's
+      return nullptr;
+    }
+    if (ClusterGather::GoesToEveryNode(route.spec->name)) {
+      // Outside a transaction these are asked of every master (PlaceInCluster); inside one, one
+      // node's answer would be a silent part of the keyspace's.
       std::string name(route.spec->name);
       for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       *refusal = ErrorReply("ERR " + name +
-                            " needs every node of the cluster, which respite does not ask yet; "
-                            "ask the nodes directly");
+                            " needs every node of the cluster, which respite does not ask inside "
+                            "a transaction");
       return nullptr;
     }
     keys_.clear();
@@ -100,14 +99,19 @@ const config::Endpoint* ClientSession::ClusterNodeOf(const Route& route, const C
 
 bool ClientSession::PlaceInCluster(const Route& route, const Command& cmd,
                                    const config::Endpoint** node, Step* step) {
+  // Outside a transaction or relay: KEYS, DBSIZE, SCAN, ... asked of every master; MGET, MSET,
+  // DEL, ... over several slots split by slot.
+  const bool gatherable =
+      route.spec != nullptr && !in_multi_ && !multi_deferred_ && !watching_ && !relay_ && !sticky_;
+  if (gatherable && ClusterGather::GoesToEveryNode(route.spec->name)) {
+    return Gather(route, cmd, /*every_node=*/true, step);
+  }
   std::string refusal;
   bool cross_slot = false;
   *node = ClusterNodeOf(route, cmd, &refusal, &cross_slot);
   if (*node == nullptr) {
-    // MGET, MSET, DEL, ... over several slots: split, outside a transaction or relay.
-    if (cross_slot && ClusterGather::Splits(route.spec->name) && !in_multi_ && !watching_ &&
-        !relay_ && !sticky_) {
-      return SplitAcrossSlots(route, cmd, step);
+    if (cross_slot && gatherable && ClusterGather::Splits(route.spec->name)) {
+      return Gather(route, cmd, /*every_node=*/false, step);
     }
     CompleteLocal(refusal);
     return false;
@@ -158,7 +162,7 @@ bool ClientSession::PlaceInCluster(const Route& route, const Command& cmd,
   return true;
 }
 
-bool ClientSession::SplitAcrossSlots(const Route& route, const Command& cmd, Step* step) {
+bool ClientSession::Gather(const Route& route, const Command& cmd, bool every_node, Step* step) {
   // In flight at once with the client's other commands to the nodes' shared links.
   if (inflight_ > 0 && inflight_link_ != &kClusterLinks) {
     *step = Step::kWait;
@@ -171,8 +175,16 @@ bool ClientSession::SplitAcrossSlots(const Route& route, const Command& cmd, Ste
   ++inflight_;
   inflight_link_ = &kClusterLinks;
   std::string refusal;
-  ClusterGather::Send(io_, *io_.ClusterMapNow(), route.spec->name, cmd.argv, protocol_, user_, this,
-                      tag, &refusal);
+  const ClusterMap* map = io_.ClusterMapNow();
+  if (map == nullptr) {
+    refusal = ErrorReply("CLUSTERDOWN respite has no slot map of the cluster yet");
+  } else if (every_node) {
+    ClusterGather::SendToEveryNode(io_, *map, route.spec->name, cmd.argv, protocol_, user_, this,
+                                   tag, &refusal);
+  } else {
+    ClusterGather::Send(io_, *map, route.spec->name, cmd.argv, protocol_, user_, this, tag,
+                        &refusal);
+  }
   if (!refusal.empty()) OnReply(tag, refusal);
   return false;
 }

@@ -107,9 +107,10 @@ class ClientSession final : public ReplySink {
   // *cross_slot: refused because the keys span slots.
   const config::Endpoint* ClusterNodeOf(const Route& route, const resp::Command& cmd,
                                         std::string* refusal, bool* cross_slot = nullptr);
-  // MGET, MSET, DEL, UNLINK, EXISTS or TOUCH over several slots: one command per slot, one merged
-  // reply (cluster_gather.h). False (answered later, or *step says wait).
-  bool SplitAcrossSlots(const Route& route, const resp::Command& cmd, Step* step);
+  // One reply from several nodes (cluster_gather.h): MGET, MSET, DEL, ... over several slots,
+  // one command per slot; or with `every_node`, KEYS, DBSIZE, SCAN, ... of every master. False
+  // (answered later, or *step says wait).
+  bool Gather(const Route& route, const resp::Command& cmd, bool every_node, Step* step);
   // Before Forward sends `cmd` in cluster mode: sets *node; false when the command was answered
   // here (refused, or MULTI taken for later) or must wait (*step).
   bool PlaceInCluster(const Route& route, const resp::Command& cmd, const config::Endpoint** node,

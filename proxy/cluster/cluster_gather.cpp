@@ -1,6 +1,7 @@
 #include "proxy/cluster/cluster_gather.h"
 
 #include <charconv>
+#include <cstdlib>
 #include <map>
 
 #include "proxy/cluster/cluster_map.h"
@@ -17,11 +18,68 @@ namespace {
 // Redirects followed for one command's parts: past this the slot map is taken as unsettled.
 constexpr uint32_t kMaxRedirects = 64;
 
+// SCAN's cursor: the master's index in the low bits, its own cursor above (Redis' cursors stay
+// far below 2^54: they index hash tables).
+constexpr int kScanNodeBits = 10;
+constexpr uint64_t kScanNodeMask = (1u << kScanNodeBits) - 1;
+
+bool ParseCursor(std::string_view text, uint64_t* out) {
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
 }  // namespace
 
 bool ClusterGather::Splits(std::string_view name) {
   return name == "mget" || name == "mset" || name == "del" || name == "unlink" ||
          name == "exists" || name == "touch";
+}
+
+bool ClusterGather::GoesToEveryNode(std::string_view name) {
+  return name == "keys" || name == "dbsize" || name == "flushall" || name == "flushdb" ||
+         name == "randomkey" || name == "scan";
+}
+
+void ClusterGather::SendPart(const config::Endpoint& node, std::span<const std::string_view> argv) {
+  std::string request;
+  resp::AppendCommandRange(&request, argv);
+  positions_.emplace_back();
+  ++waiting_;
+  io_.NodeLink(node, protocol_, user_).Send(request, this, positions_.size() - 1);
+}
+
+void ClusterGather::SendToEveryNode(IoThread& io, const ClusterMap& map, std::string_view command,
+                                    std::span<const std::string_view> argv, int protocol,
+                                    uint32_t user, ReplySink* owner, uint64_t tag,
+                                    std::string* refusal) {
+  if (map.nodes.empty() || map.nodes.size() > kScanNodeMask + 1) {
+    *refusal = "-CLUSTERDOWN respite has no usable slot map\r\n";
+    return;
+  }
+  if (command == "scan") {
+    uint64_t cursor = 0;
+    if (argv.size() < 2 || !ParseCursor(argv[1], &cursor) ||
+        (cursor & kScanNodeMask) >= map.nodes.size()) {
+      *refusal = "-ERR invalid cursor\r\n";
+      return;
+    }
+    auto* gather = new ClusterGather(io, protocol, user, owner, tag, Merge::kScan, 0);
+    gather->scan_node_ = cursor & kScanNodeMask;
+    gather->scan_nodes_ = map.nodes.size();
+    const std::string node_cursor = std::to_string(cursor >> kScanNodeBits);
+    std::vector<std::string_view> part(argv.begin(), argv.end());
+    part[1] = node_cursor;
+    gather->SendPart(map.nodes[gather->scan_node_], part);
+    gather->Release();
+    return;
+  }
+  const Merge merge = command == "keys"        ? Merge::kConcat
+                      : command == "dbsize"    ? Merge::kSum
+                      : command == "randomkey" ? Merge::kAnyValue
+                                               : Merge::kOk;
+  auto* gather = new ClusterGather(io, protocol, user, owner, tag, merge, 0);
+  for (const config::Endpoint& node : map.nodes) gather->SendPart(node, argv);
+  gather->Release();
 }
 
 ClusterGather::ClusterGather(IoThread& io, int protocol, uint32_t user, ReplySink* owner,
@@ -80,6 +138,32 @@ void ClusterGather::OnReply(uint64_t part, std::string_view reply) {
       std::from_chars(reply.data() + 1, reply.data() + reply.size() - 2, n);
     }
     sum_ += n;
+  } else if (merge_ == Merge::kConcat) {
+    std::vector<std::string_view> names;
+    if (SplitArray(reply, &names)) {
+      concat_count_ += names.size();
+      for (const std::string_view name : names) concat_.append(name);
+    }
+  } else if (merge_ == Merge::kAnyValue) {
+    if (!reply.empty() && reply[0] == '$' && reply != "$-1\r\n") any_.emplace_back(reply);
+  } else if (merge_ == Merge::kScan) {
+    // [cursor, [keys]]: the cursor rewritten to say which master comes next.
+    std::vector<std::string_view> parts;
+    uint64_t next = 0;
+    if (SplitArray(reply, &parts) && parts.size() == 2 && ParseCursor(StringOf(parts[0]), &next) &&
+        next <= (UINT64_MAX >> kScanNodeBits)) {
+      uint64_t cursor = 0;
+      if (next != 0) {
+        cursor = (next << kScanNodeBits) | scan_node_;
+      } else if (scan_node_ + 1 < scan_nodes_) {
+        cursor = scan_node_ + 1;  // this master is done: the next one from its start
+      }
+      const std::string text = std::to_string(cursor);
+      scan_reply_ =
+          "*2\r\n$" + std::to_string(text.size()) + "\r\n" + text + "\r\n" + std::string(parts[1]);
+    } else if (error_.empty()) {
+      error_ = "-ERR unexpected reply to SCAN from a cluster node\r\n";
+    }
   } else if (merge_ == Merge::kValuesByKey) {
     std::vector<std::string_view> values;
     const std::vector<size_t>& positions = positions_[part];
@@ -121,6 +205,15 @@ std::string ClusterGather::Merged() const {
       return "+OK\r\n";
     case Merge::kSum:
       return ":" + std::to_string(sum_) + "\r\n";
+    case Merge::kConcat:
+      return "*" + std::to_string(concat_count_) + "\r\n" + concat_;
+    case Merge::kAnyValue:
+      // One of the nodes' random keys, picked at random: a random key of the whole keyspace
+      // when the nodes hold about as many keys each.
+      return any_.empty() ? (protocol_ == 3 ? "_\r\n" : "$-1\r\n")
+                          : any_[static_cast<size_t>(std::rand()) % any_.size()];
+    case Merge::kScan:
+      return scan_reply_;
     case Merge::kValuesByKey:
       break;
   }

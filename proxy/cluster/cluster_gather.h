@@ -1,10 +1,16 @@
 #pragma once
-// Cluster mode: one multi-key command whose keys are in several slots (MGET, MSET, DEL, UNLINK,
-// EXISTS, TOUCH), split into one command per slot, sent to each slot's master over the shared
-// links, and answered to the client as one reply: MGET's values put back in the order of its keys,
-// MSET's OK, the others' counts added up. A part's -MOVED or -ASK is followed like any redirect.
-// The first error a part gets is the reply (the other parts may have run: as with a cluster
-// client that splits the command itself). Thread: the io thread of the client that sent it.
+// Cluster mode: one client command answered from several nodes.
+// - Split: a multi-key command whose keys are in several slots (MGET, MSET, DEL, UNLINK, EXISTS,
+//   TOUCH), one command per slot to each slot's master: MGET's values put back in the order of
+//   its keys, MSET's OK, the others' counts added up.
+// - Fan-out: a command about the whole keyspace (KEYS, DBSIZE, FLUSHALL, FLUSHDB, RANDOMKEY) to
+//   every master: KEYS' names concatenated, DBSIZE's counts added up, FLUSH*'s OK, one of the
+//   RANDOMKEY answers that is not nil.
+// - SCAN walks the masters one after another: the client's cursor carries the master's index in
+//   its low 10 bits and that master's own cursor above them.
+// Parts go over the shared node links; a part's -MOVED or -ASK is followed like any redirect. The
+// first error a part gets is the reply (the other parts may have run: as with a cluster client
+// that splits the command itself). Thread: the io thread of the client that sent it.
 
 #include <cstdint>
 #include <span>
@@ -12,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/config.h"
 #include "proxy/upstream/reply_sink.h"
 
 namespace respite::proxy {
@@ -21,8 +28,10 @@ struct ClusterMap;
 
 class ClusterGather final : public ReplySink {
  public:
-  // Whether `name` (a command's lower-case name) can be split this way.
+  // Whether `name` (a command's lower-case name) can be split by slot, or goes to every master
+  // (SCAN included).
   static bool Splits(std::string_view name);
+  static bool GoesToEveryNode(std::string_view name);
 
   // Splits `argv` (`command`, lower case, which Splits() accepts; keys in several slots) by slot
   // and sends the parts
@@ -34,6 +43,11 @@ class ClusterGather final : public ReplySink {
                    std::span<const std::string_view> argv, int protocol, uint32_t user,
                    ReplySink* owner, uint64_t tag, std::string* refusal);
 
+  // Sends `argv` (`command`, which GoesToEveryNode() accepts) to the masters of `map`, as Send.
+  static void SendToEveryNode(IoThread& io, const ClusterMap& map, std::string_view command,
+                              std::span<const std::string_view> argv, int protocol, uint32_t user,
+                              ReplySink* owner, uint64_t tag, std::string* refusal);
+
   void OnReply(uint64_t part, std::string_view reply) override;
   void OnRequestFailed(uint64_t part, std::string_view error, std::string_view request,
                        bool sent) override;
@@ -44,11 +58,13 @@ class ClusterGather final : public ReplySink {
   void Release() override;
 
  private:
-  enum class Merge { kValuesByKey, kOk, kSum };
+  enum class Merge { kValuesByKey, kOk, kSum, kConcat, kAnyValue, kScan };
   ClusterGather(IoThread& io, int protocol, uint32_t user, ReplySink* owner, uint64_t tag,
                 Merge merge, size_t keys);
   ~ClusterGather() = default;
   void PartDone();
+  // Queues `argv` to `node`'s shared link as part `part` (positions_ grows to match).
+  void SendPart(const config::Endpoint& node, std::span<const std::string_view> argv);
   std::string Merged() const;
 
   IoThread& io_;
@@ -65,6 +81,13 @@ class ClusterGather final : public ReplySink {
   // Per part: the positions (0-based, among the keys) of its keys.
   std::vector<std::vector<size_t>> positions_;
   long long sum_ = 0;
+  // KEYS: the names (RESP bytes) and how many; RANDOMKEY: the answers that are not nil.
+  std::string concat_;
+  size_t concat_count_ = 0;
+  std::vector<std::string> any_;
+  // SCAN: the master asked (its index in the map) and how many masters there are.
+  size_t scan_node_ = 0, scan_nodes_ = 0;
+  std::string scan_reply_;
   std::string error_;  // the first error reply a part got
 };
 

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -89,7 +90,6 @@ TEST_F(ClusterTest, EachCommandGoesToItsSlotsMasterAndAnswersAsOneRedis) {
   EXPECT_TRUE(
       c.Command({"SELECT", "1"}).IsErrorPrefix("ERR SELECT is not allowed in cluster mode"));
   EXPECT_TRUE(c.Command({"SELECT", "0"}).IsStatus("OK"));
-  EXPECT_TRUE(c.Command({"DBSIZE"}).IsErrorPrefix("ERR DBSIZE needs every node of the cluster"));
   EXPECT_TRUE(c.Command({"PING"}).IsStatus("PONG"));
   // A script with keys runs on their node.
   EXPECT_TRUE(c.Command({"EVAL", "return redis.call('incr', KEYS[1])", "1", "{u}a"}).IsInteger(2));
@@ -155,6 +155,56 @@ TEST_F(ClusterTest, MultiKeyCommandsAcrossSlotsAreSplitAndMerged) {
   ASSERT_TRUE(c.Command({"MULTI"}).IsStatus("OK"));
   EXPECT_TRUE(c.Command({"MGET", "multi:8", "multi:9"}).IsErrorPrefix("CROSSSLOT"));
   EXPECT_TRUE(c.Command({"DISCARD"}).IsStatus("OK"));
+}
+
+// KEYS, DBSIZE, SCAN, RANDOMKEY and FLUSHALL answer for the whole keyspace, asked of every master.
+TEST_F(ClusterTest, KeyspaceCommandsAskEveryMaster) {
+  ASSERT_NO_FATAL_FAILURE(StartRespite());
+  Client c = respite_->Connect();
+  std::set<std::string> written;
+  for (int i = 0; i < 300; ++i) {
+    const std::string key = "space:" + std::to_string(i);
+    ASSERT_TRUE(c.Command({"SET", key, "1"}).IsStatus("OK"));
+    written.insert(key);
+  }
+  ASSERT_TRUE(c.Command({"SET", "other", "1"}).IsStatus("OK"));
+  EXPECT_TRUE(c.Command({"DBSIZE"}).IsInteger(301));
+  Reply keys = c.Command({"KEYS", "space:*"});
+  ASSERT_TRUE(keys.IsArray(300)) << keys.Describe();
+  std::set<std::string> listed;
+  for (size_t i = 0; i < keys->elements; ++i) listed.insert(keys->element[i]->str);
+  EXPECT_EQ(listed, written);
+  // SCAN walks the masters one after another; every key comes back.
+  std::set<std::string> scanned;
+  std::string cursor = "0";
+  int calls = 0;
+  do {
+    Reply page = c.Command({"SCAN", cursor, "MATCH", "space:*", "COUNT", "50"});
+    ASSERT_TRUE(page.IsArray(2)) << page.Describe();
+    cursor = page->element[0]->str;
+    for (size_t i = 0; i < page->element[1]->elements; ++i) {
+      scanned.insert(page->element[1]->element[i]->str);
+    }
+    ASSERT_LT(++calls, 1000);
+  } while (cursor != "0");
+  EXPECT_EQ(scanned, written);
+  EXPECT_GT(calls, 3);  // more than one page per master
+  EXPECT_TRUE(c.Command({"SCAN", "17"}).IsErrorPrefix("ERR invalid cursor"));  // master 17
+  EXPECT_TRUE(c.Command({"SCAN", "x"}).IsErrorPrefix("ERR invalid cursor"));
+  Reply random = c.Command({"RANDOMKEY"});
+  ASSERT_EQ(random->type, REDIS_REPLY_STRING) << random.Describe();
+  EXPECT_TRUE(written.count(random->str) == 1 || std::string(random->str) == "other");
+  EXPECT_TRUE(c.Command({"SWAPDB", "0", "1"}).IsErrorPrefix("ERR SWAPDB is not allowed"));
+  ASSERT_TRUE(c.Command({"MULTI"}).IsStatus("OK"));
+  ASSERT_TRUE(c.Command({"SET", "{t}z", "1"}).IsStatus("QUEUED"));
+  EXPECT_TRUE(c.Command({"KEYS", "*"}).IsErrorPrefix("ERR KEYS needs every node"));
+  EXPECT_TRUE(c.Command({"DISCARD"}).IsStatus("OK"));
+  EXPECT_TRUE(c.Command({"FLUSHALL"}).IsStatus("OK"));
+  EXPECT_TRUE(c.Command({"DBSIZE"}).IsInteger(0));
+  EXPECT_TRUE(c.Command({"RANDOMKEY"}).IsNil());
+  for (int node = 0; node < 3; ++node) {
+    EXPECT_TRUE(Client(cluster_.port(node)).Command({"DBSIZE"}).IsInteger(0)) << node;
+  }
 }
 
 TEST_F(ClusterTest, TransactionsBlockingCommandsAndPubSubWork) {
