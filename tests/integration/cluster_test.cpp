@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/certificates.h"
 #include "tests/support/client.h"
 #include "tests/support/cluster_group.h"
 #include "tests/support/http_client.h"
@@ -29,7 +30,17 @@ using namespace std::chrono_literals;
 
 class ClusterTest : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_EQ(cluster_.Start(), ""); }
+  // TLS mode (ClusterTlsTest): every node serves TLS too, and respite uses it.
+  virtual bool Tls() const { return false; }
+
+  void SetUp() override {
+    if (Tls()) {
+      certs_ = std::make_unique<Certificates>();
+      ASSERT_TRUE(certs_->ok()) << "openssl could not make the certificates";
+    }
+    cluster_ = std::make_unique<ClusterGroup>(3, 0, certs_.get());
+    ASSERT_EQ(cluster_->Start(), "");
+  }
   void TearDown() override {
     if (HasFailure() && respite_) {
       std::cerr << "---- respite log ----\n" << respite_->process().Log(32768) << "\n";
@@ -38,7 +49,9 @@ class ClusterTest : public ::testing::Test {
 
   void StartRespite() {
     RespiteOptions options;
-    options.upstream_url = "redis+cluster://" + cluster_.SeedAddresses();
+    options.upstream_url =
+        std::string(Tls() ? "rediss" : "redis") + "+cluster://" + cluster_->SeedAddresses();
+    if (Tls()) options.env.push_back("RESPITE_TLS_CA_FILE=" + certs_->File("ca.crt"));
     options.log_level = "info";
     options.extra_args = {"--mode", "forward"};
     respite_ = std::make_unique<RespiteProcess>(options);
@@ -52,11 +65,15 @@ class ClusterTest : public ::testing::Test {
         .Value(name);
   }
 
-  ClusterGroup cluster_{3};
+  void RoutesToSlotMasters();
+
+  std::unique_ptr<Certificates> certs_;
+  std::unique_ptr<ClusterGroup> cluster_;
   std::unique_ptr<RespiteProcess> respite_;
 };
 
-TEST_F(ClusterTest, EachCommandGoesToItsSlotsMasterAndAnswersAsOneRedis) {
+// The routing checks below, then the same over TLS (ClusterTlsTest).
+void ClusterTest::RoutesToSlotMasters() {
   ASSERT_NO_FATAL_FAILURE(StartRespite());
   Client c = respite_->Connect();
   // Writes land on the master of their slot, all three masters get some.
@@ -64,9 +81,9 @@ TEST_F(ClusterTest, EachCommandGoesToItsSlotsMasterAndAnswersAsOneRedis) {
   for (int i = 0; i < 200; ++i) {
     const std::string key = "key:" + std::to_string(i);
     ASSERT_TRUE(c.Command({"SET", key, "v" + std::to_string(i)}).IsStatus("OK"));
-    Client owner = cluster_.ConnectToKeyOwner(key);
+    Client owner = cluster_->ConnectToKeyOwner(key);
     EXPECT_TRUE(owner.Command({"GET", key}).IsString("v" + std::to_string(i))) << key;
-    ++per_node[cluster_.NodeForKey(key)];
+    ++per_node[cluster_->NodeForKey(key)];
   }
   EXPECT_EQ(per_node.size(), 3u);
 
@@ -98,7 +115,25 @@ TEST_F(ClusterTest, EachCommandGoesToItsSlotsMasterAndAnswersAsOneRedis) {
   EXPECT_NE(status.find("\"cluster\":{\"nodes\":3,"), std::string::npos) << status;
   EXPECT_NE(status.find("\"slots_unserved\":0,"), std::string::npos) << status;
   EXPECT_EQ(Metric("respite_cluster_nodes"), 3);
+  if (Tls()) {
+    EXPECT_TRUE(respite_->LogSays(
+        "upstream over TLS (min 1.2), certificate checked against each node's address"));
+    EXPECT_GE(Metric("respite_upstream_tls_handshakes_total{session=\"new\"}") +
+                  Metric("respite_upstream_tls_handshakes_total{session=\"resumed\"}"),
+              3);  // a link to each master, the watcher's and the health checks'
+  }
 }
+
+TEST_F(ClusterTest, EachCommandGoesToItsSlotsMasterAndAnswersAsOneRedis) { RoutesToSlotMasters(); }
+
+class ClusterTlsTest : public ClusterTest {
+ protected:
+  bool Tls() const override { return true; }
+};
+
+// rediss+cluster://: the slot map read over TLS names the nodes' TLS ports, and every link uses
+// them.
+TEST_F(ClusterTlsTest, EachCommandGoesToItsSlotsMasterOverTls) { RoutesToSlotMasters(); }
 
 // MGET, MSET, DEL, UNLINK, EXISTS and TOUCH over keys of every node: split by slot, one reply.
 TEST_F(ClusterTest, MultiKeyCommandsAcrossSlotsAreSplitAndMerged) {
@@ -111,14 +146,14 @@ TEST_F(ClusterTest, MultiKeyCommandsAcrossSlotsAreSplitAndMerged) {
     mset.insert(mset.end(), {key, "v" + std::to_string(i)});
     if (i % 3 != 2) mget.push_back(key);
     if (i % 3 == 2) mget.push_back("missing:" + std::to_string(i));
-    ++per_node[cluster_.NodeForKey(key)];
+    ++per_node[cluster_->NodeForKey(key)];
   }
   ASSERT_EQ(per_node.size(), 3u);
   EXPECT_TRUE(c.Command(mset).IsStatus("OK"));
   for (int i = 0; i < 30; ++i) {
     const std::string key = "multi:" + std::to_string(i);
     EXPECT_TRUE(
-        cluster_.ConnectToKeyOwner(key).Command({"GET", key}).IsString("v" + std::to_string(i)));
+        cluster_->ConnectToKeyOwner(key).Command({"GET", key}).IsString("v" + std::to_string(i)));
   }
   // Values in the order of the keys, nil for the missing ones.
   Reply values = c.Command(mget);
@@ -203,7 +238,7 @@ TEST_F(ClusterTest, KeyspaceCommandsAskEveryMaster) {
   EXPECT_TRUE(c.Command({"DBSIZE"}).IsInteger(0));
   EXPECT_TRUE(c.Command({"RANDOMKEY"}).IsNil());
   for (int node = 0; node < 3; ++node) {
-    EXPECT_TRUE(Client(cluster_.port(node)).Command({"DBSIZE"}).IsInteger(0)) << node;
+    EXPECT_TRUE(Client(cluster_->port(node)).Command({"DBSIZE"}).IsInteger(0)) << node;
   }
 }
 
@@ -217,7 +252,7 @@ TEST_F(ClusterTest, TransactionsBlockingCommandsAndPubSubWork) {
   Reply exec = c.Command({"EXEC"});
   ASSERT_TRUE(exec.IsArray(2)) << exec.Describe();
   EXPECT_EQ(exec->element[1]->integer, 2);
-  EXPECT_TRUE(cluster_.ConnectToKeyOwner("{t}x").Command({"GET", "{t}x"}).IsString("2"));
+  EXPECT_TRUE(cluster_->ConnectToKeyOwner("{t}x").Command({"GET", "{t}x"}).IsString("2"));
   // Nothing queued: answered here.
   ASSERT_TRUE(c.Command({"MULTI"}).IsStatus("OK"));
   EXPECT_TRUE(c.Command({"EXEC"}).IsArray(0));
@@ -235,7 +270,7 @@ TEST_F(ClusterTest, TransactionsBlockingCommandsAndPubSubWork) {
   ASSERT_TRUE(c.Command({"MULTI"}).IsStatus("OK"));
   ASSERT_TRUE(c.Command({"SET", "{t}y", "1"}).IsStatus("QUEUED"));
   int away = 0;
-  while (cluster_.NodeForKey("away:" + std::to_string(away)) == cluster_.NodeForKey("{t}y")) {
+  while (cluster_->NodeForKey("away:" + std::to_string(away)) == cluster_->NodeForKey("{t}y")) {
     ++away;
   }
   Reply moved = c.Command({"SET", "away:" + std::to_string(away), "1"});
@@ -257,14 +292,14 @@ TEST_F(ClusterTest, TransactionsBlockingCommandsAndPubSubWork) {
   // A plain command afterwards goes to its own node again.
   EXPECT_TRUE(c.Command({"SET", "after:blpop", "1"}).IsStatus("OK"));
   EXPECT_TRUE(
-      cluster_.ConnectToKeyOwner("after:blpop").Command({"GET", "after:blpop"}).IsString("1"));
+      cluster_->ConnectToKeyOwner("after:blpop").Command({"GET", "after:blpop"}).IsString("1"));
 
   // Pub/sub: a message published on any node reaches a subscriber of respite.
   Client sub = respite_->Connect();
   Reply confirm = sub.Command({"SUBSCRIBE", "news"});
   ASSERT_TRUE(confirm.IsArray(3)) << confirm.Describe();
   for (int node = 0; node < 3; ++node) {
-    Client direct(cluster_.port(node));
+    Client direct(cluster_->port(node));
     // Counts the subscribers on that node only; Redis Cluster passes the message on to all.
     EXPECT_EQ(direct.Command({"PUBLISH", "news", "from " + std::to_string(node)})->type,
               REDIS_REPLY_INTEGER);
@@ -274,7 +309,7 @@ TEST_F(ClusterTest, TransactionsBlockingCommandsAndPubSubWork) {
   }
   // Sharded pub/sub: subscribed on the channel's node (one that is not slot 0's).
   std::string channel = "orders";
-  for (int n = 0; cluster_.NodeForKey(channel) == cluster_.NodeForSlot(0); ++n) {
+  for (int n = 0; cluster_->NodeForKey(channel) == cluster_->NodeForSlot(0); ++n) {
     channel = "orders:" + std::to_string(n);
   }
   Client ssub = respite_->Connect();
@@ -290,26 +325,26 @@ TEST_F(ClusterTest, TransactionsBlockingCommandsAndPubSubWork) {
 TEST_F(ClusterTest, AskAndMovedRedirectsAreFollowedNotShown) {
   ASSERT_NO_FATAL_FAILURE(StartRespite());
   Client c = respite_->Connect();
-  const uint16_t slot = cluster_.SlotOf("{mig}");
-  const int source = cluster_.NodeForSlot(slot), target = (source + 1) % 3;
+  const uint16_t slot = cluster_->SlotOf("{mig}");
+  const int source = cluster_->NodeForSlot(slot), target = (source + 1) % 3;
   for (int i = 0; i < 20; ++i) {
     ASSERT_TRUE(c.Command({"SET", "{mig}:" + std::to_string(i), std::to_string(i)}).IsStatus("OK"));
   }
   // Mid-migration: the keys moved so far answer -ASK at the source, new keys too.
-  ASSERT_EQ(cluster_.BeginMoveSlot(slot, target), "");
+  ASSERT_EQ(cluster_->BeginMoveSlot(slot, target), "");
   for (int i = 0; i < 20; ++i) {
     EXPECT_TRUE(c.Command({"GET", "{mig}:" + std::to_string(i)}).IsString(std::to_string(i))) << i;
   }
   EXPECT_TRUE(c.Command({"SET", "{mig}:new", "n"}).IsStatus("OK"));
-  Client target_node(cluster_.port(target));
+  Client target_node(cluster_->port(target));
   ASSERT_TRUE(target_node.Command({"ASKING"}).IsStatus("OK"));
   EXPECT_TRUE(target_node.Command({"GET", "{mig}:new"}).IsString("n"));
-  ASSERT_EQ(cluster_.FinishMoveSlot(slot, target), "");
+  ASSERT_EQ(cluster_->FinishMoveSlot(slot, target), "");
   // After the move respite's map is stale until -MOVED (or the next refresh) says otherwise.
   for (int i = 0; i < 20; ++i) {
     EXPECT_TRUE(c.Command({"INCR", "{mig}:" + std::to_string(i)}).IsInteger(i + 1)) << i;
   }
-  EXPECT_TRUE(Client(cluster_.port(target)).Command({"GET", "{mig}:7"}).IsString("8"));
+  EXPECT_TRUE(Client(cluster_->port(target)).Command({"GET", "{mig}:7"}).IsString("8"));
   EXPECT_GT(Metric("respite_cluster_redirects_total"), 0);
   EXPECT_TRUE(WaitFor([&] { return respite_->LogSays("cluster: slot map from"); }, 5s));
 }
@@ -355,7 +390,7 @@ TEST_F(ClusterTest, AReshardUnderTrafficShowsClientsNoError) {
     }
   });
   std::this_thread::sleep_for(300ms);
-  const std::string resharded = cluster_.Reshard(0, 1, 1000);
+  const std::string resharded = cluster_->Reshard(0, 1, 1000);
   std::this_thread::sleep_for(300ms);
   stop.store(true);
   for (std::thread& t : writers) t.join();

@@ -35,8 +35,8 @@ std::string ExpectOk(Client& c, const std::vector<std::string>& argv) {
 
 }  // namespace
 
-ClusterGroup::ClusterGroup(int masters, int replicas_per_master)
-    : masters_(masters), replicas_per_master_(replicas_per_master) {}
+ClusterGroup::ClusterGroup(int masters, int replicas_per_master, const Certificates* tls)
+    : masters_(masters), replicas_per_master_(replicas_per_master), tls_(tls) {}
 
 ClusterGroup::~ClusterGroup() {
   for (auto& node : nodes_) {
@@ -63,6 +63,14 @@ std::string ClusterGroup::StartNode(int i) {
         options.extra_args.end(),
         {"--cluster-port", std::to_string(bus_port), "--cluster-node-timeout", "2000",
          "--appendonly", "no", "--save", "", "--repl-diskless-sync-delay", "0"});
+    if (tls_ != nullptr) {
+      tls_ports_[i] = FreePort();
+      options.extra_args.insert(
+          options.extra_args.end(),
+          {"--tls-port", std::to_string(tls_ports_[i]), "--tls-cert-file", tls_->File("server.crt"),
+           "--tls-key-file", tls_->File("server.key"), "--tls-ca-cert-file", tls_->File("ca.crt"),
+           "--tls-auth-clients", "no", "--tls-cluster", "yes", "--tls-replication", "yes"});
+    }
     nodes_[i] = std::make_unique<RedisServer>(std::move(options));
     last_error = nodes_[i]->Start();
     if (last_error.empty()) return {};
@@ -76,6 +84,7 @@ std::string ClusterGroup::Start(milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
 
   nodes_.resize(masters_ * (1 + replicas_per_master_));
+  tls_ports_.assign(nodes_.size(), 0);
   for (int i = 0; i < size(); ++i) {
     if (std::string err = StartNode(i); !err.empty())
       return "node " + std::to_string(i) + ": " + err;
@@ -109,7 +118,8 @@ std::string ClusterGroup::Start(milliseconds timeout) {
 std::string ClusterGroup::SeedAddresses() const {
   std::string out;
   for (int i = 0; i < masters_ && i < size(); ++i) {
-    out += (out.empty() ? "" : ",") + std::string("127.0.0.1:") + std::to_string(port(i));
+    const uint16_t seed = tls_ != nullptr ? tls_ports_[i] : port(i);
+    out += (out.empty() ? "" : ",") + std::string("127.0.0.1:") + std::to_string(seed);
   }
   return out;
 }

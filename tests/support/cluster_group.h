@@ -5,7 +5,8 @@
 // bus port, kept across RedisServer::Restart(), so a restarted node rejoins as itself. Slots move
 // by hand (MoveSlot; Begin/FinishMoveSlot hold a slot mid-migration, where clients get -ASK) or
 // by `redis-cli --cluster reshard`. Everything is killed on destruction. Used from the test's
-// main thread only.
+// main thread only. With certificates every node also serves TLS (tls-port, tls-cluster): a TLS
+// client's CLUSTER SLOTS then names TLS ports, while the test's own checks use the plain ones.
 
 #include <chrono>
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/certificates.h"
 #include "tests/support/client.h"
 #include "tests/support/process.h"
 #include "tests/support/redis_server.h"
@@ -22,7 +24,10 @@ namespace respite::test {
 class ClusterGroup {
  public:
   // Nodes 0..masters-1 start as the masters; the replicas follow them in the node list.
-  explicit ClusterGroup(int masters = 3, int replicas_per_master = 0);
+  // `tls`: certificates (server.crt for 127.0.0.1, signed by ca.crt) for TLS mode; it must
+  // outlive the group.
+  explicit ClusterGroup(int masters = 3, int replicas_per_master = 0,
+                        const Certificates* tls = nullptr);
   ~ClusterGroup();
   ClusterGroup(const ClusterGroup&) = delete;
   ClusterGroup& operator=(const ClusterGroup&) = delete;
@@ -36,7 +41,7 @@ class ClusterGroup {
   int size() const { return static_cast<int>(nodes_.size()); }
   RedisServer& node(int i) { return *nodes_[i]; }
   uint16_t port(int i) const { return nodes_[i]->port(); }
-  // "127.0.0.1:P1,127.0.0.1:P2,..." of the initial masters.
+  // "127.0.0.1:P1,127.0.0.1:P2,..." of the initial masters (their TLS ports in TLS mode).
   std::string SeedAddresses() const;
   // CLUSTER MYID of node `i`; empty when it does not answer.
   std::string NodeId(int i);
@@ -94,6 +99,8 @@ class ClusterGroup {
 
   int masters_;
   int replicas_per_master_;
+  const Certificates* tls_;
+  std::vector<uint16_t> tls_ports_;  // TLS mode: each node's
   TempDir dir_{"respite-cluster"};
   std::vector<std::unique_ptr<RedisServer>> nodes_;
   int cli_runs_ = 0;  // numbers redis-cli's log files
