@@ -40,8 +40,7 @@ struct StatusSnapshot {
   // Cluster mode (cluster_nodes < 0 otherwise): masters in the slot map, the map in words,
   // unserved slots, the watcher's counts and last error.
   int64_t cluster_nodes = -1;
-  uint64_t cluster_uncovered = 0, cluster_refreshes = 0, cluster_changes = 0,
-           cluster_redirects = 0;
+  uint64_t cluster_uncovered = 0, cluster_refreshes = 0, cluster_changes = 0, cluster_redirects = 0;
   std::string cluster_slots, cluster_error;
   uint64_t sentinels = 0, sentinels_listening = 0, sentinel_switches = 0, sentinel_holds = 0,
            sentinel_held_ms = 0;
