@@ -241,12 +241,17 @@ UpstreamLink* IoThread::AcquireDedicated(ReplySink* owner, const UpstreamLink::C
   auto it = std::find_if(idle_dedicated_.rbegin(), idle_dedicated_.rend(), [&](UpstreamLink* l) {
     return l->conn_state() == wanted && same_node(l);
   });
-  if (it == idle_dedicated_.rend())
+  if (it == idle_dedicated_.rend()) {
     it = std::find_if(idle_dedicated_.rbegin(), idle_dedicated_.rend(), same_node);
+  }
+  // Cluster mode: another node's idle link is moved over (SetNode reconnects it) rather than
+  // leaving it idle and making one more.
+  if (it == idle_dedicated_.rend() && node != nullptr) it = idle_dedicated_.rbegin();
   if (it != idle_dedicated_.rend()) {
     auto chosen = std::next(it).base();
     link = *chosen;
     idle_dedicated_.erase(chosen);
+    if (node != nullptr) link->SetNode(*node);
   } else {
     dedicated_.push_back(
         std::make_unique<UpstreamLink>(*this, UpstreamLink::Kind::kDedicated, 0, 2, 0, node));

@@ -290,6 +290,20 @@ TEST_F(ClusterTest, TransactionsBlockingCommandsAndPubSubWork) {
   ASSERT_TRUE(popped.IsArray(2)) << popped.Describe();
   EXPECT_EQ(std::string(popped->element[1]->str), "job");
   EXPECT_TRUE(c.Command({"BLPOP", "queue:2", "0.2"}).IsNil());
+  // Blocking commands on each node in turn: the dedicated connection moves to each key's node.
+  for (int round = 0; round < 2; ++round) {
+    for (int node = 0; node < 3; ++node) {
+      std::string key;
+      for (int n = 0; key.empty(); ++n) {
+        const std::string k = "jobs:" + std::to_string(n);
+        if (cluster_->NodeForKey(k) == node) key = k;
+      }
+      ASSERT_TRUE(c.Command({"RPUSH", key, "j" + std::to_string(round)}).IsInteger(1));
+      Reply job = c.Command({"BLPOP", key, "1"});
+      ASSERT_TRUE(job.IsArray(2)) << node << ": " << job.Describe();
+      EXPECT_EQ(std::string(job->element[1]->str), "j" + std::to_string(round));
+    }
+  }
   // A plain command afterwards goes to its own node again.
   EXPECT_TRUE(c.Command({"SET", "after:blpop", "1"}).IsStatus("OK"));
   EXPECT_TRUE(
