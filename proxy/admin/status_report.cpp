@@ -93,6 +93,10 @@ StatusSnapshot CollectStatus(Server& server) {
       s.cluster_nodes = static_cast<int64_t>(map->nodes.size());
       s.cluster_uncovered = map->uncovered();
       s.cluster_slots = map->Describe();
+      const std::vector<size_t> counts = map->SlotCounts();
+      for (size_t i = 0; i < map->nodes.size(); ++i) {
+        s.cluster_masters.emplace_back(map->nodes[i].ToString(), counts[i]);
+      }
     }
   }
   if (std::shared_ptr<tls::ServerContext> context = tls::ListenerContext()) {
@@ -253,6 +257,15 @@ std::string RenderStatusJson(const StatusSnapshot& s) {
     open("cluster");
     num("nodes", static_cast<double>(s.cluster_nodes));
     str("slots", s.cluster_slots);
+    key("masters");
+    j += '[';
+    for (const auto& [address, slots] : s.cluster_masters) {
+      if (j.back() != '[') j += ',';
+      j += "{\"address\":";
+      AppendJsonString(&j, address);
+      j += ",\"slots\":" + std::to_string(slots) + "}";
+    }
+    j += ']';
     num("slots_unserved", static_cast<double>(s.cluster_uncovered));
     num("map_refreshes", static_cast<double>(s.cluster_refreshes));
     num("map_changes", static_cast<double>(s.cluster_changes));
@@ -398,6 +411,11 @@ std::string RenderPrometheus(const StatusSnapshot& s, Server& server) {
   if (s.cluster_nodes >= 0) {
     help("respite_cluster_nodes", "gauge", "Masters in the cluster's slot map.");
     sample("respite_cluster_nodes", static_cast<double>(s.cluster_nodes));
+    help("respite_cluster_master_slots", "gauge", "Hash slots each master serves in the map.");
+    for (const auto& [address, slots] : s.cluster_masters) {
+      sample("respite_cluster_master_slots{master=\"" + address + "\"}",
+             static_cast<double>(slots));
+    }
     help("respite_cluster_slots_unserved", "gauge", "Hash slots no master serves in the map.");
     sample("respite_cluster_slots_unserved", static_cast<double>(s.cluster_uncovered));
     help("respite_cluster_map_changes_total", "counter",

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace respite::proxy {
 
@@ -42,6 +44,7 @@ struct StatusSnapshot {
   int64_t cluster_nodes = -1;
   uint64_t cluster_uncovered = 0, cluster_refreshes = 0, cluster_changes = 0, cluster_redirects = 0;
   std::string cluster_slots, cluster_error;
+  std::vector<std::pair<std::string, size_t>> cluster_masters;  // address, slots served
   uint64_t sentinels = 0, sentinels_listening = 0, sentinel_switches = 0, sentinel_holds = 0,
            sentinel_held_ms = 0;
   // The TLS listener (client_tls_subject empty without one): the certificate served, handshakes,

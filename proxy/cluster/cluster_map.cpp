@@ -59,6 +59,14 @@ size_t ClusterMap::uncovered() const {
   return n;
 }
 
+std::vector<size_t> ClusterMap::SlotCounts() const {
+  std::vector<size_t> counts(nodes.size(), 0);
+  for (const int16_t o : owner) {
+    if (o >= 0) ++counts[static_cast<size_t>(o)];
+  }
+  return counts;
+}
+
 std::string ClusterMap::Describe() const {
   std::string out;
   for (size_t s = 0; s < owner.size();) {

@@ -33,6 +33,8 @@ struct ClusterMap {
   int16_t AddNode(const config::Endpoint& address);
   // Slots no node serves.
   size_t uncovered() const;
+  // How many slots each node serves, by index in nodes.
+  std::vector<size_t> SlotCounts() const;
   // "127.0.0.1:7000 0-5460, 127.0.0.1:7001 5461-10922, ...", for logs and /status.
   std::string Describe() const;
   bool SameSlotsAs(const ClusterMap& other) const;

@@ -116,6 +116,19 @@ void ClusterTest::RoutesToSlotMasters() {
   EXPECT_NE(status.find("\"cluster\":{\"nodes\":3,"), std::string::npos) << status;
   EXPECT_NE(status.find("\"slots_unserved\":0,"), std::string::npos) << status;
   EXPECT_EQ(Metric("respite_cluster_nodes"), 3);
+  EXPECT_NE(status.find("\"masters\":[{\"address\":\"127.0.0.1:"), std::string::npos) << status;
+  // Each master's share of the slots, as redis-cli --cluster create split them.
+  double served = 0;
+  int masters = 0;
+  for (const auto& [series, value] :
+       ParsePrometheusText(HttpRequest(respite_->admin_port(), "GET", "/metrics").body).samples) {
+    if (series.rfind("respite_cluster_master_slots{master=\"127.0.0.1:", 0) != 0) continue;
+    served += value;
+    ++masters;
+    EXPECT_GT(value, 5000) << series;
+  }
+  EXPECT_EQ(masters, 3);
+  EXPECT_EQ(served, 16384);
   if (Tls()) {
     EXPECT_TRUE(respite_->LogSays(
         "upstream over TLS (min 1.2), certificate checked against each node's address"));

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace respite::proxy {
 namespace {
@@ -31,6 +32,7 @@ TEST(ClusterMap, ParsesClusterSlots) {
   EXPECT_EQ(map.NodeOf(5461)->ToString(), "127.0.0.1:7001");
   EXPECT_EQ(map.NodeOf(16383)->ToString(), "10.0.0.5:7002");  // the address asked
   EXPECT_EQ(map.uncovered(), 0u);
+  EXPECT_EQ(map.SlotCounts(), (std::vector<size_t>{5461, 5462, 5461}));
   EXPECT_EQ(map.Describe(),
             "127.0.0.1:7000 0-5460, 127.0.0.1:7001 5461-10922, 10.0.0.5:7002 10923-16383");
 }
