@@ -37,12 +37,12 @@ bool ParseNonNegative(std::string_view s, long long* out) {
 
 // Redis' walk over the key specs; false when one is unknown or does not fit the arguments.
 bool KeysFromSpecs(std::span<const KeySpecRow> rows, std::span<const std::string_view> argv,
-                   std::vector<KeyRef>* keys) {
+                   bool include_not_keys, std::vector<KeyRef>* keys) {
   const int argc = static_cast<int>(argv.size());
   keys->clear();
   for (const KeySpecRow& row : rows) {
     const KeySpec& spec = row.spec;
-    if (spec.flags & kKeyNotKey) continue;
+    if ((spec.flags & kKeyNotKey) && !include_not_keys) continue;
     int first = 0;
     if (spec.begin.type == KeySpec::kIndex) {
       first = spec.begin.pos;
@@ -163,11 +163,11 @@ uint16_t BitfieldFlags(std::span<const std::string_view> argv) {
 }  // namespace
 
 GetKeysOutcome GetKeys(const CommandSpec& spec, std::span<const std::string_view> argv,
-                       std::vector<KeyRef>* keys) {
+                       std::vector<KeyRef>* keys, bool include_not_keys) {
   keys->clear();
   const std::span<const KeySpecRow> rows = SpecsOf(spec.name);
-  const bool has_keys = std::any_of(rows.begin(), rows.end(), [](const KeySpecRow& r) {
-    return (r.spec.flags & kKeyNotKey) == 0;
+  const bool has_keys = std::any_of(rows.begin(), rows.end(), [&](const KeySpecRow& r) {
+    return (r.spec.flags & kKeyNotKey) == 0 || include_not_keys;
   });
   if (!has_keys) return GetKeysOutcome::kNoKeys;
   if (!spec.ArityOk(argv.size())) return GetKeysOutcome::kBadArity;
@@ -177,7 +177,7 @@ GetKeysOutcome GetKeys(const CommandSpec& spec, std::span<const std::string_view
     // Key specs whose flags depend on the arguments: the key is argv[1], its flags computed.
     keys->assign(1, KeyRef{1, name == "set" ? SetFlags(argv) : BitfieldFlags(argv)});
     found = true;
-  } else if (KeysFromSpecs(rows, argv, keys)) {
+  } else if (KeysFromSpecs(rows, argv, include_not_keys, keys)) {
     found = true;
   } else if (name == "sort") {
     SortKeys(argv, keys);

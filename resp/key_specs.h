@@ -73,8 +73,10 @@ enum class GetKeysOutcome {
 // COMMAND GETKEYS for `spec` (already resolved to the subcommand) called with `argv`, as Redis 7.0
 // finds them: the key specs, or for SORT, SORT_RO, MIGRATE, SET and BITFIELD the command's own
 // rules.
+// `include_not_keys`: also what NOT_KEY specs name (SPUBLISH's and SSUBSCRIBE's shard channels,
+// which live in slots as keys do), as Redis Cluster's routing counts them.
 GetKeysOutcome GetKeys(const CommandSpec& spec, std::span<const std::string_view> argv,
-                       std::vector<KeyRef>* keys);
+                       std::vector<KeyRef>* keys, bool include_not_keys = false);
 
 // Flag names of `flags`, in Redis' order ("RW", "access", ...).
 std::vector<std::string_view> KeyFlagNames(uint16_t flags);

@@ -1,16 +1,14 @@
 // Cluster mode, a client's side (a redis+cluster:// upstream): respite presents the cluster as
-// one Redis. Each command goes to the master of its keys' slot (cluster_map.h); a command whose
-// keys span slots is refused with Redis Cluster's -CROSSSLOT; keyless commands go to the node of
-// slot 0, or to the node the client's connection state is on. A transaction starts on the node of
-// its first command with keys: respite answers MULTI itself and sends it there with that
-// command. -MOVED and -ASK replies on shared links are followed (the request is sent again where
-// they say, after ASKING for -ASK) and never reach the client; on a connection of the client's
-// own (a transaction, a blocking command) they cannot be, and the client gets an error that says
-// why. Commands that need every node (KEYS, SCAN, ...) are refused: not served yet.
+// one Redis. Each command goes to the master of its keys' slot (cluster_map.h). MGET, MSET, DEL,
+// UNLINK, EXISTS and TOUCH over several slots are split by slot, and KEYS, DBSIZE, SCAN, ... are
+// asked of every master (cluster_gather.h); any other command whose keys span slots gets Redis
+// Cluster's -CROSSSLOT. Keyless commands go to the node of slot 0, or to the node the client's
+// connection state is on. A transaction starts on the node of its first command with keys:
+// respite answers MULTI itself and sends it there with that command. -MOVED and -ASK replies on
+// shared links are followed (cluster_redirect.h) and never reach the client; on a connection of
+// the client's own (a transaction, a blocking command) they cannot be, and the client gets an
+// error that says why.
 
-#include <spdlog/spdlog.h>
-
-#include <algorithm>
 #include <cctype>
 
 #include "proxy/client/client_session.h"
@@ -21,7 +19,6 @@
 #include "proxy/errors.h"
 #include "proxy/io_thread.h"
 #include "proxy/server.h"
-#include "resp/ascii.h"
 #include "resp/key_slot.h"
 #include "resp/key_specs.h"
 
@@ -65,14 +62,9 @@ const config::Endpoint* ClientSession::ClusterNodeOf(const Route& route, const C
                             "a transaction");
       return nullptr;
     }
-    keys_.clear();
-    const std::string_view name = route.spec->name;
-    if (name == "spublish" || name == "ssubscribe" || name == "sunsubscribe") {
-      // Shard channels are not keys (their key specs say NOT_KEY) but live in slots as keys do.
-      const size_t last =
-          name == "spublish" ? std::min<size_t>(cmd.argv.size(), 2) : cmd.argv.size();
-      for (size_t i = 1; i < last; ++i) keys_.push_back(resp::KeyRef{i, 0});
-    } else if (resp::GetKeys(*route.spec, cmd.argv, &keys_) != resp::GetKeysOutcome::kKeys) {
+    // Shard channels (SPUBLISH, SSUBSCRIBE) live in slots as keys do.
+    if (resp::GetKeys(*route.spec, cmd.argv, &keys_, /*include_not_keys=*/true) !=
+        resp::GetKeysOutcome::kKeys) {
       keys_.clear();
     }
     for (const resp::KeyRef& key : keys_) {
