@@ -243,6 +243,21 @@ TopFrame RenderTopFrame(const TopFrameInput& input, const TopSample& previous) {
         Count(Num(status, {"upstream", "cluster", "slots_unserved"})) +
         " slots unserved  redirects " + Count(Num(status, {"upstream", "cluster", "redirects"})) +
         "  map changes " + Count(Num(status, {"upstream", "cluster", "map_changes"}));
+    // Per-shard failover: the slots served locally, the masters down, what was replayed.
+    if (Find(status, {"upstream", "cluster", "slots_local"}) != nullptr) {
+      cluster += "  local slots " + Count(Num(status, {"upstream", "cluster", "slots_local"}));
+      std::string down;
+      if (const json::value* shards = Find(status, {"upstream", "cluster", "shards"});
+          shards != nullptr && shards->is_array()) {
+        for (const json::value& shard : shards->as_array()) {
+          const json::value* up = shard.is_object() ? shard.as_object().if_contains("up") : nullptr;
+          if (up == nullptr || !up->is_bool() || up->as_bool()) continue;
+          down += (down.empty() ? "" : ",") + Str(shard, {"master"});
+        }
+      }
+      if (!down.empty()) cluster += " (down: " + down + ")";
+      cluster += "  replayed " + Count(Num(status, {"upstream", "cluster", "replayed"}));
+    }
     const std::string error = Str(status, {"upstream", "cluster", "last_error"});
     if (!error.empty() && error != "?") cluster += "  (" + error + ")";
     out += Line("cluster", cluster);

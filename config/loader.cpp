@@ -890,12 +890,11 @@ std::string Validate(const Config& config) {
   }
   if (std::string error = ValidateClientTls(config); !error.empty()) return error;
   if (!config.upstream.parsed.cluster_nodes.empty() &&
-      (config.mode != "forward" || config.fallback.warm != "none")) {
-    return "a redis+cluster:// upstream takes mode: forward and fallback.warm: none for now (got "
+      (config.mode == "local" || config.fallback.warm != "none")) {
+    return "a redis+cluster:// upstream takes mode auto or forward and fallback.warm: none (got "
            "mode " +
            config.mode + ", fallback.warm " + config.fallback.warm +
-           "): respite forwards to the cluster's nodes but does not serve their slots locally "
-           "yet";
+           "): respite serves a cluster's slots locally only while their master is down";
   }
   const auto same = [](const Endpoint& a, const Endpoint& b) {
     return a.port != 0 && a.host == b.host && a.port == b.port;

@@ -319,6 +319,15 @@ void IoThread::PostCloseUpstreamLinks(std::string reason) {
   });
 }
 
+void IoThread::PostCloseNodeLinks(config::Endpoint node, std::string reason) {
+  asio::post(context_, [this, node = std::move(node), reason = std::move(reason)] {
+    ForEachLink([&](UpstreamLink& link) {
+      const config::Endpoint* at = link.node();
+      if (at != nullptr && at->port == node.port && at->host == node.host) link.Close(reason);
+    });
+  });
+}
+
 void IoThread::SubmitToStore(StoreExecutor::Request request) {
   store_outbox_.push_back(std::move(request));
   if (direct_flush_ || store_flush_posted_) return;

@@ -100,6 +100,8 @@ class IoThread {
   // From any thread: closes every upstream link of this thread (their requests fail or, when
   // never sent, run locally).
   void PostCloseUpstreamLinks(std::string reason);
+  // Cluster mode: the same for the links to one node (a master marked down).
+  void PostCloseNodeLinks(config::Endpoint node, std::string reason);
   // From any thread: a future that is ready once this thread ran everything posted before it,
   // its queued store requests submitted.
   std::future<void> PostAndSignal();

@@ -94,6 +94,10 @@ void Server::OnUpstreamDown() {
   for (auto& t : threads_) t->PostCloseUpstreamLinks("upstream marked down");
 }
 
+void Server::CloseNodeLinks(const config::Endpoint& node, const std::string& reason) {
+  for (auto& t : threads_) t->PostCloseNodeLinks(node, reason);
+}
+
 void Server::QuiesceIoThreads() {
   std::vector<std::future<void>> done;
   for (auto& t : threads_) done.push_back(t->PostAndSignal());

@@ -62,6 +62,8 @@ class Server {
   // For the failover state machine (any thread): close every upstream link (upstream is down);
   // wait until every io thread has finished the handler it is running; wake every session.
   void OnUpstreamDown();
+  // Cluster mode: one master was marked down; its links fail what they have in flight.
+  void CloseNodeLinks(const config::Endpoint& node, const std::string& reason);
   void QuiesceIoThreads();
   void WakeAllSessions();
 

@@ -1,6 +1,8 @@
 #include "resp/key_slot.h"
 
 #include <array>
+#include <string>
+#include <vector>
 
 namespace respite::resp {
 namespace {
@@ -40,6 +42,32 @@ uint16_t KeySlot(std::string_view key) {
     }
   }
   return Crc16(key) & (kClusterSlots - 1);
+}
+
+std::string_view SlotTag(uint16_t slot) {
+  static const std::vector<std::string> tags = [] {
+    static constexpr std::string_view kDigits = "0123456789abcdefghijklmnopqrstuvwxyz";
+    std::vector<std::string> out(kClusterSlots);
+    size_t found = 0;
+    std::string tag;
+    for (size_t len = 1; len <= 4 && found < kClusterSlots; ++len) {
+      tag.assign(len, kDigits[0]);
+      for (;;) {
+        std::string& place = out[KeySlot(tag)];
+        if (place.empty()) {
+          place = tag;
+          ++found;
+        }
+        // The next string of this length, like counting in base 36.
+        size_t i = len;
+        while (i > 0 && tag[i - 1] == kDigits.back()) tag[--i] = kDigits[0];
+        if (i == 0) break;
+        tag[i - 1] = kDigits[kDigits.find(tag[i - 1]) + 1];
+      }
+    }
+    return out;
+  }();
+  return tags[slot & (kClusterSlots - 1)];
 }
 
 }  // namespace respite::resp

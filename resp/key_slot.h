@@ -13,5 +13,9 @@ inline constexpr uint16_t kClusterSlots = 16384;
 
 uint16_t Crc16(std::string_view bytes);
 uint16_t KeySlot(std::string_view key);
+// A short string (1 to 4 characters of [0-9a-z]) whose slot is `slot`: a key "{tag}..." then
+// lives in that slot. The smallest such string in length-then-byte order; the table behind it is
+// built on first use (about 100,000 CRCs, well under a millisecond of work per slot).
+std::string_view SlotTag(uint16_t slot);
 
 }  // namespace respite::resp

@@ -358,6 +358,32 @@ Status Journal::RemoveThrough(uint64_t last) {
   return Status::Ok();
 }
 
+Status Journal::RemoveEntries(std::span<const uint64_t> seqs) {
+  uint64_t removed = 0, removed_bytes = 0;
+  bool first_removed = false;
+  std::string value;
+  for (const uint64_t seq : seqs) {
+    const std::string key = SeqKey(seq);
+    if (!engine_.Get(Family::kJournal, key, &value).ok()) continue;  // gone already
+    ++removed;
+    removed_bytes += key.size() + value.size();
+    first_removed = first_removed || seq == first_seq_;
+    engine_.Delete(Family::kJournal, key);
+  }
+  if (removed == 0) return Status::Ok();
+  if (Status s = engine_.Commit(); !s.ok()) return s;
+  entries_ -= std::min(entries_, removed);
+  bytes_ -= std::min(bytes_, removed_bytes);
+  if (entries_ == 0) {
+    first_seq_ = 0;
+  } else if (first_removed) {
+    auto it = engine_.NewIterator(Family::kJournal, SeqKey(first_seq_), {});
+    it->SeekToFirst();
+    if (it->Valid()) first_seq_ = GetU64(it->key());
+  }
+  return Status::Ok();
+}
+
 void Journal::DeadLetterEntry(const JournalEntry& entry, std::string_view error, int64_t now_ms) {
   std::string value;
   PutU32(&value, static_cast<uint32_t>(error.size()));

@@ -80,6 +80,10 @@ class Journal {
               size_t* corrupt);
   // Removes every entry with seq <= `last` (one range delete; commits the pending batch first).
   Status RemoveThrough(uint64_t last);
+  // Removes the entries with these seqs, wherever they are (point deletes; commits). A cluster
+  // replays each slot on its own, so what it applied is not always a prefix of the journal.
+  // applied_through() does not move: per-slot cursors say what upstream has.
+  Status RemoveEntries(std::span<const uint64_t> seqs);
   // Moves one entry to the dead letters with upstream's error (into the pending batch).
   void DeadLetterEntry(const JournalEntry& entry, std::string_view error, int64_t now_ms);
   // Dead-letters an entry upstream refused to queue (unknown command, arity) and removes it from

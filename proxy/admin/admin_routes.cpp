@@ -51,9 +51,9 @@ std::string SetModeByName(Server& server, std::string_view name) {
   } else {
     return "unknown mode '" + std::string(name) + "' (expected auto, forward or local)";
   }
-  if (mode != Failover::Mode::kForward && !server.config().upstream.parsed.cluster_nodes.empty()) {
-    return "a redis+cluster:// upstream is forwarded only (mode forward): serving a cluster's "
-           "slots locally is not built yet";
+  if (mode == Failover::Mode::kLocal && !server.config().upstream.parsed.cluster_nodes.empty()) {
+    return "a redis+cluster:// upstream takes mode auto or forward: respite serves a cluster's "
+           "slots locally only while their master is down";
   }
   server.failover().SetMode(mode);
   return {};

@@ -8,6 +8,7 @@
 #include "config/loader.h"
 #include "proxy/cluster/cluster_map.h"
 #include "proxy/cluster/cluster_watcher.h"
+#include "proxy/cluster/shard_failover.h"
 #include "proxy/failover/circuit_breaker.h"
 #include "proxy/failover/failover.h"
 #include "proxy/failover/replayer.h"
@@ -97,6 +98,18 @@ StatusSnapshot CollectStatus(Server& server) {
       for (size_t i = 0; i < map->nodes.size(); ++i) {
         s.cluster_masters.emplace_back(map->nodes[i].ToString(), counts[i]);
       }
+    }
+    if (const ShardFailover* shards = server.failover().shards()) {
+      const ShardFailover::Stats stats = shards->stats();
+      for (const ShardFailover::Shard& shard : stats.shards) {
+        s.cluster_shards.push_back(StatusSnapshot::ClusterShard{
+            shard.master, shard.last_error, shard.up, shard.slots, shard.slots_local});
+      }
+      s.cluster_slots_local = SlotsServedLocally();
+      s.cluster_failovers = stats.failovers;
+      s.cluster_replayed = stats.replayed;
+      s.cluster_dead_lettered = stats.dead_lettered;
+      s.cluster_cutovers = stats.cutovers;
     }
   }
   if (std::shared_ptr<tls::ServerContext> context = tls::ListenerContext()) {
@@ -267,6 +280,24 @@ std::string RenderStatusJson(const StatusSnapshot& s) {
     }
     j += ']';
     num("slots_unserved", static_cast<double>(s.cluster_uncovered));
+    num("slots_local", static_cast<double>(s.cluster_slots_local));
+    key("shards");
+    j += '[';
+    for (const StatusSnapshot::ClusterShard& shard : s.cluster_shards) {
+      if (j.back() != '[') j += ',';
+      j += "{\"master\":";
+      AppendJsonString(&j, shard.master);
+      j += std::string(",\"up\":") + (shard.up ? "true" : "false");
+      j += ",\"slots\":" + std::to_string(shard.slots);
+      j += ",\"slots_local\":" + std::to_string(shard.slots_local) + ",\"last_error\":";
+      AppendJsonString(&j, shard.last_error);
+      j += '}';
+    }
+    j += ']';
+    num("shard_failovers", static_cast<double>(s.cluster_failovers));
+    num("replayed", static_cast<double>(s.cluster_replayed));
+    num("dead_lettered", static_cast<double>(s.cluster_dead_lettered));
+    num("cutovers", static_cast<double>(s.cluster_cutovers));
     num("map_refreshes", static_cast<double>(s.cluster_refreshes));
     num("map_changes", static_cast<double>(s.cluster_changes));
     num("redirects", static_cast<double>(s.cluster_redirects));
@@ -418,6 +449,20 @@ std::string RenderPrometheus(const StatusSnapshot& s, Server& server) {
     }
     help("respite_cluster_slots_unserved", "gauge", "Hash slots no master serves in the map.");
     sample("respite_cluster_slots_unserved", static_cast<double>(s.cluster_uncovered));
+    help("respite_cluster_slots_local", "gauge",
+         "Hash slots served by the local store because their master is down (or their journal "
+         "entries are still being replayed).");
+    sample("respite_cluster_slots_local", static_cast<double>(s.cluster_slots_local));
+    help("respite_cluster_shard_up", "gauge", "1 while a master answers its health checks.");
+    for (const StatusSnapshot::ClusterShard& shard : s.cluster_shards) {
+      sample("respite_cluster_shard_up{master=\"" + shard.master + "\"}", shard.up ? 1 : 0);
+    }
+    help("respite_cluster_shard_failovers_total", "counter",
+         "Masters marked down, their slots then served locally.");
+    sample("respite_cluster_shard_failovers_total", static_cast<double>(s.cluster_failovers));
+    help("respite_cluster_replayed_total", "counter",
+         "Journal entries replayed to the cluster's masters.");
+    sample("respite_cluster_replayed_total", static_cast<double>(s.cluster_replayed));
     help("respite_cluster_map_changes_total", "counter",
          "Slot maps read from the cluster that differed from the one before.");
     sample("respite_cluster_map_changes_total", static_cast<double>(s.cluster_changes));

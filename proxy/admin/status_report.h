@@ -45,6 +45,15 @@ struct StatusSnapshot {
   uint64_t cluster_uncovered = 0, cluster_refreshes = 0, cluster_changes = 0, cluster_redirects = 0;
   std::string cluster_slots, cluster_error;
   std::vector<std::pair<std::string, size_t>> cluster_masters;  // address, slots served
+  // Per-shard failover (shard_failover.h): each master's health and slots served locally.
+  struct ClusterShard {
+    std::string master, last_error;
+    bool up = true;
+    size_t slots = 0, slots_local = 0;
+  };
+  std::vector<ClusterShard> cluster_shards;
+  uint64_t cluster_slots_local = 0, cluster_failovers = 0, cluster_replayed = 0,
+           cluster_dead_lettered = 0, cluster_cutovers = 0;
   uint64_t sentinels = 0, sentinels_listening = 0, sentinel_switches = 0, sentinel_holds = 0,
            sentinel_held_ms = 0;
   // The TLS listener (client_tls_subject empty without one): the certificate served, handshakes,

@@ -7,7 +7,8 @@
 // respite answers MULTI itself and sends it there with that command. -MOVED and -ASK replies on
 // shared links are followed (cluster_redirect.h) and never reach the client; on a connection of
 // the client's own (a transaction, a blocking command) they cannot be, and the client gets an
-// error that says why.
+// error that says why. While a master is down its slots are served by the local store
+// (shard_failover.h): their commands, and transactions that begin with one, go there.
 
 #include <cctype>
 
@@ -16,6 +17,7 @@
 #include "proxy/cluster/cluster_gather.h"
 #include "proxy/cluster/cluster_map.h"
 #include "proxy/cluster/cluster_redirect.h"
+#include "proxy/cluster/shard_failover.h"
 #include "proxy/errors.h"
 #include "proxy/io_thread.h"
 #include "proxy/server.h"
@@ -89,6 +91,108 @@ const config::Endpoint* ClientSession::ClusterNodeOf(const Route& route, const C
   return node;
 }
 
+int ClientSession::SlotOfKeys(const Route& route, const Command& cmd) {
+  if (route.spec == nullptr ||
+      resp::GetKeys(*route.spec, cmd.argv, &keys_, /*include_not_keys=*/true) !=
+          resp::GetKeysOutcome::kKeys) {
+    return -1;
+  }
+  int slot = -1;
+  for (const resp::KeyRef& key : keys_) {
+    const int key_slot = resp::KeySlot(cmd.argv[key.pos]);
+    if (slot >= 0 && key_slot != slot) return -2;
+    slot = key_slot;
+  }
+  return slot;
+}
+
+bool ClientSession::PubSubServedLocally() const {
+  return io_.server().serve_locally() || (cluster_ && SlotServedLocally(0));
+}
+
+bool ClientSession::ClusterServesLocally(const Route& route, const Command& cmd) {
+  if (in_multi_ && multi_local_) return true;  // the transaction began in the store
+  if (SlotsServedLocally() == 0 || route.kind == RouteKind::kLocal) return false;
+  if (route.kind == RouteKind::kRelay) {
+    // Subscriptions live on slot 0's master (shard channels on their slot's): while it is down,
+    // this respite's hub serves them, as for one Redis.
+    if (relay_) return false;
+    const int slot = SlotOfKeys(route, cmd);
+    return slot != -2 && SlotServedLocally(static_cast<uint16_t>(slot < 0 ? 0 : slot));
+  }
+  // MULTI waits for its first command (PlaceInCluster), which says where the transaction runs;
+  // connection state held upstream stays there.
+  if ((route.begins_multi && !in_multi_) || (multi_deferred_ && route.ends_multi)) return false;
+  if (dedicated_ != nullptr && (in_multi_ || watching_ || sticky_ || relay_)) return false;
+  if (route.spec != nullptr && ClusterGather::GoesToEveryNode(route.spec->name)) return false;
+  const int slot = SlotOfKeys(route, cmd);
+  if (slot == -2) return false;  // split by slot or refused (PlaceInCluster)
+  return SlotServedLocally(static_cast<uint16_t>(slot < 0 ? 0 : slot));
+}
+
+bool ClientSession::ClusterArgvServedLocally(const Command& cmd) {
+  if (cmd.argv.empty()) return false;
+  const resp::CommandTable& table = resp::CommandTable::Instance();
+  Route route;
+  route.spec = table.Find(cmd.argv[0]);
+  if (route.spec != nullptr && route.spec->Has(resp::kCmdContainer) && cmd.argv.size() > 1) {
+    route.spec = table.Find(cmd.argv[0], cmd.argv[1]);
+  }
+  const int slot = SlotOfKeys(route, cmd);
+  return slot != -2 && SlotServedLocally(static_cast<uint16_t>(slot < 0 ? 0 : slot));
+}
+
+bool ClientSession::PlaceLocallyInCluster(const Route& route, const Command& cmd) {
+  static constexpr std::string_view kCrossSlot =
+      "CROSSSLOT Keys in request don't hash to the same slot";
+  const int slot = SlotOfKeys(route, cmd);
+  if (slot == -2) {
+    // The journal replays per slot, as Redis Cluster runs transactions: refused as it would.
+    if (in_multi_) multi_abort_ = true;
+    CompleteLocal(ErrorReply(kCrossSlot));
+    return false;
+  }
+  if (multi_deferred_ && !route.ends_multi) {
+    // The transaction MULTI opened begins here, in the store.
+    static constexpr std::string_view kMultiArgv[] = {"MULTI"};
+    Command multi;
+    multi.argv.assign(std::begin(kMultiArgv), std::end(kMultiArgv));
+    SubmitToStore(multi, replies_.Reserve(/*discard=*/true, MetaFor(CommandPath::kLocal, false)));
+    multi_deferred_ = false;
+    multi_local_ = true;
+    multi_slot_ = slot < 0 ? 0 : slot;
+    multi_abort_ = false;
+  } else if (in_multi_ && multi_local_ && !route.ends_multi && slot >= 0) {
+    if (multi_slot_ < 0) {
+      multi_slot_ = slot;
+    } else if (slot != multi_slot_) {
+      multi_abort_ = true;
+      CompleteLocal(ErrorReply(kCrossSlot));
+      return false;
+    }
+  }
+  // Forwarded again meanwhile: what the transaction queued would reach the journal behind
+  // writes already forwarded.
+  if (in_multi_ && multi_local_ && multi_slot_ >= 0 &&
+      !SlotServedLocally(static_cast<uint16_t>(multi_slot_))) {
+    multi_abort_ = true;
+  }
+  if (!route.ends_multi) return true;
+  const bool abort = multi_abort_;
+  multi_slot_ = -1;
+  multi_abort_ = false;
+  if (!abort) return true;
+  static constexpr std::string_view kDiscardArgv[] = {"DISCARD"};
+  Command discard;
+  discard.argv.assign(std::begin(kDiscardArgv), std::end(kDiscardArgv));
+  SubmitToStore(discard, replies_.Reserve(/*discard=*/true, MetaFor(CommandPath::kLocal, false)));
+  const bool exec = route.spec != nullptr && route.spec->name == "exec";
+  in_multi_ = watching_ = multi_local_ = false;
+  CompleteLocal(exec ? ErrorReply("EXECABORT Transaction discarded because of previous errors.")
+                     : std::string("+OK\r\n"));
+  return false;
+}
+
 bool ClientSession::PlaceInCluster(const Route& route, const Command& cmd,
                                    const config::Endpoint** node, Step* step) {
   // Outside a transaction or relay: KEYS, DBSIZE, SCAN, ... asked of every master; MGET, MSET,
@@ -96,6 +200,12 @@ bool ClientSession::PlaceInCluster(const Route& route, const Command& cmd,
   const bool gatherable =
       route.spec != nullptr && !in_multi_ && !multi_deferred_ && !watching_ && !relay_ && !sticky_;
   if (gatherable && ClusterGather::GoesToEveryNode(route.spec->name)) {
+    if (const uint32_t local = SlotsServedLocally(); local > 0) {
+      CompleteLocal(ErrorReply("CLUSTERDOWN " + std::to_string(local) +
+                               " slots are served by respite's local store while their master "
+                               "is down; commands over every master wait until it is back"));
+      return false;
+    }
     return Gather(route, cmd, /*every_node=*/true, step);
   }
   std::string refusal;
@@ -103,6 +213,16 @@ bool ClientSession::PlaceInCluster(const Route& route, const Command& cmd,
   *node = ClusterNodeOf(route, cmd, &refusal, &cross_slot);
   if (*node == nullptr) {
     if (cross_slot && gatherable && ClusterGather::Splits(route.spec->name)) {
+      for (const resp::KeyRef& key : keys_) {
+        const uint16_t slot = resp::KeySlot(cmd.argv[key.pos]);
+        if (SlotServedLocally(slot)) {
+          CompleteLocal(ErrorReply(
+              "CLUSTERDOWN slot " + std::to_string(slot) +
+              " is served by respite's local store while its master is down; a command over "
+              "several slots cannot mix it with forwarded ones"));
+          return false;
+        }
+      }
       return Gather(route, cmd, /*every_node=*/false, step);
     }
     CompleteLocal(refusal);

@@ -272,7 +272,7 @@ ClientSession::Step ClientSession::Dispatch(const Command& cmd) {
   Failover& failover = io_.server().failover();
   if (failover.paused()) return Step::kPaused;
   const bool local = failover.ServeLocally();
-  if (PlaceSubscriptions(local) == Step::kWait) return Step::kWait;
+  if (PlaceSubscriptions(PubSubServedLocally()) == Step::kWait) return Step::kWait;
   if (resubscribe_pending_) return Step::kHeld;
   {
     std::string reply;
@@ -281,10 +281,16 @@ ClientSession::Step ClientSession::Dispatch(const Command& cmd) {
       return Step::kNext;
     }
   }
-  const SessionView view{authenticated_, dedicated_ != nullptr,
-                         relay_,         in_multi_,
-                         local,          local && failover.WritesRefused()};
-  const Route route = router_.Classify(view, cmd.argv);
+  SessionView view{authenticated_, dedicated_ != nullptr,
+                   relay_,         in_multi_,
+                   local,          local && failover.WritesRefused()};
+  Route route = router_.Classify(view, cmd.argv);
+  if (cluster_ && !local && ClusterServesLocally(route, cmd)) {
+    // Its slot's master is down: the store serves it (ShardFailover).
+    view.serve_locally = true;
+    view.refuse_writes = failover.WritesRefused();
+    route = router_.Classify(view, cmd.argv);
+  }
   last_spec_ = route.spec;
   if (route.spec != nullptr && route.spec->Has(resp::kCmdContainer) && cmd.argv.size() > 1) {
     last_sub_ = Lower(cmd.argv[1]);
@@ -337,6 +343,7 @@ ClientSession::Step ClientSession::Forward(const Route& route, const Command& cm
   if (route.kind == RouteKind::kStore) {
     if (inflight_ > 0 && inflight_link_ != &kStoreTarget) return Step::kWait;
     if (multi_broken_ || (watch_broken_ && route.ends_multi)) return BrokenTransaction(route);
+    if (cluster_ && !PlaceLocallyInCluster(route, cmd)) return Step::kNext;
     if (route.begins_multi) {
       in_multi_ = true;
       multi_local_ = true;
@@ -824,7 +831,7 @@ void ClientSession::CheckIdle(uint64_t now_ms) {
     return;
   }
   if (!closed_ && !io_.server().failover().paused()) {
-    const bool local = io_.server().serve_locally();
+    const bool local = PubSubServedLocally();
     if (resubscribe_pending_ && !local) {
       Resubscribe();
     } else {

@@ -115,6 +115,20 @@ class ClientSession final : public ReplySink {
   // here (refused, or MULTI taken for later) or must wait (*step).
   bool PlaceInCluster(const Route& route, const resp::Command& cmd, const config::Endpoint** node,
                       Step* step);
+  // Cluster mode with slots served locally (shard_failover.h): whether the store runs `cmd`
+  // (its slot's master is down, or it belongs to a transaction that began in the store).
+  bool ClusterServesLocally(const Route& route, const resp::Command& cmd);
+  // Whether pub/sub is served by this respite's hub: serving locally, or in cluster mode while
+  // slot 0 (where subscriptions live upstream) is served locally.
+  bool PubSubServedLocally() const;
+  // The same for a request that failed on its way upstream (no route at hand).
+  bool ClusterArgvServedLocally(const resp::Command& cmd);
+  // The slot of `cmd`'s keys: -1 without keys, -2 over several slots.
+  int SlotOfKeys(const Route& route, const resp::Command& cmd);
+  // Before a command goes to the store in cluster mode: opens the deferred MULTI there, and
+  // keeps a local transaction to one slot that is still served locally. False when `cmd` was
+  // answered here.
+  bool PlaceLocallyInCluster(const Route& route, const resp::Command& cmd);
   void RunLocal(const Route& route, const resp::Command& cmd);
   // AUTH and HELLO (client_login.cpp). False when the reply comes later: an ACL user's login
   // goes to upstream first. `login_done`: upstream (or, while it is down, respite) accepted it.
@@ -259,6 +273,10 @@ class ClientSession final : public ReplySink {
   // the keys of the command being placed.
   bool cluster_ = false;
   bool multi_deferred_ = false;
+  // A transaction in the store (its slot's master down): its slot (-1 before its first command)
+  // and whether EXEC must abort it (a command of another slot, or the slot forwarded again).
+  int multi_slot_ = -1;
+  bool multi_abort_ = false;
   uint32_t redirects_in_a_row_ = 0;
   std::vector<resp::KeyRef> keys_;
   uint64_t multi_tag_ = 0;    // the reply slot of the MULTI that opened the transaction

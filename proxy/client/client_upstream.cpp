@@ -8,6 +8,7 @@
 
 #include "proxy/client/client_session.h"
 #include "proxy/client/session_text.h"
+#include "proxy/cluster/shard_failover.h"
 #include "proxy/errors.h"
 #include "proxy/io_thread.h"
 #include "proxy/server.h"
@@ -224,13 +225,16 @@ void ClientSession::OnRequestFailed(uint64_t tag, std::string_view error, std::s
     return;
   }
   if (!mirror_pending_.empty()) MirrorIfPending(tag, "-");  // never mirrored: outcome unknown
-  if (!closed_ && !request.empty() && !relay_ && io_.server().serve_locally()) {
+  // Cluster mode: the slot's master was marked down (outside connection state upstream).
+  const bool cluster_local = cluster_ && !in_multi_ && !watching_ && SlotsServedLocally() > 0;
+  if (!closed_ && !request.empty() && !relay_ && (cluster_local || io_.server().serve_locally())) {
     // Upstream is down. A request that never reached it runs locally, in its place in the order;
     // so does one whose outcome is unknown if running it twice is harmless (a read, an
     // idempotent write) or it was blocked waiting (re-issued locally, as DESIGN.md says).
     resp::RequestParser parser;
     resp::Command command;
     if (parser.Parse(request, &command) == resp::ParseStatus::kCommand &&
+        (!cluster_local || io_.server().serve_locally() || ClusterArgvServedLocally(command)) &&
         (!sent || Router::SafeToRunAgain(command.argv))) {
       if (in_multi_ && tag == multi_tag_) multi_local_ = true;
       const ReplyMeta& meta = replies_.meta(tag);
@@ -258,7 +262,7 @@ void ClientSession::OnLinkClosed(UpstreamLink* link) {
   if (in_multi_ && !multi_local_) multi_broken_ = true;
   if (watching_ && !in_multi_) watch_broken_ = true;
   watching_ = false;
-  if (relay_ && subscriptions_.resubscribable() && io_.server().serve_locally()) {
+  if (relay_ && subscriptions_.resubscribable() && PubSubServedLocally()) {
     SubscribeLocally();  // upstream is down: this respite's publishers reach it meanwhile
   } else if (relay_ && subscriptions_.resubscribable()) {
     // Keep the subscriber: it is subscribed again on a new connection once upstream is back, or

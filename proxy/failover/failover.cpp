@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "proxy/cluster/shard_failover.h"
 #include "proxy/failover/replayer.h"
 #include "proxy/failover/replica_follower.h"
 #include "proxy/server.h"
@@ -26,7 +27,8 @@ Failover::Failover(const config::Config& config, Server& server, StoreExecutor* 
       server_(server),
       store_(store),
       fallback_off_(config.fallback.mode == "off" || store == nullptr),
-      read_only_(config.fallback.mode == "read-only") {
+      read_only_(config.fallback.mode == "read-only"),
+      cluster_(!config.upstream.parsed.cluster_nodes.empty()) {
   mode_ = ParseMode(config.mode);
   since_wall_ms_ = WallMs();
 }
@@ -34,6 +36,14 @@ Failover::Failover(const config::Config& config, Server& server, StoreExecutor* 
 Failover::~Failover() { Stop(); }
 
 void Failover::Start(uint64_t journal_entries) {
+  if (cluster_) {
+    // Per shard (shard_failover.h); the health monitor still checks slot 0's master for status.
+    shards_ = std::make_unique<ShardFailover>(config_, *this, server_, store_);
+    shards_->Start();
+    health_ = std::make_unique<HealthMonitor>(config_, *this, nullptr);
+    health_->Start();
+    return;
+  }
   {
     std::lock_guard lock(mu_);
     if (mode() == Mode::kLocal) {
@@ -63,6 +73,7 @@ void Failover::Start(uint64_t journal_entries) {
 }
 
 void Failover::Stop() {
+  if (shards_) shards_->Stop();
   if (follower_) follower_->Stop();
   if (replayer_) replayer_->Stop();
   if (health_) health_->Stop();
@@ -86,13 +97,19 @@ bool Failover::ServeLocally() const {
 
 void Failover::ReportUpstreamFailure(std::string_view reason) {
   if (health_) health_->MarkDown();
+  if (cluster_) return;  // the cluster's node links report per node
   if (mode() != Mode::kAuto || fallback_off_) return;
   std::lock_guard lock(mu_);
   ok_run_ = 0;
   if (state() == State::kForward) Transition(State::kLocal, reason);
 }
 
+void Failover::ReportNodeFailure(const config::Endpoint& node, std::string_view reason) {
+  if (shards_) shards_->ReportNodeFailure(node, reason);
+}
+
 void Failover::OnHealthCheck(bool ok, const std::string& reason) {
+  if (cluster_) return;  // ShardFailover checks every master
   std::lock_guard lock(mu_);
   if (ok) {
     fail_run_ = 0;
@@ -115,6 +132,7 @@ void Failover::SetMode(Mode mode) {
   std::lock_guard lock(mu_);
   mode_ = mode;
   spdlog::info("mode set to {}", Name(mode));
+  if (cluster_) return;  // ShardFailover reads the mode at each verdict
   if (mode == Mode::kLocal && state() == State::kForward) {
     Transition(State::kLocal, "mode pinned to local");
   } else if (mode == Mode::kForward && state() != State::kForward) {
@@ -154,6 +172,11 @@ void Failover::AbortDrain(const std::string& reason) {
 }
 
 std::string Failover::RequestSync() {
+  if (shards_) {
+    if (store_ == nullptr) return "no local store: nothing to replay";
+    shards_->WakeReplayer();
+    return "replaying the journal of each shard whose master answers";
+  }
   std::lock_guard lock(mu_);
   if (state() == State::kForward) {
     // Entries can wait while forwarding only when put back from the dead letters.

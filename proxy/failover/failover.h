@@ -22,6 +22,7 @@ class HealthMonitor;
 class Replayer;
 class ReplicaFollower;
 class Server;
+class ShardFailover;
 class StoreExecutor;
 
 class Failover {
@@ -59,6 +60,8 @@ class Failover {
 
   // Passive detection, from any thread: a forwarded request found upstream unreachable.
   void ReportUpstreamFailure(std::string_view reason);
+  // The same for one master of a Redis Cluster (ShardFailover: only its slots go local).
+  void ReportNodeFailure(const config::Endpoint& node, std::string_view reason);
   // Operator: pin or release the mode.
   void SetMode(Mode mode);
 
@@ -69,6 +72,8 @@ class Failover {
   void BeginPause();
   // Cutover done: the journal is empty; forward from now on.
   void FinishCutover(uint64_t replayed, uint64_t total_ms, uint64_t pause_ms);
+  // The cutover pause of a cluster's slots ends (their mode does not change here).
+  void EndPause() { Resume(); }
   // Replay failed: back to LOCAL, clients resume locally.
   void AbortDrain(const std::string& reason);
 
@@ -92,6 +97,11 @@ class Failover {
   const HealthMonitor* health() const { return health_.get(); }
   Replayer* replayer() { return replayer_.get(); }
   const Replayer* replayer() const { return replayer_.get(); }
+  // Cluster mode only (null otherwise): health, local serving and replay per shard.
+  ShardFailover* shards() { return shards_.get(); }
+  const ShardFailover* shards() const { return shards_.get(); }
+  // fallback.mode off, or no local store: nothing is ever served locally.
+  bool fallback_off() const { return fallback_off_; }
   // fallback.warm: replica only.
   const ReplicaFollower* follower() const { return follower_.get(); }
 
@@ -104,6 +114,9 @@ class Failover {
   StoreExecutor* store_;
   const bool fallback_off_;
   const bool read_only_;
+  // A redis+cluster:// upstream: the state stays FORWARD and ShardFailover serves locally the
+  // slots of masters that are down.
+  const bool cluster_;
   std::atomic<State> state_{State::kForward};
   std::atomic<Mode> mode_{Mode::kAuto};
   std::atomic<bool> paused_{false};
@@ -118,6 +131,7 @@ class Failover {
   std::unique_ptr<HealthMonitor> health_;
   std::unique_ptr<Replayer> replayer_;
   std::unique_ptr<ReplicaFollower> follower_;
+  std::unique_ptr<ShardFailover> shards_;
 };
 
 }  // namespace respite::proxy

@@ -571,7 +571,11 @@ void UpstreamLink::Fail(std::string_view reason, std::string_view client_error,
   }
   // Let the failover state machine switch first, so that the requests failing below can run
   // locally when it does.
-  if (upstream_fault) io_.server().failover().ReportUpstreamFailure(reason);
+  if (upstream_fault && node_.port != 0) {
+    io_.server().failover().ReportNodeFailure(node_, reason);
+  } else if (upstream_fault) {
+    io_.server().failover().ReportUpstreamFailure(reason);
+  }
   RingQueue<Pending> failed;
   failed.swap(pending_);
   if (long_pending_ != 0) CountLong(-static_cast<int>(long_pending_));

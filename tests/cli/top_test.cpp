@@ -206,6 +206,15 @@ TEST(TopFrame, ClusterLineOnlyInClusterMode) {
   ASSERT_EQ(frame.error, "");
   EXPECT_EQ(LineOf(frame.text, "cluster"),
             "cluster      3 masters  0 slots unserved  redirects 41  map changes 2");
+  // With per-shard failover: the slots served locally and the masters down.
+  status.insert(status.find(R"("map_refreshes":9)"),
+                R"("slots_local":5461,"shards":[{"master":"10.0.0.1:7000","up":true},)"
+                R"({"master":"10.0.0.2:7000","up":false}],"replayed":120,)");
+  const TopFrame failed_over = Render(status, "", 1);
+  ASSERT_EQ(failed_over.error, "");
+  EXPECT_EQ(LineOf(failed_over.text, "cluster"),
+            "cluster      3 masters  0 slots unserved  redirects 41  map changes 2  local slots "
+            "5461 (down: 10.0.0.2:7000)  replayed 120");
 }
 
 TEST(TopFrame, AlarmsAndEmptyJournalAndMissingFields) {

@@ -289,17 +289,18 @@ TEST(LoaderTest, SentinelCredentialsAndTls) {
                        "RESPITE_SENTINEL_TLS: expected one of auto, yes, no, got 'maybe'"));
 }
 
-TEST(LoaderTest, ClusterUpstreamIsForwardedOnlyForNow) {
+TEST(LoaderTest, ClusterUpstreamTakesModeAutoOrForwardWithoutAWarmCopy) {
   const std::string url = "redis+cluster://127.0.0.1:7000,127.0.0.1:7001";
-  EXPECT_TRUE(Contains(Load({"--upstream", url}, {}).error,
-                       "a redis+cluster:// upstream takes mode: forward and fallback.warm: none "
-                       "for now (got mode auto, fallback.warm none)"));
-  EXPECT_TRUE(Contains(
-      Load({"--upstream", url, "--mode", "forward"}, {"RESPITE_FALLBACK_WARM=writes"}).error,
-      "got mode forward, fallback.warm writes"));
-  LoadResult r = Load({"--upstream", url, "--mode", "forward"}, {});
-  ASSERT_EQ(r.error, "");
-  EXPECT_EQ(r.config.upstream.parsed.cluster_nodes.size(), 2u);
+  EXPECT_TRUE(Contains(Load({"--upstream", url, "--mode", "local"}, {}).error,
+                       "a redis+cluster:// upstream takes mode auto or forward and "
+                       "fallback.warm: none (got mode local, fallback.warm none)"));
+  EXPECT_TRUE(Contains(Load({"--upstream", url}, {"RESPITE_FALLBACK_WARM=writes"}).error,
+                       "got mode auto, fallback.warm writes"));
+  for (const char* mode : {"auto", "forward"}) {
+    LoadResult r = Load({"--upstream", url, "--mode", mode}, {});
+    ASSERT_EQ(r.error, "") << mode;
+    EXPECT_EQ(r.config.upstream.parsed.cluster_nodes.size(), 2u);
+  }
 }
 
 TEST(LoaderTest, UnknownKeyHasFileLineAndExpectedKeys) {

@@ -35,5 +35,14 @@ TEST(KeySlot, HashTags) {
   EXPECT_EQ(KeySlot("}foo{"), Crc16("}foo{") % 16384);
 }
 
+TEST(KeySlot, EverySlotHasAShortTag) {
+  for (uint16_t slot = 0; slot < kClusterSlots; ++slot) {
+    const std::string_view tag = SlotTag(slot);
+    ASSERT_FALSE(tag.empty()) << slot;
+    ASSERT_LE(tag.size(), 4u) << slot;
+    ASSERT_EQ(KeySlot("respite:cursor:{" + std::string(tag) + "}:id"), slot) << tag;
+  }
+}
+
 }  // namespace
 }  // namespace respite::resp

@@ -181,6 +181,31 @@ TEST_F(JournalTest, RemoveThroughDeletesAppliedEntries) {
   EXPECT_EQ(journal_->pending_bytes(), 0u);
 }
 
+// A cluster replays each slot on its own: the entries it applied are scattered.
+TEST_F(JournalTest, RemoveEntriesDeletesScatteredEntries) {
+  for (int i = 0; i < 6; ++i) AppendAndCommit({{0, {"SET", "k", std::to_string(i)}}});
+  auto entries = ReadAll();
+  const uint64_t bytes = journal_->pending_bytes();
+  const std::vector<uint64_t> middle = {entries[2].seq, entries[4].seq, entries[4].seq + 1000};
+  ASSERT_TRUE(journal_->RemoveEntries(middle).ok());  // a seq not there is skipped
+  EXPECT_EQ(journal_->pending_entries(), 4u);
+  EXPECT_LT(journal_->pending_bytes(), bytes);
+  EXPECT_EQ(journal_->first_seq(), entries[0].seq);
+  auto rest = ReadAll();
+  ASSERT_EQ(rest.size(), 4u);
+  EXPECT_EQ(rest[2].argv[2], "3");
+  // Removing the first entries moves first_seq() past the gap to the next one left.
+  const std::vector<uint64_t> front = {entries[0].seq, entries[1].seq, entries[3].seq};
+  ASSERT_TRUE(journal_->RemoveEntries(front).ok());
+  EXPECT_EQ(journal_->first_seq(), entries[5].seq);
+  EXPECT_EQ(journal_->applied_through(), 0u);  // per-slot cursors say what upstream has
+  const std::vector<uint64_t> last = {entries[5].seq};
+  ASSERT_TRUE(journal_->RemoveEntries(last).ok());
+  EXPECT_EQ(journal_->pending_entries(), 0u);
+  EXPECT_EQ(journal_->pending_bytes(), 0u);
+  EXPECT_EQ(journal_->first_seq(), 0u);
+}
+
 TEST_F(JournalTest, FullJournalAdmitsNoMoreAndKeepsWhatItHas) {
   Open(JournalLimits{.max_bytes = 200, .max_entry_bytes = 1 << 20});
   std::vector<std::string_view> small = {"SET", "k2", "v"};

@@ -35,8 +35,12 @@ std::string ExpectOk(Client& c, const std::vector<std::string>& argv) {
 
 }  // namespace
 
-ClusterGroup::ClusterGroup(int masters, int replicas_per_master, const Certificates* tls)
-    : masters_(masters), replicas_per_master_(replicas_per_master), tls_(tls) {}
+ClusterGroup::ClusterGroup(int masters, int replicas_per_master, const Certificates* tls,
+                           ClusterNodeOptions node_options)
+    : masters_(masters),
+      replicas_per_master_(replicas_per_master),
+      tls_(tls),
+      node_options_(node_options) {}
 
 ClusterGroup::~ClusterGroup() {
   for (auto& node : nodes_) {
@@ -63,6 +67,16 @@ std::string ClusterGroup::StartNode(int i) {
         options.extra_args.end(),
         {"--cluster-port", std::to_string(bus_port), "--cluster-node-timeout", "2000",
          "--appendonly", "no", "--save", "", "--repl-diskless-sync-delay", "0"});
+    if (!node_options_.require_full_coverage) {
+      options.extra_args.insert(options.extra_args.end(),
+                                {"--cluster-require-full-coverage", "no"});
+    }
+    // Later arguments win: this overrides the "--appendonly no" above. The AOF lives in the
+    // node's own dir, which RedisServer keeps (and repairs) across Restart().
+    if (node_options_.persistent) {
+      options.extra_args.insert(options.extra_args.end(),
+                                {"--appendonly", "yes", "--appendfsync", "always"});
+    }
     if (tls_ != nullptr) {
       tls_ports_[i] = FreePort();
       options.extra_args.insert(
@@ -173,6 +187,18 @@ int ClusterGroup::NodeForSlot(uint16_t slot) {
   for (int i = 0; i < size(); ++i) {
     std::vector<uint16_t> owners = SlotMap(i);
     if (!owners.empty()) return IndexOfPort(owners[slot]);
+  }
+  return -1;
+}
+
+int ClusterGroup::SlotCount(int i) {
+  if (i < 0 || i >= size()) return -1;
+  for (int n = 0; n < size(); ++n) {
+    std::vector<uint16_t> owners = SlotMap(n);
+    if (owners.empty()) continue;
+    int count = 0;
+    for (uint16_t owner : owners) count += owner == port(i) ? 1 : 0;
+    return count;
   }
   return -1;
 }

@@ -1,11 +1,12 @@
 #pragma once
 // A real Redis Cluster for tests: `masters` masters with `replicas_per_master` replicas each, every
 // node a redis-server on a free 127.0.0.1 port, joined by `redis-cli --cluster create` (Debian's
-// redis-tools). Node timeout 2 s, no persistence. Each node has its own cluster config file and
-// bus port, kept across RedisServer::Restart(), so a restarted node rejoins as itself. Slots move
-// by hand (MoveSlot; Begin/FinishMoveSlot hold a slot mid-migration, where clients get -ASK) or
-// by `redis-cli --cluster reshard`. Everything is killed on destruction. Used from the test's
-// main thread only. With certificates every node also serves TLS (tls-port, tls-cluster): a TLS
+// redis-tools). Node timeout 2 s, no persistence unless ClusterNodeOptions asks for it. Each node
+// has its own dir, cluster config file and bus port, kept across RedisServer::Restart(), so a
+// restarted node rejoins as itself (with its data when persistent). Slots move by hand (MoveSlot;
+// Begin/FinishMoveSlot hold a slot mid-migration, where clients get -ASK) or by
+// `redis-cli --cluster reshard`. Everything is killed on destruction. Used from the test's main
+// thread only. With certificates every node also serves TLS (tls-port, tls-cluster): a TLS
 // client's CLUSTER SLOTS then names TLS ports, while the test's own checks use the plain ones.
 
 #include <chrono>
@@ -21,13 +22,24 @@
 
 namespace respite::test {
 
+// How every node of a ClusterGroup runs, beyond what all of them get (cluster mode, node timeout
+// 2 s). The defaults are Redis's own behaviour, as every test had before these options.
+struct ClusterNodeOptions {
+  // cluster-require-full-coverage: when false, the masters still up keep serving their slots
+  // while a dead master's slots have no one to serve them. Default: true.
+  bool require_full_coverage = true;
+  // appendonly yes, appendfsync always: every write a node acknowledged survives its SIGKILL, and
+  // RedisServer::Restart() loads it back. Default: false (no persistence at all).
+  bool persistent = false;
+};
+
 class ClusterGroup {
  public:
   // Nodes 0..masters-1 start as the masters; the replicas follow them in the node list.
   // `tls`: certificates (server.crt for 127.0.0.1, signed by ca.crt) for TLS mode; it must
   // outlive the group.
   explicit ClusterGroup(int masters = 3, int replicas_per_master = 0,
-                        const Certificates* tls = nullptr);
+                        const Certificates* tls = nullptr, ClusterNodeOptions node_options = {});
   ~ClusterGroup();
   ClusterGroup(const ClusterGroup&) = delete;
   ClusterGroup& operator=(const ClusterGroup&) = delete;
@@ -53,6 +65,9 @@ class ClusterGroup {
   // node that answers CLUSTER SLOTS sees it; -1 when none answers or the slot is unassigned.
   int NodeForSlot(uint16_t slot);
   int NodeForKey(const std::string& key) { return NodeForSlot(SlotOf(key)); }
+  // How many slots node `i` serves as master, as the first node that answers CLUSTER SLOTS sees
+  // it; -1 when none answers.
+  int SlotCount(int i);
   // A plain client of the key's master (not following redirections). Check ok().
   Client ConnectToKeyOwner(const std::string& key);
 
@@ -100,6 +115,7 @@ class ClusterGroup {
   int masters_;
   int replicas_per_master_;
   const Certificates* tls_;
+  ClusterNodeOptions node_options_;
   std::vector<uint16_t> tls_ports_;  // TLS mode: each node's
   TempDir dir_{"respite-cluster"};
   std::vector<std::unique_ptr<RedisServer>> nodes_;
