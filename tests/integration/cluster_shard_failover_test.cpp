@@ -464,5 +464,90 @@ TEST_F(ClusterShardFailoverTest, ARestartDuringAnOutageReplaysTheJournalBeforeFo
   EXPECT_TRUE(master.Command({"GET", counter}).IsString("111"));
 }
 
+// What a client does besides single-key commands while the master of slot 0 is down: keyless
+// commands and pub/sub (which live on slot 0's master) are served by respite itself; a
+// transaction on the dead master's slots runs in the local store, refused across slots as Redis
+// Cluster refuses it; commands over several slots that include a local one, and commands over
+// every master, say why they cannot be answered. Once the master is back the transaction's
+// writes are on it, and the subscriber hears messages published on the nodes again.
+TEST_F(ClusterShardFailoverTest, TransactionsPubSubAndMultiSlotCommandsWhileAMasterIsDown) {
+  ASSERT_NO_FATAL_FAILURE(StartRespite());
+  const int doomed = cluster_->NodeForSlot(0);
+  ASSERT_GE(doomed, 0);
+  const uint16_t doomed_port = cluster_->port(doomed);
+  // "{3560}" hashes to slot 0 (CLUSTER KEYSLOT), so these keys are on the master that dies.
+  ASSERT_EQ(cluster_->SlotOf("{3560}"), 0);
+  const std::string local_a = "{3560}:a", local_b = "{3560}:b";
+  std::string other_local, live_key;
+  for (int n = 0; other_local.empty() || live_key.empty(); ++n) {
+    const std::string key = "k:" + std::to_string(n);
+    const int owner = cluster_->NodeForKey(key);
+    if (owner == doomed && cluster_->SlotOf(key) != 0 && other_local.empty()) other_local = key;
+    if (owner != doomed && live_key.empty()) live_key = key;
+  }
+  Client sub = respite_->Connect();
+  ASSERT_TRUE(sub.Command({"SUBSCRIBE", "news"}).IsArray(3));
+
+  cluster_->node(doomed).Kill();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const ClusterView view = ParseClusterView(Status());
+        const ShardView* shard = view.Shard(doomed_port);
+        return shard != nullptr && !shard->up && shard->slots_local == shard->slots;
+      },
+      10s))
+      << Status();
+  Client c = respite_->Connect();
+  EXPECT_TRUE(c.Command({"PING"}).IsStatus("PONG"));
+  // The subscriber moved to this respite's hub: a PUBLISH through respite reaches it.
+  ASSERT_TRUE(WaitFor([&] { return c.Command({"PUBLISH", "news", "local"}).IsInteger(1); }, 5s));
+  Reply message = sub.GetReply();
+  ASSERT_TRUE(message.IsArray(3)) << message.Describe();
+  EXPECT_EQ(std::string(message->element[2]->str), "local");
+
+  // A transaction on the dead master's slot, in the local store.
+  ASSERT_TRUE(c.Command({"MULTI"}).IsStatus("OK"));
+  EXPECT_TRUE(c.Command({"INCR", local_a}).IsStatus("QUEUED"));
+  EXPECT_TRUE(c.Command({"RPUSH", local_b, "x", "y"}).IsStatus("QUEUED"));
+  Reply exec = c.Command({"EXEC"});
+  ASSERT_TRUE(exec.IsArray(2)) << exec.Describe();
+  EXPECT_EQ(exec->element[0]->integer, 1);
+  EXPECT_EQ(exec->element[1]->integer, 2);
+  // Across slots inside it: refused, and EXEC aborts, as Redis Cluster does.
+  ASSERT_TRUE(c.Command({"MULTI"}).IsStatus("OK"));
+  EXPECT_TRUE(c.Command({"INCR", local_a}).IsStatus("QUEUED"));
+  EXPECT_TRUE(c.Command({"INCR", other_local}).IsErrorPrefix("CROSSSLOT"));
+  EXPECT_TRUE(c.Command({"EXEC"}).IsErrorPrefix("EXECABORT"));
+  EXPECT_TRUE(c.Command({"GET", local_a}).IsString("1"));
+  // A transaction on a live master still goes there.
+  ASSERT_TRUE(c.Command({"MULTI"}).IsStatus("OK"));
+  EXPECT_TRUE(c.Command({"SET", live_key, "tx"}).IsStatus("QUEUED"));
+  EXPECT_TRUE(c.Command({"EXEC"}).IsArray(1));
+  EXPECT_TRUE(cluster_->ConnectToKeyOwner(live_key).Command({"GET", live_key}).IsString("tx"));
+  // Over several slots with a local one, and over every master: a clear refusal.
+  EXPECT_TRUE(c.Command({"MGET", local_a, live_key}).IsErrorPrefix("CLUSTERDOWN slot 0 is served"));
+  EXPECT_TRUE(c.Command({"DBSIZE"}).IsErrorPrefix("CLUSTERDOWN"));
+  // One slot, one master: fine.
+  EXPECT_TRUE(c.Command({"MGET", local_a, local_b + "x"}).IsArray(2));
+
+  ASSERT_EQ(cluster_->node(doomed).Restart(), "");
+  ASSERT_TRUE(WaitFor([&] { return ParseClusterView(Status()).slots_local == 0; }, 30s))
+      << Status();
+  Client master(doomed_port);
+  EXPECT_TRUE(master.Command({"GET", local_a}).IsString("1"));
+  EXPECT_TRUE(master.Command({"LLEN", local_b}).IsInteger(2));
+  // The subscriber is subscribed on the node again: a message published there reaches it.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return master.Command({"PUBLISH", "news", "upstream"}).IsInteger(1);
+      },
+      10s));
+  message = sub.GetReply();
+  ASSERT_TRUE(message.IsArray(3)) << message.Describe();
+  EXPECT_EQ(std::string(message->element[2]->str), "upstream");
+  // The three keys above and slot 0's replay cursor.
+  EXPECT_TRUE(c.Command({"DBSIZE"}).IsInteger(4));
+}
+
 }  // namespace
 }  // namespace respite::test
