@@ -208,6 +208,9 @@ bool ClientSession::PlaceInCluster(const Route& route, const Command& cmd,
     }
     return Gather(route, cmd, /*every_node=*/true, step);
   }
+  if (gatherable && ClusterGather::LoadsEverywhere(route.spec->name, cmd.argv)) {
+    return Gather(route, cmd, /*every_node=*/true, step);
+  }
   std::string refusal;
   bool cross_slot = false;
   *node = ClusterNodeOf(route, cmd, &refusal, &cross_slot);

@@ -6,9 +6,11 @@
 
 #include "proxy/cluster/cluster_map.h"
 #include "proxy/cluster/cluster_redirect.h"
+#include "proxy/cluster/shard_failover.h"
 #include "proxy/io_thread.h"
 #include "proxy/upstream/blocking_client.h"
 #include "proxy/upstream/upstream_link.h"
+#include "resp/ascii.h"
 #include "resp/command_encoder.h"
 #include "resp/key_slot.h"
 
@@ -38,6 +40,12 @@ bool ClusterGather::Splits(std::string_view name) {
 bool ClusterGather::GoesToEveryNode(std::string_view name) {
   return name == "keys" || name == "dbsize" || name == "flushall" || name == "flushdb" ||
          name == "randomkey" || name == "scan";
+}
+
+bool ClusterGather::LoadsEverywhere(std::string_view name, std::span<const std::string_view> argv) {
+  if (argv.size() < 2 || (name != "script" && name != "function")) return false;
+  const auto is = [&](std::string_view sub) { return resp::EqualsIgnoreCase(argv[1], sub); };
+  return is("load") || is("flush") || (name == "function" && (is("delete") || is("restore")));
 }
 
 void ClusterGather::SendPart(const config::Endpoint& node, std::span<const std::string_view> argv) {
@@ -73,12 +81,30 @@ void ClusterGather::SendToEveryNode(IoThread& io, const ClusterMap& map, std::st
     gather->Release();
     return;
   }
-  const Merge merge = command == "keys"        ? Merge::kConcat
+  const bool loads = LoadsEverywhere(command, argv);
+  const Merge merge = loads                    ? Merge::kFirst
+                      : command == "keys"      ? Merge::kConcat
                       : command == "dbsize"    ? Merge::kSum
                       : command == "randomkey" ? Merge::kAnyValue
                                                : Merge::kOk;
+  // A master whose slots the local store serves is down: it gets the scripts at the cutover.
+  std::vector<bool> skip(map.nodes.size(), false);
+  if (loads && SlotsServedLocally() > 0) {
+    for (uint16_t slot = 0; slot < resp::kClusterSlots; ++slot) {
+      if (map.owner[slot] >= 0 && SlotServedLocally(slot)) {
+        skip[static_cast<size_t>(map.owner[slot])] = true;
+      }
+    }
+  }
   auto* gather = new ClusterGather(io, protocol, user, owner, tag, merge, 0);
-  for (const config::Endpoint& node : map.nodes) gather->SendPart(node, argv);
+  for (size_t i = 0; i < map.nodes.size(); ++i) {
+    if (!skip[i]) gather->SendPart(map.nodes[i], argv);
+  }
+  if (gather->waiting_ == 0) {
+    *refusal = "-CLUSTERDOWN every master is down\r\n";
+    gather->owner_->Release();  // never answered through the gather
+    gather->owner_ = nullptr;
+  }
   gather->Release();
 }
 
@@ -144,6 +170,8 @@ void ClusterGather::OnReply(uint64_t part, std::string_view reply) {
       concat_count_ += names.size();
       for (const std::string_view name : names) concat_.append(name);
     }
+  } else if (merge_ == Merge::kFirst) {
+    if (first_.empty()) first_ = std::string(reply);
   } else if (merge_ == Merge::kAnyValue) {
     if (!reply.empty() && reply[0] == '$' && reply != "$-1\r\n") any_.emplace_back(reply);
   } else if (merge_ == Merge::kScan) {
@@ -214,6 +242,8 @@ std::string ClusterGather::Merged() const {
                           : any_[static_cast<size_t>(std::rand()) % any_.size()];
     case Merge::kScan:
       return scan_reply_;
+    case Merge::kFirst:
+      return first_;
     case Merge::kValuesByKey:
       break;
   }

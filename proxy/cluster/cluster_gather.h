@@ -6,6 +6,7 @@
 // - Fan-out: a command about the whole keyspace (KEYS, DBSIZE, FLUSHALL, FLUSHDB, RANDOMKEY) to
 //   every master: KEYS' names concatenated, DBSIZE's counts added up, FLUSH*'s OK, one of the
 //   RANDOMKEY answers that is not nil.
+// - Scripts and functions loaded (or flushed) on every master; the first answer is the reply.
 // - SCAN walks the masters one after another: the client's cursor carries the master's index in
 //   its low 10 bits and that master's own cursor above them.
 // Parts go over the shared node links; a part's -MOVED or -ASK is followed like any redirect. The
@@ -32,6 +33,12 @@ class ClusterGather final : public ReplySink {
   // (SCAN included).
   static bool Splits(std::string_view name);
   static bool GoesToEveryNode(std::string_view name);
+  // Script and function management (SCRIPT LOAD, SCRIPT FLUSH, FUNCTION LOAD, ...: `name` the
+  // command's lower-case name, `argv` the whole command), sent to every master outside a
+  // transaction so that EVALSHA and FCALL find them on any node; the first master's answer is
+  // the reply. Masters whose slots are served locally are skipped: the replay loads the local
+  // store's scripts there before the cutover.
+  static bool LoadsEverywhere(std::string_view name, std::span<const std::string_view> argv);
 
   // Splits `argv` (`command`, lower case, which Splits() accepts; keys in several slots) by slot
   // and sends the parts
@@ -58,7 +65,7 @@ class ClusterGather final : public ReplySink {
   void Release() override;
 
  private:
-  enum class Merge { kValuesByKey, kOk, kSum, kConcat, kAnyValue, kScan };
+  enum class Merge { kValuesByKey, kOk, kSum, kConcat, kAnyValue, kScan, kFirst };
   ClusterGather(IoThread& io, int protocol, uint32_t user, ReplySink* owner, uint64_t tag,
                 Merge merge, size_t keys);
   ~ClusterGather() = default;
@@ -76,6 +83,7 @@ class ClusterGather final : public ReplySink {
   int refs_ = 1;
   size_t waiting_ = 0;  // parts not answered yet
   uint32_t redirects_ = 0;
+  std::string first_;  // kFirst: the first part's reply
   // MGET: each key's value (RESP bytes), by the key's position in the command.
   std::vector<std::string> values_;
   // Per part: the positions (0-based, among the keys) of its keys.

@@ -119,6 +119,26 @@ void ClusterTest::RoutesToSlotMasters() {
   EXPECT_TRUE(c.Command({"PING"}).IsStatus("PONG"));
   // A script with keys runs on their node.
   EXPECT_TRUE(c.Command({"EVAL", "return redis.call('incr', KEYS[1])", "1", "{u}a"}).IsInteger(2));
+  // SCRIPT LOAD reaches every master: EVALSHA works whichever node its key is on, and FUNCTION
+  // LOAD's library is callable on each too.
+  Reply sha = c.Command({"SCRIPT", "LOAD", "return redis.call('incrby', KEYS[1], ARGV[1])"});
+  ASSERT_EQ(sha->type, REDIS_REPLY_STRING) << sha.Describe();
+  ASSERT_TRUE(c.Command({"FUNCTION", "LOAD",
+                         "#!lua name=clib\nredis.register_function('cget', function(keys) "
+                         "return redis.call('get', keys[1]) end)"})
+                  .IsString("clib"));
+  for (int node = 0; node < 3; ++node) {
+    std::string key;
+    for (int n = 0; key.empty(); ++n) {
+      const std::string k = "sha:" + std::to_string(n);
+      if (cluster_->NodeForKey(k) == node) key = k;
+    }
+    Reply r = c.Command({"EVALSHA", std::string(sha->str, sha->len), "1", key, "5"});
+    EXPECT_TRUE(r.IsInteger(5)) << node << ": " << r.Describe();
+    EXPECT_TRUE(c.Command({"FCALL", "cget", "1", key}).IsString("5")) << node;
+  }
+  EXPECT_TRUE(c.Command({"FUNCTION", "DELETE", "clib"}).IsStatus("OK"));
+  EXPECT_TRUE(c.Command({"FCALL", "cget", "1", "sha:0"}).IsError());
 
   const std::string status = Status();
   EXPECT_NE(status.find("\"cluster\":{\"nodes\":3,"), std::string::npos) << status;
