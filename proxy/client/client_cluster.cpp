@@ -10,6 +10,7 @@
 // error that says why. While a master is down its slots are served by the local store
 // (shard_failover.h): their commands, and transactions that begin with one, go there.
 
+#include <boost/asio/post.hpp>
 #include <cctype>
 
 #include "proxy/client/client_session.h"
@@ -19,8 +20,10 @@
 #include "proxy/cluster/cluster_redirect.h"
 #include "proxy/cluster/shard_failover.h"
 #include "proxy/errors.h"
+#include "proxy/failover/failover.h"
 #include "proxy/io_thread.h"
 #include "proxy/server.h"
+#include "proxy/store_executor.h"
 #include "resp/key_slot.h"
 #include "resp/key_specs.h"
 
@@ -200,12 +203,6 @@ bool ClientSession::PlaceInCluster(const Route& route, const Command& cmd,
   const bool gatherable =
       route.spec != nullptr && !in_multi_ && !multi_deferred_ && !watching_ && !relay_ && !sticky_;
   if (gatherable && ClusterGather::GoesToEveryNode(route.spec->name)) {
-    if (const uint32_t local = SlotsServedLocally(); local > 0) {
-      CompleteLocal(ErrorReply("CLUSTERDOWN " + std::to_string(local) +
-                               " slots are served by respite's local store while their master "
-                               "is down; commands over every master wait until it is back"));
-      return false;
-    }
     return Gather(route, cmd, /*every_node=*/true, step);
   }
   if (gatherable && ClusterGather::LoadsEverywhere(route.spec->name, cmd.argv)) {
@@ -216,14 +213,14 @@ bool ClientSession::PlaceInCluster(const Route& route, const Command& cmd,
   *node = ClusterNodeOf(route, cmd, &refusal, &cross_slot);
   if (*node == nullptr) {
     if (cross_slot && gatherable && ClusterGather::Splits(route.spec->name)) {
-      for (const resp::KeyRef& key : keys_) {
-        const uint16_t slot = resp::KeySlot(cmd.argv[key.pos]);
-        if (SlotServedLocally(slot)) {
-          CompleteLocal(ErrorReply(
-              "CLUSTERDOWN slot " + std::to_string(slot) +
-              " is served by respite's local store while its master is down; a command over "
-              "several slots cannot mix it with forwarded ones"));
-          return false;
+      // Parts in slots served locally run on the store, which serves reads only under
+      // fallback.mode read-only.
+      if (route.spec->Has(resp::kCmdWrite) && io_.server().failover().WritesRefused()) {
+        for (const resp::KeyRef& key : keys_) {
+          if (SlotServedLocally(resp::KeySlot(cmd.argv[key.pos]))) {
+            CompleteLocal(ErrorReply(errors::kReadOnlyFallback));
+            return false;
+          }
         }
       }
       return Gather(route, cmd, /*every_node=*/false, step);
@@ -295,13 +292,35 @@ bool ClientSession::Gather(const Route& route, const Command& cmd, bool every_no
     refusal = ErrorReply("CLUSTERDOWN respite has no slot map of the cluster yet");
   } else if (every_node) {
     ClusterGather::SendToEveryNode(io_, *map, route.spec->name, cmd.argv, protocol_, user_, this,
-                                   tag, &refusal);
+                                   tag, &refusal, LocalParts());
   } else {
     ClusterGather::Send(io_, *map, route.spec->name, cmd.argv, protocol_, user_, this, tag,
-                        &refusal);
+                        &refusal, LocalParts());
   }
   if (!refusal.empty()) OnReply(tag, refusal);
   return false;
+}
+
+ClusterGather::LocalPart ClientSession::LocalParts() {
+  if (SlotsServedLocally() == 0 || io_.server().store() == nullptr) return {};
+  return [this](std::span<const std::string_view> argv, ReplySink* sink, uint64_t part) {
+    if (!local_session_) local_session_ = std::make_shared<storage::LocalSession>();
+    StoreExecutor::Request request;
+    request.session = local_session_;
+    request.argv.assign(argv.begin(), argv.end());
+    request.db = db_;
+    request.protocol = protocol_;
+    IoThread* io = &io_;
+    // On the store thread, after the part's commit: back to this io thread (the sink's ref was
+    // taken by the gather for this part).
+    request.done = [io, sink, part](std::string reply) {
+      boost::asio::post(io->context(), [sink, part, reply = std::move(reply)] {
+        sink->OnReply(part, reply);
+        sink->Release();
+      });
+    };
+    io_.SubmitToStore(std::move(request));
+  };
 }
 
 void ClientSession::OnRedirect(uint64_t tag, std::string_view reply, std::string_view request) {

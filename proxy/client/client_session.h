@@ -111,6 +111,9 @@ class ClientSession final : public ReplySink {
   // one command per slot; or with `every_node`, KEYS, DBSIZE, SCAN, ... of every master. False
   // (answered later, or *step says wait).
   bool Gather(const Route& route, const resp::Command& cmd, bool every_node, Step* step);
+  // What runs a gathered command's parts for slots served locally on the store (empty when none
+  // is): with this client's store session, db and protocol.
+  std::function<void(std::span<const std::string_view>, ReplySink*, uint64_t)> LocalParts();
   // Before Forward sends `cmd` in cluster mode: sets *node; false when the command was answered
   // here (refused, or MULTI taken for later) or must wait (*step).
   bool PlaceInCluster(const Route& route, const resp::Command& cmd, const config::Endpoint** node,

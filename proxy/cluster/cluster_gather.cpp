@@ -1,5 +1,6 @@
 #include "proxy/cluster/cluster_gather.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <map>
@@ -56,12 +57,46 @@ void ClusterGather::SendPart(const config::Endpoint& node, std::span<const std::
   io_.NodeLink(node, protocol_, user_).Send(request, this, positions_.size() - 1);
 }
 
+namespace {
+
+// Per master of `map`: whether the local store serves its slots (it is down).
+std::vector<bool> LocalMasters(const ClusterMap& map) {
+  std::vector<bool> local(map.nodes.size(), false);
+  if (SlotsServedLocally() == 0) return local;
+  for (uint16_t slot = 0; slot < resp::kClusterSlots; ++slot) {
+    if (map.owner[slot] >= 0 && SlotServedLocally(slot)) {
+      local[static_cast<size_t>(map.owner[slot])] = true;
+    }
+  }
+  return local;
+}
+
+constexpr std::string_view kNoLocalParts =
+    "-CLUSTERDOWN some slots are served by respite's local store while their master is down\r\n";
+
+}  // namespace
+
+void ClusterGather::SendLocalPart(const LocalPart& local, std::span<const std::string_view> argv) {
+  positions_.emplace_back();
+  ++waiting_;
+  AddRef();  // until the store's reply is back (LocalPart's contract)
+  local(argv, this, positions_.size() - 1);
+}
+
 void ClusterGather::SendToEveryNode(IoThread& io, const ClusterMap& map, std::string_view command,
                                     std::span<const std::string_view> argv, int protocol,
                                     uint32_t user, ReplySink* owner, uint64_t tag,
-                                    std::string* refusal) {
+                                    std::string* refusal, const LocalPart& local) {
   if (map.nodes.empty() || map.nodes.size() > kScanNodeMask + 1) {
     *refusal = "-CLUSTERDOWN respite has no usable slot map\r\n";
+    return;
+  }
+  const bool loads = LoadsEverywhere(command, argv);
+  const std::vector<bool> local_masters = LocalMasters(map);
+  const bool any_local =
+      std::find(local_masters.begin(), local_masters.end(), true) != local_masters.end();
+  if (any_local && !loads && (!local || command == "flushall" || command == "flushdb")) {
+    *refusal = kNoLocalParts;
     return;
   }
   if (command == "scan") {
@@ -77,29 +112,33 @@ void ClusterGather::SendToEveryNode(IoThread& io, const ClusterMap& map, std::st
     const std::string node_cursor = std::to_string(cursor >> kScanNodeBits);
     std::vector<std::string_view> part(argv.begin(), argv.end());
     part[1] = node_cursor;
-    gather->SendPart(map.nodes[gather->scan_node_], part);
+    const size_t first_local =
+        std::find(local_masters.begin(), local_masters.end(), true) - local_masters.begin();
+    if (!local_masters[gather->scan_node_]) {
+      gather->SendPart(map.nodes[gather->scan_node_], part);
+    } else if (gather->scan_node_ == first_local) {
+      gather->SendLocalPart(local, part);  // the store holds every local slot's keys
+    } else {
+      // Another master served locally: its keys were in the first one's turn.
+      gather->positions_.emplace_back();
+      ++gather->waiting_;
+      gather->OnReply(0, "*2\r\n$1\r\n0\r\n*0\r\n");
+    }
     gather->Release();
     return;
   }
-  const bool loads = LoadsEverywhere(command, argv);
   const Merge merge = loads                    ? Merge::kFirst
                       : command == "keys"      ? Merge::kConcat
                       : command == "dbsize"    ? Merge::kSum
                       : command == "randomkey" ? Merge::kAnyValue
                                                : Merge::kOk;
-  // A master whose slots the local store serves is down: it gets the scripts at the cutover.
-  std::vector<bool> skip(map.nodes.size(), false);
-  if (loads && SlotsServedLocally() > 0) {
-    for (uint16_t slot = 0; slot < resp::kClusterSlots; ++slot) {
-      if (map.owner[slot] >= 0 && SlotServedLocally(slot)) {
-        skip[static_cast<size_t>(map.owner[slot])] = true;
-      }
-    }
-  }
   auto* gather = new ClusterGather(io, protocol, user, owner, tag, merge, 0);
   for (size_t i = 0; i < map.nodes.size(); ++i) {
-    if (!skip[i]) gather->SendPart(map.nodes[i], argv);
+    if (!local_masters[i]) gather->SendPart(map.nodes[i], argv);
   }
+  // The masters served locally: once, together, from the store (scripts wait for the replay,
+  // which loads them there).
+  if (any_local && !loads) gather->SendLocalPart(local, argv);
   if (gather->waiting_ == 0) {
     *refusal = "-CLUSTERDOWN every master is down\r\n";
     gather->owner_->Release();  // never answered through the gather
@@ -117,7 +156,8 @@ ClusterGather::ClusterGather(IoThread& io, int protocol, uint32_t user, ReplySin
 
 void ClusterGather::Send(IoThread& io, const ClusterMap& map, std::string_view command,
                          std::span<const std::string_view> argv, int protocol, uint32_t user,
-                         ReplySink* owner, uint64_t tag, std::string* refusal) {
+                         ReplySink* owner, uint64_t tag, std::string* refusal,
+                         const LocalPart& local) {
   const bool pairs = command == "mset";  // key value pairs
   const size_t step = pairs ? 2 : 1;
   const size_t keys = (argv.size() - 1) / step;
@@ -131,6 +171,10 @@ void ClusterGather::Send(IoThread& io, const ClusterMap& map, std::string_view c
       *refusal = "-CLUSTERDOWN Hash slot not served\r\n";
       return;
     }
+    if (!local && SlotServedLocally(slot)) {
+      *refusal = kNoLocalParts;
+      return;
+    }
   }
   auto* gather = new ClusterGather(io, protocol, user, owner, tag, merge, keys);
   std::vector<std::string_view> part;
@@ -140,6 +184,12 @@ void ClusterGather::Send(IoThread& io, const ClusterMap& map, std::string_view c
     for (const size_t k : positions) {
       part.push_back(argv[1 + k * step]);
       if (pairs) part.push_back(argv[2 + k * step]);
+    }
+    if (SlotServedLocally(slot)) {
+      // One part per slot here too: the journal replays each entry in its own slot.
+      gather->SendLocalPart(local, part);
+      gather->positions_.back() = positions;
+      continue;
     }
     request.clear();
     resp::AppendCommandRange(&request, part);

@@ -14,6 +14,7 @@
 // that splits the command itself). Thread: the io thread of the client that sent it.
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -40,20 +41,32 @@ class ClusterGather final : public ReplySink {
   // store's scripts there before the cutover.
   static bool LoadsEverywhere(std::string_view name, std::span<const std::string_view> argv);
 
+  // Runs one part on the local store, for slots whose master is down (shard_failover.h); its
+  // reply comes back through sink->OnReply(part, ...) on the io thread. Supplied by the client
+  // session (its store session and db); empty: such parts are refused.
+  using LocalPart =
+      std::function<void(std::span<const std::string_view> argv, ReplySink* sink, uint64_t part)>;
+
   // Splits `argv` (`command`, lower case, which Splits() accepts; keys in several slots) by slot
   // and sends the parts
   // on `io`'s links to the nodes of `map`, for the client `owner`, whose reply `tag` gets the
   // merged reply through owner->OnReply. `protocol` and `user` pick the links, as for the client's
   // other commands. Null `refusal`: sent; otherwise the error to answer instead (a slot no node
   // serves).
+  // A slot served locally is asked of the store through `local`.
   static void Send(IoThread& io, const ClusterMap& map, std::string_view command,
                    std::span<const std::string_view> argv, int protocol, uint32_t user,
-                   ReplySink* owner, uint64_t tag, std::string* refusal);
+                   ReplySink* owner, uint64_t tag, std::string* refusal,
+                   const LocalPart& local = {});
 
   // Sends `argv` (`command`, which GoesToEveryNode() accepts) to the masters of `map`, as Send.
+  // Masters whose slots are served locally are asked through `local` once, together: the store
+  // holds only those slots' keys (FLUSHALL and FLUSHDB are refused then: the journal cannot
+  // replay a flush of one master).
   static void SendToEveryNode(IoThread& io, const ClusterMap& map, std::string_view command,
                               std::span<const std::string_view> argv, int protocol, uint32_t user,
-                              ReplySink* owner, uint64_t tag, std::string* refusal);
+                              ReplySink* owner, uint64_t tag, std::string* refusal,
+                              const LocalPart& local = {});
 
   void OnReply(uint64_t part, std::string_view reply) override;
   void OnRequestFailed(uint64_t part, std::string_view error, std::string_view request,
@@ -72,6 +85,8 @@ class ClusterGather final : public ReplySink {
   void PartDone();
   // Queues `argv` to `node`'s shared link as part `part` (positions_ grows to match).
   void SendPart(const config::Endpoint& node, std::span<const std::string_view> argv);
+  // The same through the local store.
+  void SendLocalPart(const LocalPart& local, std::span<const std::string_view> argv);
   std::string Merged() const;
 
   IoThread& io_;
