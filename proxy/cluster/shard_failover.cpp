@@ -151,12 +151,13 @@ void ShardFailover::HealthLoop() {
   }
 }
 
-void ShardFailover::ReportNodeFailure(const config::Endpoint& node, std::string_view reason) {
-  Record(node, false, /*at_once=*/true, std::string(reason));
+void ShardFailover::ReportNodeFailure(const config::Endpoint& node, std::string_view reason,
+                                      bool close_links) {
+  Record(node, false, /*at_once=*/true, std::string(reason), close_links);
 }
 
 void ShardFailover::Record(const config::Endpoint& node, bool ok, bool at_once,
-                           const std::string& reason) {
+                           const std::string& reason, bool close_links) {
   const std::shared_ptr<const ClusterMap> map = CurrentClusterMap();
   bool wake_replayer = false;
   {
@@ -173,14 +174,15 @@ void ShardFailover::Record(const config::Endpoint& node, bool ok, bool at_once,
                      node.ToString());
       }
     } else {
-      RecordFailure(n, node, at_once, reason, map.get());
+      RecordFailure(n, node, at_once, reason, map.get(), close_links);
     }
   }
   if (wake_replayer) WakeReplayer();
 }
 
 void ShardFailover::RecordFailure(Node& n, const config::Endpoint& node, bool at_once,
-                                  const std::string& reason, const ClusterMap* map) {
+                                  const std::string& reason, const ClusterMap* map,
+                                  bool close_links) {
   {
     n.ok_run = 0;
     ++n.fail_run;
@@ -203,7 +205,7 @@ void ShardFailover::RecordFailure(Node& n, const config::Endpoint& node, bool at
                      node.ToString(), reason, owned);
       }
       // Requests waiting on a master that stopped answering run locally now (or fail).
-      server_.CloseNodeLinks(node, "master marked down");
+      if (close_links) server_.CloseNodeLinks(node, "master marked down");
     }
     if (map != nullptr) MarkDownSlots(*map);
   }

@@ -50,8 +50,10 @@ class ShardFailover {
   void Start();
   void Stop();
 
-  // Passive detection, from any thread: a forwarded request found `node` unreachable.
-  void ReportNodeFailure(const config::Endpoint& node, std::string_view reason);
+  // Passive detection, from any thread: a forwarded request found `node` unreachable, or
+  // answering -CLUSTERDOWN (`close_links` false: its links are alive).
+  void ReportNodeFailure(const config::Endpoint& node, std::string_view reason,
+                         bool close_links = true);
   // The replayer looks at the journal now (a master is back, an operator asked).
   void WakeReplayer();
   // Whether `node` answers its health checks (as of the last check or failure).
@@ -88,9 +90,12 @@ class ShardFailover {
   void HealthLoop();
   // A check's or a forwarded request's verdict on `node`; `at_once`: down without waiting for
   // health.unhealthy_after failed checks (a refused or reset connection).
-  void Record(const config::Endpoint& node, bool ok, bool at_once, const std::string& reason);
+  // `close_links`: a master marked down has its links closed (their requests fail or run
+  // locally).
+  void Record(const config::Endpoint& node, bool ok, bool at_once, const std::string& reason,
+              bool close_links = true);
   void RecordFailure(Node& n, const config::Endpoint& node, bool at_once, const std::string& reason,
-                     const ClusterMap* map);  // needs mu_
+                     const ClusterMap* map, bool close_links);  // needs mu_
   // Needs mu_: serves locally every slot whose master is down.
   void MarkDownSlots(const ClusterMap& map);
 

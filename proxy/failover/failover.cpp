@@ -104,8 +104,9 @@ void Failover::ReportUpstreamFailure(std::string_view reason) {
   if (state() == State::kForward) Transition(State::kLocal, reason);
 }
 
-void Failover::ReportNodeFailure(const config::Endpoint& node, std::string_view reason) {
-  if (shards_) shards_->ReportNodeFailure(node, reason);
+void Failover::ReportNodeFailure(const config::Endpoint& node, std::string_view reason,
+                                 bool close_links) {
+  if (shards_) shards_->ReportNodeFailure(node, reason, close_links);
 }
 
 void Failover::OnHealthCheck(bool ok, const std::string& reason) {

@@ -61,7 +61,9 @@ class Failover {
   // Passive detection, from any thread: a forwarded request found upstream unreachable.
   void ReportUpstreamFailure(std::string_view reason);
   // The same for one master of a Redis Cluster (ShardFailover: only its slots go local).
-  void ReportNodeFailure(const config::Endpoint& node, std::string_view reason);
+  // `close_links`: fail what its links have in flight (not when it answers, -CLUSTERDOWN).
+  void ReportNodeFailure(const config::Endpoint& node, std::string_view reason,
+                         bool close_links = true);
   // Operator: pin or release the mode.
   void SetMode(Mode mode);
 

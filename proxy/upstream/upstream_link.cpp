@@ -336,7 +336,11 @@ void UpstreamLink::Deliver(std::string_view reply, char type) {
   const bool redirect = node_.port != 0 && p.sink != nullptr && p.retained && reply.size() > 5 &&
                         reply[0] == '-' &&
                         (reply.starts_with("-MOVED ") || reply.starts_with("-ASK "));
-  if (redirect) redirected.assign(retained_, retained_begin_, p.len);
+  // The node says the cluster is down where it stands: it ran nothing and serves none of its
+  // slots (a master without a replica died and cluster-require-full-coverage is yes).
+  const bool cluster_down = node_.port != 0 && p.sink != nullptr && p.retained &&
+                            reply.starts_with("-CLUSTERDOWN The cluster is down");
+  if (redirect || cluster_down) redirected.assign(retained_, retained_begin_, p.len);
   if (p.patience == Patience::kLong) CountLong(-1);
   last_reply_ms_ = io_.batch_now_ns() / 1'000'000;
   UpdateWaiting(true);
@@ -356,6 +360,11 @@ void UpstreamLink::Deliver(std::string_view reply, char type) {
   }
   if (redirect) {
     p.sink->OnRedirect(p.tag, reply, redirected);
+  } else if (cluster_down) {
+    // Its slots go local at once (its links stay: what they have in flight gets the same answer),
+    // and the request runs there as one that never reached upstream.
+    io_.server().failover().ReportNodeFailure(node_, "-CLUSTERDOWN", /*close_links=*/false);
+    p.sink->OnRequestFailed(p.tag, reply.substr(1, reply.size() - 3), redirected, /*sent=*/false);
   } else {
     p.sink->OnReply(p.tag, reply);
   }
