@@ -192,6 +192,37 @@ std::vector<bool> ClusterReplayer::ReadySlots(const ClusterMap& map) const {
   return ready;
 }
 
+void ClusterReplayer::DrainBeforeExit(uint64_t budget_ms) {
+  const auto pending = [this] {
+    return store_.Call([](LocalStore& s) { return s.journal().pending_entries(); });
+  };
+  const uint64_t before = pending();
+  if (before == 0) return;
+  const std::shared_ptr<const ClusterMap> map = CurrentClusterMap();
+  uint64_t replayed = 0;
+  if (map != nullptr && budget_ms > 0) {
+    spdlog::info(
+        "shutdown: {} journal entries pending; replaying those whose master answers (up "
+        "to {} ms)",
+        before, budget_ms);
+    stopping_ = false;  // the thread is gone: this one replays
+    deadline_ms_ = SteadyMs() + budget_ms;
+    Pass pass;
+    RunPass(*map, std::vector<bool>(resp::kClusterSlots, false), nullptr, &pass);
+    replayed = pass.replayed;
+    stopping_ = true;
+  }
+  const uint64_t after = pending();
+  if (after == 0) {
+    spdlog::info("shutdown: replayed all {} journal entries to the cluster", replayed);
+    return;
+  }
+  spdlog::warn(
+      "shutdown: {} journal entries left in {} ({} replayed; their masters did not answer in "
+      "time); their slots are served locally after the next start until they are replayed",
+      after, config_.data_dir, replayed);
+}
+
 void ClusterReplayer::Loop() {
   while (!stopping_) {
     const bool woken = SleepMs(kIdleMs);
@@ -232,7 +263,7 @@ bool ClusterReplayer::RunPass(const ClusterMap& map, const std::vector<bool>& re
   };
   uint64_t from = 0;
   for (;;) {
-    if (stopping_) return false;
+    if (stopping_ || (deadline_ms_ != 0 && SteadyMs() >= deadline_ms_)) return false;
     std::vector<JournalEntry> entries = ReadFrom(from);
     if (entries.empty()) break;
     from = entries.back().seq + 1;

@@ -55,6 +55,9 @@ class ClusterReplayer {
   void Wake();
   // The slots the journal holds entries of (read through the store; before Start).
   std::vector<uint16_t> PendingSlots();
+  // At shutdown, after Stop() and once clients are gone: replays what it can (the entries whose
+  // slot's master answers) within `budget_ms`, and logs what it leaves in the data dir.
+  void DrainBeforeExit(uint64_t budget_ms);
 
   uint64_t replayed_total() const { return replayed_.load(); }
   uint64_t dead_lettered_total() const { return dead_lettered_.load(); }
@@ -122,6 +125,8 @@ class ClusterReplayer {
   uint64_t generations_ = 0;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
+  // DrainBeforeExit's end (steady ms; 0: none): a pass stops there.
+  uint64_t deadline_ms_ = 0;
   std::mutex wake_mu_;
   std::condition_variable wake_cv_;
   bool woken_ = false;

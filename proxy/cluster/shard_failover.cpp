@@ -92,6 +92,10 @@ void ShardFailover::Stop() {
   if (replayer_) replayer_->Stop();
 }
 
+void ShardFailover::DrainBeforeExit(uint64_t budget_ms) {
+  if (replayer_) replayer_->DrainBeforeExit(budget_ms);
+}
+
 void ShardFailover::WakeReplayer() {
   if (replayer_) replayer_->Wake();
 }

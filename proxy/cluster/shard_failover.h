@@ -49,6 +49,8 @@ class ShardFailover {
   // starts the health checks and the replayer.
   void Start();
   void Stop();
+  // At shutdown, after Stop(): ClusterReplayer::DrainBeforeExit.
+  void DrainBeforeExit(uint64_t budget_ms);
 
   // Passive detection, from any thread: a forwarded request found `node` unreachable, or
   // answering -CLUSTERDOWN (`close_links` false: its links are alive).

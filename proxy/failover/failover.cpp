@@ -81,6 +81,7 @@ void Failover::Stop() {
 }
 
 void Failover::DrainBeforeExit(uint64_t budget_ms) {
+  if (shards_) shards_->DrainBeforeExit(budget_ms);
   if (replayer_) replayer_->DrainBeforeExit(budget_ms, mode() == Mode::kLocal);
 }
 
