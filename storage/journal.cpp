@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -158,7 +159,8 @@ Status Journal::Load() {
   // Sequences never go back: past every entry and everything ever applied upstream.
   next_seq_ = std::max(next_seq_, applied_through_ + 1);
   s = engine_.Get(Family::kDefault, kSeqFloorKey, &value);
-  if (s.ok() && value.size() == 8) next_seq_ = std::max(next_seq_, GetU64(value));
+  if (s.ok() && value.size() == 8) seq_floor_ = GetU64(value);
+  next_seq_ = std::max(next_seq_, seq_floor_);
   auto it = engine_.NewIterator(Family::kJournal, {}, {});
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const uint64_t seq = GetU64(it->key());
@@ -371,6 +373,15 @@ Status Journal::RemoveEntries(std::span<const uint64_t> seqs) {
     engine_.Delete(Family::kJournal, key);
   }
   if (removed == 0) return Status::Ok();
+  // Sequences never go back, even past a restart with these gone: a slot's cursor upstream
+  // covers them, and a new entry under it would be taken as applied.
+  const uint64_t highest = *std::max_element(seqs.begin(), seqs.end());
+  if (highest >= seq_floor_) {
+    seq_floor_ = highest + 1;
+    std::string floor;
+    PutU64(&floor, seq_floor_);
+    engine_.Put(Family::kDefault, kSeqFloorKey, floor);  // committed with the deletes
+  }
   if (Status s = engine_.Commit(); !s.ok()) return s;
   entries_ -= std::min(entries_, removed);
   bytes_ -= std::min(bytes_, removed_bytes);
@@ -451,6 +462,7 @@ Status Journal::ForEach(const std::function<bool(uint64_t seq, std::string_view 
 }
 
 Status Journal::Reset() {
+  seq_floor_ = std::max(seq_floor_, next_seq_);
   std::string floor;
   PutU64(&floor, next_seq_);
   engine_.Put(Family::kDefault, kSeqFloorKey, floor);

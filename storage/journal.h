@@ -138,6 +138,7 @@ class Journal {
   uint64_t bytes_ = 0;
   uint64_t dead_letters_ = 0;
   uint64_t applied_through_ = 0;
+  uint64_t seq_floor_ = 0;       // persisted: no seq below it is handed out again
   uint64_t oldest_for_seq_ = 0;  // the first_seq_ that oldest_wall_ms_ belongs to
   int64_t oldest_wall_ms_ = 0;
   // Appended but not yet committed: in the pending batch, and in the batch in flight.

@@ -113,24 +113,43 @@ bool ClientSession::PubSubServedLocally() const {
   return io_.server().serve_locally() || (cluster_ && SlotServedLocally(0));
 }
 
-bool ClientSession::ClusterServesLocally(const Route& route, const Command& cmd) {
+bool ClientSession::ClusterServesLocally(const Route& route, const Command& cmd, int* held_slot) {
+  *held_slot = -1;
   if (in_multi_ && multi_local_) return true;  // the transaction began in the store
   if (SlotsServedLocally() == 0 || route.kind == RouteKind::kLocal) return false;
   if (route.kind == RouteKind::kRelay) {
-    // Subscriptions live on slot 0's master (shard channels on their slot's): while it is down,
-    // this respite's hub serves them, as for one Redis.
-    if (relay_) return false;
-    const int slot = SlotOfKeys(route, cmd);
-    return slot != -2 && SlotServedLocally(static_cast<uint16_t>(slot < 0 ? 0 : slot));
+    // Subscriptions follow slot 0's master, shard channels too (one place for a client's
+    // subscriptions): while it is down, this respite's hub serves them, as for one Redis.
+    return !relay_ && SlotServedLocally(0);
   }
-  // MULTI waits for its first command (PlaceInCluster), which says where the transaction runs;
-  // connection state held upstream stays there.
+  // MULTI waits for its first command (PlaceInCluster), which says where the transaction runs.
   if ((route.begins_multi && !in_multi_) || (multi_deferred_ && route.ends_multi)) return false;
-  if (dedicated_ != nullptr && (in_multi_ || watching_ || sticky_ || relay_)) return false;
-  if (route.spec != nullptr && ClusterGather::GoesToEveryNode(route.spec->name)) return false;
+  if (route.spec != nullptr && (ClusterGather::GoesToEveryNode(route.spec->name) ||
+                                (ClusterGather::LoadsEverywhere(route.spec->name, cmd.argv) &&
+                                 SlotsServedLocally() < resp::kClusterSlots))) {
+    return false;  // asked of the live masters (and the store) by PlaceInCluster
+  }
   const int slot = SlotOfKeys(route, cmd);
+  if (dedicated_ != nullptr && (in_multi_ || watching_ || sticky_ || relay_)) {
+    // Connection state held upstream stays there, but a key of a slot served locally must not
+    // reach a master before that slot's journal does.
+    if (slot >= 0 && SlotServedLocally(static_cast<uint16_t>(slot))) *held_slot = slot;
+    return false;
+  }
   if (slot == -2) return false;  // split by slot or refused (PlaceInCluster)
   return SlotServedLocally(static_cast<uint16_t>(slot < 0 ? 0 : slot));
+}
+
+ClientSession::Step ClientSession::RefuseForHeldState(int slot) {
+  if (in_multi_ && dedicated_ != nullptr && !multi_broken_) {
+    // EXEC will abort: the transaction upstream is discarded now.
+    SendInternal(dedicated_, {"DISCARD"});
+    multi_broken_ = true;
+  }
+  CompleteLocal(ErrorReply("TRYAGAIN slot " + std::to_string(slot) +
+                           " is served by respite's local store while its master is down, and "
+                           "this connection's transaction, WATCH or subscription is on a master"));
+  return Step::kNext;
 }
 
 bool ClientSession::ClusterArgvServedLocally(const Command& cmd) {
@@ -163,7 +182,7 @@ bool ClientSession::PlaceLocallyInCluster(const Route& route, const Command& cmd
     SubmitToStore(multi, replies_.Reserve(/*discard=*/true, MetaFor(CommandPath::kLocal, false)));
     multi_deferred_ = false;
     multi_local_ = true;
-    multi_slot_ = slot < 0 ? 0 : slot;
+    multi_slot_ = slot;  // a command without keys leaves it to the next one with keys
     multi_abort_ = false;
   } else if (in_multi_ && multi_local_ && !route.ends_multi && slot >= 0) {
     if (multi_slot_ < 0) {

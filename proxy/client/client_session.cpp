@@ -285,11 +285,16 @@ ClientSession::Step ClientSession::Dispatch(const Command& cmd) {
                    relay_,         in_multi_,
                    local,          local && failover.WritesRefused()};
   Route route = router_.Classify(view, cmd.argv);
-  if (cluster_ && !local && ClusterServesLocally(route, cmd)) {
-    // Its slot's master is down: the store serves it (ShardFailover).
-    view.serve_locally = true;
-    view.refuse_writes = failover.WritesRefused();
-    route = router_.Classify(view, cmd.argv);
+  if (cluster_ && !local) {
+    int held_slot = -1;
+    if (ClusterServesLocally(route, cmd, &held_slot)) {
+      // Its slot's master is down: the store serves it (ShardFailover).
+      view.serve_locally = true;
+      view.refuse_writes = failover.WritesRefused();
+      route = router_.Classify(view, cmd.argv);
+    } else if (held_slot >= 0) {
+      return RefuseForHeldState(held_slot);
+    }
   }
   last_spec_ = route.spec;
   if (route.spec != nullptr && route.spec->Has(resp::kCmdContainer) && cmd.argv.size() > 1) {
@@ -741,9 +746,19 @@ void ClientSession::ResetState() {
   subscriptions_ = Subscriptions();
   resubscribe_pending_ = false;
   in_multi_ = watching_ = sticky_ = relay_ = select_in_multi_ = multi_deferred_ = false;
-  multi_broken_ = watch_broken_ = false;
+  multi_broken_ = watch_broken_ = multi_local_ = multi_abort_ = false;
+  multi_slot_ = -1;
   reply_mode_ = ReplyMode::kOn;
   inflight_link_ = nullptr;
+  // The store's side of the connection (a transaction or WATCH there) goes too: a fresh one next
+  // time. Nothing of it is in flight (RESET waits for that).
+  if (local_session_ != nullptr && io_.server().store() != nullptr) {
+    StoreExecutor::Request forget;
+    forget.session = std::move(local_session_);
+    forget.forget = true;
+    io_.SubmitToStore(std::move(forget));
+  }
+  local_session_ = nullptr;
 }
 
 void ClientSession::ScheduleFlush() {

@@ -120,7 +120,10 @@ class ClientSession final : public ReplySink {
                       Step* step);
   // Cluster mode with slots served locally (shard_failover.h): whether the store runs `cmd`
   // (its slot's master is down, or it belongs to a transaction that began in the store).
-  bool ClusterServesLocally(const Route& route, const resp::Command& cmd);
+  // *held_slot: when the client's connection state is upstream (a transaction, WATCH, a
+  // subscription) and `cmd`'s slot is served locally, that slot (else -1): refused.
+  bool ClusterServesLocally(const Route& route, const resp::Command& cmd, int* held_slot);
+  Step RefuseForHeldState(int slot);
   // Whether pub/sub is served by this respite's hub: serving locally, or in cluster mode while
   // slot 0 (where subscriptions live upstream) is served locally.
   bool PubSubServedLocally() const;

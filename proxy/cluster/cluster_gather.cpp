@@ -59,15 +59,19 @@ void ClusterGather::SendPart(const config::Endpoint& node, std::span<const std::
 
 namespace {
 
-// Per master of `map`: whether the local store serves its slots (it is down).
+// Per master of `map`: whether the local store serves all its slots (it is down). One that
+// serves only some (its slots still being replayed) is asked itself.
 std::vector<bool> LocalMasters(const ClusterMap& map) {
   std::vector<bool> local(map.nodes.size(), false);
   if (SlotsServedLocally() == 0) return local;
+  std::vector<size_t> owned(map.nodes.size(), 0), served(map.nodes.size(), 0);
   for (uint16_t slot = 0; slot < resp::kClusterSlots; ++slot) {
-    if (map.owner[slot] >= 0 && SlotServedLocally(slot)) {
-      local[static_cast<size_t>(map.owner[slot])] = true;
-    }
+    if (map.owner[slot] < 0) continue;
+    const size_t owner = static_cast<size_t>(map.owner[slot]);
+    ++owned[owner];
+    served[owner] += SlotServedLocally(slot) ? 1 : 0;
   }
+  for (size_t i = 0; i < local.size(); ++i) local[i] = owned[i] > 0 && served[i] == owned[i];
   return local;
 }
 
@@ -95,7 +99,8 @@ void ClusterGather::SendToEveryNode(IoThread& io, const ClusterMap& map, std::st
   const std::vector<bool> local_masters = LocalMasters(map);
   const bool any_local =
       std::find(local_masters.begin(), local_masters.end(), true) != local_masters.end();
-  if (any_local && !loads && (!local || command == "flushall" || command == "flushdb")) {
+  const bool flush = command == "flushall" || command == "flushdb";
+  if ((any_local && !loads && !local) || (flush && SlotsServedLocally() > 0)) {
     *refusal = kNoLocalParts;
     return;
   }
@@ -166,12 +171,16 @@ void ClusterGather::Send(IoThread& io, const ClusterMap& map, std::string_view c
   // The keys' positions by slot, in the command's order within each slot.
   std::map<uint16_t, std::vector<size_t>> by_slot;
   for (size_t k = 0; k < keys; ++k) by_slot[resp::KeySlot(argv[1 + k * step])].push_back(k);
+  // Read once: a slot may go local meanwhile (the health thread), and its part must go where
+  // this check said.
+  std::map<uint16_t, bool> served_locally;
   for (const auto& [slot, positions] : by_slot) {
     if (map.NodeOf(slot) == nullptr) {
       *refusal = "-CLUSTERDOWN Hash slot not served\r\n";
       return;
     }
-    if (!local && SlotServedLocally(slot)) {
+    served_locally[slot] = SlotServedLocally(slot);
+    if (!local && served_locally[slot]) {
       *refusal = kNoLocalParts;
       return;
     }
@@ -185,7 +194,7 @@ void ClusterGather::Send(IoThread& io, const ClusterMap& map, std::string_view c
       part.push_back(argv[1 + k * step]);
       if (pairs) part.push_back(argv[2 + k * step]);
     }
-    if (SlotServedLocally(slot)) {
+    if (served_locally[slot]) {
       // One part per slot here too: the journal replays each entry in its own slot.
       gather->SendLocalPart(local, part);
       gather->positions_.back() = positions;

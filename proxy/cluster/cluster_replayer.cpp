@@ -542,7 +542,7 @@ void ClusterReplayer::Cutover(const Pass& pass) {
       if (only[slot] && tail.ready[slot] && !tail.failed[slot]) drained.push_back(slot);
     }
   }
-  std::set<std::string> masters;
+  std::set<std::string> masters, failed;
   if (!drained.empty()) {
     // Scripts loaded during the outage reach the masters before their slots are forwarded.
     const std::vector<std::string> bodies =
@@ -552,8 +552,15 @@ void ClusterReplayer::Cutover(const Pass& pass) {
       const config::Endpoint* node = map->NodeOf(slot);
       if (node == nullptr) continue;
       const std::string name = node->ToString();
-      if (masters.insert(name).second && !LoadScripts(*node, bodies)) masters.erase(name);
-      if (masters.count(name) > 0) loaded.push_back(slot);
+      if (failed.count(name) > 0) continue;
+      if (masters.count(name) == 0) {
+        if (!LoadScripts(*node, bodies)) {
+          failed.insert(name);  // its slots wait for the next cutover
+          continue;
+        }
+        masters.insert(name);
+      }
+      loaded.push_back(slot);
     }
     drained = shards_.ForwardAgain(loaded);
   }

@@ -150,8 +150,10 @@ void ShardFailover::HealthLoop() {
       if (!ok) client.Close();
       Record(node, ok, refused, error);
     }
+    // A map that changed may name a master that is down (the latest map: the checks took time).
+    const std::shared_ptr<const ClusterMap> latest = CurrentClusterMap();
     std::lock_guard lock(mu_);
-    MarkDownSlots(*map);  // a map that changed may name a master that is down
+    MarkDownSlots(*latest);
   }
 }
 

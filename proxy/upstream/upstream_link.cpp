@@ -361,10 +361,16 @@ void UpstreamLink::Deliver(std::string_view reply, char type) {
   if (redirect) {
     p.sink->OnRedirect(p.tag, reply, redirected);
   } else if (cluster_down) {
-    // Its slots go local at once (its links stay: what they have in flight gets the same answer),
-    // and the request runs there as one that never reached upstream.
+    // Its slots go local at once, and the request runs there as one that never reached
+    // upstream. What this link has in flight behind it could still run should the node recover
+    // meanwhile, overtaking it: failed now, with an unknown outcome (other links of the node
+    // close themselves on their own -CLUSTERDOWN).
     io_.server().failover().ReportNodeFailure(node_, "-CLUSTERDOWN", /*close_links=*/false);
-    p.sink->OnRequestFailed(p.tag, reply.substr(1, reply.size() - 3), redirected, /*sent=*/false);
+    const std::string error(reply.substr(1, reply.size() - 3));
+    p.sink->OnRequestFailed(p.tag, error, redirected, /*sent=*/false);
+    p.sink->Release();
+    Fail("the cluster is down at this node", errors::kUpstreamLost, /*upstream_fault=*/false);
+    return;
   } else {
     p.sink->OnReply(p.tag, reply);
   }

@@ -538,11 +538,34 @@ TEST_F(ClusterShardFailoverTest, TransactionsPubSubAndMultiSlotCommandsWhileAMas
   EXPECT_TRUE(c.Command({"INCR", other_local}).IsErrorPrefix("CROSSSLOT"));
   EXPECT_TRUE(c.Command({"EXEC"}).IsErrorPrefix("EXECABORT"));
   EXPECT_TRUE(c.Command({"GET", local_a}).IsString("1"));
+  // Opened by a command without keys, the local transaction takes the slot of its first key.
+  ASSERT_TRUE(c.Command({"MULTI"}).IsStatus("OK"));
+  EXPECT_TRUE(c.Command({"PING"}).IsStatus("QUEUED"));
+  EXPECT_TRUE(c.Command({"INCR", other_local}).IsStatus("QUEUED"));
+  Reply pinged = c.Command({"EXEC"});
+  ASSERT_TRUE(pinged.IsArray(2)) << pinged.Describe();
+  EXPECT_EQ(pinged->element[1]->integer, 1);
+  // RESET leaves no transaction behind in the store.
+  ASSERT_TRUE(c.Command({"MULTI"}).IsStatus("OK"));
+  EXPECT_TRUE(c.Command({"INCR", local_a}).IsStatus("QUEUED"));
+  EXPECT_TRUE(c.Command({"RESET"}).IsStatus("RESET"));
+  EXPECT_TRUE(c.Command({"GET", local_a}).IsString("1"));
   // A transaction on a live master still goes there.
   ASSERT_TRUE(c.Command({"MULTI"}).IsStatus("OK"));
   EXPECT_TRUE(c.Command({"SET", live_key, "tx"}).IsStatus("QUEUED"));
   EXPECT_TRUE(c.Command({"EXEC"}).IsArray(1));
   EXPECT_TRUE(cluster_->ConnectToKeyOwner(live_key).Command({"GET", live_key}).IsString("tx"));
+  // ... but a key served locally cannot join it there (it would overtake that slot's journal):
+  // refused, and the transaction aborts. The same after WATCH on a live master.
+  ASSERT_TRUE(c.Command({"MULTI"}).IsStatus("OK"));
+  EXPECT_TRUE(c.Command({"SET", live_key, "never"}).IsStatus("QUEUED"));
+  EXPECT_TRUE(c.Command({"SET", local_a, "never"}).IsErrorPrefix("TRYAGAIN slot 0 is served"));
+  EXPECT_TRUE(c.Command({"EXEC"}).IsErrorPrefix("EXECABORT"));
+  EXPECT_TRUE(cluster_->ConnectToKeyOwner(live_key).Command({"GET", live_key}).IsString("tx"));
+  ASSERT_TRUE(c.Command({"WATCH", live_key}).IsStatus("OK"));
+  EXPECT_TRUE(c.Command({"GET", local_a}).IsErrorPrefix("TRYAGAIN slot 0 is served"));
+  EXPECT_TRUE(c.Command({"UNWATCH"}).IsStatus("OK"));
+  EXPECT_TRUE(c.Command({"GET", local_a}).IsString("1"));
   // Over several slots, local and forwarded: each part where its slot is served, one reply.
   Reply values = c.Command({"MGET", local_a, live_key, local_b + "x"});
   ASSERT_TRUE(values.IsArray(3)) << values.Describe();
@@ -555,8 +578,9 @@ TEST_F(ClusterShardFailoverTest, TransactionsPubSubAndMultiSlotCommandsWhileAMas
   // Over every master: the live ones, and the local store for the one that is down.
   Reply keys = c.Command({"KEYS", "*"});
   ASSERT_TRUE(keys && keys->type == REDIS_REPLY_ARRAY) << keys.Describe();
-  EXPECT_EQ(keys->elements, 5u) << keys.Describe();  // a, b, c here; two on live masters
-  EXPECT_TRUE(c.Command({"DBSIZE"}).IsInteger(5));
+  // a, b, c and other_local here; two on live masters.
+  EXPECT_EQ(keys->elements, 6u) << keys.Describe();
+  EXPECT_TRUE(c.Command({"DBSIZE"}).IsInteger(6));
   size_t scanned = 0;
   std::string cursor = "0";
   do {
@@ -565,7 +589,7 @@ TEST_F(ClusterShardFailoverTest, TransactionsPubSubAndMultiSlotCommandsWhileAMas
     cursor = std::string(page->element[0]->str, page->element[0]->len);
     scanned += page->element[1]->elements;
   } while (cursor != "0");
-  EXPECT_EQ(scanned, 5u);
+  EXPECT_EQ(scanned, 6u);
   // A flush of one master cannot be journaled: refused while one is down.
   EXPECT_TRUE(c.Command({"FLUSHALL"}).IsErrorPrefix("CLUSTERDOWN"));
 
@@ -585,8 +609,8 @@ TEST_F(ClusterShardFailoverTest, TransactionsPubSubAndMultiSlotCommandsWhileAMas
   message = sub.GetReply();
   ASSERT_TRUE(message.IsArray(3)) << message.Describe();
   EXPECT_EQ(std::string(message->element[2]->str), "upstream");
-  // The five keys above and slot 0's replay cursor.
-  EXPECT_TRUE(c.Command({"DBSIZE"}).IsInteger(6));
+  // The six keys above and the replay cursors of the two slots written locally.
+  EXPECT_TRUE(c.Command({"DBSIZE"}).IsInteger(8));
 }
 
 class ClusterFullCoverageFailoverTest : public ClusterShardFailoverTest {

@@ -206,6 +206,33 @@ TEST_F(JournalTest, RemoveEntriesDeletesScatteredEntries) {
   EXPECT_EQ(journal_->first_seq(), 0u);
 }
 
+// A cluster's slot cursors upstream cover the seqs removed: after a reopen, new entries must come
+// after them, even when the highest were removed and lower ones are left.
+TEST_F(JournalTest, SeqsRemovedScatteredAreNeverHandedOutAgain) {
+  for (int i = 0; i < 4; ++i) AppendAndCommit({{0, {"SET", "k", std::to_string(i)}}});
+  const auto entries = ReadAll();
+  const std::vector<uint64_t> last_two = {entries[2].seq, entries[3].seq};
+  ASSERT_TRUE(journal_->RemoveEntries(last_two).ok());
+  journal_.reset();
+  h_.Reopen();
+  Open();
+  AppendAndCommit({{0, {"SET", "k", "new"}}});
+  auto after = ReadAll();
+  ASSERT_EQ(after.size(), 3u);
+  EXPECT_GT(after[2].seq, entries[3].seq);
+  // And with everything removed.
+  std::vector<uint64_t> all;
+  for (const auto& e : after) all.push_back(e.seq);
+  ASSERT_TRUE(journal_->RemoveEntries(all).ok());
+  journal_.reset();
+  h_.Reopen();
+  Open();
+  AppendAndCommit({{0, {"SET", "k", "newer"}}});
+  after = ReadAll();
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_GT(after[0].seq, all.back());
+}
+
 TEST_F(JournalTest, FullJournalAdmitsNoMoreAndKeepsWhatItHas) {
   Open(JournalLimits{.max_bytes = 200, .max_entry_bytes = 1 << 20});
   std::vector<std::string_view> small = {"SET", "k2", "v"};
