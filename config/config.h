@@ -49,6 +49,9 @@ struct UpstreamConfig {
   // holds one): past it such a command gets an error instead of a connection, so clients cannot
   // exhaust upstream's maxclients. Default: 1000.
   uint32_t max_dedicated = 1000;
+  // upstream.cluster: yes: the url's host is a seed of a Redis Cluster, as redis+cluster:// says
+  // (Load fills parsed.cluster_nodes). Default: no.
+  bool cluster = false;
 };
 
 // TLS toward upstream (a rediss:// URL: every connection respite makes to Redis uses it) and for

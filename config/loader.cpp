@@ -24,6 +24,9 @@
 #endif
 
 namespace respite::config {
+
+std::string ApplyClusterSetting(Config* config);  // below, with Validate
+
 namespace {
 
 constexpr uint64_t kKiB = 1024;
@@ -267,6 +270,8 @@ const std::vector<Setting>& Settings() {
     s.push_back(Integer(
         "upstream", "max_dedicated", [](auto& c) -> auto& { return c.upstream.max_dedicated; }, 1,
         1000000));
+    s.push_back(YesNo(
+        "upstream", "cluster", [](auto& c) -> auto& { return c.upstream.cluster; }));
 
     s.push_back(Text(
         "sentinel", "user", [](auto& c) -> auto& { return c.sentinel.user; },
@@ -736,6 +741,10 @@ void LoadImpl(const std::vector<std::string>& args, const std::vector<std::strin
       return;
     }
   }
+  if (std::string error = ApplyClusterSetting(&config); !error.empty()) {
+    result->error = error;
+    return;
+  }
   if (std::string error = Validate(config); !error.empty()) {
     result->error = error;
     return;
@@ -878,6 +887,22 @@ std::string ValidateClientTls(const Config& config) {
 }
 
 }  // namespace
+
+// upstream.cluster: yes turns a redis:// (rediss://) url into the cluster seed it names. After
+// every source is applied, so the url and the switch may come from different ones.
+std::string ApplyClusterSetting(Config* config) {
+  UpstreamUrl& url = config->upstream.parsed;
+  if (!config->upstream.cluster || !url.cluster_nodes.empty()) return "";
+  if (!url.sentinels.empty()) {
+    return "upstream.cluster: yes and a redis+sentinel:// url do not go together";
+  }
+  if (url.db != 0) {
+    return "upstream.cluster: yes: a Redis Cluster has db 0 only (the url names db " +
+           std::to_string(url.db) + ")";
+  }
+  url.cluster_nodes.push_back(Endpoint{url.host, url.port});
+  return "";
+}
 
 std::string Validate(const Config& config) {
   for (const Setting& setting : Settings()) {

@@ -303,6 +303,26 @@ TEST(LoaderTest, ClusterUpstreamTakesModeAutoOrForwardWithoutAWarmCopy) {
   }
 }
 
+// upstream.cluster: yes, the other spelling of redis+cluster://, from any source.
+TEST(LoaderTest, UpstreamClusterYesMakesTheUrlASeed) {
+  LoadResult r = Load({"--upstream", "redis://10.0.0.1:7000"}, {"RESPITE_UPSTREAM_CLUSTER=yes"});
+  ASSERT_EQ(r.error, "");
+  ASSERT_EQ(r.config.upstream.parsed.cluster_nodes.size(), 1u);
+  EXPECT_EQ(r.config.upstream.parsed.cluster_nodes[0].ToString(), "10.0.0.1:7000");
+  EXPECT_TRUE(Load({"--upstream", "redis://10.0.0.1:7000/2"}, {"RESPITE_UPSTREAM_CLUSTER=yes"})
+                  .error.find("db 0 only") != std::string::npos);
+  EXPECT_TRUE(Load({"--upstream", "redis+sentinel://10.0.0.1:26379/mymaster"},
+                   {"RESPITE_UPSTREAM_CLUSTER=yes"})
+                  .error.find("do not go together") != std::string::npos);
+  // A redis+cluster:// url keeps its seeds; no, the default, changes nothing.
+  r = Load({"--upstream", "redis+cluster://10.0.0.1:7000,10.0.0.2:7000"},
+           {"RESPITE_UPSTREAM_CLUSTER=yes"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.config.upstream.parsed.cluster_nodes.size(), 2u);
+  EXPECT_TRUE(Load({"--upstream", "redis://10.0.0.1:7000"}, {})
+                  .config.upstream.parsed.cluster_nodes.empty());
+}
+
 TEST(LoaderTest, UnknownKeyHasFileLineAndExpectedKeys) {
   std::string error = YamlError("# comment\nlisten: \"127.0.0.1:6380\"\nlistne: x\n");
   EXPECT_EQ(error,
