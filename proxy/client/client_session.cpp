@@ -16,6 +16,7 @@
 #include "proxy/admin/status_report.h"
 #include "proxy/client/script_busy.h"
 #include "proxy/client/session_text.h"
+#include "proxy/cluster/shard_failover.h"
 #include "proxy/errors.h"
 #include "proxy/failover/failover.h"
 #include "proxy/io_thread.h"
@@ -272,7 +273,9 @@ ClientSession::Step ClientSession::Dispatch(const Command& cmd) {
   Failover& failover = io_.server().failover();
   if (failover.paused()) return Step::kPaused;
   const bool local = failover.ServeLocally();
-  if (PlaceSubscriptions(PubSubServedLocally()) == Step::kWait) return Step::kWait;
+  if (PlaceSubscriptions(local || (cluster_ && SlotServedLocally(0))) == Step::kWait) {
+    return Step::kWait;
+  }
   if (resubscribe_pending_) return Step::kHeld;
   {
     std::string reply;
