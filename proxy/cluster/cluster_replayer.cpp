@@ -119,21 +119,7 @@ void ClusterReplayer::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void ClusterReplayer::Wake() {
-  {
-    std::lock_guard lock(wake_mu_);
-    woken_ = true;
-  }
-  wake_cv_.notify_one();
-}
-
-bool ClusterReplayer::SleepMs(uint64_t ms) {
-  std::unique_lock lock(wake_mu_);
-  wake_cv_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return woken_ || stopping_; });
-  const bool woken = woken_;
-  woken_ = false;
-  return woken;
-}
+void ClusterReplayer::Wake() { wake_.Wake(); }
 
 std::string ClusterReplayer::CursorKey(uint16_t slot) const {
   return "respite:cursor:{" + std::string(resp::SlotTag(slot)) + "}:" + journal_id_;
@@ -141,19 +127,29 @@ std::string ClusterReplayer::CursorKey(uint16_t slot) const {
 
 std::vector<uint16_t> ClusterReplayer::PendingSlots() {
   std::set<uint16_t> slots;
+  ForEachGroup([&](std::vector<JournalEntry>&, size_t, size_t, int slot) {
+    if (slot >= 0) slots.insert(static_cast<uint16_t>(slot));
+    return true;
+  });
+  return {slots.begin(), slots.end()};
+}
+
+bool ClusterReplayer::ForEachGroup(
+    const std::function<bool(std::vector<JournalEntry>&, size_t, size_t, int)>& visit) {
   uint64_t from = 0;
   for (;;) {
     std::vector<JournalEntry> entries = ReadFrom(from);
-    if (entries.empty()) break;
+    if (entries.empty()) return true;
     from = entries.back().seq + 1;
     for (size_t i = 0; i < entries.size();) {
-      const size_t end = GroupEnd(entries, i);
-      const int slot = GroupSlot(entries, i, end);
-      if (slot >= 0) slots.insert(static_cast<uint16_t>(slot));
+      size_t end = i + 1;
+      if (entries[i].group != 0) {
+        while (end < entries.size() && entries[end].group == entries[i].group) ++end;
+      }
+      if (!visit(entries, i, end, GroupSlot(entries, i, end))) return false;
       i = end;
     }
   }
-  return {slots.begin(), slots.end()};
 }
 
 std::vector<JournalEntry> ClusterReplayer::ReadFrom(uint64_t from) {
@@ -169,14 +165,6 @@ std::vector<JournalEntry> ClusterReplayer::ReadFrom(uint64_t from) {
     }
     return out;
   });
-}
-
-size_t ClusterReplayer::GroupEnd(const std::vector<JournalEntry>& entries, size_t begin) {
-  size_t end = begin + 1;
-  if (entries[begin].group != 0) {
-    while (end < entries.size() && entries[end].group == entries[begin].group) ++end;
-  }
-  return end;
 }
 
 std::vector<bool> ClusterReplayer::ReadySlots(const ClusterMap& map) const {
@@ -225,7 +213,7 @@ void ClusterReplayer::DrainBeforeExit(uint64_t budget_ms) {
 
 void ClusterReplayer::Loop() {
   while (!stopping_) {
-    const bool woken = SleepMs(kIdleMs);
+    const bool woken = wake_.Sleep(kIdleMs, stopping_);
     if (stopping_) break;
     const std::shared_ptr<const ClusterMap> map = CurrentClusterMap();
     if (map == nullptr) continue;
@@ -261,53 +249,45 @@ bool ClusterReplayer::RunPass(const ClusterMap& map, const std::vector<bool>& re
     held -= batch.size();
     batch.clear();
   };
-  uint64_t from = 0;
-  for (;;) {
-    if (stopping_ || (deadline_ms_ != 0 && SteadyMs() >= deadline_ms_)) return false;
-    std::vector<JournalEntry> entries = ReadFrom(from);
-    if (entries.empty()) break;
-    from = entries.back().seq + 1;
-    for (size_t i = 0; i < entries.size();) {
-      const size_t end = GroupEnd(entries, i);
-      const int found = GroupSlot(entries, i, end);
-      if (found < 0) {
-        DeadLetter(entries, i, end, "its keys are in several slots: Redis Cluster cannot apply it");
-        i = end;
-        continue;
-      }
-      const uint16_t slot = static_cast<uint16_t>(found);
-      const int16_t owner = map.owner[slot];
-      bool replayable = owner >= 0 && !pass->failed[slot] && (only == nullptr || (*only)[slot]);
-      if (replayable) {
-        int8_t& u = up[static_cast<size_t>(owner)];
-        if (u < 0) u = shards_.NodeUp(map.nodes[static_cast<size_t>(owner)]) ? 1 : 0;
-        replayable = u == 1;
-      }
-      uint64_t cursor = 0;
-      std::string error;
-      Conn* conn = replayable ? Connect(*map.NodeOf(slot), &error) : nullptr;
-      if (conn == nullptr || !Cursor(*conn, slot, &cursor, &error)) {
-        if (replayable) pass->failed[slot] = true;
-        if (pass->ready[slot]) pass->left_ready += end - i;
-        i = end;
-        continue;
-      }
-      if (entries[end - 1].seq <= cursor) {
-        for (size_t k = i; k < end; ++k) done.push_back(entries[k].seq);
-        i = end;
-        continue;
-      }
-      std::vector<JournalEntry>& batch = batches[slot];
-      if (!batch.empty() && batch.size() + (end - i) > batch_entries) flush(slot);
-      for (size_t k = i; k < end; ++k) batch.push_back(std::move(entries[k]));
-      held += end - i;
-      if (batch.size() >= batch_entries) flush(slot);
-      if (held >= 8 * batch_entries) {
-        for (auto& [s, b] : batches) flush(s);
-      }
-      i = end;
-    }
-  }
+  const bool finished =
+      ForEachGroup([&](std::vector<JournalEntry>& entries, size_t begin, size_t end, int found) {
+        if (stopping_ || (deadline_ms_ != 0 && SteadyMs() >= deadline_ms_)) return false;
+        if (found < 0) {
+          DeadLetter(entries, begin, end,
+                     "its keys are in several slots: Redis Cluster cannot apply it");
+          return true;
+        }
+        const uint16_t slot = static_cast<uint16_t>(found);
+        const int16_t owner = map.owner[slot];
+        bool replayable = owner >= 0 && !pass->failed[slot] && (only == nullptr || (*only)[slot]);
+        if (replayable) {
+          int8_t& u = up[static_cast<size_t>(owner)];
+          if (u < 0) u = shards_.NodeUp(map.nodes[static_cast<size_t>(owner)]) ? 1 : 0;
+          replayable = u == 1;
+        }
+        uint64_t cursor = 0;
+        std::string error;
+        Conn* conn = replayable ? Connect(*map.NodeOf(slot), &error) : nullptr;
+        if (conn == nullptr || !Cursor(*conn, slot, &cursor, &error)) {
+          if (replayable) pass->failed[slot] = true;
+          if (pass->ready[slot]) pass->left_ready += end - begin;
+          return true;
+        }
+        if (entries[end - 1].seq <= cursor) {
+          for (size_t k = begin; k < end; ++k) done.push_back(entries[k].seq);
+          return true;
+        }
+        std::vector<JournalEntry>& batch = batches[slot];
+        if (!batch.empty() && batch.size() + (end - begin) > batch_entries) flush(slot);
+        for (size_t k = begin; k < end; ++k) batch.push_back(std::move(entries[k]));
+        held += end - begin;
+        if (batch.size() >= batch_entries) flush(slot);
+        if (held >= 8 * batch_entries) {
+          for (auto& [s, b] : batches) flush(s);
+        }
+        return true;
+      });
+  if (!finished) return false;
   for (auto& [s, b] : batches) flush(s);
   if (!done.empty()) {
     storage::Status s =

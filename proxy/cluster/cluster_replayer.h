@@ -12,17 +12,17 @@
 // Thread: one of its own; Wake() and the counters from any thread.
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "config/config.h"
+#include "proxy/wake_signal.h"
 
 namespace respite::storage {
 struct JournalEntry;
@@ -76,8 +76,10 @@ class ClusterReplayer {
   void Loop();
   // Up to a batch of entries from `from` on (whole groups), through the store.
   std::vector<storage::JournalEntry> ReadFrom(uint64_t from);
-  // Past the group that starts at `begin`.
-  static size_t GroupEnd(const std::vector<storage::JournalEntry>& entries, size_t begin);
+  // Visits the journal group by group, in order: `entries` holds [begin, end) (whole groups;
+  // the visitor may move them out) and `slot` is GroupSlot's. False when `visit` stopped it.
+  bool ForEachGroup(const std::function<bool(std::vector<storage::JournalEntry>& entries,
+                                             size_t begin, size_t end, int slot)>& visit);
   // Local slots whose master answers: drained, then forwarded again.
   std::vector<bool> ReadySlots(const ClusterMap& map) const;
   // Replays every entry whose slot's master is up (only `only`'s slots when given), in per-slot
@@ -103,8 +105,6 @@ class ClusterReplayer {
   // The local copies of forwarded slots' keys would go stale: dropped.
   void DropLocalKeys(const std::vector<uint16_t>& slots);
   std::string CursorKey(uint16_t slot) const;
-  // Sleeps up to `ms`; true when woken by Wake().
-  bool SleepMs(uint64_t ms);
 
   const config::Config& config_;
   ShardFailover& shards_;
@@ -127,9 +127,7 @@ class ClusterReplayer {
   std::atomic<bool> stopping_{false};
   // DrainBeforeExit's end (steady ms; 0: none): a pass stops there.
   uint64_t deadline_ms_ = 0;
-  std::mutex wake_mu_;
-  std::condition_variable wake_cv_;
-  bool woken_ = false;
+  WakeSignal wake_;
   std::atomic<uint64_t> replayed_{0};
   std::atomic<uint64_t> dead_lettered_{0};
   std::atomic<uint64_t> cutovers_{0};

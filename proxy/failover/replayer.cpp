@@ -80,19 +80,7 @@ void Replayer::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Replayer::Wake() {
-  {
-    std::lock_guard lock(wake_mu_);
-    woken_ = true;
-  }
-  wake_cv_.notify_one();
-}
-
-void Replayer::SleepMs(uint64_t ms) {
-  std::unique_lock lock(wake_mu_);
-  wake_cv_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return woken_ || stopping_; });
-  woken_ = false;
-}
+void Replayer::Wake() { wake_.Wake(); }
 
 void Replayer::Loop() {
   BlockingClient client;
@@ -107,14 +95,14 @@ void Replayer::Loop() {
     }
     if (failover_.state() != Failover::State::kDraining) {
       // Failover wakes the replayer on every transition; the timeout is only a backstop.
-      SleepMs(1000);
+      wake_.Sleep(1000, stopping_);
       continue;
     }
     const uint64_t now = NowMs();
     if (retry_now_.exchange(false)) breaker_.OnSuccess();  // an operator asked: try at once
     if (!breaker_.Allow(now)) {
       breaker_state_ = breaker_.state();
-      SleepMs(std::min<uint64_t>(breaker_.retry_at_ms() - now, 100));
+      wake_.Sleep(std::min<uint64_t>(breaker_.retry_at_ms() - now, 100), stopping_);
       continue;
     }
     breaker_state_ = breaker_.state();

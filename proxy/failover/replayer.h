@@ -9,10 +9,8 @@
 // state machine to pause clients, replays the tail and cuts over to forwarding.
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <random>
 #include <string>
 #include <string_view>
@@ -23,6 +21,7 @@
 #include "proxy/failover/circuit_breaker.h"
 #include "proxy/failover/stream_id_rewrite.h"
 #include "proxy/metrics.h"
+#include "proxy/wake_signal.h"
 
 namespace respite::storage {
 struct JournalEntry;
@@ -131,8 +130,6 @@ class Replayer {
   // (*applied false; the next plan leaves more headroom). Other errors dead-letter the entry.
   bool ReplayGuardedXadd(BlockingClient& client, const storage::JournalEntry& entry,
                          std::string* error, bool* applied);
-  // Sleeps up to `ms`, or until Wake() or Stop().
-  void SleepMs(uint64_t ms);
 
   const config::Config& config_;
   Failover& failover_;
@@ -145,9 +142,7 @@ class Replayer {
   CircuitBreaker breaker_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
-  std::mutex wake_mu_;
-  std::condition_variable wake_cv_;
-  bool woken_ = false;  // under wake_mu_
+  WakeSignal wake_;
   std::atomic<uint64_t> replayed_{0};
   std::atomic<uint64_t> dead_lettered_{0};
   std::atomic<bool> cursor_alarm_{false};
