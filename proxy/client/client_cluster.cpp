@@ -153,14 +153,7 @@ ClientSession::Step ClientSession::RefuseForHeldState(int slot) {
 }
 
 bool ClientSession::ClusterArgvServedLocally(const Command& cmd) {
-  if (cmd.argv.empty()) return false;
-  const resp::CommandTable& table = resp::CommandTable::Instance();
-  Route route;
-  route.spec = table.Find(cmd.argv[0]);
-  if (route.spec != nullptr && route.spec->Has(resp::kCmdContainer) && cmd.argv.size() > 1) {
-    route.spec = table.Find(cmd.argv[0], cmd.argv[1]);
-  }
-  const int slot = SlotOfKeys(route, cmd);
+  const int slot = CommandSlot(cmd.argv);
   return slot != -2 && SlotServedLocally(static_cast<uint16_t>(slot < 0 ? 0 : slot));
 }
 

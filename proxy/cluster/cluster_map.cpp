@@ -3,8 +3,12 @@
 #include <atomic>
 #include <charconv>
 #include <mutex>
+#include <vector>
 
 #include "proxy/upstream/blocking_client.h"
+#include "resp/command_table.h"
+#include "resp/key_slot.h"
+#include "resp/key_specs.h"
 
 namespace respite::proxy {
 namespace {
@@ -168,6 +172,27 @@ bool ParseRedirect(std::string_view reply, bool* ask, uint16_t* slot, config::En
   }
   *slot = static_cast<uint16_t>(n);
   return true;
+}
+
+int CommandSlot(std::span<const std::string_view> argv) {
+  if (argv.empty()) return -1;
+  const resp::CommandTable& table = resp::CommandTable::Instance();
+  const resp::CommandSpec* spec = table.Find(argv[0]);
+  if (spec != nullptr && spec->Has(resp::kCmdContainer) && argv.size() > 1) {
+    spec = table.Find(argv[0], argv[1]);
+  }
+  std::vector<resp::KeyRef> keys;
+  if (spec == nullptr ||
+      resp::GetKeys(*spec, argv, &keys, /*include_not_keys=*/true) != resp::GetKeysOutcome::kKeys) {
+    return -1;
+  }
+  int slot = -1;
+  for (const resp::KeyRef& key : keys) {
+    const int s = resp::KeySlot(argv[key.pos]);
+    if (slot >= 0 && s != slot) return -2;
+    slot = s;
+  }
+  return slot;
 }
 
 }  // namespace respite::proxy

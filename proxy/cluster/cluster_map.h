@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,5 +59,9 @@ bool NoteMoved(uint16_t slot, const config::Endpoint& address);
 // Parses the redirect in a "-MOVED <slot> <host:port>" or "-ASK <slot> <host:port>" error reply.
 // False for any other reply.
 bool ParseRedirect(std::string_view reply, bool* ask, uint16_t* slot, config::Endpoint* address);
+
+// The slot of a command's keys (shard channels included, as Redis Cluster routes them): -1 when
+// it has none (or respite does not know the command), -2 when they are in several slots.
+int CommandSlot(std::span<const std::string_view> argv);
 
 }  // namespace respite::proxy

@@ -17,9 +17,7 @@
 #include "proxy/time_util.h"
 #include "proxy/upstream/blocking_client.h"
 #include "resp/command_encoder.h"
-#include "resp/command_table.h"
 #include "resp/key_slot.h"
-#include "resp/key_specs.h"
 #include "storage/journal.h"
 #include "storage/keyspace.h"
 #include "storage/local_store.h"
@@ -43,26 +41,8 @@ uint64_t SteadyMs() {
 
 // -1: no keys; -2: keys in several slots.
 int EntrySlot(const std::vector<std::string>& argv) {
-  if (argv.empty()) return -1;
-  const resp::CommandTable& table = resp::CommandTable::Instance();
-  const resp::CommandSpec* spec = table.Find(argv[0]);
-  if (spec != nullptr && spec->Has(resp::kCmdContainer) && argv.size() > 1) {
-    spec = table.Find(argv[0], argv[1]);
-  }
-  if (spec == nullptr) return -1;
-  std::vector<std::string_view> views(argv.begin(), argv.end());
-  std::vector<resp::KeyRef> keys;
-  if (resp::GetKeys(*spec, views, &keys, /*include_not_keys=*/true) !=
-      resp::GetKeysOutcome::kKeys) {
-    return -1;
-  }
-  int slot = -1;
-  for (const resp::KeyRef& key : keys) {
-    const int s = resp::KeySlot(views[key.pos]);
-    if (slot >= 0 && s != slot) return -2;
-    slot = s;
-  }
-  return slot;
+  const std::vector<std::string_view> views(argv.begin(), argv.end());
+  return CommandSlot(views);
 }
 
 // Errors that say the batch never ran and may run later, here or on the slot's new master.
